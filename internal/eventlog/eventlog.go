@@ -1,0 +1,248 @@
+// Package eventlog is tradewind's durable event log: a NATS JetStream stream,
+// either served by a JetStream server embedded in this process (file storage
+// in the data directory, no network port unless asked for) or by an external
+// NATS cluster.
+//
+// The log is the system's source of truth. The ingest side publishes every
+// accepted message and answers its client only after JetStream has stored it;
+// processors such as the store writer consume it with durable pull consumers.
+//
+// Subjects carry only the message type (tradewind.events.track, …), never an
+// identifier or a personal value: subjects show up in monitoring, in server
+// logs and in interest graphs, where personal data must not leak.
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Defaults for Config's zero values.
+const (
+	DefaultStream          = "TRADEWIND_EVENTS"
+	DefaultSubjectPrefix   = "tradewind.events"
+	DefaultDuplicateWindow = 2 * time.Minute
+)
+
+// Config says where the log lives and how it behaves. The zero value with a
+// Dir runs an embedded server with the defaults above.
+type Config struct {
+	// Dir is the directory of the embedded server's file store. Unused with URL.
+	Dir string
+	// URL of an external NATS JetStream; empty runs the embedded server.
+	URL string
+	// Stream and SubjectPrefix name the stream and its subjects; tests that
+	// share one NATS server give each test its own.
+	Stream        string
+	SubjectPrefix string
+	// DuplicateWindow is JetStream's own deduplication window. JetStream keeps
+	// every id of the window in memory, so it is kept short; the store
+	// deduplicates over the long window.
+	DuplicateWindow time.Duration
+	// SyncAlways makes the embedded server fsync every message before it
+	// acknowledges it (survives power loss, not only a process crash).
+	SyncAlways bool
+	// Listen opens a client port on the embedded server ("127.0.0.1:4222");
+	// empty keeps it in-process only, so it never collides with another NATS.
+	Listen string
+	// MaxAge and MaxBytes bound the stream's retention; zero keeps everything
+	// (the log is the source of truth and replays rebuild from it).
+	MaxAge   time.Duration
+	MaxBytes int64
+	// MaxPending bounds asynchronous publishes in flight per connection; a
+	// publisher that would exceed it waits (back-pressure).
+	MaxPending int
+	// Logger receives the log's own messages; nil discards them.
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Stream == "" {
+		c.Stream = DefaultStream
+	}
+	if c.SubjectPrefix == "" {
+		c.SubjectPrefix = DefaultSubjectPrefix
+	}
+	if c.DuplicateWindow == 0 {
+		c.DuplicateWindow = DefaultDuplicateWindow
+	}
+	if c.MaxPending == 0 {
+		c.MaxPending = 16384
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Log is an open event log.
+type Log struct {
+	cfg    Config
+	srv    *server.Server // nil with an external NATS
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+}
+
+// Open starts the embedded server (or connects to cfg.URL) and makes sure the
+// stream exists with the configured settings.
+func Open(ctx context.Context, cfg Config) (*Log, error) {
+	cfg.setDefaults()
+	l := &Log{cfg: cfg}
+	var opts []nats.Option
+	opts = append(opts, nats.Name("tradewind"), nats.MaxReconnects(-1))
+	if cfg.URL == "" {
+		if cfg.Dir == "" {
+			return nil, errors.New("eventlog: neither a directory for the embedded server nor a NATS URL is set")
+		}
+		srv, err := startEmbedded(cfg)
+		if err != nil {
+			return nil, err
+		}
+		l.srv = srv
+		opts = append(opts, nats.InProcessServer(srv))
+	}
+	nc, err := nats.Connect(cfg.URL, opts...)
+	if err != nil {
+		l.shutdownServer()
+		return nil, fmt.Errorf("eventlog: connect to %s: %w", l.where(), err)
+	}
+	l.nc = nc
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(cfg.MaxPending))
+	if err != nil {
+		l.Close()
+		return nil, fmt.Errorf("eventlog: jetstream: %w", err)
+	}
+	l.js = js
+	scfg := jetstream.StreamConfig{
+		Name:        cfg.Stream,
+		Description: "tradewind accepted messages (source of truth)",
+		Subjects:    []string{cfg.SubjectPrefix + ".>"},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardOld,
+		Duplicates:  cfg.DuplicateWindow,
+		MaxAge:      cfg.MaxAge,
+		MaxBytes:    cfg.MaxBytes,
+		MaxMsgSize:  64 << 10,
+	}
+	if scfg.MaxBytes == 0 {
+		scfg.MaxBytes = -1
+	}
+	st, err := js.CreateOrUpdateStream(ctx, scfg)
+	if err != nil {
+		l.Close()
+		return nil, fmt.Errorf("eventlog: create stream %s on %s: %w", cfg.Stream, l.where(), err)
+	}
+	l.stream = st
+	return l, nil
+}
+
+func startEmbedded(cfg Config) (*server.Server, error) {
+	storeDir, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: data directory %q: %w", cfg.Dir, err)
+	}
+	if err := os.MkdirAll(storeDir, 0o700); err != nil {
+		return nil, fmt.Errorf("eventlog: create %s: %w", storeDir, err)
+	}
+	opts := &server.Options{
+		ServerName:         "tradewind-embedded",
+		JetStream:          true,
+		StoreDir:           storeDir,
+		JetStreamMaxMemory: 64 << 20,
+		SyncAlways:         cfg.SyncAlways,
+		NoSigs:             true,
+		NoLog:              true,
+		DontListen:         cfg.Listen == "",
+		MaxPayload:         1 << 20,
+	}
+	if cfg.Listen != "" {
+		host, port, err := splitHostPort(cfg.Listen)
+		if err != nil {
+			return nil, err
+		}
+		opts.Host, opts.Port = host, port
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: embedded NATS server: %w", err)
+	}
+	srv.SetLoggerV2(slogAdapter{cfg.Logger}, false, false, false)
+	go srv.Start()
+	if !srv.ReadyForConnections(30 * time.Second) {
+		srv.Shutdown()
+		return nil, errors.New("eventlog: embedded NATS server did not become ready within 30s")
+	}
+	return srv, nil
+}
+
+func (l *Log) where() string {
+	if l.cfg.URL != "" {
+		return l.cfg.URL
+	}
+	return "the embedded server"
+}
+
+// Subject returns the subject a message of the given type is published to.
+func (l *Log) Subject(msgType string) string { return l.cfg.SubjectPrefix + "." + msgType }
+
+// StreamName returns the name of the stream.
+func (l *Log) StreamName() string { return l.cfg.Stream }
+
+// JetStream gives processors direct access to the JetStream context, for
+// consumers and snapshots.
+func (l *Log) JetStream() jetstream.JetStream { return l.js }
+
+// Conn returns the underlying NATS connection.
+func (l *Log) Conn() *nats.Conn { return l.nc }
+
+// Ready reports whether the log can take messages now.
+func (l *Log) Ready(ctx context.Context) error {
+	if l.nc == nil || !l.nc.IsConnected() {
+		return fmt.Errorf("eventlog: not connected to %s", l.where())
+	}
+	if _, err := l.stream.Info(ctx); err != nil {
+		return fmt.Errorf("eventlog: stream %s: %w", l.cfg.Stream, err)
+	}
+	return nil
+}
+
+// LastSeq is the sequence of the newest message in the stream.
+func (l *Log) LastSeq(ctx context.Context) (uint64, error) {
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("eventlog: stream %s: %w", l.cfg.Stream, err)
+	}
+	return info.State.LastSeq, nil
+}
+
+// Close drains the connection and stops the embedded server, if any.
+func (l *Log) Close() error {
+	if l.nc != nil {
+		// Drain lets in-flight acks arrive; Close after it releases everything.
+		_ = l.nc.Drain()
+		for i := 0; i < 100 && !l.nc.IsClosed(); i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		l.nc.Close()
+	}
+	l.shutdownServer()
+	return nil
+}
+
+func (l *Log) shutdownServer() {
+	if l.srv != nil {
+		l.srv.Shutdown()
+		l.srv.WaitForShutdown()
+		l.srv = nil
+	}
+}

@@ -1,0 +1,301 @@
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Header names on log messages. Nats-Msg-Id is JetStream's own.
+const (
+	headerMsgID = "Nats-Msg-Id"
+	headerMeta  = "Tw-Meta"
+)
+
+// Flags qualify a message.
+type Flags uint8
+
+const (
+	// FlagGeneratedID marks a messageId the server generated because the
+	// sender gave none.
+	FlagGeneratedID Flags = 1 << iota
+	// FlagPermanentKey asks the store to remember the message's key forever,
+	// not only for the live deduplication window: imported rows carry it, so a
+	// file imported again next month still adds nothing.
+	FlagPermanentKey
+)
+
+// Meta is what the server adds to a message when it accepts it. It travels in
+// one compact header so that consumers decode it without parsing the body.
+type Meta struct {
+	Source     string    // id of the source the message came from
+	MessageID  string    // the message's messageId (the sender's, or generated)
+	ReceivedAt time.Time // when the server received it
+	Timestamp  time.Time // event time, corrected for the sender's clock skew
+	ImportID   string    // id of the bulk import that produced it, if any
+	Flags      Flags
+}
+
+// encode writes meta as "v1;source;receivedNanos;timestampNanos;flags;importID".
+// Source and import ids are server-made tokens without ';'; the message id is
+// carried by Nats-Msg-Id.
+func (m Meta) encode() string {
+	var b strings.Builder
+	b.Grow(64)
+	b.WriteString("v1;")
+	b.WriteString(m.Source)
+	b.WriteByte(';')
+	b.WriteString(strconv.FormatInt(m.ReceivedAt.UnixNano(), 10))
+	b.WriteByte(';')
+	b.WriteString(strconv.FormatInt(m.Timestamp.UnixNano(), 10))
+	b.WriteByte(';')
+	b.WriteString(strconv.FormatUint(uint64(m.Flags), 10))
+	b.WriteByte(';')
+	b.WriteString(m.ImportID)
+	return b.String()
+}
+
+func decodeMeta(s, msgID string) (Meta, error) {
+	parts := strings.SplitN(s, ";", 6)
+	if len(parts) != 6 || parts[0] != "v1" {
+		return Meta{}, fmt.Errorf("eventlog: bad %s header %q", headerMeta, s)
+	}
+	recv, err1 := strconv.ParseInt(parts[2], 10, 64)
+	ts, err2 := strconv.ParseInt(parts[3], 10, 64)
+	fl, err3 := strconv.ParseUint(parts[4], 10, 8)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return Meta{}, fmt.Errorf("eventlog: bad %s header %q: %w", headerMeta, s, err)
+	}
+	m := Meta{
+		Source:     parts[1],
+		ReceivedAt: time.Unix(0, recv).UTC(),
+		Timestamp:  time.Unix(0, ts).UTC(),
+		Flags:      Flags(fl),
+		ImportID:   parts[5],
+	}
+	// Nats-Msg-Id is "source/messageId": the dedup key is (source, messageId).
+	if i := strings.IndexByte(msgID, '/'); i >= 0 {
+		m.MessageID = msgID[i+1:]
+	} else {
+		m.MessageID = msgID
+	}
+	return m, nil
+}
+
+// DedupID is the JetStream message id of a message: its deduplication key
+// (source, messageId) in one string.
+func DedupID(source, messageID string) string { return source + "/" + messageID }
+
+// Message is one message to publish.
+type Message struct {
+	Type string // message type; the subject's last token
+	Meta Meta
+	Data []byte // the message body, as the sender sent it (JSON)
+}
+
+// Ack is JetStream's answer for one published message.
+type Ack struct {
+	Seq       uint64
+	Duplicate bool // JetStream had it already within its duplicate window
+}
+
+// ErrUnavailable wraps failures to get an acknowledgement from the log: the
+// caller must not report the message as accepted.
+var ErrUnavailable = errors.New("event log unavailable")
+
+// Publish sends msgs and waits until JetStream has stored every one of them
+// (or found it a duplicate). Only then may the caller acknowledge them to
+// their sender. The acks are in the order of msgs.
+func (l *Log) Publish(ctx context.Context, msgs []Message) ([]Ack, error) {
+	futures := make([]jetstream.PubAckFuture, len(msgs))
+	for i := range msgs {
+		m := &msgs[i]
+		nm := &nats.Msg{
+			Subject: l.Subject(m.Type),
+			Data:    m.Data,
+			Header: nats.Header{
+				headerMsgID: []string{DedupID(m.Meta.Source, m.Meta.MessageID)},
+				headerMeta:  []string{m.Meta.encode()},
+			},
+		}
+		f, err := l.js.PublishMsgAsync(nm, jetstream.WithStallWait(5*time.Second))
+		if err != nil {
+			return nil, fmt.Errorf("%w: publish message %d of %d: %v", ErrUnavailable, i+1, len(msgs), err)
+		}
+		futures[i] = f
+	}
+	acks := make([]Ack, len(msgs))
+	timeout := time.NewTimer(10 * time.Second)
+	defer timeout.Stop()
+	for i, f := range futures {
+		select {
+		case pa := <-f.Ok():
+			acks[i] = Ack{Seq: pa.Sequence, Duplicate: pa.Duplicate}
+		case err := <-f.Err():
+			return nil, fmt.Errorf("%w: message %d of %d: %v", ErrUnavailable, i+1, len(msgs), err)
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
+		case <-timeout.C:
+			return nil, fmt.Errorf("%w: no acknowledgement within 10s", ErrUnavailable)
+		}
+	}
+	return acks, nil
+}
+
+// Delivery is one message read from the log.
+type Delivery struct {
+	Seq  uint64
+	Type string
+	Meta Meta
+	Data []byte
+}
+
+// ConsumeConfig configures a durable batch consumer.
+type ConsumeConfig struct {
+	// Durable is the consumer's name; its position survives restarts.
+	Durable string
+	// MaxBatch is the most messages handed to the handler at once.
+	MaxBatch int
+	// MaxWait is how long a batch may wait to fill up after its first message.
+	MaxWait time.Duration
+	// StartSeq, when not zero, (re)creates the consumer to start after this
+	// sequence: used after a restore, when the store knows where it stands.
+	StartSeq uint64
+}
+
+// Handler processes a batch of deliveries in log order. When it returns nil
+// the whole batch is acknowledged; an error stops Consume with that error and
+// the batch is delivered again to the next consumer.
+type Handler func(ctx context.Context, batch []Delivery) error
+
+// Consume delivers the stream to h in batches until ctx ends or h fails.
+func (l *Log) Consume(ctx context.Context, cfg ConsumeConfig, h Handler) error {
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 1000
+	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = 50 * time.Millisecond
+	}
+	ccfg := jetstream.ConsumerConfig{
+		Durable:       cfg.Durable,
+		AckPolicy:     jetstream.AckAllPolicy,
+		AckWait:       2 * time.Minute,
+		MaxAckPending: 4 * cfg.MaxBatch,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxDeliver:    -1,
+	}
+	if cfg.StartSeq > 0 {
+		ccfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		ccfg.OptStartSeq = cfg.StartSeq
+		// The start position of an existing consumer cannot change: recreate.
+		_ = l.js.DeleteConsumer(ctx, l.cfg.Stream, cfg.Durable)
+	}
+	cons, err := l.js.CreateOrUpdateConsumer(ctx, l.cfg.Stream, ccfg)
+	if err != nil {
+		return fmt.Errorf("eventlog: consumer %s: %w", cfg.Durable, err)
+	}
+	iter, err := cons.Messages(jetstream.PullMaxMessages(2 * cfg.MaxBatch))
+	if err != nil {
+		return fmt.Errorf("eventlog: consumer %s: %w", cfg.Durable, err)
+	}
+	defer iter.Stop()
+
+	msgs := make(chan jetstream.Msg, cfg.MaxBatch)
+	errc := make(chan error, 1)
+	go func() {
+		for {
+			m, err := iter.Next()
+			if err != nil {
+				errc <- err
+				close(msgs)
+				return
+			}
+			select {
+			case msgs <- m:
+			case <-ctx.Done():
+				close(msgs)
+				return
+			}
+		}
+	}()
+
+	batch := make([]Delivery, 0, cfg.MaxBatch)
+	var last jetstream.Msg
+	for {
+		batch = batch[:0]
+		// Block for the first message, then fill until full or MaxWait.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case m, ok := <-msgs:
+			if !ok {
+				return l.consumeErr(ctx, errc)
+			}
+			d, err := toDelivery(m)
+			if err != nil {
+				return err
+			}
+			batch = append(batch, d)
+			last = m
+		}
+		deadline := time.NewTimer(cfg.MaxWait)
+	fill:
+		for len(batch) < cfg.MaxBatch {
+			select {
+			case m, ok := <-msgs:
+				if !ok {
+					break fill
+				}
+				d, err := toDelivery(m)
+				if err != nil {
+					deadline.Stop()
+					return err
+				}
+				batch = append(batch, d)
+				last = m
+			case <-deadline.C:
+				break fill
+			}
+		}
+		deadline.Stop()
+		if err := h(ctx, batch); err != nil {
+			return err
+		}
+		if err := last.Ack(); err != nil {
+			return fmt.Errorf("eventlog: ack up to sequence %d: %w", batch[len(batch)-1].Seq, err)
+		}
+	}
+}
+
+func (l *Log) consumeErr(ctx context.Context, errc chan error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("eventlog: consume: %w", err)
+	default:
+		return errors.New("eventlog: consume: message iterator stopped")
+	}
+}
+
+func toDelivery(m jetstream.Msg) (Delivery, error) {
+	md, err := m.Metadata()
+	if err != nil {
+		return Delivery{}, fmt.Errorf("eventlog: message metadata: %w", err)
+	}
+	h := m.Headers()
+	meta, err := decodeMeta(h.Get(headerMeta), h.Get(headerMsgID))
+	if err != nil {
+		return Delivery{}, fmt.Errorf("eventlog: message %d: %w", md.Sequence.Stream, err)
+	}
+	subj := m.Subject()
+	typ := subj[strings.LastIndexByte(subj, '.')+1:]
+	return Delivery{Seq: md.Sequence.Stream, Type: typ, Meta: meta, Data: m.Data()}, nil
+}

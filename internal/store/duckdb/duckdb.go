@@ -1,0 +1,273 @@
+// Package duckdb is the embedded analytic store: a DuckDB database file in
+// the data directory, written by one writer goroutine in batches and read by
+// users through a locked-down query path.
+//
+// DuckDB allows one writing process, so the server owns the file; DuckDB's
+// memory_limit and threads are always set (its defaults take most of the
+// machine); external access is disabled and the configuration locked once the
+// store is open, so a user's query can read no file, attach no database and
+// change no setting.
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/tradewind/tradewind/internal/store"
+	"github.com/tradewind/tradewind/internal/store/keyindex"
+)
+
+// Config configures the store.
+type Config struct {
+	// Dir is the store's directory: the database file and the key index.
+	Dir string
+	// MemoryLimit is DuckDB's memory_limit, e.g. "256MB".
+	MemoryLimit string
+	// Threads is DuckDB's thread count.
+	Threads int
+	// BaseCurrency is the currency every amount is also converted into.
+	BaseCurrency string
+	// SyncIndex fsyncs the key index on every batch (with --fsync always).
+	SyncIndex bool
+	Logger    *slog.Logger
+}
+
+// DB is an open embedded store. It implements store.Store.
+type DB struct {
+	cfg   Config
+	db    *sql.DB
+	wconn *sql.Conn // the writer's connection; Apply and SaveFXRates use it
+	keys  *keyindex.Index
+	log   *slog.Logger
+
+	mu      sync.Mutex // serialises writes
+	applied uint64
+}
+
+var _ store.Store = (*DB)(nil)
+
+// FileName is the database file's name inside Config.Dir.
+const FileName = "tradewind.duckdb"
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Open opens or creates the store in cfg.Dir and runs pending migrations.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	if cfg.MemoryLimit == "" {
+		cfg.MemoryLimit = "256MB"
+	}
+	if cfg.Threads <= 0 {
+		cfg.Threads = 2
+	}
+	if cfg.BaseCurrency == "" {
+		cfg.BaseCurrency = "USD"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: create %s: %w", cfg.Dir, err)
+	}
+	path := filepath.Join(cfg.Dir, FileName)
+	// Every setting goes in at open, then the configuration is locked: no
+	// query can read a file, attach a database, load an extension (autoinstall
+	// and autoload are off, so DuckDB never fetches one) or change a limit.
+	params := url.Values{}
+	params.Set("memory_limit", cfg.MemoryLimit)
+	params.Set("threads", strconv.Itoa(cfg.Threads))
+	params.Set("autoinstall_known_extensions", "false")
+	params.Set("autoload_known_extensions", "false")
+	params.Set("allow_community_extensions", "false")
+	params.Set("enable_external_access", "false")
+	connector, err := duckdb.NewConnector(path+"?"+params.Encode(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db := sql.OpenDB(connector)
+	// Times are UTC in storage and in every date cast; then nothing may change.
+	for _, q := range []string{"SET GLOBAL TimeZone='UTC'", "SET lock_configuration=true"} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: %s: %w", q, err)
+		}
+	}
+	s := &DB{cfg: cfg, db: db, log: cfg.Logger}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.wconn, err = db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: writer connection: %w", err)
+	}
+	if s.applied, err = s.readApplied(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.keys, err = keyindex.Open(filepath.Join(cfg.Dir, "keys"), 32<<20)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.repairKeyIndex(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// SQL returns the database handle for the store's own read paths (not for
+// users: their queries go through Query).
+func (s *DB) SQL() *sql.DB { return s.db }
+
+// Close closes the key index and the database.
+func (s *DB) Close() error {
+	var errs []error
+	if s.keys != nil {
+		errs = append(errs, s.keys.Close())
+	}
+	if s.wconn != nil {
+		errs = append(errs, s.wconn.Close())
+	}
+	errs = append(errs, s.db.Close())
+	return errors.Join(errs...)
+}
+
+// Checkpoint writes the WAL into the database file so that the file alone is
+// a consistent copy of the store.
+func (s *DB) Checkpoint(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.wconn.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		return fmt.Errorf("store: checkpoint: %w", err)
+	}
+	return nil
+}
+
+// Lock stops writes until the returned function is called: a backup copies
+// the files in between.
+func (s *DB) Lock() (unlock func()) {
+	s.mu.Lock()
+	return s.mu.Unlock
+}
+
+// AppliedSeq is the log sequence up to which the store is complete.
+func (s *DB) AppliedSeq(ctx context.Context) (uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.applied, nil
+}
+
+func (s *DB) readApplied(ctx context.Context) (uint64, error) {
+	var v string
+	err := s.wconn.QueryRowContext(ctx, "SELECT value FROM tw_state WHERE key = 'applied_seq'").Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: read applied sequence: %w", err)
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("store: applied sequence %q: %w", v, err)
+	}
+	return n, nil
+}
+
+// migrate applies the embedded migrations that the database has not seen, in
+// order, each in its own transaction.
+func (s *DB) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
+		return fmt.Errorf("store: migrations table: %w", err)
+	}
+	have := map[int]bool{}
+	rows, err := s.db.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return fmt.Errorf("store: read migrations: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		have[v] = true
+	}
+	rows.Close()
+	ms, err := Migrations()
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if have[m.Version] {
+			continue
+		}
+		if err := s.applyMigration(ctx, m); err != nil {
+			return err
+		}
+		s.log.Info("store migrated", "version", m.Version, "name", m.Name)
+	}
+	return nil
+}
+
+func (s *DB) applyMigration(ctx context.Context, m Migration) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: migration %d: %w", m.Version, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		return fmt.Errorf("store: migration %d (%s): %w", m.Version, m.Name, err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", m.Version, m.Name); err != nil {
+		return fmt.Errorf("store: migration %d: %w", m.Version, err)
+	}
+	return tx.Commit()
+}
+
+// Migration is one versioned schema change.
+type Migration struct {
+	Version int
+	Name    string
+	SQL     string
+}
+
+// Migrations lists the embedded migrations in version order.
+func Migrations() ([]Migration, error) {
+	entries, err := migrationFS.ReadDir("migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []Migration
+	for _, e := range entries {
+		name := e.Name()
+		num, rest, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("store: migration file %s: name must be NNN_name.sql", name)
+		}
+		b, err := migrationFS.ReadFile("migrations/" + name)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, Migration{Version: v, Name: strings.TrimSuffix(rest, ".sql"), SQL: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
+	return ms, nil
+}
