@@ -37,13 +37,13 @@ func (s *DB) repairKeyIndex(ctx context.Context) error {
 		b.Put(k, day, keyindex.Hash(parts...), seq)
 		n++
 	}
-	liveFrom := time.Now().Add(-72 * time.Hour)
 	queries := []struct {
 		sql  string
 		scan func(vals []any)
 	}{
 		{`SELECT source_id, message_id, seq, received_at, import_id IS NOT NULL FROM events
-		  WHERE seq > ? AND (import_id IS NOT NULL OR received_at >= ?)`,
+		  WHERE seq > ? AND (import_id IS NOT NULL OR
+		  received_at >= (SELECT max(received_at) - INTERVAL 72 HOURS FROM events))`,
 			func(v []any) {
 				src, id, seq, recv, perm := v[0].(string), v[1].(string), v[2].(uint64), v[3].(time.Time), v[4].(bool)
 				if perm {
@@ -61,12 +61,8 @@ func (s *DB) repairKeyIndex(ctx context.Context) error {
 				put(keyindex.Order, 0, []string{"ad_spend", v[0].(string), v[1].(string), v[2].(string), v[3].(string)}, v[4].(uint64))
 			}},
 	}
-	for i, q := range queries {
-		args := []any{have}
-		if i == 0 {
-			args = append(args, liveFrom)
-		}
-		rows, err := s.wconn.QueryContext(ctx, q.sql, args...)
+	for _, q := range queries {
+		rows, err := s.wconn.QueryContext(ctx, q.sql, have)
 		if err != nil {
 			b.Discard()
 			return fmt.Errorf("store: repair key index: %w", err)
