@@ -77,7 +77,7 @@ func TestApplyProjectsDeduplicatesAndUpdates(t *testing.T) {
 	batch := []store.Projected{
 		f.msg("identify", "s1", "m1", `{"userId":"u1","traits":{"email":"a@example.com","plan":"gold"}}`, 0),
 		f.msg("track", "s1", "m2", order, 0),
-		f.msg("track", "s1", "m2", order, 0), // same messageId again: a duplicate
+		f.msg("track", "s1", "m2", order, 0),                                           // same messageId again: a duplicate
 		f.msg("track", "s2", "m2", `{"anonymousId":"a9","event":"Product Viewed"}`, 0), // same id, other source: new
 	}
 	res, err := s.Apply(ctx, batch)

@@ -1,0 +1,324 @@
+// Package app assembles a tradewind node from its parts — event log, source
+// registry, store, store writer, ingest, API — for `tradewind serve`, the
+// demo, and the commands that open a data directory themselves.
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/govalues/decimal"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tradewind/tradewind/internal/api"
+	"github.com/tradewind/tradewind/internal/eventlog"
+	"github.com/tradewind/tradewind/internal/fx"
+	"github.com/tradewind/tradewind/internal/importer"
+	"github.com/tradewind/tradewind/internal/ingest"
+	"github.com/tradewind/tradewind/internal/ingest/records"
+	"github.com/tradewind/tradewind/internal/source"
+	"github.com/tradewind/tradewind/internal/store"
+	"github.com/tradewind/tradewind/internal/store/duckdb"
+)
+
+// Config is a node's configuration.
+type Config struct {
+	DataDir       string
+	Listen        string
+	NATSURL       string // external JetStream; empty embeds one
+	NATSListen    string // open a port on the embedded server
+	Fsync         bool   // fsync every message (survives power loss)
+	BaseCurrency  string
+	DuckDBMemory  string
+	DuckDBThreads int
+	CORSOrigins   []string
+	AdminToken    string // empty: read or generate DataDir/admin.token
+	MaxRows       int
+	Logger        *slog.Logger
+	// Stream and bucket names; tests sharing an external NATS set their own.
+	Stream, SubjectPrefix, SourcesBucket string
+}
+
+// App is an open node.
+type App struct {
+	Cfg       Config
+	Log       *eventlog.Log
+	Sources   *source.Registry
+	Store     *duckdb.DB
+	Ingest    *ingest.Service
+	Importer  *importer.Importer
+	FX        *fx.Live
+	Registry  *prometheus.Registry
+	Logger    *slog.Logger
+	TokenPath string
+
+	lock     *os.File
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	projMu   sync.Mutex
+	writer   *store.Writer
+	ingestMx *ingest.Metrics
+}
+
+// Open opens the data directory (taking its lock), the event log, the
+// registry and the store, and starts the store writer.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.BaseCurrency == "" {
+		cfg.BaseCurrency = "USD"
+	}
+	if cfg.MaxRows == 0 {
+		cfg.MaxRows = 10000
+	}
+	if cfg.SourcesBucket == "" {
+		cfg.SourcesBucket = "tradewind_sources"
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
+	}
+	a := &App{Cfg: cfg, Logger: cfg.Logger, Registry: prometheus.NewRegistry(), FX: &fx.Live{}}
+	var err error
+	if a.lock, err = LockDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+	if err := a.loadToken(); err != nil {
+		return nil, err
+	}
+	a.Log, err = eventlog.Open(ctx, eventlog.Config{
+		Dir: filepath.Join(cfg.DataDir, "log"), URL: cfg.NATSURL, Listen: cfg.NATSListen, SyncAlways: cfg.Fsync,
+		Stream: cfg.Stream, SubjectPrefix: cfg.SubjectPrefix, Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if a.Sources, err = source.Open(ctx, a.Log.JetStream(), cfg.SourcesBucket); err != nil {
+		return nil, err
+	}
+	a.Store, err = duckdb.Open(ctx, duckdb.Config{Dir: filepath.Join(cfg.DataDir, "store"), MemoryLimit: cfg.DuckDBMemory,
+		Threads: cfg.DuckDBThreads, BaseCurrency: cfg.BaseCurrency, SyncIndex: cfg.Fsync, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.loadFX(ctx); err != nil {
+		return nil, err
+	}
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.ingestMx = ingest.NewMetrics(a.Registry)
+	a.Ingest = &ingest.Service{Log: a.Log, Metrics: a.ingestMx}
+	a.Importer = &importer.Importer{Ingest: a.Ingest, Store: a.Store}
+	a.writer = &store.Writer{Log: a.Log, Store: a.Store, Logger: cfg.Logger, Metrics: store.NewWriterMetrics(a.Registry),
+		Projector: &store.Projector{Source: a.sourceInfo, ToBase: a.toBase}}
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.cancel = cancel
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		_ = a.writer.Run(wctx)
+	}()
+	ok = true
+	return a, nil
+}
+
+func (a *App) loadToken() error {
+	a.TokenPath = filepath.Join(a.Cfg.DataDir, "admin.token")
+	if a.Cfg.AdminToken != "" {
+		return nil
+	}
+	b, err := os.ReadFile(a.TokenPath)
+	if err == nil {
+		a.Cfg.AdminToken = strings.TrimSpace(string(b))
+		return nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("admin token %s: %w", a.TokenPath, err)
+	}
+	var raw [24]byte
+	_, _ = rand.Read(raw[:])
+	a.Cfg.AdminToken = "twa_" + hex.EncodeToString(raw[:])
+	if err := os.WriteFile(a.TokenPath, []byte(a.Cfg.AdminToken+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write admin token %s: %w", a.TokenPath, err)
+	}
+	a.Logger.Info("generated an admin token", "path", a.TokenPath)
+	return nil
+}
+
+func (a *App) loadFX(ctx context.Context) error {
+	rates, err := a.Store.FXRates(ctx)
+	if err != nil {
+		return err
+	}
+	if len(rates) == 0 {
+		return nil
+	}
+	t, err := fx.NewTable(func(yield func(fx.Rate) bool) {
+		for _, r := range rates {
+			if !yield(fx.Rate{Day: r.Date, Currency: fx.Currency(r.Currency), Value: r.Rate}) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("stored exchange rates: %w", err)
+	}
+	a.FX.Store(t)
+	return nil
+}
+
+func (a *App) sourceInfo(id string) (store.SourceInfo, bool) {
+	s, ok := a.Sources.ByID(id)
+	if !ok {
+		return store.SourceInfo{}, false
+	}
+	return store.SourceInfo{Store: s.Store, Currency: s.Currency, Marketplace: s.Marketplace}, true
+}
+
+func (a *App) toBase(amount decimal.Decimal, currency string, day time.Time) (decimal.Decimal, time.Time, bool) {
+	t := a.FX.Load()
+	if t == nil {
+		return decimal.Decimal{}, time.Time{}, false
+	}
+	c, err := t.Convert(amount, fx.Currency(currency), fx.Currency(a.Cfg.BaseCurrency), day)
+	if err != nil {
+		return decimal.Decimal{}, time.Time{}, false
+	}
+	return c.Amount, c.RateDate, true
+}
+
+// Handler is the node's HTTP API: tracking, webhooks, admin API.
+func (a *App) Handler() http.Handler {
+	mux := http.NewServeMux()
+	h := ingest.NewHTTP(a.Ingest, a.Sources, a.Store, a.Logger, 0)
+	h.CORSOrigins = a.Cfg.CORSOrigins
+	h.Register(mux)
+	(&api.Server{Backend: a, AdminToken: a.Cfg.AdminToken, Logger: a.Logger, MaxRows: a.Cfg.MaxRows,
+		Metrics: promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{})}).Register(mux)
+	return securityHeaders(mux)
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Close stops the writer and closes everything in reverse order.
+func (a *App) Close() error {
+	if a.cancel != nil {
+		a.cancel()
+		a.wg.Wait()
+	}
+	var errs []error
+	if a.Store != nil {
+		errs = append(errs, a.Store.Close())
+	}
+	if a.Log != nil {
+		errs = append(errs, a.Log.Close())
+	}
+	if a.lock != nil {
+		errs = append(errs, UnlockDataDir(a.lock))
+	}
+	return errors.Join(errs...)
+}
+
+// CreateSource implements api.Backend.
+func (a *App) CreateSource(ctx context.Context, s source.Source) (source.Source, error) {
+	src, err := a.Sources.Create(ctx, s)
+	if err != nil {
+		return src, err
+	}
+	err = a.Store.SaveSource(ctx, store.SourceRow{ID: src.ID, Name: src.Name, Kind: src.Kind, Store: src.Store,
+		Currency: src.Currency, Marketplace: src.Marketplace, Country: src.Country, CreatedAt: src.CreatedAt})
+	return src, err
+}
+
+// SourceList implements api.Backend.
+func (a *App) SourceList() []source.Source { return a.Sources.List() }
+
+// Query implements api.Backend.
+func (a *App) Query(ctx context.Context, sql string, maxRows int) (*store.Result, error) {
+	return a.Store.Query(ctx, sql, maxRows)
+}
+
+// Ready implements api.Backend: the log answers and the writer is not far
+// behind.
+func (a *App) Ready(ctx context.Context) error {
+	return a.Log.Ready(ctx)
+}
+
+// Import implements api.Backend.
+func (a *App) Import(ctx context.Context, req api.ImportRequest) (*api.ImportReport, error) {
+	src, ok := a.Sources.ByID(req.SourceID)
+	if !ok {
+		return nil, &api.BadRequestError{Field: "source", Err: fmt.Errorf("unknown source %q", req.SourceID)}
+	}
+	var m *records.Mapping
+	if req.Mapping != "" {
+		var err error
+		if m, err = records.ReadyMapping(req.Mapping); err != nil {
+			if m, err = records.ParseMapping(req.Mapping); err != nil {
+				return nil, &api.BadRequestError{Field: "mapping", Err: err}
+			}
+		}
+	}
+	format := records.Format(req.Format)
+	if format == "" {
+		format = records.FormatAuto
+	}
+	rep, err := a.Importer.Run(ctx, importer.Request{Source: src, Kind: records.Kind(req.Kind), Format: format,
+		Mapping: m, Input: req.Body, KeepRaw: req.KeepRaw})
+	if err != nil {
+		var re *records.RowError
+		if errors.As(err, &re) || strings.Contains(err.Error(), "column") || strings.Contains(err.Error(), "kind") {
+			return nil, &api.BadRequestError{Field: "file", Err: err}
+		}
+		return nil, err
+	}
+	return rep, nil
+}
+
+// ImportFX implements api.Backend.
+func (a *App) ImportFX(ctx context.Context, req api.ImportFXRequest) (*api.FXReport, error) {
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	t, err := fx.Parse(bytes.NewReader(body))
+	if err != nil {
+		return nil, &api.BadRequestError{Field: "file", Err: err}
+	}
+	var rates []store.FXRate
+	for r := range t.Rates() {
+		rates = append(rates, store.FXRate{Date: r.Day, Currency: string(r.Currency), Rate: r.Value})
+	}
+	a.FX.Merge(t)
+	n, err := a.Store.SaveFXRates(ctx, rates, a.toBase)
+	if err != nil {
+		return nil, err
+	}
+	first, last := t.Span()
+	return &api.FXReport{Rates: len(rates), First: first.Format(time.DateOnly), Last: last.Format(time.DateOnly), Reconverted: n}, nil
+}

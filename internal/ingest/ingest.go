@@ -1,0 +1,218 @@
+// Package ingest accepts data: the Segment-compatible HTTP tracking API, shop
+// webhooks and bulk files all end here, in Service.Accept, which validates
+// each message, publishes the valid ones to the event log and reports, per
+// message, whether the log stored it, already had it, or why it was refused.
+//
+// A message is validated on its parsed form but forwarded as the bytes the
+// sender sent (re-encoded only when the server must change it: a batch-level
+// context to merge, a write key to strip), so the hot path never builds a
+// message twice.
+package ingest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/tradewind/tradewind/internal/eventlog"
+	"github.com/tradewind/tradewind/internal/segment"
+	"github.com/tradewind/tradewind/internal/source"
+)
+
+// MaxMessageBytes and MaxRequestBytes are the Segment API's limits, applied
+// after decompression.
+const (
+	MaxMessageBytes = 32 << 10
+	MaxRequestBytes = 500 << 10
+)
+
+// Publisher is the part of the event log ingest needs.
+type Publisher interface {
+	Publish(ctx context.Context, msgs []eventlog.Message) ([]eventlog.Ack, error)
+}
+
+// Service validates and publishes messages.
+type Service struct {
+	Log     Publisher
+	Metrics *Metrics
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+
+	parsers fastjson.ParserPool
+	arenas  fastjson.ArenaPool
+}
+
+// Item is one message to accept.
+type Item struct {
+	// Value is the parsed message, Raw its bytes as sent (nil: encode Value).
+	Value *fastjson.Value
+	Raw   []byte
+	// Type forces the message type (the endpoint's); "" reads it from the
+	// message.
+	Type string
+	// MessageID replaces the message's own id (importers make deterministic
+	// ids from natural keys).
+	MessageID string
+}
+
+// Options apply to all items of one Accept call.
+type Options struct {
+	BatchSentAt  time.Time
+	BatchContext *fastjson.Value // merged into each message's context
+	ImportID     string
+	// Permanent asks the store to remember the messages' keys forever.
+	Permanent bool
+	// Internal allows tradewind's own types (ad_spend) that the public API
+	// refuses.
+	Internal bool
+}
+
+// Outcome is what happened to one item.
+type Outcome struct {
+	Seq       uint64
+	Duplicate bool
+	// Err is a *segment.FieldError for a refused message.
+	Err error
+}
+
+// Accept validates items, publishes the valid ones and waits until the log
+// has stored them. It returns an error (and nothing is acknowledged) only
+// when the log could not take them; refused messages are in the outcomes.
+func (s *Service) Accept(ctx context.Context, src source.Source, items []Item, opts Options) ([]Outcome, error) {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	received := now().UTC()
+	out := make([]Outcome, len(items))
+	msgs := make([]eventlog.Message, 0, len(items))
+	idx := make([]int, 0, len(items))
+	arena := s.arenas.Get()
+	defer s.arenas.Put(arena)
+	for i := range items {
+		m, err := s.prepare(&items[i], src, received, opts, arena)
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		msgs = append(msgs, m)
+		idx = append(idx, i)
+	}
+	if len(msgs) > 0 {
+		acks, err := s.Log.Publish(ctx, msgs)
+		if err != nil {
+			return nil, err
+		}
+		for j, a := range acks {
+			out[idx[j]] = Outcome{Seq: a.Seq, Duplicate: a.Duplicate}
+		}
+	}
+	if s.Metrics != nil {
+		s.Metrics.count(src.ID, out)
+	}
+	return out, nil
+}
+
+func (s *Service) prepare(it *Item, src source.Source, received time.Time, opts Options, arena *fastjson.Arena) (eventlog.Message, error) {
+	v := it.Value
+	if v == nil {
+		p := s.parsers.Get()
+		defer s.parsers.Put(p)
+		var err error
+		if v, err = p.ParseBytes(it.Raw); err != nil {
+			return eventlog.Message{}, &segment.FieldError{Field: "message", Reason: "is not valid JSON"}
+		}
+	}
+	if v.Type() != fastjson.TypeObject {
+		return eventlog.Message{}, &segment.FieldError{Field: "message", Reason: "must be a JSON object"}
+	}
+	typ := it.Type
+	if typ == "" {
+		typ = string(v.GetStringBytes("type"))
+		if typ == "" {
+			return eventlog.Message{}, &segment.FieldError{Field: "type", Reason: "is required"}
+		}
+	}
+	if !segment.IsType(typ) && !(opts.Internal && typ == segment.AdSpend) {
+		return eventlog.Message{}, &segment.FieldError{Field: "type", Reason: "is not a known message type"}
+	}
+	times, err := segment.Validate(v, typ)
+	if err != nil {
+		return eventlog.Message{}, err
+	}
+	raw := it.Raw
+	// The server changes the message only where it must: a write key never
+	// enters the log, and a batch's context becomes each message's.
+	if v.Exists("writeKey") {
+		v.Del("writeKey")
+		raw = nil
+	}
+	if opts.BatchContext != nil && opts.BatchContext.Type() == fastjson.TypeObject {
+		mergeContext(v, opts.BatchContext, arena)
+		raw = nil
+	}
+	if raw == nil {
+		raw = v.MarshalTo(nil)
+	}
+	if len(raw) > MaxMessageBytes {
+		return eventlog.Message{}, &segment.FieldError{Field: "message", Reason: fmt.Sprintf("larger than %d KB", MaxMessageBytes>>10)}
+	}
+	meta := eventlog.Meta{
+		Source:     src.ID,
+		MessageID:  it.MessageID,
+		ReceivedAt: received,
+		Timestamp:  segment.EventTime(times, opts.BatchSentAt, received),
+		ImportID:   opts.ImportID,
+	}
+	if meta.MessageID == "" {
+		meta.MessageID = segment.ID(v, "messageId")
+	}
+	if meta.MessageID == "" {
+		meta.MessageID = newMessageID()
+		meta.Flags |= eventlog.FlagGeneratedID
+	}
+	if opts.Permanent {
+		meta.Flags |= eventlog.FlagPermanentKey
+	}
+	return eventlog.Message{Type: typ, Meta: meta, Data: raw}, nil
+}
+
+// mergeContext adds the batch context's keys that the message's own context
+// lacks: the message's own values win, as its own sentAt does.
+func mergeContext(v, batchCtx *fastjson.Value, arena *fastjson.Arena) {
+	mc := v.Get("context")
+	if mc == nil || mc.Type() != fastjson.TypeObject {
+		mc = arena.NewObject()
+		v.Set("context", mc)
+	}
+	o, _ := batchCtx.Object()
+	o.Visit(func(k []byte, bv *fastjson.Value) {
+		if mc.Get(string(k)) == nil {
+			mc.Set(string(k), bv)
+		}
+	})
+}
+
+// newMessageID makes a random UUID-shaped id for a message that has none.
+func newMessageID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// FieldErr extracts the field and reason of a refusal.
+func FieldErr(err error) (field, reason string) {
+	var fe *segment.FieldError
+	if errors.As(err, &fe) {
+		return fe.Field, fe.Reason
+	}
+	return "message", err.Error()
+}

@@ -1,0 +1,166 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tradewind/tradewind/internal/eventlog"
+)
+
+// Writer is the store writer: it consumes the event log in batches and
+// applies them to the store, at least once, idempotently.
+type Writer struct {
+	Log       *eventlog.Log
+	Store     Store
+	Projector *Projector
+	Logger    *slog.Logger
+	Metrics   *WriterMetrics
+	// MaxBatch and MaxWait bound a batch: larger batches write faster, a
+	// short wait keeps an event queryable within a second.
+	MaxBatch int
+	MaxWait  time.Duration
+}
+
+// WriterMetrics are the writer's Prometheus metrics.
+type WriterMetrics struct {
+	BatchSeconds   prometheus.Histogram
+	VisibleSeconds prometheus.Histogram
+	Stored         prometheus.Counter
+	Duplicates     prometheus.Counter
+	Rejected       prometheus.Counter
+	Applied        prometheus.Gauge
+}
+
+// NewWriterMetrics registers the writer's metrics.
+func NewWriterMetrics(reg prometheus.Registerer) *WriterMetrics {
+	m := &WriterMetrics{
+		BatchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "tradewind_store_write_seconds", Help: "Time to write one batch to the store.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
+		}),
+		VisibleSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "tradewind_store_visible_seconds", Help: "Time from a message's receipt to its commit in the store.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
+		}),
+		Stored:     prometheus.NewCounter(prometheus.CounterOpts{Name: "tradewind_store_stored_total", Help: "Messages written to the store."}),
+		Duplicates: prometheus.NewCounter(prometheus.CounterOpts{Name: "tradewind_store_duplicates_total", Help: "Messages the store already had (the long deduplication window)."}),
+		Rejected:   prometheus.NewCounter(prometheus.CounterOpts{Name: "tradewind_store_rejected_total", Help: "Messages the writer could not read (quarantined)."}),
+		Applied:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "tradewind_store_applied_sequence", Help: "Event log sequence the store is complete up to."}),
+	}
+	reg.MustRegister(m.BatchSeconds, m.VisibleSeconds, m.Stored, m.Duplicates, m.Rejected, m.Applied)
+	return m
+}
+
+// Run consumes until ctx ends. Failures restart consumption from the store's
+// applied sequence after a pause, so nothing is skipped and nothing applied
+// twice.
+func (w *Writer) Run(ctx context.Context) error {
+	if w.MaxBatch == 0 {
+		w.MaxBatch = 5000
+	}
+	if w.MaxWait == 0 {
+		w.MaxWait = 100 * time.Millisecond
+	}
+	backoff := 500 * time.Millisecond
+	for {
+		applied, err := w.Store.AppliedSeq(ctx)
+		if err == nil {
+			err = w.Log.Consume(ctx, eventlog.ConsumeConfig{
+				Durable: "store-writer", MaxBatch: w.MaxBatch, MaxWait: w.MaxWait, StartSeq: applied + 1,
+			}, w.handle)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		w.Logger.Error("store writer stopped; restarting", "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		if backoff < 10*time.Second {
+			backoff *= 2
+		}
+	}
+}
+
+func (w *Writer) handle(ctx context.Context, batch []eventlog.Delivery) error {
+	start := time.Now()
+	projected := make([]Projected, len(batch))
+	for i, d := range batch {
+		projected[i] = w.Projector.Project(d)
+	}
+	res, err := w.Store.Apply(ctx, projected)
+	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		// One message the store cannot take must not stop the log: find it
+		// by writing one at a time and quarantine it.
+		w.Logger.Warn("batch write failed; isolating the failing message", "messages", len(batch), "err", err)
+		res, err = w.isolate(ctx, projected)
+		if err != nil {
+			return err
+		}
+	}
+	if m := w.Metrics; m != nil {
+		m.BatchSeconds.Observe(time.Since(start).Seconds())
+		m.Stored.Add(float64(res.Stored))
+		m.Duplicates.Add(float64(res.Duplicates))
+		m.Rejected.Add(float64(res.Rejected))
+		m.Applied.Set(float64(batch[len(batch)-1].Seq))
+		now := time.Now()
+		for _, d := range batch {
+			m.VisibleSeconds.Observe(now.Sub(d.Meta.ReceivedAt).Seconds())
+		}
+	}
+	return nil
+}
+
+func (w *Writer) isolate(ctx context.Context, projected []Projected) (ApplyResult, error) {
+	var total ApplyResult
+	for i := range projected {
+		res, err := w.Store.Apply(ctx, projected[i:i+1])
+		if err != nil {
+			if ctx.Err() != nil {
+				return total, err
+			}
+			p := projected[i]
+			w.Logger.Error("message quarantined by the store writer", "seq", p.Delivery.Seq, "source", p.Delivery.Meta.Source, "err", err)
+			p.Err = fmt.Errorf("the store could not write it: %w", err)
+			if res, err = w.Store.Apply(ctx, []Projected{p}); err != nil {
+				return total, err
+			}
+		}
+		total.Stored += res.Stored
+		total.Duplicates += res.Duplicates
+		total.Skipped += res.Skipped
+		total.Rejected += res.Rejected
+	}
+	return total, nil
+}
+
+// WaitApplied blocks until the store has applied the log up to seq.
+func WaitApplied(ctx context.Context, st Store, seq uint64) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		applied, err := st.AppliedSeq(ctx)
+		if err != nil {
+			return err
+		}
+		if applied >= seq {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(fmt.Errorf("store at sequence %d, waiting for %d", applied, seq), ctx.Err())
+		case <-t.C:
+		}
+	}
+}
