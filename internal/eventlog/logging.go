@@ -11,7 +11,9 @@ import (
 // slogAdapter routes the embedded NATS server's log lines into slog.
 type slogAdapter struct{ l *slog.Logger }
 
-func (a slogAdapter) Noticef(format string, v ...any) { a.log(slog.LevelInfo, format, v...) }
+// Noticef lines (start-up banners, restores) are debug detail for tradewind's
+// operators; warnings and errors keep their level.
+func (a slogAdapter) Noticef(format string, v ...any) { a.log(slog.LevelDebug, format, v...) }
 func (a slogAdapter) Warnf(format string, v ...any)   { a.log(slog.LevelWarn, format, v...) }
 func (a slogAdapter) Fatalf(format string, v ...any)  { a.log(slog.LevelError, format, v...) }
 func (a slogAdapter) Errorf(format string, v ...any)  { a.log(slog.LevelError, format, v...) }

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/peterbourgon/ff/v3/ffcli"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/tradewind/tradewind/internal/api"
+	"github.com/tradewind/tradewind/internal/importer"
+	"github.com/tradewind/tradewind/internal/source"
+)
+
+func importCommand() *ffcli.Command {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	var t target
+	t.register(fs)
+	kind := fs.String("kind", "", "what the file holds: events, orders, customers, reviews, ad_spend, or fx_rates")
+	file := fs.String("file", "", "the file (NDJSON, CSV/TSV with a header; fx_rates: the ECB zip or CSV)")
+	src := fs.String("source", "", "id of the source the data belongs to (see tradewind sources list)")
+	format := fs.String("format", "auto", "auto, ndjson, csv or tsv")
+	mapping := fs.String("mapping", "", `column mapping: "shopify", "amazon", "col=field,…" or a JSON mapping file`)
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	return &ffcli.Command{
+		Name: "import", ShortUsage: "tradewind import --kind KIND --file FILE --source ID [flags]",
+		ShortHelp: "import a file through validation and the event log; bad rows go to quarantine",
+		FlagSet:   fs, Options: parseOpts,
+		Exec: func(ctx context.Context, _ []string) error {
+			if *file == "" || *kind == "" {
+				return errors.New("--kind and --file are required")
+			}
+			f, err := os.Open(*file)
+			if err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			defer f.Close()
+			var body io.Reader = f
+			var bar *progressbar.ProgressBar
+			if st, err := f.Stat(); err == nil && term.IsTerminal(int(os.Stderr.Fd())) {
+				bar = progressbar.DefaultBytes(st.Size(), "importing "+*file)
+				body = io.TeeReader(f, bar)
+			}
+			if *kind == "fx_rates" {
+				rep, err := importFX(ctx, &t, body)
+				if bar != nil {
+					_ = bar.Finish()
+				}
+				if err != nil {
+					return err
+				}
+				return printReport(rep, *asJSON, func() {
+					fmt.Printf("exchange rates: %d rates from %s to %s; %d amounts re-converted\n", rep.Rates, rep.First, rep.Last, rep.Reconverted)
+				})
+			}
+			if *src == "" {
+				return errors.New("--source is required (create one with: tradewind sources create --name …)")
+			}
+			req := api.ImportRequest{SourceID: *src, Kind: *kind, Format: *format, Mapping: *mapping, Body: body, KeepRaw: true}
+			rep, err := importFile(ctx, &t, req)
+			if bar != nil {
+				_ = bar.Finish()
+			}
+			if err != nil {
+				return err
+			}
+			qfile := ""
+			if len(rep.Rejects) > 0 {
+				qfile = *file + ".quarantine.csv"
+				if err := writeQuarantine(qfile, rep.Rejects); err != nil {
+					return err
+				}
+			}
+			rep.Rejects = nil
+			if err := printReport(rep, *asJSON, func() {
+				fmt.Printf("%s: %d records: %d accepted, %d duplicate, %d quarantined (%.1fs)\n",
+					*file, rep.Records, rep.Accepted, rep.Duplicates, rep.Quarantined, rep.Seconds)
+				if qfile != "" {
+					fmt.Printf("bad rows with their line numbers and reasons: %s\n", qfile)
+				}
+			}); err != nil {
+				return err
+			}
+			if rep.Records > 0 && rep.Accepted == 0 && rep.Duplicates == 0 {
+				return &exitError{code: 1, err: errors.New("nothing could be imported")}
+			}
+			return nil
+		},
+	}
+}
+
+func printReport(v any, asJSON bool, human func()) error {
+	if asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	human()
+	return nil
+}
+
+func importFile(ctx context.Context, t *target, req api.ImportRequest) (*api.ImportReport, error) {
+	r, err := t.resolve()
+	if err != nil {
+		return nil, err
+	}
+	if r != nil {
+		q := url.Values{"source": {req.SourceID}, "kind": {req.Kind}, "format": {req.Format}, "mapping": {req.Mapping}, "keep_raw": {"true"}}
+		var rep api.ImportReport
+		err := r.do(ctx, "POST", "/v1/imports?"+q.Encode(), req.Body, "application/octet-stream", &rep)
+		return &rep, err
+	}
+	a, err := t.local(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	return a.Import(ctx, req)
+}
+
+func importFX(ctx context.Context, t *target, body io.Reader) (*api.FXReport, error) {
+	r, err := t.resolve()
+	if err != nil {
+		return nil, err
+	}
+	if r != nil {
+		var rep api.FXReport
+		err := r.do(ctx, "POST", "/v1/fx_rates", body, "application/octet-stream", &rep)
+		return &rep, err
+	}
+	a, err := t.local(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	return a.ImportFX(ctx, api.ImportFXRequest{Body: body})
+}
+
+// writeQuarantine writes the bad rows beside the input: line, field, reason
+// and the row as it was, so it can be fixed and imported again.
+func writeQuarantine(path string, rejects []importer.Reject) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fmt.Fprintln(f, "line,field,reason,row")
+	for _, r := range rejects {
+		fmt.Fprintf(f, "%d,%s,%s,%s\n", r.Line, csvField(r.Field), csvField(r.Reason), csvField(strings.TrimRight(r.Raw, "\r\n")))
+	}
+	return f.Close()
+}
+
+func csvField(s string) string {
+	if strings.ContainsAny(s, ",\"\n\r") {
+		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	}
+	return s
+}
+
+func sourcesCommand() *ffcli.Command {
+	cfs := flag.NewFlagSet("sources create", flag.ContinueOnError)
+	var ct target
+	ct.register(cfs)
+	var s source.Source
+	cfs.StringVar(&s.Name, "name", "", "name of the source (required)")
+	cfs.StringVar(&s.ID, "id", "", "id (default: made from the name)")
+	cfs.StringVar(&s.Kind, "kind", "", "sdk, shopify, amazon, tiktok_shop, import, …")
+	cfs.StringVar(&s.Store, "store", "", "marketplace account shared by sources of one shop (default: the id)")
+	cfs.StringVar(&s.Currency, "currency", "", "default currency of its amounts")
+	cfs.StringVar(&s.Marketplace, "marketplace", "", "marketplace, e.g. amazon_de")
+	cfs.StringVar(&s.Country, "country", "", "two-letter country code")
+	lfs := flag.NewFlagSet("sources list", flag.ContinueOnError)
+	var lt target
+	lt.register(lfs)
+	create := &ffcli.Command{
+		Name: "create", ShortUsage: "tradewind sources create --name NAME [flags]", FlagSet: cfs, Options: parseOpts,
+		Exec: func(ctx context.Context, _ []string) error {
+			var out source.Source
+			r, err := ct.resolve()
+			if err != nil {
+				return err
+			}
+			if r != nil {
+				err = r.postJSON(ctx, "/v1/sources", s, &out)
+			} else {
+				a, err2 := ct.local(ctx)
+				if err2 != nil {
+					return err2
+				}
+				defer a.Close()
+				out, err = a.CreateSource(ctx, s)
+			}
+			if err != nil {
+				return err
+			}
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(out)
+		},
+	}
+	list := &ffcli.Command{
+		Name: "list", ShortUsage: "tradewind sources list", FlagSet: lfs, Options: parseOpts,
+		Exec: func(ctx context.Context, _ []string) error {
+			var out struct {
+				Sources []source.Source `json:"sources"`
+			}
+			r, err := lt.resolve()
+			if err != nil {
+				return err
+			}
+			if r != nil {
+				if err := r.do(ctx, "GET", "/v1/sources", nil, "", &out); err != nil {
+					return err
+				}
+			} else {
+				a, err := lt.local(ctx)
+				if err != nil {
+					return err
+				}
+				defer a.Close()
+				out.Sources = a.SourceList()
+			}
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(out)
+		},
+	}
+	return &ffcli.Command{Name: "sources", ShortUsage: "tradewind sources create|list", ShortHelp: "create and list sources and their write keys",
+		Subcommands: []*ffcli.Command{create, list}, Exec: func(context.Context, []string) error { return flag.ErrHelp }}
+}

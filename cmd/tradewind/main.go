@@ -1,0 +1,133 @@
+// Command tradewind is the growth-data platform for cross-border sellers in
+// one binary: `tradewind serve` runs a node, `tradewind demo` a realistic
+// synthetic seller, and the other commands operate on a node — through its
+// API while a server holds the data directory, on the directory itself
+// otherwise. This package only parses flags and wires; the work is in
+// internal/.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/peterbourgon/ff/v3"
+	"github.com/peterbourgon/ff/v3/ffcli"
+
+	"github.com/tradewind/tradewind/internal/app"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "tradewind:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+// exitError carries a specific exit code.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func exitCode(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+func run(ctx context.Context, args []string) error {
+	root := &ffcli.Command{
+		Name:       "tradewind",
+		ShortUsage: "tradewind <command> [flags]",
+		ShortHelp:  "self-hosted growth data for cross-border e-commerce sellers",
+		Subcommands: []*ffcli.Command{
+			serveCommand(), demoCommand(), importCommand(), sqlCommand(), sourcesCommand(), versionCommand(),
+		},
+		Exec: func(context.Context, []string) error { return flag.ErrHelp },
+	}
+	if err := root.Parse(args); err != nil {
+		return err
+	}
+	return root.Run(ctx)
+}
+
+// nodeFlags are the flags of every command that opens a node.
+type nodeFlags struct {
+	data, listen, natsURL, natsListen, fsync, base, duckMem, cors, logLevel string
+	duckThreads                                                             int
+}
+
+func (n *nodeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&n.data, "data", "tradewind-data", "data directory (TRADEWIND_DATA)")
+	fs.StringVar(&n.listen, "listen", "127.0.0.1:8080", "HTTP listen address (TRADEWIND_LISTEN)")
+	fs.StringVar(&n.natsURL, "nats-url", "", "external NATS JetStream URL; empty embeds one in the process")
+	fs.StringVar(&n.natsListen, "nats-listen", "", "open a client port on the embedded NATS, e.g. 127.0.0.1:4250 (none by default)")
+	fs.StringVar(&n.fsync, "fsync", "never", "fsync the event log per message: never (survives a process crash) or always (also power loss)")
+	fs.StringVar(&n.base, "base-currency", "USD", "currency every amount is converted into")
+	fs.StringVar(&n.duckMem, "duckdb-memory", "256MB", "DuckDB memory_limit")
+	fs.IntVar(&n.duckThreads, "duckdb-threads", 2, "DuckDB threads")
+	fs.StringVar(&n.cors, "cors-origins", "", "comma-separated browser origins allowed to send events (analytics.js), or *")
+	fs.StringVar(&n.logLevel, "log-level", "info", "debug, info, warn or error")
+}
+
+func (n *nodeFlags) config() (app.Config, error) {
+	cfg := app.Config{DataDir: n.data, Listen: n.listen, NATSURL: n.natsURL, NATSListen: n.natsListen,
+		BaseCurrency: strings.ToUpper(n.base), DuckDBMemory: n.duckMem, DuckDBThreads: n.duckThreads,
+		AdminToken: os.Getenv("TRADEWIND_ADMIN_TOKEN"), Logger: newLogger(n.logLevel)}
+	switch n.fsync {
+	case "never":
+	case "always":
+		cfg.Fsync = true
+	default:
+		return cfg, fmt.Errorf("--fsync must be never or always, not %q", n.fsync)
+	}
+	for _, o := range strings.Split(n.cors, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			cfg.CORSOrigins = append(cfg.CORSOrigins, o)
+		}
+	}
+	return cfg, nil
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+// parseOpts reads flags from TRADEWIND_* environment variables too.
+var parseOpts = []ff.Option{ff.WithEnvVarPrefix("TRADEWIND")}
+
+func versionCommand() *ffcli.Command {
+	return &ffcli.Command{
+		Name: "version", ShortUsage: "tradewind version", ShortHelp: "print the version",
+		Exec: func(context.Context, []string) error {
+			fmt.Println("tradewind", version)
+			return nil
+		},
+	}
+}
