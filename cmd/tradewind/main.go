@@ -63,7 +63,8 @@ func run(ctx context.Context, args []string) error {
 		ShortUsage: "tradewind <command> [flags]",
 		ShortHelp:  "self-hosted growth data for cross-border e-commerce sellers",
 		Subcommands: []*ffcli.Command{
-			serveCommand(), demoCommand(), importCommand(), sqlCommand(), sourcesCommand(), versionCommand(),
+			serveCommand(), demoCommand(), importCommand(), sqlCommand(), sourcesCommand(),
+			backupCommand(), restoreCommand(), versionCommand(),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}

@@ -17,6 +17,7 @@ import (
 
 	duckdbdrv "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/tradewind/tradewind/internal/backup"
 	"github.com/tradewind/tradewind/internal/ingest"
 	"github.com/tradewind/tradewind/internal/source"
 	"github.com/tradewind/tradewind/internal/store"
@@ -31,6 +32,7 @@ type Backend interface {
 	Ready(ctx context.Context) error
 	Import(ctx context.Context, req ImportRequest) (*ImportReport, error)
 	ImportFX(ctx context.Context, r ImportFXRequest) (*FXReport, error)
+	Backup(ctx context.Context, dir string) (*backup.Manifest, error)
 }
 
 // Server is the API.
@@ -63,6 +65,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/query", s.auth(s.query))
 	mux.HandleFunc("POST /v1/imports", s.auth(s.importFile))
 	mux.HandleFunc("POST /v1/fx_rates", s.auth(s.importFX))
+	mux.HandleFunc("POST /v1/admin/backup", s.auth(s.backup))
 }
 
 // auth requires "Authorization: Bearer <admin token>".

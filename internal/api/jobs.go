@@ -93,3 +93,22 @@ func (s *Server) importFX(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, rep)
 }
+
+func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Dir string `json:"dir"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.Dir == "" {
+		ingest.WriteError(w, http.StatusBadRequest, "dir", "dir (a new or empty directory on the server's machine) is required")
+		return
+	}
+	m, err := s.Backend.Backup(r.Context(), req.Dir)
+	if err != nil {
+		s.jobError(w, "backup", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
+}

@@ -38,8 +38,6 @@ type Store interface {
 	Quarantine(ctx context.Context, entries []QuarantineEntry) error
 	// ImportTally reports what the writer decided for an import's messages.
 	ImportTally(ctx context.Context, importID string) (Tally, error)
-	// Checkpoint makes the store's files self-contained (for backups).
-	Checkpoint(ctx context.Context) error
 	// Close flushes and closes the store.
 	Close() error
 }

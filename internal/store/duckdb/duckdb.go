@@ -15,6 +15,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -148,24 +149,6 @@ func (s *DB) Close() error {
 	return errors.Join(errs...)
 }
 
-// Checkpoint writes the WAL into the database file so that the file alone is
-// a consistent copy of the store.
-func (s *DB) Checkpoint(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, err := s.wconn.ExecContext(ctx, "CHECKPOINT"); err != nil {
-		return fmt.Errorf("store: checkpoint: %w", err)
-	}
-	return nil
-}
-
-// Lock stops writes until the returned function is called: a backup copies
-// the files in between.
-func (s *DB) Lock() (unlock func()) {
-	s.mu.Lock()
-	return s.mu.Unlock
-}
-
 // AppliedSeq is the log sequence up to which the store is complete.
 func (s *DB) AppliedSeq(ctx context.Context) (uint64, error) {
 	s.mu.Lock()
@@ -270,4 +253,24 @@ func Migrations() ([]Migration, error) {
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
 	return ms, nil
+}
+
+// Backup writes a consistent copy of the database file to w: writes are
+// paused, the WAL is checkpointed into the file, and the file copied. It
+// returns the log sequence the copy is complete up to.
+func (s *DB) Backup(ctx context.Context, w io.Writer) (uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.wconn.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		return 0, fmt.Errorf("store: checkpoint: %w", err)
+	}
+	f, err := os.Open(filepath.Join(s.cfg.Dir, FileName))
+	if err != nil {
+		return 0, fmt.Errorf("store: backup: %w", err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(w, f); err != nil {
+		return 0, fmt.Errorf("store: backup: %w", err)
+	}
+	return s.applied, nil
 }
