@@ -138,8 +138,9 @@ func (w *batchWriter) valid(entrySeq, seq uint64) bool {
 }
 
 // duplicate reports whether the store already holds a message with the same
-// (source, messageId): in this batch, among imported messages (forever), or
-// among live messages received the same or the previous UTC day.
+// (source, messageId): in this batch, among imported messages (kept
+// forever), or among live messages received the same or the previous UTC
+// day (the 24-hour window Segment promises; older live keys expire).
 func (w *batchWriter) duplicate(d eventlog.Delivery) (bool, error) {
 	dg := keyindex.Hash(d.Meta.Source, d.Meta.MessageID)
 	if w.seen[dg] {
@@ -147,24 +148,14 @@ func (w *batchWriter) duplicate(d eventlog.Delivery) (bool, error) {
 	}
 	w.seen[dg] = true
 	day := keyindex.Day(d.Meta.ReceivedAt)
-	probes := []struct {
-		k   keyindex.Kind
-		day uint32
-	}{{keyindex.PermanentMessage, 0}, {keyindex.LiveMessage, day}, {keyindex.LiveMessage, day - 1}}
-	for _, pr := range probes {
-		seq, ok, err := w.s.keys.Get(pr.k, pr.day, dg)
-		if err != nil {
-			return false, err
-		}
-		if ok && w.valid(seq, d.Seq) && seq != d.Seq {
-			return true, nil
-		}
+	e, ok, err := w.s.keys.Get(keyindex.Message, dg)
+	if err != nil {
+		return false, err
 	}
-	if d.Meta.Flags&eventlog.FlagPermanentKey != 0 {
-		w.keys.Put(keyindex.PermanentMessage, 0, dg, d.Seq)
-	} else {
-		w.keys.Put(keyindex.LiveMessage, day, dg, d.Seq)
+	if ok && w.valid(e.Seq, d.Seq) && e.Seq != d.Seq && (e.Permanent || e.Day+1 >= day) {
+		return true, nil
 	}
+	w.keys.Put(keyindex.Message, dg, keyindex.Entry{Seq: d.Seq, Day: day, Permanent: d.Meta.Flags&eventlog.FlagPermanentKey != 0})
 	return false, nil
 }
 
@@ -175,14 +166,14 @@ func (w *batchWriter) rowExists(k keyindex.Kind, dg keyindex.Digest, seq uint64)
 		return true, nil
 	}
 	w.exists[dg] = true
-	entry, ok, err := w.s.keys.Get(k, 0, dg)
+	e, ok, err := w.s.keys.Get(k, dg)
 	if err != nil {
 		return false, err
 	}
-	if ok && entry <= w.applied {
+	if ok && e.Seq <= w.applied {
 		return true, nil
 	}
-	w.keys.Put(k, 0, dg, seq)
+	w.keys.Put(k, dg, keyindex.Entry{Seq: seq, Permanent: true})
 	return false, nil
 }
 

@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
@@ -56,6 +57,8 @@ type DB struct {
 
 	mu      sync.Mutex // serialises writes
 	applied uint64
+	stop    chan struct{} // ends the key expiry loop
+	done    chan struct{}
 }
 
 var _ store.Store = (*DB)(nil)
@@ -129,6 +132,8 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		s.Close()
 		return nil, err
 	}
+	s.stop, s.done = make(chan struct{}), make(chan struct{})
+	go s.expireKeys()
 	return s, nil
 }
 
@@ -136,8 +141,35 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 // users: their queries go through Query).
 func (s *DB) SQL() *sql.DB { return s.db }
 
+// expireKeys forgets live message keys older than the deduplication window,
+// at start and every six hours, so the key index stays bounded.
+func (s *DB) expireKeys() {
+	defer close(s.done)
+	t := time.NewTimer(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		keep := keyindex.Day(time.Now()) - 2
+		n, err := s.keys.ExpireMessages(keep, s.Lock)
+		if err != nil {
+			s.log.Error("key index expiry failed", "err", err)
+		} else if n > 0 {
+			s.log.Info("expired message keys outside the deduplication window", "keys", n)
+		}
+		t.Reset(6 * time.Hour)
+	}
+}
+
 // Close closes the key index and the database.
 func (s *DB) Close() error {
+	if s.stop != nil {
+		close(s.stop)
+		<-s.done
+	}
 	var errs []error
 	if s.keys != nil {
 		errs = append(errs, s.keys.Close())
@@ -273,4 +305,10 @@ func (s *DB) Backup(ctx context.Context, w io.Writer) (uint64, error) {
 		return 0, fmt.Errorf("store: backup: %w", err)
 	}
 	return s.applied, nil
+}
+
+// Lock stops writes until the returned function is called.
+func (s *DB) Lock() (unlock func()) {
+	s.mu.Lock()
+	return s.mu.Unlock
 }

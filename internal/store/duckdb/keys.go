@@ -33,8 +33,8 @@ func (s *DB) repairKeyIndex(ctx context.Context) error {
 	start := time.Now()
 	b := s.keys.NewBatch()
 	n := 0
-	put := func(k keyindex.Kind, day uint32, parts []string, seq uint64) {
-		b.Put(k, day, keyindex.Hash(parts...), seq)
+	put := func(k keyindex.Kind, e keyindex.Entry, parts ...string) {
+		b.Put(k, keyindex.Hash(parts...), e)
 		n++
 	}
 	queries := []struct {
@@ -46,19 +46,19 @@ func (s *DB) repairKeyIndex(ctx context.Context) error {
 		  received_at >= (SELECT max(received_at) - INTERVAL 72 HOURS FROM events))`,
 			func(v []any) {
 				src, id, seq, recv, perm := v[0].(string), v[1].(string), v[2].(uint64), v[3].(time.Time), v[4].(bool)
-				if perm {
-					put(keyindex.PermanentMessage, 0, []string{src, id}, seq)
-				} else {
-					put(keyindex.LiveMessage, keyindex.Day(recv), []string{src, id}, seq)
-				}
+				put(keyindex.Message, keyindex.Entry{Seq: seq, Day: keyindex.Day(recv), Permanent: perm}, src, id)
 			}},
 		{`SELECT store, order_id, first_seq FROM orders WHERE first_seq > ?`,
-			func(v []any) { put(keyindex.Order, 0, []string{v[0].(string), v[1].(string)}, v[2].(uint64)) }},
+			func(v []any) {
+				put(keyindex.Order, keyindex.Entry{Seq: v[2].(uint64), Permanent: true}, v[0].(string), v[1].(string))
+			}},
 		{`SELECT source_id, customer_id, seq FROM customers WHERE seq > ?`,
-			func(v []any) { put(keyindex.Customer, 0, []string{v[0].(string), v[1].(string)}, v[2].(uint64)) }},
+			func(v []any) {
+				put(keyindex.Customer, keyindex.Entry{Seq: v[2].(uint64), Permanent: true}, v[0].(string), v[1].(string))
+			}},
 		{`SELECT source_id, strftime(date, '%Y-%m-%d'), channel, campaign, seq FROM ad_spend WHERE seq > ?`,
 			func(v []any) {
-				put(keyindex.Order, 0, []string{"ad_spend", v[0].(string), v[1].(string), v[2].(string), v[3].(string)}, v[4].(uint64))
+				put(keyindex.Order, keyindex.Entry{Seq: v[4].(uint64), Permanent: true}, "ad_spend", v[0].(string), v[1].(string), v[2].(string), v[3].(string))
 			}},
 	}
 	for _, q := range queries {

@@ -27,11 +27,10 @@ type Kind byte
 
 // Key spaces.
 const (
-	LiveMessage      Kind = 'L' // messages of the live window, bucketed by day
-	PermanentMessage Kind = 'P' // imported messages, kept forever
-	Order            Kind = 'O' // (store, order_id)
-	Customer         Kind = 'C' // (source, customer key)
-	meta             Kind = 'M'
+	Message  Kind = 'G' // (source, messageId): live ones expire, imported ones stay
+	Order    Kind = 'O' // (store, order_id), and other rows that later versions update
+	Customer Kind = 'C' // (source, customer key)
+	meta     Kind = 'M'
 )
 
 // Digest is the 128-bit digest of a natural key.
@@ -78,38 +77,49 @@ func Open(dir string, cacheBytes int64) (*Index, error) {
 // Close closes the index.
 func (x *Index) Close() error { return x.db.Close() }
 
-func key(k Kind, day uint32, d Digest) []byte {
-	if k == LiveMessage {
-		b := make([]byte, 1+4+16)
-		b[0] = byte(k)
-		binary.BigEndian.PutUint32(b[1:], day)
-		copy(b[5:], d[:])
-		return b
-	}
+func key(k Kind, d Digest) []byte {
 	b := make([]byte, 1+16)
 	b[0] = byte(k)
 	copy(b[1:], d[:])
 	return b
 }
 
-// Day is the bucket of a time in the live window.
+// Day is the day number of a time, for the expiry of live message keys.
 func Day(t time.Time) uint32 { return uint32(t.Unix() / 86400) }
 
-// Get returns the sequence stored under (k, day, d); day is used only for
-// LiveMessage.
-func (x *Index) Get(k Kind, day uint32, d Digest) (seq uint64, ok bool, err error) {
-	v, closer, err := x.db.Get(key(k, day, d))
+// Entry is what the index holds for a key: the log sequence of the message
+// that created it, the day of its receipt, and whether it never expires.
+type Entry struct {
+	Seq       uint64
+	Day       uint32
+	Permanent bool
+}
+
+func (e Entry) encode() []byte {
+	v := make([]byte, 13)
+	binary.BigEndian.PutUint64(v, e.Seq)
+	binary.BigEndian.PutUint32(v[8:], e.Day)
+	if e.Permanent {
+		v[12] = 1
+	}
+	return v
+}
+
+// Get returns the entry of a key. One probe per key: the hot path of the
+// store writer asks it for every message.
+func (x *Index) Get(k Kind, d Digest) (e Entry, ok bool, err error) {
+	v, closer, err := x.db.Get(key(k, d))
 	if errors.Is(err, pebble.ErrNotFound) {
-		return 0, false, nil
+		return e, false, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("keyindex: get: %w", err)
+		return e, false, fmt.Errorf("keyindex: get: %w", err)
 	}
 	defer closer.Close()
-	if len(v) != 8 {
-		return 0, false, fmt.Errorf("keyindex: corrupt value of %d bytes", len(v))
+	if len(v) != 13 {
+		return e, false, fmt.Errorf("keyindex: corrupt value of %d bytes", len(v))
 	}
-	return binary.BigEndian.Uint64(v), true, nil
+	return Entry{Seq: binary.BigEndian.Uint64(v), Day: binary.BigEndian.Uint32(v[8:]), Permanent: v[12] == 1}, true, nil
 }
 
 // Batch collects writes to commit at once.
@@ -120,11 +130,9 @@ type Batch struct {
 // NewBatch starts a batch of writes.
 func (x *Index) NewBatch() *Batch { return &Batch{b: x.db.NewBatch()} }
 
-// Put records that seq created the key.
-func (b *Batch) Put(k Kind, day uint32, d Digest, seq uint64) {
-	var v [8]byte
-	binary.BigEndian.PutUint64(v[:], seq)
-	_ = b.b.Set(key(k, day, d), v[:], nil)
+// Put records the entry of a key.
+func (b *Batch) Put(k Kind, d Digest, e Entry) {
+	_ = b.b.Set(key(k, d), e.encode(), nil)
 }
 
 // SetApplied records the log sequence up to which the index is complete.
@@ -164,16 +172,52 @@ func (x *Index) Applied() (uint64, error) {
 	return binary.BigEndian.Uint64(v), nil
 }
 
-// ExpireLive drops live-window buckets older than keepFrom (a Day).
-func (x *Index) ExpireLive(keepFrom uint32) error {
-	start := []byte{byte(LiveMessage)}
-	end := make([]byte, 5)
-	end[0] = byte(LiveMessage)
-	binary.BigEndian.PutUint32(end[1:], keepFrom)
-	if err := x.db.DeleteRange(start, end, pebble.NoSync); err != nil {
-		return fmt.Errorf("keyindex: expire: %w", err)
+// ExpireMessages deletes the keys of live (not permanent) messages received
+// before the day keepFrom. It walks the message key space in chunks of
+// 10,000 keys, each read and deleted while holding lock, so that a writer
+// that re-creates a key between the read and the delete is never undone.
+func (x *Index) ExpireMessages(keepFrom uint32, lock func() (unlock func())) (deleted int, err error) {
+	start := []byte{byte(Message)}
+	end := []byte{byte(Message) + 1}
+	for {
+		n, next, err := x.expireChunk(start, end, keepFrom, lock)
+		deleted += n
+		if err != nil || next == nil {
+			return deleted, err
+		}
+		start = next
 	}
-	return nil
+}
+
+func (x *Index) expireChunk(start, end []byte, keepFrom uint32, lock func() func()) (int, []byte, error) {
+	unlock := lock()
+	defer unlock()
+	it, err := x.db.NewIter(&pebble.IterOptions{LowerBound: start, UpperBound: end})
+	if err != nil {
+		return 0, nil, fmt.Errorf("keyindex: expire: %w", err)
+	}
+	b := x.db.NewBatch()
+	n, seen := 0, 0
+	var next []byte
+	for it.First(); it.Valid(); it.Next() {
+		if seen == 10000 {
+			next = append([]byte(nil), it.Key()...)
+			break
+		}
+		seen++
+		v := it.Value()
+		if len(v) == 13 && v[12] == 0 && binary.BigEndian.Uint32(v[8:]) < keepFrom {
+			_ = b.Delete(it.Key(), nil)
+			n++
+		}
+	}
+	if err := it.Close(); err != nil {
+		return 0, nil, fmt.Errorf("keyindex: expire: %w", err)
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return 0, nil, fmt.Errorf("keyindex: expire: %w", err)
+	}
+	return n, next, nil
 }
 
 // Reset deletes every entry: used before rebuilding from the store.
