@@ -212,6 +212,7 @@ func (a *App) Handler() http.Handler {
 	h := ingest.NewHTTP(a.Ingest, a.Sources, a.Store, a.Logger, 0)
 	h.CORSOrigins = a.Cfg.CORSOrigins
 	h.Register(mux)
+	h.RegisterWebhooks(mux)
 	(&api.Server{Backend: a, AdminToken: a.Cfg.AdminToken, Logger: a.Logger, MaxRows: a.Cfg.MaxRows,
 		Metrics: promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{})}).Register(mux)
 	return securityHeaders(mux)
