@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/tradewind/tradewind/internal/eventlog"
@@ -64,4 +65,25 @@ func FuzzTrackingAPI(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestControlCharacterInStringIsRefused(t *testing.T) {
+	mux, key := newTestAPI(t)
+	for _, body := range []string{"{\"userId\":\"u\",\"event\":\"a\x01b\"}", "{\"userId\":\"u\",\"event\":\"a\nb\"}"} {
+		req := httptest.NewRequest("POST", "/v1/track", strings.NewReader(body))
+		req.SetBasicAuth(key, "")
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		if rec.Code != 400 {
+			t.Errorf("%q: %d, want 400", body, rec.Code)
+		}
+	}
+	// Whitespace between tokens is fine.
+	req := httptest.NewRequest("POST", "/v1/track", strings.NewReader("{\n\t\"userId\": \"u\",\r\n \"event\": \"ok\"\n}"))
+	req.SetBasicAuth(key, "")
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	if rec.Code != 200 {
+		t.Fatalf("pretty-printed message: %d %s", rec.Code, rec.Body)
+	}
 }

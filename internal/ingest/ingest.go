@@ -10,9 +10,11 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -159,6 +161,12 @@ func (s *Service) prepare(it *Item, src source.Source, received time.Time, opts 
 	if raw == nil {
 		raw = v.MarshalTo(nil)
 	}
+	// fastjson tolerates raw control characters inside strings; JSON does
+	// not, and the store would refuse them later. The full check runs only
+	// for the rare message that has such a byte at all.
+	if hasControlByte(raw) && !json.Valid(raw) {
+		return eventlog.Message{}, &segment.FieldError{Field: "message", Reason: "is not valid JSON (a control character inside a string?)"}
+	}
 	if len(raw) > MaxMessageBytes {
 		return eventlog.Message{}, &segment.FieldError{Field: "message", Reason: fmt.Sprintf("larger than %d KB", MaxMessageBytes>>10)}
 	}
@@ -180,6 +188,15 @@ func (s *Service) prepare(it *Item, src source.Source, received time.Time, opts 
 		meta.Flags |= eventlog.FlagPermanentKey
 	}
 	return eventlog.Message{Type: typ, Meta: meta, Data: raw}, nil
+}
+
+func hasControlByte(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			return true
+		}
+	}
+	return bytes.IndexByte(b, '\n') >= 0 || bytes.IndexByte(b, '\t') >= 0 || bytes.IndexByte(b, '\r') >= 0
 }
 
 // mergeContext adds the batch context's keys that the message's own context
