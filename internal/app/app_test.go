@@ -182,6 +182,11 @@ func TestTrackingAPIEndToEnd(t *testing.T) {
 	if d := res.Rows[0][0].(float64); d < 599 || d > 601 {
 		t.Fatalf("skew correction: event %v s before receipt, want 600", d)
 	}
+	// The batch's sentAt is kept on each of its messages.
+	res = n.query(`SELECT sent_at FROM events WHERE message_id = 'o1'`)
+	if res.Rows[0][0] != "2026-01-01T00:00:00Z" {
+		t.Fatalf("sent_at = %v, want the batch's", res.Rows[0][0])
+	}
 	res = n.query(`SELECT count(*) FROM events WHERE CAST(properties AS VARCHAR) LIKE '%` + key + `%' OR CAST(context AS VARCHAR) LIKE '%` + key + `%'`)
 	if res.Rows[0][0] != float64(0) {
 		t.Fatal("write key stored in an event")

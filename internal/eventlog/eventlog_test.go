@@ -192,3 +192,23 @@ func TestSnapshotRestore(t *testing.T) {
 		t.Fatalf("publish after restore: %+v %v", acks, err)
 	}
 }
+
+func TestMetaRoundTripAndV1(t *testing.T) {
+	m := Meta{Source: "src", ReceivedAt: time.Unix(100, 5).UTC(), Timestamp: time.Unix(90, 0).UTC(), SentAt: time.Unix(99, 0).UTC(), ImportID: "imp-1", Flags: FlagPermanentKey}
+	got, err := decodeMeta(m.encode(), "src/id-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.MessageID = "id-1"
+	if got != m {
+		t.Fatalf("round trip: %+v, want %+v", got, m)
+	}
+	// Messages written by the v1 format (before sentAt was kept) still read.
+	old, err := decodeMeta("v1;src;100000000005;90000000000;2;imp-1", "src/id-1")
+	if err != nil || old.Source != "src" || !old.SentAt.IsZero() || old.Flags != FlagPermanentKey || old.ImportID != "imp-1" {
+		t.Fatalf("v1: %+v %v", old, err)
+	}
+	if _, err := decodeMeta("v9;x", "a/b"); err == nil {
+		t.Fatal("unknown version accepted")
+	}
+}

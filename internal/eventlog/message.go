@@ -38,22 +38,30 @@ type Meta struct {
 	MessageID  string    // the message's messageId (the sender's, or generated)
 	ReceivedAt time.Time // when the server received it
 	Timestamp  time.Time // event time, corrected for the sender's clock skew
+	SentAt     time.Time // when the sender sent it (the message's or its batch's sentAt); zero if not given
 	ImportID   string    // id of the bulk import that produced it, if any
 	Flags      Flags
 }
 
-// encode writes meta as "v1;source;receivedNanos;timestampNanos;flags;importID".
-// Source and import ids are server-made tokens without ';'; the message id is
-// carried by Nats-Msg-Id.
+// encode writes meta as
+// "v2;source;receivedNanos;timestampNanos;sentAtNanos;flags;importID" (sentAt
+// 0 when absent). Source and import ids are server-made tokens without ';';
+// the message id is carried by Nats-Msg-Id.
 func (m Meta) encode() string {
 	var b strings.Builder
-	b.Grow(64)
-	b.WriteString("v1;")
+	b.Grow(80)
+	b.WriteString("v2;")
 	b.WriteString(m.Source)
 	b.WriteByte(';')
 	b.WriteString(strconv.FormatInt(m.ReceivedAt.UnixNano(), 10))
 	b.WriteByte(';')
 	b.WriteString(strconv.FormatInt(m.Timestamp.UnixNano(), 10))
+	b.WriteByte(';')
+	if !m.SentAt.IsZero() {
+		b.WriteString(strconv.FormatInt(m.SentAt.UnixNano(), 10))
+	} else {
+		b.WriteByte('0')
+	}
 	b.WriteByte(';')
 	b.WriteString(strconv.FormatUint(uint64(m.Flags), 10))
 	b.WriteByte(';')
@@ -61,15 +69,27 @@ func (m Meta) encode() string {
 	return b.String()
 }
 
+// decodeMeta reads v2 and the older v1 (without sentAt), so messages
+// written before an upgrade stay readable.
 func decodeMeta(s, msgID string) (Meta, error) {
-	parts := strings.SplitN(s, ";", 6)
-	if len(parts) != 6 || parts[0] != "v1" {
+	var parts []string
+	switch {
+	case strings.HasPrefix(s, "v2;"):
+		parts = strings.SplitN(s, ";", 7)
+	case strings.HasPrefix(s, "v1;"):
+		p := strings.SplitN(s, ";", 6)
+		if len(p) == 6 {
+			parts = []string{p[0], p[1], p[2], p[3], "0", p[4], p[5]}
+		}
+	}
+	if len(parts) != 7 {
 		return Meta{}, fmt.Errorf("eventlog: bad %s header %q", headerMeta, s)
 	}
 	recv, err1 := strconv.ParseInt(parts[2], 10, 64)
 	ts, err2 := strconv.ParseInt(parts[3], 10, 64)
-	fl, err3 := strconv.ParseUint(parts[4], 10, 8)
-	if err := errors.Join(err1, err2, err3); err != nil {
+	sent, err3 := strconv.ParseInt(parts[4], 10, 64)
+	fl, err4 := strconv.ParseUint(parts[5], 10, 8)
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return Meta{}, fmt.Errorf("eventlog: bad %s header %q: %w", headerMeta, s, err)
 	}
 	m := Meta{
@@ -77,7 +97,10 @@ func decodeMeta(s, msgID string) (Meta, error) {
 		ReceivedAt: time.Unix(0, recv).UTC(),
 		Timestamp:  time.Unix(0, ts).UTC(),
 		Flags:      Flags(fl),
-		ImportID:   parts[5],
+		ImportID:   parts[6],
+	}
+	if sent != 0 {
+		m.SentAt = time.Unix(0, sent).UTC()
 	}
 	// Nats-Msg-Id is "source/messageId": the dedup key is (source, messageId).
 	if i := strings.IndexByte(msgID, '/'); i >= 0 {

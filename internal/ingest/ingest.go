@@ -175,7 +175,11 @@ func (s *Service) prepare(it *Item, src source.Source, received time.Time, opts 
 		MessageID:  it.MessageID,
 		ReceivedAt: received,
 		Timestamp:  segment.EventTime(times, opts.BatchSentAt, received),
+		SentAt:     times.SentAt,
 		ImportID:   opts.ImportID,
+	}
+	if meta.SentAt.IsZero() {
+		meta.SentAt = opts.BatchSentAt
 	}
 	if meta.MessageID == "" {
 		meta.MessageID = segment.ID(v, "messageId")

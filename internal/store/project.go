@@ -66,9 +66,9 @@ func (pr *Projector) Project(d eventlog.Delivery) Projected {
 	if t, err := segment.ParseTime(string(v.GetStringBytes("timestamp"))); err == nil {
 		ev.OriginalTimestamp = t
 	}
-	if t, err := segment.ParseTime(string(v.GetStringBytes("sentAt"))); err == nil {
-		ev.SentAt = t
-	}
+	// The message's own sentAt, else its batch's (the Segment Node SDK sets
+	// only the batch's).
+	ev.SentAt = d.Meta.SentAt
 	ev.Properties = rawObject(v, "properties")
 	ev.Traits = rawObject(v, "traits")
 	ev.Context = rawObject(v, "context")
