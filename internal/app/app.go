@@ -49,6 +49,9 @@ type Config struct {
 	AdminToken    string // empty: read or generate DataDir/admin.token
 	MaxRows       int
 	Logger        *slog.Logger
+	// LogDuplicateWindow is JetStream's own deduplication window (default 2
+	// minutes); the store covers the rest of the 24 hours.
+	LogDuplicateWindow time.Duration
 	// Stream and bucket names; tests sharing an external NATS set their own.
 	Stream, SubjectPrefix, SourcesBucket string
 }
@@ -108,7 +111,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.Log, err = eventlog.Open(ctx, eventlog.Config{
 		Dir: filepath.Join(cfg.DataDir, "log"), URL: cfg.NATSURL, Listen: cfg.NATSListen, SyncAlways: cfg.Fsync,
-		Stream: cfg.Stream, SubjectPrefix: cfg.SubjectPrefix, Logger: cfg.Logger,
+		Stream: cfg.Stream, SubjectPrefix: cfg.SubjectPrefix, Logger: cfg.Logger, DuplicateWindow: cfg.LogDuplicateWindow,
 	})
 	if err != nil {
 		return nil, err
