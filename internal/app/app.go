@@ -267,10 +267,15 @@ func (a *App) Query(ctx context.Context, sql string, maxRows int) (*store.Result
 	return a.Store.Query(ctx, sql, maxRows)
 }
 
-// Ready implements api.Backend: the log answers and the writer is not far
-// behind.
+// Ready implements api.Backend: the log and the store both answer.
 func (a *App) Ready(ctx context.Context) error {
-	return a.Log.Ready(ctx)
+	if err := a.Log.Ready(ctx); err != nil {
+		return err
+	}
+	if err := a.Store.SQL().PingContext(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
 }
 
 // Import implements api.Backend.

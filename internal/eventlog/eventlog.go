@@ -96,27 +96,11 @@ type Log struct {
 // stream exists with the configured settings.
 func Open(ctx context.Context, cfg Config) (*Log, error) {
 	cfg.setDefaults()
-	l := &Log{cfg: cfg}
-	var opts []nats.Option
-	opts = append(opts, nats.Name("tradewind"), nats.MaxReconnects(-1))
-	if cfg.URL == "" {
-		if cfg.Dir == "" {
-			return nil, errors.New("eventlog: neither a directory for the embedded server nor a NATS URL is set")
-		}
-		srv, err := startEmbedded(cfg)
-		if err != nil {
-			return nil, err
-		}
-		l.srv = srv
-		opts = append(opts, nats.InProcessServer(srv))
-	}
-	nc, err := nats.Connect(cfg.URL, opts...)
+	l, err := connect(cfg)
 	if err != nil {
-		l.shutdownServer()
-		return nil, fmt.Errorf("eventlog: connect to %s: %w", l.where(), err)
+		return nil, err
 	}
-	l.nc = nc
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(cfg.MaxPending))
+	js, err := jetstream.New(l.nc, jetstream.WithPublishAsyncMaxPending(cfg.MaxPending))
 	if err != nil {
 		l.Close()
 		return nil, fmt.Errorf("eventlog: jetstream: %w", err)
@@ -143,6 +127,31 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		return nil, fmt.Errorf("eventlog: create stream %s on %s: %w", cfg.Stream, l.where(), err)
 	}
 	l.stream = st
+	return l, nil
+}
+
+// connect starts the embedded server (unless cfg.URL names an external one)
+// and connects to it.
+func connect(cfg Config) (*Log, error) {
+	l := &Log{cfg: cfg}
+	opts := []nats.Option{nats.Name("tradewind"), nats.MaxReconnects(-1)}
+	if cfg.URL == "" {
+		if cfg.Dir == "" {
+			return nil, errors.New("eventlog: neither a directory for the embedded server nor a NATS URL is set")
+		}
+		srv, err := startEmbedded(cfg)
+		if err != nil {
+			return nil, err
+		}
+		l.srv = srv
+		opts = append(opts, nats.InProcessServer(srv))
+	}
+	nc, err := nats.Connect(cfg.URL, opts...)
+	if err != nil {
+		l.shutdownServer()
+		return nil, fmt.Errorf("eventlog: connect to %s: %w", l.where(), err)
+	}
+	l.nc = nc
 	return l, nil
 }
 

@@ -147,21 +147,5 @@ func (l *Log) Restore(ctx context.Context, meta StreamMeta, r io.Reader) error {
 // Restore can create it from a snapshot.
 func OpenForRestore(ctx context.Context, cfg Config) (*Log, error) {
 	cfg.setDefaults()
-	l := &Log{cfg: cfg}
-	var opts []nats.Option
-	if cfg.URL == "" {
-		srv, err := startEmbedded(cfg)
-		if err != nil {
-			return nil, err
-		}
-		l.srv = srv
-		opts = append(opts, nats.InProcessServer(srv))
-	}
-	nc, err := nats.Connect(cfg.URL, opts...)
-	if err != nil {
-		l.shutdownServer()
-		return nil, fmt.Errorf("eventlog: connect to %s: %w", l.where(), err)
-	}
-	l.nc = nc
-	return l, nil
+	return connect(cfg)
 }

@@ -189,26 +189,39 @@ func (h *HTTP) authenticate(w http.ResponseWriter, r *http.Request, v *fastjson.
 	return src, true
 }
 
+// request reads, parses and authenticates a tracking call. It answers
+// errors itself; ok is false then. The caller must call h.release() when ok.
+func (h *HTTP) request(w http.ResponseWriter, r *http.Request) (v *fastjson.Value, body []byte, src source.Source, ok bool) {
+	if !h.acquire(w) {
+		return nil, nil, src, false
+	}
+	defer func() {
+		if !ok {
+			h.release()
+		}
+	}()
+	if body = readBody(w, r); body == nil {
+		return nil, nil, src, false
+	}
+	var p fastjson.Parser
+	v, err := p.ParseBytes(body)
+	if err != nil {
+		WriteError(w, http.StatusBadRequest, "", "body is not valid JSON")
+		return nil, nil, src, false
+	}
+	if src, ok = h.authenticate(w, r, v); !ok {
+		return nil, nil, src, false
+	}
+	return v, body, src, true
+}
+
 func (h *HTTP) single(typ string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !h.acquire(w) {
-			return
-		}
-		defer h.release()
-		body := readBody(w, r)
-		if body == nil {
-			return
-		}
-		var p fastjson.Parser
-		v, err := p.ParseBytes(body)
-		if err != nil {
-			WriteError(w, http.StatusBadRequest, "", "body is not valid JSON")
-			return
-		}
-		src, ok := h.authenticate(w, r, v)
+		v, body, src, ok := h.request(w, r)
 		if !ok {
 			return
 		}
+		defer h.release()
 		if len(body) > MaxMessageBytes {
 			WriteError(w, http.StatusRequestEntityTooLarge, "message", fmt.Sprintf("message larger than %d KB", MaxMessageBytes>>10))
 			return
@@ -236,24 +249,11 @@ type Rejected struct {
 }
 
 func (h *HTTP) batch(w http.ResponseWriter, r *http.Request) {
-	if !h.acquire(w) {
-		return
-	}
-	defer h.release()
-	body := readBody(w, r)
-	if body == nil {
-		return
-	}
-	var p fastjson.Parser
-	v, err := p.ParseBytes(body)
-	if err != nil {
-		WriteError(w, http.StatusBadRequest, "", "body is not valid JSON")
-		return
-	}
-	src, ok := h.authenticate(w, r, v)
+	v, _, src, ok := h.request(w, r)
 	if !ok {
 		return
 	}
+	defer h.release()
 	if v.Type() != fastjson.TypeObject {
 		WriteError(w, http.StatusBadRequest, "", "body must be a JSON object with a batch array")
 		return
