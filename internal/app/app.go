@@ -129,6 +129,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.ingestMx = ingest.NewMetrics(a.Registry)
+	a.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "tradewind_log_lag_messages",
+		Help: "Messages in the event log that the store has not applied yet.",
+	}, a.logLag))
 	a.Ingest = &ingest.Service{Log: a.Log, Metrics: a.ingestMx}
 	a.Importer = &importer.Importer{Ingest: a.Ingest, Store: a.Store}
 	a.writer = &store.Writer{Log: a.Log, Store: a.Store, Logger: cfg.Logger, Metrics: store.NewWriterMetrics(a.Registry),
@@ -142,6 +146,21 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}()
 	ok = true
 	return a, nil
+}
+
+// logLag is the event log's last sequence minus the store's applied one.
+func (a *App) logLag() float64 {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	last, err := a.Log.LastSeq(ctx)
+	if err != nil {
+		return -1
+	}
+	applied, _ := a.Store.AppliedSeq(ctx)
+	if applied > last {
+		return 0
+	}
+	return float64(last - applied)
 }
 
 func (a *App) loadToken() error {

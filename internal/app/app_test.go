@@ -233,6 +233,21 @@ func TestLimitsAndAuth(t *testing.T) {
 	if code, _ := n.admin("POST", "/v1/sources", map[string]any{"name": "x", "bogus": 1}); code != 400 {
 		t.Fatal("unknown key accepted")
 	}
+	n.do("POST", "/v1/track", basic(key), []byte(`{"userId":"u","event":"counted"}`), nil)
+	n.do("POST", "/v1/track", basic(key), []byte(`{"userId":"u"}`), nil)
+	req, _ := http.NewRequest("GET", n.srv.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+n.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range []string{"tradewind_ingest_accepted_total", "tradewind_ingest_rejected_total", "tradewind_log_lag_messages", "tradewind_store_write_seconds", "tradewind_store_visible_seconds"} {
+		if !strings.Contains(string(metrics), m) {
+			t.Errorf("/metrics lacks %s", m)
+		}
+	}
 	if code, _ := n.do("GET", "/readyz", "", nil, nil); code != 200 {
 		t.Fatalf("readyz: %d", code)
 	}

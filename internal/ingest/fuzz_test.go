@@ -87,3 +87,87 @@ func TestControlCharacterInStringIsRefused(t *testing.T) {
 		t.Fatalf("pretty-printed message: %d %s", rec.Code, rec.Body)
 	}
 }
+
+func TestOverloadAnswers429(t *testing.T) {
+	ctx := context.Background()
+	l, err := eventlog.Open(ctx, eventlog.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	reg, err := source.Open(ctx, l.JetStream(), "sources")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, _ := reg.Create(ctx, source.Source{Name: "s"})
+	h := NewHTTP(&Service{Log: l}, reg, nil, slog.New(slog.DiscardHandler), 1)
+	mux := http.NewServeMux()
+	h.Register(mux)
+	h.inflight <- struct{}{} // the only slot is taken
+	req := httptest.NewRequest("POST", "/v1/track", strings.NewReader(`{"userId":"u","event":"x"}`))
+	req.SetBasicAuth(src.WriteKey, "")
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	if rec.Code != 429 || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("overloaded: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	<-h.inflight
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("POST", "/v1/track", strings.NewReader(`{"userId":"u","event":"x","writeKey":"`+src.WriteKey+`"}`)))
+	if rec.Code != 200 {
+		t.Fatalf("after the slot freed: %d", rec.Code)
+	}
+}
+
+func TestBrowserSDKPaths(t *testing.T) {
+	ctx := context.Background()
+	l, err := eventlog.Open(ctx, eventlog.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	reg, _ := source.Open(ctx, l.JetStream(), "sources")
+	src, _ := reg.Create(ctx, source.Source{Name: "site"})
+	h := NewHTTP(&Service{Log: l}, reg, nil, slog.New(slog.DiscardHandler), 0)
+	h.CORSOrigins = []string{"https://shop.example"}
+	mux := http.NewServeMux()
+	h.Register(mux)
+
+	// analytics.js loads its settings from the server.
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/projects/"+src.WriteKey+"/settings", nil))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"apiKey":"`+src.WriteKey+`"`) {
+		t.Fatalf("settings: %d %s", rec.Code, rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/projects/not-a-key/settings", nil))
+	if rec.Code != 404 {
+		t.Fatalf("settings of an unknown key: %d", rec.Code)
+	}
+	// Preflight and a text/plain beacon from an allowed origin get CORS headers.
+	req := httptest.NewRequest("OPTIONS", "/v1/t", nil)
+	req.Header.Set("Origin", "https://shop.example")
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	if rec.Code != 204 || rec.Header().Get("Access-Control-Allow-Origin") != "https://shop.example" {
+		t.Fatalf("preflight: %d %v", rec.Code, rec.Header())
+	}
+	for _, p := range []string{"/v1/t", "/v1/p", "/v1/i", "/v1/g", "/v1/a", "/v1/s"} {
+		body := `{"writeKey":"` + src.WriteKey + `","anonymousId":"a1","event":"Viewed","name":"Home","groupId":"g","previousId":"p","userId":"u"}`
+		req = httptest.NewRequest("POST", p, strings.NewReader(body))
+		req.Header.Set("Content-Type", "text/plain")
+		req.Header.Set("Origin", "https://shop.example")
+		rec = httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		if rec.Code != 200 || rec.Header().Get("Access-Control-Allow-Origin") != "https://shop.example" {
+			t.Fatalf("%s: %d %s %v", p, rec.Code, rec.Body, rec.Header())
+		}
+	}
+	req = httptest.NewRequest("POST", "/v1/t", strings.NewReader(`{"writeKey":"`+src.WriteKey+`","anonymousId":"a1","event":"x"}`))
+	req.Header.Set("Origin", "https://evil.example")
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	if rec.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Fatal("CORS granted to an origin not configured")
+	}
+}
