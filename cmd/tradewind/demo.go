@@ -56,8 +56,8 @@ func demoCommand() *ffcli.Command {
 				return nil
 			}
 			fmt.Printf("\nServing the demo at http://%s  (admin token in %s; Ctrl-C stops)\n", a.Cfg.Listen, a.TokenPath)
-			fmt.Printf("Try: tradewind sql --data %s \"SELECT marketplace, count(*) orders, sum(total_base) revenue_%s FROM orders GROUP BY 1 ORDER BY 3 DESC\"\n",
-				a.Cfg.DataDir, strings.ToLower(a.Cfg.BaseCurrency))
+			fmt.Printf("Try: %s sql --data %s \"SELECT marketplace, count(*) orders, sum(total_base) revenue_%s FROM orders GROUP BY 1 ORDER BY 3 DESC\"\n",
+				selfName(), a.Cfg.DataDir, strings.ToLower(a.Cfg.BaseCurrency))
 			return serve(ctx, a)
 		},
 	}
@@ -145,4 +145,13 @@ func runDemo(ctx context.Context, a *app.App, cfg demo.Config, fxFile string) er
 	fmt.Printf("demo seller: %d people, %d messages, %d orders, %d refunds, %d reviews, %d ad-spend rows in %s\n",
 		stats.People, stats.Messages, stats.Orders, stats.Refunds, stats.Reviews, stats.AdSpendRows, time.Since(start).Round(time.Second))
 	return nil
+}
+
+// selfName is how the user ran this program, for commands printed to copy:
+// "go run ./cmd/tradewind" runs a binary from Go's build cache.
+func selfName() string {
+	if strings.Contains(os.Args[0], "go-build") {
+		return "go run ./cmd/tradewind"
+	}
+	return "tradewind"
 }
