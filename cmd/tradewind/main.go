@@ -17,6 +17,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/peterbourgon/ff/v3"
 	"github.com/peterbourgon/ff/v3/ffcli"
@@ -93,6 +94,8 @@ func run(ctx context.Context, args []string) error {
 type nodeFlags struct {
 	data, listen, natsURL, natsListen, fsync, base, duckMem, cors, logLevel string
 	duckThreads                                                             int
+	logMaxAge                                                               time.Duration
+	logMaxBytes                                                             int64
 }
 
 func (n *nodeFlags) register(fs *flag.FlagSet) {
@@ -106,12 +109,15 @@ func (n *nodeFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&n.duckThreads, "duckdb-threads", 2, "DuckDB threads")
 	fs.StringVar(&n.cors, "cors-origins", "", "comma-separated browser origins allowed to send events (analytics.js), or *")
 	fs.StringVar(&n.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.DurationVar(&n.logMaxAge, "log-max-age", 0, "drop event-log messages older than this (e.g. 8760h); 0 keeps the log, the source of truth, forever")
+	fs.Int64Var(&n.logMaxBytes, "log-max-bytes", 0, "bound the event log's size in bytes, dropping the oldest messages; 0 is unbounded")
 }
 
 func (n *nodeFlags) config() (app.Config, error) {
 	cfg := app.Config{DataDir: n.data, Listen: n.listen, NATSURL: n.natsURL, NATSListen: n.natsListen,
 		BaseCurrency: strings.ToUpper(n.base), DuckDBMemory: n.duckMem, DuckDBThreads: n.duckThreads,
-		AdminToken: os.Getenv("TRADEWIND_ADMIN_TOKEN"), Logger: newLogger(n.logLevel)}
+		AdminToken: os.Getenv("TRADEWIND_ADMIN_TOKEN"), Logger: newLogger(n.logLevel),
+		LogMaxAge: n.logMaxAge, LogMaxBytes: n.logMaxBytes}
 	switch n.fsync {
 	case "never":
 	case "always":

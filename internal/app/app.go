@@ -52,6 +52,9 @@ type Config struct {
 	// LogDuplicateWindow is JetStream's own deduplication window (default 2
 	// minutes); the store covers the rest of the 24 hours.
 	LogDuplicateWindow time.Duration
+	// LogMaxAge and LogMaxBytes bound the event log; zero keeps everything.
+	LogMaxAge   time.Duration
+	LogMaxBytes int64
 	// Stream and bucket names; tests sharing an external NATS set their own.
 	Stream, SubjectPrefix, SourcesBucket string
 }
@@ -112,6 +115,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Log, err = eventlog.Open(ctx, eventlog.Config{
 		Dir: filepath.Join(cfg.DataDir, "log"), URL: cfg.NATSURL, Listen: cfg.NATSListen, SyncAlways: cfg.Fsync,
 		Stream: cfg.Stream, SubjectPrefix: cfg.SubjectPrefix, Logger: cfg.Logger, DuplicateWindow: cfg.LogDuplicateWindow,
+		MaxAge: cfg.LogMaxAge, MaxBytes: cfg.LogMaxBytes,
 	})
 	if err != nil {
 		return nil, err
