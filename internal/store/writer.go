@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -131,8 +132,11 @@ func (w *Writer) isolate(ctx context.Context, projected []Projected) (ApplyResul
 				return total, err
 			}
 			p := projected[i]
-			w.Logger.Error("message quarantined by the store writer", "seq", p.Delivery.Seq, "source", p.Delivery.Meta.Source, "err", err)
-			p.Err = fmt.Errorf("the store could not write it: %w", err)
+			// The engine's message may quote the offending value, which may
+			// be personal data: only its class goes to the log and quarantine.
+			class := errorClass(err)
+			w.Logger.Error("message quarantined by the store writer", "seq", p.Delivery.Seq, "source", p.Delivery.Meta.Source, "error_class", class)
+			p.Err = fmt.Errorf("the store could not write it (%s)", class)
 			if res, err = w.Store.Apply(ctx, []Projected{p}); err != nil {
 				return total, err
 			}
@@ -143,6 +147,17 @@ func (w *Writer) isolate(ctx context.Context, projected []Projected) (ApplyResul
 		total.Rejected += res.Rejected
 	}
 	return total, nil
+}
+
+// errorClass keeps the kind of an engine error ("Conversion Error"), not its
+// text.
+func errorClass(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "Error:"); i >= 0 {
+		start := strings.LastIndexAny(msg[:i], ":\n") + 1
+		return strings.TrimSpace(msg[start : i+len("Error")])
+	}
+	return "engine error"
 }
 
 // WaitApplied blocks until the store has applied the log up to seq.
