@@ -148,8 +148,39 @@ func versionCommand() *ffcli.Command {
 	return &ffcli.Command{
 		Name: "version", ShortUsage: "tradewind version", ShortHelp: "print the version",
 		Exec: func(context.Context, []string) error {
-			fmt.Println("tradewind", version)
+			fmt.Println("tradewind", buildVersion())
 			return nil
 		},
 	}
+}
+
+// buildVersion is the version set at link time, else the commit the binary
+// was built from, as the Go toolchain records it.
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return version
+	}
+	rev, dirty := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return version
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	return "dev-" + rev + " (" + info.GoVersion + ")"
 }
