@@ -60,6 +60,12 @@ func NewWriterMetrics(reg prometheus.Registerer) *WriterMetrics {
 // Run consumes until ctx ends. Failures restart consumption from the store's
 // applied sequence after a pause, so nothing is skipped and nothing applied
 // twice.
+//
+// Reading and projecting a batch overlaps with writing the previous one: the
+// store's commit waits on the disk, and the projection of the next batch
+// uses that time. Acknowledging a batch to JetStream before the store has it
+// is safe because every (re)start reads from the store's own applied
+// sequence, not from the consumer's acknowledged position.
 func (w *Writer) Run(ctx context.Context) error {
 	if w.MaxBatch == 0 {
 		w.MaxBatch = 5000
@@ -71,9 +77,7 @@ func (w *Writer) Run(ctx context.Context) error {
 	for {
 		applied, err := w.Store.AppliedSeq(ctx)
 		if err == nil {
-			err = w.Log.Consume(ctx, eventlog.ConsumeConfig{
-				Durable: "store-writer", MaxBatch: w.MaxBatch, MaxWait: w.MaxWait, StartSeq: applied + 1,
-			}, w.handle)
+			err = w.consume(ctx, applied+1)
 		}
 		if ctx.Err() != nil {
 			return nil
@@ -90,12 +94,46 @@ func (w *Writer) Run(ctx context.Context) error {
 	}
 }
 
-func (w *Writer) handle(ctx context.Context, batch []eventlog.Delivery) error {
-	start := time.Now()
-	projected := make([]Projected, len(batch))
-	for i, d := range batch {
-		projected[i] = w.Projector.Project(d)
+// consume runs one consumption from start until an error: this goroutine
+// reads and projects, a second one applies.
+func (w *Writer) consume(ctx context.Context, start uint64) error {
+	cctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	batches := make(chan []Projected, 1)
+	applied := make(chan struct{})
+	go func() {
+		defer close(applied)
+		for b := range batches {
+			if err := w.apply(cctx, b); err != nil {
+				cancel(err)
+				return
+			}
+		}
+	}()
+	err := w.Log.Consume(cctx, eventlog.ConsumeConfig{
+		Durable: "store-writer", MaxBatch: w.MaxBatch, MaxWait: w.MaxWait, StartSeq: start,
+	}, func(ctx context.Context, batch []eventlog.Delivery) error {
+		projected := make([]Projected, len(batch))
+		for i, d := range batch {
+			projected[i] = w.Projector.Project(d)
+		}
+		select {
+		case batches <- projected:
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	})
+	close(batches)
+	<-applied
+	if cause := context.Cause(cctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
 	}
+	return err
+}
+
+func (w *Writer) apply(ctx context.Context, projected []Projected) error {
+	start := time.Now()
 	res, err := w.Store.Apply(ctx, projected)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -103,7 +141,7 @@ func (w *Writer) handle(ctx context.Context, batch []eventlog.Delivery) error {
 		}
 		// One message the store cannot take must not stop the log: find it
 		// by writing one at a time and quarantine it.
-		w.Logger.Warn("batch write failed; isolating the failing message", "messages", len(batch), "err", err)
+		w.Logger.Warn("batch write failed; isolating the failing message", "messages", len(projected), "error_class", errorClass(err))
 		res, err = w.isolate(ctx, projected)
 		if err != nil {
 			return err
@@ -114,10 +152,10 @@ func (w *Writer) handle(ctx context.Context, batch []eventlog.Delivery) error {
 		m.Stored.Add(float64(res.Stored))
 		m.Duplicates.Add(float64(res.Duplicates))
 		m.Rejected.Add(float64(res.Rejected))
-		m.Applied.Set(float64(batch[len(batch)-1].Seq))
+		m.Applied.Set(float64(projected[len(projected)-1].Delivery.Seq))
 		now := time.Now()
-		for _, d := range batch {
-			m.VisibleSeconds.Observe(now.Sub(d.Meta.ReceivedAt).Seconds())
+		for _, p := range projected {
+			m.VisibleSeconds.Observe(now.Sub(p.Delivery.Meta.ReceivedAt).Seconds())
 		}
 	}
 	return nil
