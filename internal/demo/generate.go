@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/tradewind/tradewind/internal/jsonw"
 )
 
 // Config chooses what Generate produces. The same Config always produces
@@ -442,36 +444,24 @@ func (a *adSpend) render(b []byte) (string, []byte) {
 	clicks := int64(float64(spend) / float64(c.cpc) * uniform(r, 0.85, 1.15))
 	impressions := int64(float64(clicks) / c.ctr * uniform(r, 0.9, 1.1))
 	a.n++
-	w := jw{b: b}
-	w.open()
-	w.str("type", "ad_spend")
-	w.key("messageId")
-	w.b = append(w.b, '"')
-	w.b = g.ids.messageID(w.b, adStream, a.n)
-	w.b = append(w.b, '"')
-	w.comma = true
-	w.key("timestamp")
-	w.b = append(w.b, '"')
-	w.b = appendTime(w.b, a.day*msPerDay)
-	w.b = append(w.b, '"')
-	w.comma = true
-	w.obj("properties")
-	w.key("date")
-	w.b = append(w.b, '"')
-	w.b = appendDate(w.b, a.day)
-	w.b = append(w.b, '"')
-	w.comma = true
-	w.str("source", sourceTable[c.src].Key)
-	w.str("channel", c.Channel)
-	w.str("campaign", c.Name)
-	w.str("utm_source", c.UTMSource)
-	w.str("utm_medium", c.UTMMedium)
-	w.money("spend", spend, c.cur)
-	w.str("currency", c.cur.code)
-	w.int("impressions", impressions)
-	w.int("clicks", clicks)
-	w.close()
-	w.close()
+	var w jsonw.Writer
+	w.Reset(b)
+	w.BeginObject()
+	g.header(&w, "ad_spend", adStream, a.n, a.day*msPerDay)
+	w.Key("properties").BeginObject()
+	var date [16]byte
+	w.Key("date").StringBytes(appendDate(date[:0], a.day))
+	w.Key("source").String(sourceTable[c.src].Key)
+	w.Key("channel").String(c.Channel)
+	w.Key("campaign").String(c.Name)
+	w.Key("utm_source").String(c.UTMSource)
+	w.Key("utm_medium").String(c.UTMMedium)
+	putMoney(&w, "spend", spend, c.cur)
+	w.Key("currency").String(c.cur.code)
+	w.Key("impressions").Int(impressions)
+	w.Key("clicks").Int(clicks)
+	w.EndObject()
+	w.EndObject()
 	g.adPerSrc[c.src]++
-	return sourceTable[c.src].Key, w.b
+	return sourceTable[c.src].Key, w.Bytes()
 }

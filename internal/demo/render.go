@@ -1,6 +1,10 @@
 package demo
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/tradewind/tradewind/internal/jsonw"
+)
 
 // Message type names, by event kind.
 var evTypes = [numEvKinds]string{
@@ -25,92 +29,79 @@ var shopLangs = map[string]string{"de-DE": "/de", "de-AT": "/de", "fr-FR": "/fr"
 
 // render appends the JSON of one message.
 func (g *gen) render(b []byte, p *person, e *ev) []byte {
-	w := jw{b: b}
+	var w jsonw.Writer
+	w.Reset(b)
 	s := e.sess
 	ps := s.ps
-	w.open()
-	w.str("type", evTypes[e.kind])
-	w.key("messageId")
-	w.b = append(w.b, '"')
-	w.b = g.ids.messageID(w.b, p.idx, e.seq)
-	w.b = append(w.b, '"')
-	w.comma = true
-	w.key("timestamp")
-	w.b = append(w.b, '"')
-	w.b = appendTime(w.b, e.t)
-	w.b = append(w.b, '"')
-	w.comma = true
+	w.BeginObject()
+	g.header(&w, evTypes[e.kind], p.idx, e.seq, e.t)
 	if e.user {
-		w.str("userId", ps.userID)
+		w.Key("userId").String(ps.userID)
 	}
 	if s.anon != "" && (e.kind != evRefunded && e.kind != evCancelled && e.kind != evReviewed || !e.user) {
-		w.str("anonymousId", s.anon)
+		w.Key("anonymousId").String(s.anon)
 	}
 	info := &sourceTable[s.src]
 	switch e.kind {
 	case evPage:
-		w.str("name", pageNames[e.page])
-		w.obj("properties")
+		w.Key("name").String(pageNames[e.page])
+		w.Key("properties").BeginObject()
 		g.pageProps(&w, p, e)
-		w.close()
+		w.EndObject()
 	case evScreen:
-		w.str("name", screenNames[e.page])
-		w.obj("properties")
-		w.str("name", screenNames[e.page])
+		w.Key("name").String(screenNames[e.page])
+		w.Key("properties").BeginObject()
+		w.Key("name").String(screenNames[e.page])
 		if e.page == pgProduct {
 			// "name" is the screen's; the product is named by its id.
 			pr := &catalog[e.prod]
-			w.str("product_id", pr.ID)
-			w.str("sku", pr.SKU)
-			w.str("category", pr.Category)
-			w.money("price", pr.price[currencyIndex(info.cur)], info.cur)
-			w.str("currency", info.cur.code)
+			w.Key("product_id").String(pr.ID)
+			w.Key("sku").String(pr.SKU)
+			w.Key("category").String(pr.Category)
+			putMoney(&w, "price", pr.price[currencyIndex(info.cur)], info.cur)
+			w.Key("currency").String(info.cur.code)
 		}
-		w.close()
+		w.EndObject()
 	case evIdentify:
 		g.traits(&w, p, e)
 	case evAlias:
-		w.str("previousId", s.anon)
+		w.Key("previousId").String(s.anon)
 	default:
-		w.str("event", evNames[e.kind])
-		w.obj("properties")
+		w.Key("event").String(evNames[e.kind])
+		w.Key("properties").BeginObject()
 		g.trackProps(&w, p, e)
-		w.close()
+		w.EndObject()
 	}
 	g.context(&w, p, e)
-	w.close()
-	return w.b
+	w.EndObject()
+	return w.Bytes()
 }
 
-func (g *gen) traits(w *jw, p *person, e *ev) {
+func (g *gen) traits(w *jsonw.Writer, p *person, e *ev) {
 	ps := e.sess.ps
 	full, first, last := p.fullName(ps.latin)
-	w.obj("traits")
-	w.strNE("email", ps.email)
+	w.Key("traits").BeginObject()
+	w.OptString("email", ps.email)
 	if e.str != "guest" {
-		w.strNE("phone", ps.phone)
+		w.OptString("phone", ps.phone)
 	}
-	w.str("firstName", first)
-	w.str("lastName", last)
-	w.str("name", full)
+	w.Key("firstName").String(first)
+	w.Key("lastName").String(last)
+	w.Key("name").String(full)
 	if e.str != "guest" {
-		w.obj("address")
-		w.str("city", p.city.name)
-		w.str("state", p.city.region)
-		w.str("country", p.cty.code)
-		w.close()
-		w.key("createdAt")
-		w.b = append(w.b, '"')
-		w.b = appendTime(w.b, ps.created)
-		w.b = append(w.b, '"')
-		w.comma = true
+		w.Key("address").BeginObject()
+		w.Key("city").String(p.city.name)
+		w.Key("state").String(p.city.region)
+		w.Key("country").String(p.cty.code)
+		w.EndObject()
+		putTime(w, "createdAt", ps.created)
 		if k := sourceTable[ps.src].kind; k == kindWeb || k == kindShopify {
-			w.bool("email_opt_in", p.optIn)
+			w.Key("email_opt_in").Bool(p.optIn)
 		}
 	} else {
-		w.bool("guest", true)
+		w.Key("guest").Bool(true)
 	}
-	w.close()
+	w.EndObject()
 }
 
 // pageURL returns the URL, path and title of a page on the session's
@@ -228,110 +219,109 @@ func (g *gen) referrer(s *session) string {
 	return ""
 }
 
-func (g *gen) pageProps(w *jw, p *person, e *ev) {
+func (g *gen) pageProps(w *jsonw.Writer, p *person, e *ev) {
 	url, path, title := g.pageURL(p, e)
-	w.str("title", title)
-	w.str("url", url)
-	w.str("path", path)
+	w.Key("title").String(title)
+	w.Key("url").String(url)
+	w.Key("path").String(path)
 	if e.landing {
-		w.str("referrer", g.referrer(e.sess))
+		w.Key("referrer").String(g.referrer(e.sess))
 	} else {
-		w.str("referrer", sourceTable[e.sess.src].base+"/")
+		w.Key("referrer").String(sourceTable[e.sess.src].base + "/")
 	}
 	if i := strings.IndexByte(url, '?'); i >= 0 {
-		w.str("search", url[i:])
+		w.Key("search").String(url[i:])
 	} else {
-		w.str("search", "")
+		w.Key("search").String("")
 	}
 	if e.page == pgProduct || e.page == pgCategory {
-		w.str("category", catalog[e.prod].Category)
+		w.Key("category").String(catalog[e.prod].Category)
 	}
 }
 
 // productProps writes the Segment product fields of catalogue product pi.
-func (g *gen) productProps(w *jw, pi int, c *currency, p *person) {
+func (g *gen) productProps(w *jsonw.Writer, pi int, c *currency, p *person) {
 	pr := &catalog[pi]
-	w.str("product_id", pr.ID)
-	w.str("sku", pr.SKU)
-	w.str("category", pr.Category)
-	w.str("name", pr.Name)
-	w.str("brand", brandName)
-	w.str("variant", p.variant(pi))
-	w.money("price", pr.price[currencyIndex(c)], c)
+	w.Key("product_id").String(pr.ID)
+	w.Key("sku").String(pr.SKU)
+	w.Key("category").String(pr.Category)
+	w.Key("name").String(pr.Name)
+	w.Key("brand").String(brandName)
+	w.Key("variant").String(p.variant(pi))
+	putMoney(w, "price", pr.price[currencyIndex(c)], c)
 }
 
-func (g *gen) products(w *jw, o *order, lines []line) {
-	w.key("products")
-	w.openA()
+func (g *gen) products(w *jsonw.Writer, o *order, lines []line) {
+	w.Key("products").BeginArray()
 	for i, l := range lines {
 		pr := &catalog[l.prod]
-		w.open()
-		w.str("product_id", pr.ID)
-		w.str("sku", pr.SKU)
-		w.str("name", pr.Name)
-		w.str("category", pr.Category)
-		w.str("brand", brandName)
-		w.str("variant", l.variant)
-		w.money("price", l.price, o.cur)
-		w.int("quantity", l.qty)
-		w.int("position", int64(i+1))
-		w.close()
+		w.BeginObject()
+		w.Key("product_id").String(pr.ID)
+		w.Key("sku").String(pr.SKU)
+		w.Key("name").String(pr.Name)
+		w.Key("category").String(pr.Category)
+		w.Key("brand").String(brandName)
+		w.Key("variant").String(l.variant)
+		putMoney(w, "price", l.price, o.cur)
+		w.Key("quantity").Int(l.qty)
+		w.Key("position").Int(int64(i + 1))
+		w.EndObject()
 	}
-	w.closeA()
+	w.EndArray()
 }
 
-func (g *gen) trackProps(w *jw, p *person, e *ev) {
+func (g *gen) trackProps(w *jsonw.Writer, p *person, e *ev) {
 	s := e.sess
 	info := &sourceTable[s.src]
 	switch e.kind {
 	case evSignedUp:
-		w.str("method", e.str)
-		w.bool("newsletter", p.optIn)
+		w.Key("method").String(e.str)
+		w.Key("newsletter").Bool(p.optIn)
 	case evSearched:
-		w.str("query", e.str)
+		w.Key("query").String(e.str)
 	case evViewed:
 		g.productProps(w, int(e.prod), info.cur, p)
-		w.str("currency", info.cur.code)
+		w.Key("currency").String(info.cur.code)
 	case evAdded:
-		w.strNE("cart_id", e.ord.checkoutID)
+		w.OptString("cart_id", e.ord.checkoutID)
 		g.productProps(w, int(e.prod), info.cur, p)
-		w.int("quantity", int64(e.qty))
-		w.str("currency", info.cur.code)
+		w.Key("quantity").Int(int64(e.qty))
+		w.Key("currency").String(info.cur.code)
 	case evCheckout:
 		o := e.ord
-		w.strNE("checkout_id", o.checkoutID)
-		w.money("value", o.subtotal-o.discount, o.cur)
-		w.money("revenue", o.revenue, o.cur)
-		w.strNE("coupon", o.coupon)
-		w.str("currency", o.cur.code)
+		w.OptString("checkout_id", o.checkoutID)
+		putMoney(w, "value", o.subtotal-o.discount, o.cur)
+		putMoney(w, "revenue", o.revenue, o.cur)
+		w.OptString("coupon", o.coupon)
+		w.Key("currency").String(o.cur.code)
 		g.products(w, o, o.lines)
 	case evCompleted:
 		o := e.ord
-		w.str("order_id", o.id)
-		w.strNE("checkout_id", o.checkoutID)
-		w.str("affiliation", info.Name)
-		w.money("subtotal", o.subtotal, o.cur)
-		w.money("total", o.total, o.cur)
-		w.money("revenue", o.revenue, o.cur)
-		w.money("shipping", o.shipping, o.cur)
-		w.money("tax", o.tax, o.cur)
-		w.money("discount", o.discount, o.cur)
-		w.strNE("coupon", o.coupon)
-		w.str("currency", o.cur.code)
+		w.Key("order_id").String(o.id)
+		w.OptString("checkout_id", o.checkoutID)
+		w.Key("affiliation").String(info.Name)
+		putMoney(w, "subtotal", o.subtotal, o.cur)
+		putMoney(w, "total", o.total, o.cur)
+		putMoney(w, "revenue", o.revenue, o.cur)
+		putMoney(w, "shipping", o.shipping, o.cur)
+		putMoney(w, "tax", o.tax, o.cur)
+		putMoney(w, "discount", o.discount, o.cur)
+		w.OptString("coupon", o.coupon)
+		w.Key("currency").String(o.cur.code)
 		if o.tax == 0 && o.cur != curUSD {
 			// Prices include VAT: it is part of the total, not added to it.
-			w.bool("tax_included", true)
-			w.money("vat", o.vat, o.cur)
+			w.Key("tax_included").Bool(true)
+			putMoney(w, "vat", o.vat, o.cur)
 		}
 		g.products(w, o, o.lines)
 	case evRefunded, evCancelled:
 		rf := e.ref
-		w.str("order_id", rf.order.id)
-		w.money("total", rf.amount, rf.order.cur)
-		w.str("currency", rf.order.cur.code)
-		w.str("reason", rf.reason)
+		w.Key("order_id").String(rf.order.id)
+		putMoney(w, "total", rf.amount, rf.order.cur)
+		w.Key("currency").String(rf.order.cur.code)
+		w.Key("reason").String(rf.reason)
 		if e.kind == evRefunded {
-			w.bool("partial", rf.amount < rf.order.total)
+			w.Key("partial").Bool(rf.amount < rf.order.total)
 		}
 		if rf.lines != nil {
 			g.products(w, rf.order, rf.lines)
@@ -339,87 +329,87 @@ func (g *gen) trackProps(w *jw, p *person, e *ev) {
 	case evReviewed:
 		rv := e.rev
 		pr := &catalog[rv.prod]
-		w.str("product_id", pr.ID)
-		w.str("sku", pr.SKU)
-		w.str("name", pr.Name)
-		w.str("review_id", rv.id)
-		w.int("rating", int64(rv.rating))
-		w.str("review_body", rv.text)
-		w.str("language", langCodes[rv.lang])
-		w.str("order_id", rv.order)
+		w.Key("product_id").String(pr.ID)
+		w.Key("sku").String(pr.SKU)
+		w.Key("name").String(pr.Name)
+		w.Key("review_id").String(rv.id)
+		w.Key("rating").Int(int64(rv.rating))
+		w.Key("review_body").String(rv.text)
+		w.Key("language").String(langCodes[rv.lang])
+		w.Key("order_id").String(rv.order)
 	}
 }
 
 // context writes the Segment context: library, locale, time zone and
 // location always; device details, page and campaign for browser and app
 // events.
-func (g *gen) context(w *jw, p *person, e *ev) {
+func (g *gen) context(w *jsonw.Writer, p *person, e *ev) {
 	s := e.sess
 	info := &sourceTable[s.src]
-	w.obj("context")
-	w.obj("library")
-	w.str("name", info.libName)
-	w.str("version", info.libVer)
-	w.close()
-	w.str("locale", p.seg.locale)
-	w.str("timezone", p.city.tz)
-	w.obj("location")
-	w.str("country", p.cty.code)
-	w.str("city", p.city.name)
-	w.close()
+	w.Key("context").BeginObject()
+	w.Key("library").BeginObject()
+	w.Key("name").String(info.libName)
+	w.Key("version").String(info.libVer)
+	w.EndObject()
+	w.Key("locale").String(p.seg.locale)
+	w.Key("timezone").String(p.city.tz)
+	w.Key("location").BeginObject()
+	w.Key("country").String(p.cty.code)
+	w.Key("city").String(p.city.name)
+	w.EndObject()
 	server := e.kind == evRefunded || e.kind == evCancelled || e.kind == evReviewed
 	if !server {
-		w.str("ip", s.ip)
+		w.Key("ip").String(s.ip)
 		if info.kind == kindTikTok {
-			w.obj("app")
-			w.str("name", "TikTok")
-			w.str("version", "34.5.0")
-			w.close()
-			w.obj("device")
+			w.Key("app").BeginObject()
+			w.Key("name").String("TikTok")
+			w.Key("version").String("34.5.0")
+			w.EndObject()
+			w.Key("device").BeginObject()
 			if p.device == devIPhone || p.device == devMac {
-				w.str("type", "ios")
-				w.str("manufacturer", "Apple")
-				w.str("model", "iPhone15,2")
+				w.Key("type").String("ios")
+				w.Key("manufacturer").String("Apple")
+				w.Key("model").String("iPhone15,2")
 			} else {
-				w.str("type", "android")
-				w.str("manufacturer", "Google")
-				w.str("model", "Pixel 8")
+				w.Key("type").String("android")
+				w.Key("manufacturer").String("Google")
+				w.Key("model").String("Pixel 8")
 			}
-			w.close()
-			w.obj("os")
+			w.EndObject()
+			w.Key("os").BeginObject()
 			if p.device == devIPhone || p.device == devMac {
-				w.str("name", "iOS")
-				w.str("version", "17.4")
+				w.Key("name").String("iOS")
+				w.Key("version").String("17.4")
 			} else {
-				w.str("name", "Android")
-				w.str("version", "14")
+				w.Key("name").String("Android")
+				w.Key("version").String("14")
 			}
-			w.close()
+			w.EndObject()
 		} else {
 			dev := p.device
 			if s.dev > 0 {
 				dev = (dev + s.dev) % numDevices // another device than the usual one
 			}
-			w.str("userAgent", userAgents[dev])
-			w.obj("page")
+			w.Key("userAgent").String(userAgents[dev])
+			w.Key("page").BeginObject()
 			g.pageProps(w, p, e)
-			w.close()
+			w.EndObject()
 		}
 		if c := s.camp; c != nil {
-			w.obj("campaign")
-			w.str("name", c.Name)
-			w.str("source", c.UTMSource)
-			w.str("medium", c.UTMMedium)
-			w.strNE("term", s.term)
-			w.str("content", s.content)
-			w.close()
+			w.Key("campaign").BeginObject()
+			w.Key("name").String(c.Name)
+			w.Key("source").String(c.UTMSource)
+			w.Key("medium").String(c.UTMMedium)
+			w.OptString("term", s.term)
+			w.Key("content").String(s.content)
+			w.EndObject()
 		} else if strings.HasPrefix(s.query, "utm_source=instagram") {
-			w.obj("campaign")
-			w.str("name", "bio_link")
-			w.str("source", "instagram")
-			w.str("medium", "social")
-			w.close()
+			w.Key("campaign").BeginObject()
+			w.Key("name").String("bio_link")
+			w.Key("source").String("instagram")
+			w.Key("medium").String("social")
+			w.EndObject()
 		}
 	}
-	w.close()
+	w.EndObject()
 }

@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/govalues/decimal"
+
+	"github.com/tradewind/tradewind/internal/jsonw"
 )
 
 const nItemFields = nOrderFields - firstItemField
@@ -69,7 +71,7 @@ type orderConv struct {
 	list []*pendOrder
 	next int
 
-	w   jw
+	w   jsonw.Writer
 	tmp []byte
 }
 
@@ -385,12 +387,10 @@ func (c *orderConv) flush(p *pendOrder) {
 	event, suffix := orderEvent(c.d, get(oStatus), p.ord[oCancelledAt].ok())
 
 	w := &c.w
-	w.reset()
-	w.open()
-	w.key("type")
-	w.str("track")
-	w.key("event")
-	w.str(event)
+	w.Reset(w.Bytes()[:0])
+	w.BeginObject()
+	w.Key("type").String("track")
+	w.Key("event").String(event)
 
 	userID := get(oCustomerID)
 	if c.d == dialectAmazon && len(userID) == 0 && p.ord[oEmail].ok() {
@@ -398,34 +398,28 @@ func (c *orderConv) flush(p *pendOrder) {
 		c.tmp = append(c.tmp, bytes.ToLower(get(oEmail))...)
 		userID = c.tmp
 	}
-	w.kvStr("userId", userID)
+	w.OptStringBytes("userId", userID)
 	anon := get(oAnonymousID)
 	if len(userID) == 0 && len(anon) == 0 {
 		switch c.d {
 		case dialectShopify:
-			w.key("anonymousId")
-			w.str("shopify-order:" + string(orderID))
+			w.Key("anonymousId").String("shopify-order:" + string(orderID))
 		case dialectAmazon:
-			w.key("anonymousId")
-			w.str("amazon-order:" + string(orderID))
+			w.Key("anonymousId").String("amazon-order:" + string(orderID))
 		default:
-			w.key("anonymousId")
-			w.str("order:" + string(orderID))
+			w.Key("anonymousId").String("order:" + string(orderID))
 		}
 	} else {
-		w.kvStr("anonymousId", anon)
+		w.OptStringBytes("anonymousId", anon)
 	}
-	w.key("timestamp")
-	w.strb(get(oTimestamp))
+	w.Key("timestamp").StringBytes(get(oTimestamp))
 
-	w.key("properties")
-	w.open()
-	w.key("order_id")
-	w.strb(orderID)
+	w.Key("properties").BeginObject()
+	w.Key("order_id").StringBytes(orderID)
 	if c.d == dialectShopify {
-		w.kvStr("order_number", get(oOrderName))
+		w.OptStringBytes("order_number", get(oOrderName))
 	}
-	w.kvStr("affiliation", get(oAffiliation))
+	w.OptStringBytes("affiliation", get(oAffiliation))
 	if c.d == dialectAmazon {
 		c.amazonAmounts(p)
 	} else {
@@ -433,34 +427,34 @@ func (c *orderConv) flush(p *pendOrder) {
 		if event == "Order Refunded" && p.ord[oRefunded].ok() {
 			total = get(oRefunded)
 		}
-		w.kvNum("total", total)
+		w.OptNumber("total", total)
 		if event == "Order Refunded" && p.ord[oRefunded].ok() {
-			w.kvNum("order_total", get(oTotal))
+			w.OptNumber("order_total", get(oTotal))
 		}
 		rev := get(oRevenue)
 		if len(rev) == 0 && c.d == dialectShopify {
 			rev = get(oSubtotal)
 		}
-		w.kvNum("revenue", rev)
-		w.kvNum("subtotal", get(oSubtotal))
-		w.kvNum("tax", get(oTax))
-		w.kvNum("shipping", get(oShipping))
-		w.kvNum("discount", get(oDiscount))
+		w.OptNumber("revenue", rev)
+		w.OptNumber("subtotal", get(oSubtotal))
+		w.OptNumber("tax", get(oTax))
+		w.OptNumber("shipping", get(oShipping))
+		w.OptNumber("discount", get(oDiscount))
 	}
-	w.kvStr("coupon", get(oCoupon))
-	w.kvStr("currency", get(oCurrency))
+	w.OptStringBytes("coupon", get(oCoupon))
+	w.OptStringBytes("currency", get(oCurrency))
 	if c.d == dialectShopify {
-		w.kvStr("financial_status", get(oStatus))
+		w.OptStringBytes("financial_status", get(oStatus))
 	} else {
-		w.kvStr("status", get(oStatus))
+		w.OptStringBytes("status", get(oStatus))
 	}
-	w.kvStr("fulfillment_status", get(oFulfillmentStatus))
-	w.kvStr("paid_at", get(oPaidAt))
-	w.kvStr("cancelled_at", get(oCancelledAt))
+	w.OptStringBytes("fulfillment_status", get(oFulfillmentStatus))
+	w.OptStringBytes("paid_at", get(oPaidAt))
+	w.OptStringBytes("cancelled_at", get(oCancelledAt))
 	if event != "Order Refunded" {
-		w.kvNum("refunded", get(oRefunded))
+		w.OptNumber("refunded", get(oRefunded))
 	}
-	w.kvStr("updated_at", get(oUpdatedAt))
+	w.OptStringBytes("updated_at", get(oUpdatedAt))
 
 	// Extras: order level when every row agrees, else per product.
 	perProduct := make([]bool, len(c.rowCols))
@@ -484,29 +478,25 @@ func (c *orderConv) flush(p *pendOrder) {
 		}
 	}
 
-	w.key("products")
-	w.openArr()
+	w.Key("products").BeginArray()
 	for i := 0; i < p.rows; i++ {
 		c.product(p, i, perProduct)
 	}
-	w.closeArr()
+	w.EndArray()
 
 	for i, col := range c.ordNamed {
 		if c.b.cols[col].k == ckProp && p.named[i].ok() {
-			w.keyEsc(safeExtraName(c.b.cols[col].name))
-			w.strb(p.val(p.named[i]))
+			w.Key(safeExtraName(c.b.cols[col].name)).StringBytes(p.val(p.named[i]))
 		}
 	}
 	for j, col := range c.rowCols {
 		if !perProduct[j] && orderVal[j].ok() {
-			w.keyEsc(safeExtraName(c.b.cols[col].name))
-			w.strb(p.val(orderVal[j]))
+			w.Key(safeExtraName(c.b.cols[col].name)).StringBytes(p.val(orderVal[j]))
 		}
 	}
-	w.close()
+	w.EndObject()
 
-	w.key("context")
-	w.open()
+	w.Key("context").BeginObject()
 	hasTraits := p.ord[oEmail].ok() || p.ord[oPhone].ok() || p.ord[oCustomerName].ok() || hasAddress(p)
 	for i, col := range c.ordNamed {
 		if c.b.cols[col].k == ckTrait && p.named[i].ok() {
@@ -514,59 +504,38 @@ func (c *orderConv) flush(p *pendOrder) {
 		}
 	}
 	if hasTraits {
-		w.key("traits")
-		w.open()
-		w.kvStr("email", get(oEmail))
-		w.kvStr("phone", get(oPhone))
-		w.kvStr("name", get(oCustomerName))
-		if hasAddress(p) {
-			w.key("address")
-			w.open()
-			w.kvStr("street", get(oStreet))
-			w.kvStr("city", get(oCity))
-			w.kvStr("state", get(oState))
-			w.kvStr("postalCode", get(oPostalCode))
-			w.kvStr("country", get(oCountry))
-			w.close()
-		}
+		w.Key("traits").BeginObject()
+		w.OptStringBytes("email", get(oEmail))
+		w.OptStringBytes("phone", get(oPhone))
+		w.OptStringBytes("name", get(oCustomerName))
+		writeAddress(w, get(oStreet), get(oCity), get(oState), get(oPostalCode), get(oCountry))
 		for i, col := range c.ordNamed {
 			if c.b.cols[col].k == ckTrait && p.named[i].ok() {
-				w.keyEsc(safeTraitName(c.b.cols[col].name))
-				w.strb(p.val(p.named[i]))
+				w.Key(safeTraitName(c.b.cols[col].name)).StringBytes(p.val(p.named[i]))
 			}
 		}
-		w.close()
+		w.EndObject()
 	}
-	w.key("import")
-	w.open()
-	w.key("kind")
-	w.str(string(KindOrders))
-	w.key("line")
-	w.int(int64(p.line))
-	w.close()
+	writeImport(w, KindOrders, p.line)
 	switch c.d {
 	case dialectShopify:
-		w.key("integration")
-		w.open()
-		w.key("name")
-		w.str("shopify")
-		w.close()
+		w.Key("integration").BeginObject()
+		w.Key("name").String("shopify")
+		w.EndObject()
 	case dialectAmazon:
-		w.key("integration")
-		w.open()
-		w.key("name")
-		w.str("amazon")
-		w.kvStr("marketplace", get(oAffiliation))
-		w.close()
+		w.Key("integration").BeginObject()
+		w.Key("name").String("amazon")
+		w.OptStringBytes("marketplace", get(oAffiliation))
+		w.EndObject()
 	}
-	w.close()
-	w.close()
+	w.EndObject()
+	w.EndObject()
 
 	key := p.key
 	if suffix != "" || string(orderID) != p.key {
 		key = string(orderID) + suffix
 	}
-	c.r.emit(Record{Line: p.line, EndLine: p.endLine, Message: bytes.Clone(w.b), Key: key})
+	c.r.emit(Record{Line: p.line, EndLine: p.endLine, Message: bytes.Clone(w.Bytes()), Key: key})
 }
 
 func hasAddress(p *pendOrder) bool {
@@ -623,29 +592,28 @@ func (c *orderConv) product(p *pendOrder, i int, perProduct []bool) {
 	}
 	get := func(f int) []byte { return p.val(it[f-firstItemField]) }
 	w := &c.w
-	w.open()
-	w.kvStr("product_id", get(iProductID))
-	w.kvStr("sku", get(iSKU))
-	w.kvStr("name", get(iName))
+	w.BeginObject()
+	w.OptStringBytes("product_id", get(iProductID))
+	w.OptStringBytes("sku", get(iSKU))
+	w.OptStringBytes("name", get(iName))
 	price := get(iPrice)
 	if c.d == dialectAmazon && len(price) == 0 {
 		price = unitPrice(get(iLineTotal), get(iQuantity), c.tmp[:0])
 	}
-	w.kvNum("price", price)
-	w.kvNum("quantity", get(iQuantity))
-	w.kvStr("category", get(iCategory))
-	w.kvStr("brand", get(iBrand))
-	w.kvStr("variant", get(iVariant))
-	w.kvNum("compare_at_price", get(iCompareAt))
-	w.kvNum("discount", get(iDiscount))
-	w.kvNum("line_total", get(iLineTotal))
+	w.OptNumber("price", price)
+	w.OptNumber("quantity", get(iQuantity))
+	w.OptStringBytes("category", get(iCategory))
+	w.OptStringBytes("brand", get(iBrand))
+	w.OptStringBytes("variant", get(iVariant))
+	w.OptNumber("compare_at_price", get(iCompareAt))
+	w.OptNumber("discount", get(iDiscount))
+	w.OptNumber("line_total", get(iLineTotal))
 	for j, col := range c.rowCols {
 		if perProduct[j] && rv[j].ok() {
-			w.keyEsc(safeExtraName(c.b.cols[col].name))
-			w.strb(p.val(rv[j]))
+			w.Key(safeExtraName(c.b.cols[col].name)).StringBytes(p.val(rv[j]))
 		}
 	}
-	w.close()
+	w.EndObject()
 }
 
 // unitPrice divides a line total by the quantity when the result is exact.
@@ -768,9 +736,8 @@ func (c *orderConv) amazonAmounts(p *pendOrder) {
 	}
 	w := &c.w
 	num := func(k string, d decimal.Decimal) {
-		w.key(k)
 		c.tmp, _ = d.AppendText(c.tmp[:0])
-		w.num(c.tmp)
+		w.Key(k).Number(c.tmp)
 	}
 	num("total", total)
 	num("revenue", revenue)

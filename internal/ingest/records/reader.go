@@ -423,43 +423,22 @@ func (r *Reader) stepCSV() error {
 	fields := sc.fields
 	nh := len(r.b.header)
 	if len(fields) != nh {
-		allEmpty := true
-		for _, f := range fields {
-			if len(trimSpace(f)) > 0 {
-				allEmpty = false
-				break
-			}
-		}
-		if allEmpty {
+		if allBlank(fields) {
 			return nil
-		}
-		extraEmpty := true
-		for i := nh; i < len(fields); i++ {
-			if len(trimSpace(fields[i])) > 0 {
-				extraEmpty = false
-				break
-			}
 		}
 		switch {
 		case len(fields) < nh:
 			r.rowFail(r.rowErr(sc.startLine, r.b.header[len(fields)],
 				fmt.Sprintf("row has %d fields, the header has %d", len(fields), nh), sc.raw), fields)
 			return nil
-		case !extraEmpty:
+		case !allBlank(fields[nh:]):
 			r.rowFail(r.rowErr(sc.startLine, "",
 				fmt.Sprintf("row has %d fields, the header has %d", len(fields), nh), sc.raw), fields)
 			return nil
 		}
 		fields = fields[:nh]
 	}
-	empty := true
-	for _, f := range fields {
-		if len(trimSpace(f)) > 0 {
-			empty = false
-			break
-		}
-	}
-	if empty {
+	if allBlank(fields) {
 		return nil
 	}
 	if !utf8.Valid(sc.raw) {

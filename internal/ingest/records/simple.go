@@ -3,12 +3,14 @@ package records
 import (
 	"bytes"
 	"strings"
+
+	"github.com/tradewind/tradewind/internal/jsonw"
 )
 
 // rowConv holds what the one-message-per-row converters share.
 type rowConv struct {
 	r    *Reader
-	w    jw
+	w    jsonw.Writer
 	vals [][]byte // normalised values per field of the current row
 	cols []int    // column each value came from
 	buf  []byte   // backing store for vals
@@ -69,8 +71,7 @@ func (c *rowConv) writeExtras(extras bool, k colKind) {
 			if len(val) == 0 {
 				continue
 			}
-			c.w.keyEsc(t.name)
-			c.w.strb(val)
+			c.w.Key(t.name).StringBytes(val)
 		}
 	}
 }
@@ -86,19 +87,43 @@ func (c *rowConv) hasExtras(extras bool, k colKind) bool {
 	return false
 }
 
-func (c *rowConv) importCtx(kind Kind) {
-	w := &c.w
-	w.key("import")
-	w.open()
-	w.key("kind")
-	w.str(string(kind))
-	w.key("line")
-	w.int(int64(c.v.line))
-	w.close()
+// writeImport writes the context member that says where a message came
+// from: the kind of file and the line its row starts on.
+func writeImport(w *jsonw.Writer, kind Kind, line int) {
+	w.Key("import").BeginObject()
+	w.Key("kind").String(string(kind))
+	w.Key("line").Int(int64(line))
+	w.EndObject()
+}
+
+// writeAddress writes the "address" trait, unless every part is empty.
+func writeAddress(w *jsonw.Writer, street, city, state, postalCode, country []byte) {
+	if len(street)+len(city)+len(state)+len(postalCode)+len(country) == 0 {
+		return
+	}
+	w.Key("address").BeginObject()
+	w.OptStringBytes("street", street)
+	w.OptStringBytes("city", city)
+	w.OptStringBytes("state", state)
+	w.OptStringBytes("postalCode", postalCode)
+	w.OptStringBytes("country", country)
+	w.EndObject()
+}
+
+// require queues a RowError for the first of fields that has no value and
+// reports whether all have one.
+func (c *rowConv) require(fields ...int) bool {
+	for _, f := range fields {
+		if len(c.vals[f]) == 0 {
+			c.missing(f, "missing required value")
+			return false
+		}
+	}
+	return true
 }
 
 func (c *rowConv) emit(key string) {
-	c.r.emit(Record{Line: c.v.line, EndLine: c.v.endLine, Message: bytes.Clone(c.w.b), Key: key})
+	c.r.emit(Record{Line: c.v.line, EndLine: c.v.endLine, Message: bytes.Clone(c.w.Bytes()), Key: key})
 }
 
 func (c *rowConv) finish()     {}
@@ -117,45 +142,32 @@ func (c *customerConv) row(v *rowView) {
 		return
 	}
 	w := &c.w
-	w.reset()
-	w.open()
-	w.key("type")
-	w.str("identify")
-	w.kvStr("userId", x[cCustomerID])
+	w.Reset(w.Bytes()[:0])
+	w.BeginObject()
+	w.Key("type").String("identify")
+	w.OptStringBytes("userId", x[cCustomerID])
 	anon := x[cAnonymousID]
 	if len(x[cCustomerID]) == 0 && len(anon) == 0 {
-		w.key("anonymousId")
-		w.str(hashID("email-", bytes.ToLower(x[cEmail])))
+		w.Key("anonymousId").String(hashID("email-", bytes.ToLower(x[cEmail])))
 	} else {
-		w.kvStr("anonymousId", anon)
+		w.OptStringBytes("anonymousId", anon)
 	}
-	w.kvStr("timestamp", x[cUpdatedAt])
-	w.key("traits")
-	w.open()
-	w.kvStr("email", x[cEmail])
-	w.kvStr("phone", x[cPhone])
-	w.kvStr("firstName", x[cFirstName])
-	w.kvStr("lastName", x[cLastName])
-	w.kvStr("name", x[cName])
-	if len(x[cStreet])+len(x[cCity])+len(x[cState])+len(x[cPostalCode])+len(x[cCountry]) > 0 {
-		w.key("address")
-		w.open()
-		w.kvStr("street", x[cStreet])
-		w.kvStr("city", x[cCity])
-		w.kvStr("state", x[cState])
-		w.kvStr("postalCode", x[cPostalCode])
-		w.kvStr("country", x[cCountry])
-		w.close()
-	}
-	w.kvStr("language", x[cLanguage])
-	w.kvStr("createdAt", x[cCreatedAt])
+	w.OptStringBytes("timestamp", x[cUpdatedAt])
+	w.Key("traits").BeginObject()
+	w.OptStringBytes("email", x[cEmail])
+	w.OptStringBytes("phone", x[cPhone])
+	w.OptStringBytes("firstName", x[cFirstName])
+	w.OptStringBytes("lastName", x[cLastName])
+	w.OptStringBytes("name", x[cName])
+	writeAddress(w, x[cStreet], x[cCity], x[cState], x[cPostalCode], x[cCountry])
+	w.OptStringBytes("language", x[cLanguage])
+	w.OptStringBytes("createdAt", x[cCreatedAt])
 	c.writeExtras(true, ckTrait)
-	w.close()
-	w.key("context")
-	w.open()
-	c.importCtx(KindCustomers)
-	w.close()
-	w.close()
+	w.EndObject()
+	w.Key("context").BeginObject()
+	writeImport(w, KindCustomers, c.v.line)
+	w.EndObject()
+	w.EndObject()
 	var key string
 	switch {
 	case len(x[cCustomerID]) > 0:
@@ -175,13 +187,10 @@ func (c *reviewConv) row(v *rowView) {
 	if !c.load(v) {
 		return
 	}
-	x := c.vals
-	for _, f := range []int{rProductID, rRating, rTimestamp} {
-		if len(x[f]) == 0 {
-			c.missing(f, "missing required value")
-			return
-		}
+	if !c.require(rProductID, rRating, rTimestamp) {
+		return
 	}
+	x := c.vals
 	var key string
 	if len(x[rReviewID]) > 0 {
 		key = string(x[rReviewID])
@@ -197,49 +206,41 @@ func (c *reviewConv) row(v *rowView) {
 		key = string(x[rProductID]) + "|" + who + "|" + string(x[rTimestamp])
 	}
 	w := &c.w
-	w.reset()
-	w.open()
-	w.key("type")
-	w.str("track")
-	w.key("event")
-	w.str("Product Reviewed")
-	w.kvStr("userId", x[rCustomerID])
+	w.Reset(w.Bytes()[:0])
+	w.BeginObject()
+	w.Key("type").String("track")
+	w.Key("event").String("Product Reviewed")
+	w.OptStringBytes("userId", x[rCustomerID])
 	switch {
 	case len(x[rAnonymousID]) > 0:
-		w.kvStr("anonymousId", x[rAnonymousID])
+		w.OptStringBytes("anonymousId", x[rAnonymousID])
 	case len(x[rCustomerID]) > 0:
 	case len(x[rEmail]) > 0:
-		w.key("anonymousId")
-		w.str(hashID("email-", bytes.ToLower(x[rEmail])))
+		w.Key("anonymousId").String(hashID("email-", bytes.ToLower(x[rEmail])))
 	default:
-		w.key("anonymousId")
-		w.str("review:" + key)
+		w.Key("anonymousId").String("review:" + key)
 	}
-	w.key("timestamp")
-	w.strb(x[rTimestamp])
-	w.key("properties")
-	w.open()
-	w.kvStr("product_id", x[rProductID])
-	w.kvStr("sku", x[rSKU])
-	w.kvStr("review_id", x[rReviewID])
-	w.kvStr("review_title", x[rTitle])
-	w.kvStr("review_body", x[rBody])
-	w.kvNum("rating", x[rRating])
-	w.kvStr("language", x[rLanguage])
+	w.Key("timestamp").StringBytes(x[rTimestamp])
+	w.Key("properties").BeginObject()
+	w.OptStringBytes("product_id", x[rProductID])
+	w.OptStringBytes("sku", x[rSKU])
+	w.OptStringBytes("review_id", x[rReviewID])
+	w.OptStringBytes("review_title", x[rTitle])
+	w.OptStringBytes("review_body", x[rBody])
+	w.OptNumber("rating", x[rRating])
+	w.OptStringBytes("language", x[rLanguage])
 	c.writeExtras(true, ckProp)
-	w.close()
-	w.key("context")
-	w.open()
+	w.EndObject()
+	w.Key("context").BeginObject()
 	if len(x[rEmail]) > 0 || c.hasExtras(false, ckTrait) {
-		w.key("traits")
-		w.open()
-		w.kvStr("email", x[rEmail])
+		w.Key("traits").BeginObject()
+		w.OptStringBytes("email", x[rEmail])
 		c.writeExtras(false, ckTrait)
-		w.close()
+		w.EndObject()
 	}
-	c.importCtx(KindReviews)
-	w.close()
-	w.close()
+	writeImport(w, KindReviews, c.v.line)
+	w.EndObject()
+	w.EndObject()
 	c.emit(key)
 }
 
@@ -250,42 +251,32 @@ func (c *adSpendConv) row(v *rowView) {
 	if !c.load(v) {
 		return
 	}
-	x := c.vals
-	for _, f := range []int{aDate, aChannel, aSpend, aCurrency} {
-		if len(x[f]) == 0 {
-			c.missing(f, "missing required value")
-			return
-		}
+	if !c.require(aDate, aChannel, aSpend, aCurrency) {
+		return
 	}
+	x := c.vals
 	w := &c.w
-	w.reset()
-	w.open()
-	w.key("type")
-	w.str("ad_spend")
-	w.key("timestamp")
-	w.sep()
-	w.b = append(w.b, '"')
-	w.b = append(w.b, x[aDate]...)
-	w.b = append(w.b, "T00:00:00Z\""...)
-	w.comma = true
-	w.key("properties")
-	w.open()
-	w.kvStr("date", x[aDate])
-	w.kvStr("channel", x[aChannel])
-	w.kvStr("campaign", x[aCampaign])
-	w.kvNum("spend", x[aSpend])
-	w.kvStr("currency", x[aCurrency])
-	w.kvNum("impressions", x[aImpressions])
-	w.kvNum("clicks", x[aClicks])
-	w.kvStr("marketplace", x[aMarketplace])
-	w.kvStr("source", x[aSource])
+	w.Reset(w.Bytes()[:0])
+	w.BeginObject()
+	w.Key("type").String("ad_spend")
+	var ts [32]byte // the date is YYYY-MM-DD
+	w.Key("timestamp").StringBytes(append(append(ts[:0], x[aDate]...), "T00:00:00Z"...))
+	w.Key("properties").BeginObject()
+	w.OptStringBytes("date", x[aDate])
+	w.OptStringBytes("channel", x[aChannel])
+	w.OptStringBytes("campaign", x[aCampaign])
+	w.OptNumber("spend", x[aSpend])
+	w.OptStringBytes("currency", x[aCurrency])
+	w.OptNumber("impressions", x[aImpressions])
+	w.OptNumber("clicks", x[aClicks])
+	w.OptStringBytes("marketplace", x[aMarketplace])
+	w.OptStringBytes("source", x[aSource])
 	c.writeExtras(true, ckProp)
-	w.close()
-	w.key("context")
-	w.open()
-	c.importCtx(KindAdSpend)
-	w.close()
-	w.close()
+	w.EndObject()
+	w.Key("context").BeginObject()
+	writeImport(w, KindAdSpend, c.v.line)
+	w.EndObject()
+	w.EndObject()
 
 	var k strings.Builder
 	k.Write(x[aDate])
@@ -350,48 +341,43 @@ func (c *eventConv) row(v *rowView) {
 		}
 	}
 	w := &c.w
-	w.reset()
-	w.open()
-	w.key("type")
-	w.str(typ)
+	w.Reset(w.Bytes()[:0])
+	w.BeginObject()
+	w.Key("type").String(typ)
 	if typ == "track" {
-		w.kvStr("event", x[eEvent])
+		w.OptStringBytes("event", x[eEvent])
 	}
 	if typ == "page" || typ == "screen" {
-		w.kvStr("name", x[eName])
+		w.OptStringBytes("name", x[eName])
 	}
-	w.kvStr("userId", x[eUserID])
-	w.kvStr("anonymousId", x[eAnonymousID])
+	w.OptStringBytes("userId", x[eUserID])
+	w.OptStringBytes("anonymousId", x[eAnonymousID])
 	if typ == "group" {
-		w.kvStr("groupId", x[eGroupID])
+		w.OptStringBytes("groupId", x[eGroupID])
 	}
 	if typ == "alias" {
-		w.kvStr("previousId", x[ePreviousID])
+		w.OptStringBytes("previousId", x[ePreviousID])
 	}
-	w.kvStr("timestamp", x[eTimestamp])
+	w.OptStringBytes("timestamp", x[eTimestamp])
 	traitsBody := typ == "identify" || typ == "group"
 	if traitsBody {
-		w.key("traits")
-		w.open()
+		w.Key("traits").BeginObject()
 		c.writeExtras(true, ckProp)
 		c.writeExtras(false, ckTrait)
-		w.close()
+		w.EndObject()
 	} else {
-		w.key("properties")
-		w.open()
+		w.Key("properties").BeginObject()
 		c.writeExtras(true, ckProp)
-		w.close()
+		w.EndObject()
 	}
-	w.key("context")
-	w.open()
+	w.Key("context").BeginObject()
 	if !traitsBody && c.hasExtras(false, ckTrait) {
-		w.key("traits")
-		w.open()
+		w.Key("traits").BeginObject()
 		c.writeExtras(false, ckTrait)
-		w.close()
+		w.EndObject()
 	}
-	c.importCtx(KindEvents)
-	w.close()
-	w.close()
+	writeImport(w, KindEvents, c.v.line)
+	w.EndObject()
+	w.EndObject()
 	c.emit(string(x[eMessageID]))
 }

@@ -39,6 +39,16 @@ right:
 	return b
 }
 
+// allBlank reports whether every field is empty after trimSpace.
+func allBlank(fields [][]byte) bool {
+	for _, f := range fields {
+		if len(trimSpace(f)) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // parseAmount parses an exact decimal amount: optional sign, digits, optional
 // '.' and digits. With decimalComma a single ',' (and no '.') is the decimal
 // separator. Exponents, thousands separators, currency symbols and more than
