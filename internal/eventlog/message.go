@@ -136,7 +136,25 @@ var ErrUnavailable = errors.New("event log unavailable")
 // (or found it a duplicate). Only then may the caller acknowledge them to
 // their sender. The acks are in the order of msgs.
 func (l *Log) Publish(ctx context.Context, msgs []Message) ([]Ack, error) {
-	futures := make([]jetstream.PubAckFuture, len(msgs))
+	p, err := l.PublishAsync(msgs)
+	if err != nil {
+		return nil, err
+	}
+	return p.Wait(ctx)
+}
+
+// Pending is a set of published messages whose acknowledgements have not
+// been collected yet.
+type Pending struct {
+	futures []jetstream.PubAckFuture
+}
+
+// PublishAsync sends msgs without waiting for their acknowledgements, so a
+// caller can send the next set meanwhile; messages keep the order of the
+// calls. Collect the acknowledgements with Wait before reporting anything as
+// accepted.
+func (l *Log) PublishAsync(msgs []Message) (*Pending, error) {
+	p := &Pending{futures: make([]jetstream.PubAckFuture, len(msgs))}
 	for i := range msgs {
 		m := &msgs[i]
 		nm := &nats.Msg{
@@ -151,17 +169,23 @@ func (l *Log) Publish(ctx context.Context, msgs []Message) ([]Ack, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: publish message %d of %d: %v", ErrUnavailable, i+1, len(msgs), err)
 		}
-		futures[i] = f
+		p.futures[i] = f
 	}
-	acks := make([]Ack, len(msgs))
+	return p, nil
+}
+
+// Wait collects the acknowledgements, in the order the messages were sent.
+func (p *Pending) Wait(ctx context.Context) ([]Ack, error) {
+	n := len(p.futures)
+	acks := make([]Ack, n)
 	timeout := time.NewTimer(10 * time.Second)
 	defer timeout.Stop()
-	for i, f := range futures {
+	for i, f := range p.futures {
 		select {
 		case pa := <-f.Ok():
 			acks[i] = Ack{Seq: pa.Sequence, Duplicate: pa.Duplicate}
 		case err := <-f.Err():
-			return nil, fmt.Errorf("%w: message %d of %d: %v", ErrUnavailable, i+1, len(msgs), err)
+			return nil, fmt.Errorf("%w: message %d of %d: %v", ErrUnavailable, i+1, n, err)
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
 		case <-timeout.C:

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -72,7 +73,10 @@ type Report struct {
 	Rejects     []Reject `json:"rejects,omitempty"`
 }
 
-const chunk = 2000
+const (
+	chunk         = 2000
+	pipelineDepth = 3
+)
 
 // Run imports req and returns its report. An error means the import could not
 // run (unreadable header, event log down); rows already accepted stay
@@ -102,12 +106,20 @@ func (im *Importer) Run(ctx context.Context, req Request) (*Report, error) {
 		}
 		rep.Rejects = append(rep.Rejects, r)
 	}
+	// Chunks are submitted to the log back to back, up to pipelineDepth of
+	// them unacknowledged, so reading and validating overlap with the log's
+	// acknowledgements; the log keeps them in file order.
+	type inflight struct {
+		sub   *ingest.Submission
+		lines []int
+		raws  map[int][]byte
+	}
+	var queue []inflight
 	raws := map[int][]byte{}
-	flush := func() error {
-		if len(items) == 0 {
-			return nil
-		}
-		out, err := im.Ingest.Accept(ctx, req.Source, items, opts)
+	collect := func() error {
+		c := queue[0]
+		queue = queue[1:]
+		out, err := c.sub.Wait(ctx)
 		if err != nil {
 			return err
 		}
@@ -115,15 +127,29 @@ func (im *Importer) Run(ctx context.Context, req Request) (*Report, error) {
 			switch {
 			case o.Err != nil:
 				field, reason := ingest.FieldErr(o.Err)
-				reject(lines[i], field, reason, raws[lines[i]])
+				reject(c.lines[i], field, reason, c.raws[c.lines[i]])
 			case o.Duplicate:
 				jsDups++
 			default:
 				maxSeq = max(maxSeq, o.Seq)
 			}
 		}
-		items, lines = items[:0], lines[:0]
-		clear(raws)
+		return nil
+	}
+	flush := func() error {
+		if len(items) > 0 {
+			sub, err := im.Ingest.Submit(req.Source, items, opts)
+			if err != nil {
+				return err
+			}
+			queue = append(queue, inflight{sub: sub, lines: lines, raws: raws})
+			items, lines, raws = nil, nil, map[int][]byte{}
+		}
+		for len(queue) > pipelineDepth {
+			if err := collect(); err != nil {
+				return err
+			}
+		}
 		if req.Progress != nil {
 			req.Progress(rep.Records)
 		}
@@ -158,6 +184,14 @@ func (im *Importer) Run(ctx context.Context, req Request) (*Report, error) {
 	if err := flush(); err != nil {
 		return nil, err
 	}
+	for len(queue) > 0 {
+		if err := collect(); err != nil {
+			return nil, err
+		}
+	}
+	// Bad rows are found while reading, bad messages when their chunk is
+	// acknowledged: report them in file order.
+	slices.SortStableFunc(rep.Rejects, func(a, b Reject) int { return a.Line - b.Line })
 	if len(rejects) > 0 {
 		if err := im.Store.Quarantine(ctx, rejects); err != nil {
 			return nil, err

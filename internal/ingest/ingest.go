@@ -35,7 +35,7 @@ const (
 
 // Publisher is the part of the event log ingest needs.
 type Publisher interface {
-	Publish(ctx context.Context, msgs []eventlog.Message) ([]eventlog.Ack, error)
+	PublishAsync(msgs []eventlog.Message) (*eventlog.Pending, error)
 }
 
 // Service validates and publishes messages.
@@ -86,38 +86,70 @@ type Outcome struct {
 // has stored them. It returns an error (and nothing is acknowledged) only
 // when the log could not take them; refused messages are in the outcomes.
 func (s *Service) Accept(ctx context.Context, src source.Source, items []Item, opts Options) ([]Outcome, error) {
+	sub, err := s.Submit(src, items, opts)
+	if err != nil {
+		return nil, err
+	}
+	return sub.Wait(ctx)
+}
+
+// Submission is an Accept whose acknowledgements are still to be collected.
+type Submission struct {
+	s      *Service
+	src    string
+	out    []Outcome
+	idx    []int
+	waiter *eventlog.Pending
+}
+
+// Submit validates items and sends the valid ones without waiting for the
+// log: a bulk importer submits the next chunk while the previous one is
+// acknowledged, and the log keeps them in order. Wait reports the outcomes.
+func (s *Service) Submit(src source.Source, items []Item, opts Options) (*Submission, error) {
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now
 	}
 	received := now().UTC()
-	out := make([]Outcome, len(items))
+	sub := &Submission{s: s, src: src.ID, out: make([]Outcome, len(items)), idx: make([]int, 0, len(items))}
 	msgs := make([]eventlog.Message, 0, len(items))
-	idx := make([]int, 0, len(items))
 	arena := s.arenas.Get()
 	defer s.arenas.Put(arena)
 	for i := range items {
 		m, err := s.prepare(&items[i], src, received, opts, arena)
 		if err != nil {
-			out[i].Err = err
+			sub.out[i].Err = err
 			continue
 		}
 		msgs = append(msgs, m)
-		idx = append(idx, i)
+		sub.idx = append(sub.idx, i)
 	}
 	if len(msgs) > 0 {
-		acks, err := s.Log.Publish(ctx, msgs)
+		w, err := s.Log.PublishAsync(msgs)
+		if err != nil {
+			return nil, err
+		}
+		sub.waiter = w
+	}
+	return sub, nil
+}
+
+// Wait collects the log's acknowledgements and returns the outcome of every
+// item of the submission.
+func (sub *Submission) Wait(ctx context.Context) ([]Outcome, error) {
+	if sub.waiter != nil {
+		acks, err := sub.waiter.Wait(ctx)
 		if err != nil {
 			return nil, err
 		}
 		for j, a := range acks {
-			out[idx[j]] = Outcome{Seq: a.Seq, Duplicate: a.Duplicate}
+			sub.out[sub.idx[j]] = Outcome{Seq: a.Seq, Duplicate: a.Duplicate}
 		}
 	}
-	if s.Metrics != nil {
-		s.Metrics.count(src.ID, out)
+	if sub.s.Metrics != nil {
+		sub.s.Metrics.count(sub.src, sub.out)
 	}
-	return out, nil
+	return sub.out, nil
 }
 
 func (s *Service) prepare(it *Item, src source.Source, received time.Time, opts Options, arena *fastjson.Arena) (eventlog.Message, error) {
