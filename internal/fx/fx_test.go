@@ -15,16 +15,21 @@ import (
 	"github.com/tradewind/tradewind/internal/fx"
 )
 
-// The real ECB files, read in place: they are not copied into the repository.
-// TRADEWIND_TEST_FX_DIR overrides the directory.
+// The real ECB files, read in place from ../shared/data/fx beside the
+// repository: they are not copied into it. TRADEWIND_TEST_FX_DIR overrides
+// the directory. Missing data skips the test on a developer's machine and
+// fails it in CI, where the data must be there.
 func dataFile(t testing.TB, name string) string {
 	t.Helper()
 	dir := os.Getenv("TRADEWIND_TEST_FX_DIR")
 	if dir == "" {
-		dir = "/work/shared/data/fx"
+		dir = filepath.Join("..", "..", "..", "shared", "data", "fx") // internal/fx → repository → beside it
 	}
 	p := filepath.Join(dir, name)
 	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("ECB data file missing in CI: %v", err)
+		}
 		t.Skipf("ECB sample file not available: %v", err)
 	}
 	return p
