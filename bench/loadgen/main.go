@@ -1,11 +1,24 @@
 // Command loadgen drives a tradewind server's tracking API the way the
 // Segment Node SDK does (100-event /v1/batch requests of ~400-byte track
 // events), at full speed or at a target rate, and reports throughput,
-// acknowledgement latency, time until an event is queryable, and the
-// server's resident memory.
+// acknowledgement latency, time until an event is queryable, the server's
+// resident memory and CPU, and its own CPU (it shares the machine).
+//
+// Full speed (--rate 0) is a closed loop: each of --workers connections sends
+// its next request as soon as the previous one is answered.
+//
+// A target rate is an open loop: worker w sends its k-th request at
+// start + (w/workers + k) × period, period = workers × batch / rate, whether
+// or not earlier requests were answered in time (a late worker sends at once,
+// so the rate is kept as long as the server keeps up). Latency is reported
+// from the moment a request was sent and, to avoid coordinated omission, also
+// from the moment it was due.
+//
+// The last line, "RESULT key=value …", is for scripts.
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"flag"
@@ -18,173 +31,382 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
 func main() {
 	url := flag.String("url", "http://127.0.0.1:8080", "server URL")
 	key := flag.String("write-key", "", "source write key")
-	token := flag.String("token", "", "admin token (for the visibility probe)")
+	token := flag.String("token", "", "admin token (for the visibility probe, --drain and the writer backlog)")
 	dur := flag.Duration("duration", 60*time.Second, "how long to send")
 	workers := flag.Int("workers", 16, "concurrent connections")
 	batch := flag.Int("batch", 100, "events per request")
 	rate := flag.Int("rate", 0, "target events/s (0: as fast as possible)")
-	pid := flag.Int("pid", 0, "server process id, to sample its resident memory")
-	probe := flag.Bool("probe", true, "measure time until an event is queryable")
+	pid := flag.Int("pid", 0, "server process id, to sample its resident memory and CPU time")
+	probe := flag.Bool("probe", true, "measure time until an event is queryable (needs --token)")
+	probeEvery := flag.Duration("probe-every", 200*time.Millisecond, "pause between two visibility probes")
+	probePoll := flag.Duration("probe-poll", 50*time.Millisecond, "pause between two queries of one probe (each query costs the server CPU)")
+	drain := flag.Duration("drain", 0, "after sending, wait up to this long until the store writer applied everything the log accepted (needs --token; counts from the server's start, so use a fresh server)")
 	run := flag.String("run", strconv.FormatInt(time.Now().UnixNano(), 36), "run id, prefix of message ids")
 	flag.Parse()
 	if *key == "" {
 		fmt.Fprintln(os.Stderr, "loadgen: --write-key is required")
 		os.Exit(2)
 	}
-	tr := &http.Transport{MaxIdleConnsPerHost: *workers * 2, MaxConnsPerHost: *workers * 2}
+	if *workers < 1 || *batch < 1 || *rate < 0 {
+		fmt.Fprintln(os.Stderr, "loadgen: --workers and --batch must be ≥ 1, --rate ≥ 0")
+		os.Exit(2)
+	}
+	tr := &http.Transport{MaxIdleConnsPerHost: *workers + 4, MaxConnsPerHost: *workers + 4, DisableCompression: true}
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 
-	var sent, failed, status429 atomic.Int64
-	var latMu sync.Mutex
-	var lats []time.Duration
-	deadline := time.Now().Add(*dur)
-	var tick <-chan time.Time
-	if *rate > 0 {
-		interval := time.Duration(float64(time.Second) * float64(*batch) / float64(*rate))
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		tick = t.C
-	}
+	// Server resident memory and CPU, sampled every 100 ms until the end
+	// (drain included).
 	var rssMax atomic.Int64
 	stopRSS := make(chan struct{})
-	if *pid > 0 {
-		go func() {
-			for {
-				select {
-				case <-stopRSS:
-					return
-				case <-time.After(200 * time.Millisecond):
-				}
-				if r := rss(*pid); r > rssMax.Load() {
-					rssMax.Store(r)
-				}
+	rssDone := make(chan struct{})
+	go func() {
+		defer close(rssDone)
+		if *pid <= 0 {
+			return
+		}
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if r := rss(*pid); r > rssMax.Load() {
+				rssMax.Store(r)
 			}
-		}()
-	}
+			select {
+			case <-stopRSS:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+
+	start := time.Now()
+	deadline := start.Add(*dur)
+	srvCPU0 := procCPU(*pid)
+	selfCPU0 := selfCPU()
+	busy0 := machineBusy()
+
+	// Visibility probe: one single-event batch at a time, then poll the store
+	// until the event is there (or 10 s passed: counted as not visible). The
+	// query looks only at the last 15 s of received_at, so that it does not
+	// scan the whole run's events each time (it costs the server CPU).
 	var vis []time.Duration
-	var visMu sync.Mutex
-	if *probe && *token != "" {
-		go func() {
-			for i := 0; time.Now().Before(deadline); i++ {
-				id := fmt.Sprintf("%s-probe-%d", *run, i)
-				body := fmt.Sprintf(`{"batch":[{"type":"track","userId":"probe","event":"Probe","messageId":%q}]}`, id)
-				req, _ := http.NewRequest("POST", *url+"/v1/batch", strings.NewReader(body))
-				req.SetBasicAuth(*key, "")
+	var visLost, probesAcked int
+	probeDone := make(chan struct{})
+	go func() {
+		defer close(probeDone)
+		if !*probe || *token == "" {
+			return
+		}
+		for i := 0; time.Now().Before(deadline); i++ {
+			id := fmt.Sprintf("%s-probe-%d", *run, i)
+			body := fmt.Sprintf(`{"batch":[{"type":"track","userId":"probe","event":"Probe","messageId":%q}]}`, id)
+			req, _ := http.NewRequest("POST", *url+"/v1/batch", strings.NewReader(body))
+			req.SetBasicAuth(*key, "")
+			resp, err := client.Do(req)
+			if err != nil || resp.StatusCode != 200 {
+				if resp != nil {
+					resp.Body.Close()
+				}
+				time.Sleep(*probeEvery)
+				continue
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			probesAcked++
+			acked := time.Now()
+			seen := false
+			for time.Since(acked) < 10*time.Second {
+				q, _ := json.Marshal(map[string]string{"sql": "SELECT count(*) FROM events WHERE received_at > now() - INTERVAL 15 SECONDS AND message_id = '" + id + "'"})
+				req, _ := http.NewRequest("POST", *url+"/v1/query", bytes.NewReader(q))
+				req.Header.Set("Authorization", "Bearer "+*token)
 				resp, err := client.Do(req)
-				if err != nil || resp.StatusCode != 200 {
-					if resp != nil {
-						resp.Body.Close()
-					}
-					time.Sleep(200 * time.Millisecond)
+				if err != nil {
+					time.Sleep(*probePoll)
 					continue
 				}
+				var out struct{ Rows [][]any }
+				json.NewDecoder(resp.Body).Decode(&out)
 				resp.Body.Close()
-				acked := time.Now()
-				for time.Since(acked) < 10*time.Second {
-					q, _ := json.Marshal(map[string]string{"sql": "SELECT count(*) FROM events WHERE received_at > now() - INTERVAL 30 SECONDS AND message_id = '" + id + "'"})
-					req, _ := http.NewRequest("POST", *url+"/v1/query", bytes.NewReader(q))
-					req.Header.Set("Authorization", "Bearer "+*token)
-					resp, err := client.Do(req)
-					if err != nil {
-						break
-					}
-					var out struct{ Rows [][]any }
-					json.NewDecoder(resp.Body).Decode(&out)
-					resp.Body.Close()
-					if len(out.Rows) == 1 && fmt.Sprint(out.Rows[0][0]) == "1" {
-						visMu.Lock()
-						vis = append(vis, time.Since(acked))
-						visMu.Unlock()
-						break
-					}
-					time.Sleep(10 * time.Millisecond)
+				if len(out.Rows) == 1 && fmt.Sprint(out.Rows[0][0]) == "1" {
+					vis = append(vis, time.Since(acked))
+					seen = true
+					break
 				}
-				time.Sleep(200 * time.Millisecond)
+				time.Sleep(*probePoll)
 			}
-		}()
-	}
+			if !seen {
+				visLost++
+			}
+			time.Sleep(*probeEvery)
+		}
+	}()
 
-	var wg sync.WaitGroup
+	// Events acknowledged per second of the run, to show whether the rate
+	// was sustained.
+	secs := int(dur.Seconds()) + 60
+	perSec := make([]atomic.Int64, secs)
+	var sent, failed, status429, late, unsent, bodyBytes, requests atomic.Int64
+	var latMu sync.Mutex
+	var lats, dueLats []time.Duration
 	var seq atomic.Int64
-	start := time.Now()
+	var period time.Duration
+	if *rate > 0 {
+		period = time.Duration(float64(time.Second) * float64(*workers**batch) / float64(*rate))
+	}
+	var wg sync.WaitGroup
 	for w := 0; w < *workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			var buf bytes.Buffer
-			local := make([]time.Duration, 0, 4096)
-			for time.Now().Before(deadline) {
-				if tick != nil {
-					<-tick
+			var buf []byte
+			local := make([]time.Duration, 0, 8192)
+			localDue := make([]time.Duration, 0, 8192)
+			next := start.Add(period * time.Duration(w) / time.Duration(*workers))
+			for {
+				due := time.Now()
+				if !due.Before(deadline) {
+					if period > 0 {
+						// Requests due before the deadline that a slow server
+						// kept us from sending: the target was not met.
+						unsent.Add(max(0, int64((deadline.Sub(next)+period-1)/period)))
+					}
+					break
+				}
+				if period > 0 {
+					if !next.Before(deadline) {
+						break
+					}
+					if d := time.Until(next); d > 0 {
+						time.Sleep(d)
+					} else if d < -10*time.Millisecond {
+						late.Add(1)
+					}
+					due = next
+					next = next.Add(period)
 				}
 				n := seq.Add(1)
-				buf.Reset()
-				buf.WriteString(`{"batch":[`)
-				now := time.Now().UTC().Format(time.RFC3339Nano)
-				for i := 0; i < *batch; i++ {
-					if i > 0 {
-						buf.WriteByte(',')
-					}
-					fmt.Fprintf(&buf, `{"type":"track","event":"Product Viewed","userId":"user-%d","messageId":"%s-%d-%d","timestamp":%q,`+
-						`"properties":{"product_id":"sku-%d","name":"Merino crew sweater","price":79.9,"currency":"EUR","category":"Knitwear"},`+
-						`"context":{"library":{"name":"@segment/analytics-node","version":"2.1.0"}},"integrations":{},"_metadata":{"jsRuntime":"node"}}`,
-						(int(n)*7+i)%50000, *run, n, i, now, i%120)
-				}
-				fmt.Fprintf(&buf, `],"sentAt":%q}`, now)
-				req, _ := http.NewRequest("POST", *url+"/v1/batch", bytes.NewReader(buf.Bytes()))
+				buf = appendBatch(buf[:0], *run, n, *batch)
+				bodyBytes.Add(int64(len(buf)))
+				requests.Add(1)
+				req, _ := http.NewRequest("POST", *url+"/v1/batch", bytes.NewReader(buf))
 				req.SetBasicAuth(*key, "")
 				req.Header.Set("Content-Type", "application/json")
 				t0 := time.Now()
 				resp, err := client.Do(req)
 				if err != nil {
 					failed.Add(int64(*batch))
+					time.Sleep(10 * time.Millisecond)
 					continue
 				}
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
+				t1 := time.Now()
 				switch resp.StatusCode {
 				case 200:
 					sent.Add(int64(*batch))
-					local = append(local, time.Since(t0))
+					if s := int(t1.Sub(start) / time.Second); s < secs {
+						perSec[s].Add(int64(*batch))
+					}
+					local = append(local, t1.Sub(t0))
+					localDue = append(localDue, t1.Sub(due))
 				case 429:
 					status429.Add(1)
-					time.Sleep(50 * time.Millisecond)
+					if period == 0 {
+						time.Sleep(50 * time.Millisecond)
+					}
 				default:
 					failed.Add(int64(*batch))
 				}
 			}
 			latMu.Lock()
 			lats = append(lats, local...)
+			dueLats = append(dueLats, localDue...)
 			latMu.Unlock()
 		}(w)
 	}
 	wg.Wait()
 	el := time.Since(start)
+	srvCPU1 := procCPU(*pid)
+	selfCPU1 := selfCPU()
+	busy1 := machineBusy()
+	<-probeDone
+
+	var applied, accepted float64
+	backlogAtEnd := -1.0
+	if *token != "" {
+		if a, acc, err := writerState(client, *url, *token); err == nil {
+			applied, accepted = a, acc
+			backlogAtEnd = acc - a
+		}
+	}
+	drainTook := time.Duration(-1)
+	if *drain > 0 && *token != "" {
+		t0 := time.Now()
+		for time.Since(t0) < *drain {
+			a, acc, err := writerState(client, *url, *token)
+			if err == nil {
+				applied, accepted = a, acc
+				if a >= acc {
+					drainTook = time.Since(t0)
+					break
+				}
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 	close(stopRSS)
+	<-rssDone
+
 	slices.Sort(lats)
+	slices.Sort(dueLats)
 	slices.Sort(vis)
-	fmt.Printf("events acknowledged: %d in %.1fs = %.0f events/s (%d failed, %d answers 429)\n", sent.Load(), el.Seconds(), float64(sent.Load())/el.Seconds(), failed.Load(), status429.Load())
-	fmt.Printf("ack latency per %d-event request: p50 %s  p99 %s  max %s\n", *batch, pct(lats, 50), pct(lats, 99), pct(lats, 100))
-	if len(vis) > 0 {
-		fmt.Printf("queryable after ack (%d probes): p50 %s  p99 %s  max %s\n", len(vis), pct(vis, 50), pct(vis, 99), pct(vis, 100))
+	full := int(el / time.Second)
+	var ps []int64
+	for i := 0; i < full && i < secs; i++ {
+		ps = append(ps, perSec[i].Load())
 	}
+	slices.Sort(ps)
+	evs := float64(sent.Load()) / el.Seconds()
+	target := "full speed"
+	if *rate > 0 {
+		target = fmt.Sprintf("target %d/s", *rate)
+	}
+	fmt.Printf("load: %s, %d workers, %d-event batches, %.0f bytes/event on average, %.1fs\n", target, *workers, *batch,
+		float64(bodyBytes.Load())/float64(max(1, requests.Load()))/float64(*batch), el.Seconds())
+	fmt.Printf("events acknowledged: %d = %.0f events/s (%d failed, %d answers 429, %d sends >10ms late, %d requests due but not sent by the end)\n",
+		sent.Load(), evs, failed.Load(), status429.Load(), late.Load(), unsent.Load())
+	if len(ps) > 0 {
+		fmt.Printf("per second: min %d  median %d  max %d events (%d full seconds)\n", ps[0], ps[len(ps)/2], ps[len(ps)-1], len(ps))
+	}
+	fmt.Printf("ack latency per %d-event request, from send: p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", *batch,
+		pct(lats, 50), pct(lats, 90), pct(lats, 99), pct(lats, 99.9), pct(lats, 100))
+	if *rate > 0 {
+		fmt.Printf("ack latency from when it was due (open loop): p50 %s  p99 %s  max %s\n", pct(dueLats, 50), pct(dueLats, 99), pct(dueLats, 100))
+	}
+	if *probe && *token != "" {
+		fmt.Printf("queryable after ack (%d probes, %d not visible within 10s): p50 %s  p99 %s  max %s\n",
+			len(vis), visLost, pct(vis, 50), pct(vis, 99), pct(vis, 100))
+	}
+	if backlogAtEnd >= 0 {
+		fmt.Printf("store writer backlog when sending stopped: %.0f messages\n", backlogAtEnd)
+	}
+	if *token != "" {
+		fmt.Printf("server: log accepted %.0f messages, store applied through sequence %.0f; loadgen got 200 for %d events + %d probes\n",
+			accepted, applied, sent.Load(), probesAcked)
+	}
+	if *drain > 0 {
+		if drainTook >= 0 {
+			fmt.Printf("store writer caught up %.1fs after sending stopped\n", drainTook.Seconds())
+		} else {
+			fmt.Printf("store writer NOT caught up after %s: applied %.0f of %.0f\n", *drain, applied, accepted)
+		}
+	}
+	srvCores := -1.0
 	if *pid > 0 {
-		fmt.Printf("server resident memory: max %.0f MiB\n", float64(rssMax.Load())/(1<<20))
+		srvCores = (srvCPU1 - srvCPU0) / el.Seconds()
+		fmt.Printf("server: resident memory max %.0f MiB; CPU %.2f cores while sending (%.1f µs per event)\n",
+			float64(rssMax.Load())/(1<<20), srvCores, (srvCPU1-srvCPU0)/float64(max(1, sent.Load()))*1e6)
 	}
+	selfCores := (selfCPU1 - selfCPU0) / el.Seconds()
+	busyCores := (busy1 - busy0) / el.Seconds()
+	otherCores := -1.0
+	if *pid > 0 {
+		otherCores = max(0, busyCores-srvCores-selfCores)
+	}
+	fmt.Printf("loadgen: CPU %.2f cores; whole machine busy %.2f cores, of which other processes %.2f\n", selfCores, busyCores, otherCores)
+	fmt.Printf("RESULT events_per_s=%.0f p50_ms=%.1f p99_ms=%.1f due_p99_ms=%.1f max_ms=%.1f min_sec=%d vis_n=%d vis_lost=%d vis_p50_ms=%.0f vis_p99_ms=%.0f rss_mib=%.0f srv_cores=%.2f loadgen_cores=%.2f other_cores=%.2f failed=%d r429=%d late=%d unsent=%d backlog=%.0f drain_s=%.1f\n",
+		evs, ms(pct(lats, 50)), ms(pct(lats, 99)), ms(pct(dueLats, 99)), ms(pct(lats, 100)), first(ps), len(vis), visLost,
+		ms(pct(vis, 50)), ms(pct(vis, 99)), float64(rssMax.Load())/(1<<20), srvCores, selfCores, otherCores,
+		failed.Load(), status429.Load(), late.Load(), unsent.Load(), backlogAtEnd, drainSec(drainTook))
 }
 
-func pct(d []time.Duration, p int) time.Duration {
+// appendBatch writes one /v1/batch body of n track events shaped like the
+// Segment Node SDK's (about 400 bytes each).
+func appendBatch(b []byte, run string, n int64, batch int) []byte {
+	now := time.Now().UTC().AppendFormat(nil, time.RFC3339Nano)
+	b = append(b, `{"batch":[`...)
+	for i := 0; i < batch; i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"type":"track","event":"Product Viewed","userId":"user-`...)
+		b = strconv.AppendInt(b, (n*7+int64(i))%50000, 10)
+		b = append(b, `","messageId":"`...)
+		b = append(b, run...)
+		b = append(b, '-')
+		b = strconv.AppendInt(b, n, 10)
+		b = append(b, '-')
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, `","timestamp":"`...)
+		b = append(b, now...)
+		b = append(b, `","properties":{"product_id":"sku-`...)
+		b = strconv.AppendInt(b, int64(i%120), 10)
+		b = append(b, `","name":"Merino crew sweater","price":79.9,"currency":"EUR","category":"Knitwear"},`+
+			`"context":{"library":{"name":"@segment/analytics-node","version":"2.1.0"}},"integrations":{},"_metadata":{"jsRuntime":"node"}}`...)
+	}
+	b = append(b, `],"sentAt":"`...)
+	b = append(b, now...)
+	return append(b, `"}`...)
+}
+
+// writerState reads the store's applied log sequence and the number of
+// messages the log accepted since the server started (on a fresh data
+// directory: the log's last sequence).
+func writerState(c *http.Client, url, token string) (applied, accepted float64, err error) {
+	req, _ := http.NewRequest("GET", url+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			continue
+		}
+		v, _ := strconv.ParseFloat(f[1], 64)
+		switch {
+		case f[0] == "tradewind_store_applied_sequence":
+			applied = v
+		case strings.HasPrefix(f[0], "tradewind_ingest_accepted_total"):
+			accepted += v
+		}
+	}
+	return applied, accepted, sc.Err()
+}
+
+func pct(d []time.Duration, p float64) time.Duration {
 	if len(d) == 0 {
 		return 0
 	}
-	i := (len(d) - 1) * p / 100
+	i := int(float64(len(d)-1) * p / 100)
 	return d[i].Round(100 * time.Microsecond)
+}
+
+func drainSec(d time.Duration) float64 {
+	if d < 0 {
+		return -1
+	}
+	return d.Seconds()
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func first(s []int64) int64 {
+	if len(s) == 0 {
+		return 0
+	}
+	return s[0]
 }
 
 // rss reads a process's resident set size from /proc.
@@ -201,4 +423,56 @@ func rss(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// procCPU is a process's user+system CPU time in seconds (clock ticks of
+// 1/100 s, the Linux default).
+func procCPU(pid int) float64 {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100
+}
+
+// machineBusy is the CPU time all processes of the machine spent busy
+// (everything but idle and iowait), in seconds, from /proc/stat.
+func machineBusy() float64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	var busy float64
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseFloat(v, 64)
+		if i == 3 || i == 4 || i >= 8 { // idle, iowait; guest time is already in user
+			continue
+		}
+		busy += n
+	}
+	return busy / 100
+}
+
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }

@@ -1,0 +1,188 @@
+// Command pprofsum summarises a tradewind server CPU profile by component.
+// It reads the text of `go tool pprof -traces BINARY PROFILE` on standard
+// input and attributes each sampled stack to the first component whose rule
+// matches one of its frames (rules in priority order below), so every sample
+// counts once:
+//
+//	go tool pprof -traces /tmp/twbench cpu.pprof | go run ./bench/pprofsum
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type rule struct {
+	name  string
+	match []string // any frame containing any of these
+}
+
+// Priority order: GC work first (it runs inside whichever goroutine
+// allocates), then the innermost subsystems before the ones that call them.
+var rules = []rule{
+	{"GC (mark workers, assists, write barriers, sweep)", []string{"runtime.gcBgMarkWorker", "runtime.gcAssistAlloc", "runtime.wbBufFlush", "runtime.bgsweep", "runtime.bgscavenge", "runtime.sweepone", "runtime.gcStart", "runtime.markroot"}},
+	{"key index (pebble)", []string{"internal/store/keyindex", "cockroachdb/pebble"}},
+	{"store writer: projection", []string{"internal/store.(*Projector)"}},
+	{"query API (visibility probe, metrics)", []string{"internal/api.(*Server).query", "promhttp", "prometheus"}},
+	{"DuckDB append/commit (cgo, appender)", []string{"duckdb-go", "internal/store/duckdb."}},
+	{"store writer: consume/decode from JetStream", []string{"internal/store.(*Writer)", "eventlog.(*Log).Consume", "eventlog.toDelivery"}},
+	{"JetStream server (stream store, dedup, delivery)", []string{"nats-server/v2/server"}},
+	{"JetStream publish, client side (nats.go)", []string{"nats-io/nats.go", "eventlog.(*Log).Publish"}},
+	{"HTTP + ingest validation", []string{"internal/ingest", "net/http", "internal/segment", "valyala/fastjson"}},
+	{"C threads without Go frames (DuckDB workers, libc)", nil},
+	{"Go scheduler, netpoll, other runtime", []string{"runtime."}},
+}
+
+// details are sub-lines shown under a component: the samples of that
+// component whose stack contains the pattern.
+var details = map[string][][2]string{
+	"HTTP + ingest validation": {
+		{"fastjson parse", "fastjson.(*Parser).Parse"},
+		{"segment.Validate", "segment.Validate"},
+		{"read body", "ingest.readBody"},
+		{"re-encode (MarshalTo)", "fastjson.(*Value).MarshalTo"},
+		{"network syscalls", "syscall"},
+	},
+	"GC (mark workers, assists, write barriers, sweep)": {
+		{"background mark", "runtime.gcBgMarkWorker"},
+		{"assists in allocating goroutines", "runtime.gcAssistAlloc"},
+		{"write-barrier buffer flushes", "runtime.wbBufFlush"},
+	},
+	"DuckDB append/commit (cgo, appender)": {
+		{"appender rows (AppendRow)", "Appender).AppendRow"},
+		{"appender flush/close", "Appender).CloseWithCancel"},
+		{"SQL statements of the commit (staging, COMMIT)", "database/sql.(*Conn).ExecContext"},
+	},
+	"key index (pebble)": {
+		{"lookups (Get)", "keyindex.(*Index).Get"},
+		{"writes (batch commit, WAL)", "pebble/v2.(*DB).commitWrite"},
+		{"compactions/flushes", "pebble/v2.(*DB).compact"},
+	},
+	"JetStream server (stream store, dedup, delivery)": {
+		{"stream: store published messages", "stream).processJetStreamMsgWithBatch"},
+		{"  of which file store writes (pwrite)", "msgBlock).writeAt"},
+		{"client connections: parse, route, acks", "client).readLoop"},
+		{"consumer: gather and deliver to the writer", "consumer).loopAndGatherMsgs"},
+	},
+}
+
+func main() {
+	sc := bufio.NewScanner(os.Stdin)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	var header []string
+	var total time.Duration
+	sums := map[string]time.Duration{}
+	detail := map[string]time.Duration{}
+	var val time.Duration
+	var frames []string
+	flush := func() {
+		if val == 0 {
+			return
+		}
+		c := classify(frames)
+		sums[c] += val
+		total += val
+		for _, d := range details[c] {
+			for _, f := range frames {
+				if strings.Contains(f, d[1]) {
+					detail[c+"\x00"+d[0]] += val
+					break
+				}
+			}
+		}
+		val, frames = 0, frames[:0]
+	}
+	started := false
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "-----------+") {
+			flush()
+			started = true
+			continue
+		}
+		if !started {
+			if strings.HasPrefix(line, "Duration:") || strings.HasPrefix(line, "Time:") {
+				header = append(header, line)
+			}
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if strings.HasSuffix(f[0], ":") { // a label line ("stream: …")
+			continue
+		}
+		if d, err := parseDur(f[0]); err == nil && len(f) >= 2 && val == 0 {
+			val = d
+			frames = append(frames, f[1])
+			continue
+		}
+		frames = append(frames, f[0])
+	}
+	flush()
+	if total == 0 {
+		fmt.Fprintln(os.Stderr, "pprofsum: no samples read (expected `go tool pprof -traces` output)")
+		os.Exit(1)
+	}
+	for _, h := range header {
+		fmt.Println(h)
+	}
+	type kv struct {
+		k string
+		v time.Duration
+	}
+	var out []kv
+	for k, v := range sums {
+		out = append(out, kv{k, v})
+	}
+	slices.SortFunc(out, func(a, b kv) int { return int(b.v - a.v) })
+	fmt.Printf("%-52s %8s %6s\n", "component", "CPU s", "share")
+	for _, e := range out {
+		fmt.Printf("%-52s %8.2f %5.1f%%\n", e.k, e.v.Seconds(), 100*float64(e.v)/float64(total))
+		for _, d := range details[e.k] {
+			if v := detail[e.k+"\x00"+d[0]]; v > 0 {
+				fmt.Printf("    %-48s %8.2f %5.1f%%\n", d[0], v.Seconds(), 100*float64(v)/float64(total))
+			}
+		}
+	}
+	fmt.Printf("%-52s %8.2f\n", "total", total.Seconds())
+}
+
+func classify(frames []string) string {
+	goFrames := false
+	for _, f := range frames {
+		if !strings.HasPrefix(f, "[") && f != "runtime._ExternalCode" {
+			goFrames = true
+			break
+		}
+	}
+	if !goFrames {
+		return "C threads without Go frames (DuckDB workers, libc)"
+	}
+	for _, r := range rules {
+		for _, f := range frames {
+			for _, m := range r.match {
+				if strings.Contains(f, m) {
+					return r.name
+				}
+			}
+		}
+	}
+	return "other"
+}
+
+func parseDur(s string) (time.Duration, error) {
+	if d, err := time.ParseDuration(s); err == nil {
+		return d, nil
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return 0, fmt.Errorf("unitless")
+	}
+	return 0, fmt.Errorf("not a duration: %q", s)
+}

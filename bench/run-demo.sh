@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# run-demo.sh [demo flags…] — goal 7: `tradewind demo` with its defaults
+# (50,000 people, 12 months, today as --now) on a fresh data directory, run
+# from the repository root so that it finds ../shared/data/fx, with
+# --no-serve so that it stops once the store has applied everything.
+# Prints its output, wall time and peak RSS (/usr/bin/time -v), and the row
+# counts it produced.
+#
+# Environment: RUNS (1), NO_BUILD=1, KEEP=1, QUIET_* (lib.sh).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+RUNS=${RUNS:-1}
+build
+echo "$(describe) | demo $*"
+for run in $(seq 1 "$RUNS"); do
+	new_dir
+	dir=$NEW_DIR
+	wait_quiet
+	echo "## run $run/$RUNS"
+	t=$dir.time
+	(cd "$ROOT" && /usr/bin/time -v -o "$t" timeout 1800 "$TW_BIN" demo --data "$dir" --no-serve --log-level warn "$@")
+	echo "wall $(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$t"), peak RSS $(($(sed -n 's/.*Maximum resident set size (kbytes): //p' "$t") / 1024)) MiB," \
+		"CPU user $(sed -n 's/.*User time (seconds): //p' "$t") s + system $(sed -n 's/.*System time (seconds): //p' "$t") s, load after $(cut -d' ' -f1 /proc/loadavg)"
+	timeout 300 "$TW_BIN" sql --data "$dir" --log-level warn "SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM orders) AS orders, (SELECT count(*) FROM customers) AS customers, (SELECT count(*) FROM reviews) AS reviews, (SELECT count(*) FROM orders WHERE total_base IS NULL) AS orders_without_base"
+	echo "data directory: $(du -sm "$dir" | cut -f1) MB"
+	rm -f "$t"
+	[ "${KEEP:-0}" = 1 ] || rm -rf "$dir"
+done

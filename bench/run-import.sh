@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# run-import.sh — goal 5: import a deterministic 1,000,000-row orders CSV,
+# then import it again (all rows must be duplicates, nothing added).
+#
+# Modes (MODES, default "cli server"):
+#   cli     no server: `tradewind import --data DIR` opens the data directory
+#   server  through a running server: `tradewind import --server URL --token T`
+# Each run uses a fresh data directory with the ECB rates loaded first (as a
+# seller would have them; amounts are converted to USD while importing).
+# Prints wall time and peak RSS (/usr/bin/time) of each import, the import
+# report, the row counts before and after the re-import, and for the server
+# mode the server's peak RSS.
+#
+# Environment: RUNS (1), ROWS (1000000), MODES, NO_BUILD=1, KEEP=1, FX_FILE
+# (../shared/data/fx/eurofxref-hist.zip; empty: no rates), QUIET_* (lib.sh),
+# PROFILE=S (server mode: an S-second CPU profile of the server during the
+# first import, into OUT=/tmp/twbench-results, summarised by component).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+RUNS=${RUNS:-1}
+OUT=${OUT:-/tmp/twbench-results}
+mkdir -p "$OUT"
+ROWS=${ROWS:-1000000}
+MODES=${MODES:-cli server}
+FX_FILE=${FX_FILE-$ROOT/../shared/data/fx/eurofxref-hist.zip}
+build
+new_dir
+csvdir=$NEW_DIR
+csv=$csvdir/orders.csv
+(cd "$ROOT" && GOFLAGS=-mod=mod go run ./bench/orders-csv --rows "$ROWS" --out "$csv")
+echo "$(describe)"
+echo "# file: $ROWS rows, $(($(stat -c %s "$csv") / 1000000)) MB, sha256 $(sha256sum "$csv" | cut -c1-16)…"
+
+TW() { timeout 900 "$TW_BIN" "$@"; }
+
+counts() { # counts ARGS…: rows of events, orders, order_items, cancellations, refunds
+	TW sql "$@" --format csv "SELECT (SELECT count(*) FROM events) || '/' || (SELECT count(*) FROM orders) || '/' || (SELECT count(*) FROM order_items) || '/' || (SELECT count(*) FROM cancellations) || '/' || (SELECT count(*) FROM refunds)" | tail -1
+}
+
+busy() { awk '/^cpu / {print ($2+$3+$4+$7+$8+$9)/100}' /proc/stat; }
+proc_cpu() { [ -n "$1" ] && awk '{print ($14+$15)/100}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+timed_import() { # timed_import LABEL ARGS… : prints the report, the time and the CPU use
+	local t label=$1 b0 b1 s0 s1 prof_pid=
+	shift
+	t=$(mktemp)
+	if [ -n "$SRV_PID" ] && [ "${PROFILE:-0}" -gt 0 ] && [ "$label" = "first import " ]; then
+		prof="$OUT/cpu-import-$(date -u +%Y%m%dT%H%M%S).pprof"
+		(sleep 2 && curl -sf -m $((PROFILE + 30)) -H "Authorization: Bearer $SRV_TOKEN" \
+			"$SRV_URL/debug/pprof/profile?seconds=$PROFILE" -o "$prof") &
+		prof_pid=$!
+	fi
+	b0=$(busy)
+	s0=$(proc_cpu "$SRV_PID")
+	/usr/bin/time -f "%e %M %U %S" -o "$t" timeout 900 "$TW_BIN" import --kind orders --file "$csv" --json "$@" >"$t.json"
+	b1=$(busy)
+	s1=$(proc_cpu "$SRV_PID")
+	local rep wall
+	rep=$(tr -d ' \n' <"$t.json")
+	wall=$(cut -d' ' -f1 "$t")
+	echo "$label: wall $wall s, CLI peak RSS $(($(cut -d' ' -f2 "$t") / 1024)) MiB, load $(cut -d' ' -f1 /proc/loadavg), report $rep"
+	read -r _ _ u s <"$t"
+	echo "$b0 $b1 $s0 $s1 $u $s $wall" | awk '{cli=$5+$6; srv=$4-$3; printf "    CPU: CLI %.1f s, server %.1f s; whole machine %.2f cores busy, of which other processes %.2f\n", cli, srv, ($2-$1)/$7, (($2-$1)-cli-srv)/$7}'
+	if [ -n "$prof_pid" ]; then
+		wait "$prof_pid" || true
+		if [ -s "$prof" ]; then
+			echo "CPU profile of the server during the import: $prof"
+			(cd "$ROOT" && go tool pprof -traces "$TW_BIN" "$prof" 2>/dev/null | GOFLAGS=-mod=mod go run ./bench/pprofsum) || true
+		fi
+	fi
+	rm -f "$t" "$t.json"
+}
+
+for mode in $MODES; do
+	for run in $(seq 1 "$RUNS"); do
+		new_dir
+		dir=$NEW_DIR
+		wait_quiet
+		echo "## $mode run $run/$RUNS"
+		if [ "$mode" = server ]; then
+			start_server "$dir"
+			[ -n "$FX_FILE" ] && TW import --kind fx_rates --file "$FX_FILE" --server "$SRV_URL" --token "$SRV_TOKEN" >/dev/null
+			read -r src _ < <(create_source bench)
+			where=(--server "$SRV_URL" --token "$SRV_TOKEN")
+		else
+			[ -n "$FX_FILE" ] && TW import --kind fx_rates --file "$FX_FILE" --data "$dir" >/dev/null
+			src=$(TW sources create --data "$dir" --name bench --currency EUR | sed -n 's/.*"id": "\([^"]*\)".*/\1/p')
+			where=(--data "$dir")
+		fi
+		timed_import "first import " --source "$src" "${where[@]}"
+		c1=$(counts "${where[@]}")
+		timed_import "re-import    " --source "$src" "${where[@]}"
+		c2=$(counts "${where[@]}")
+		echo "rows events/orders/order_items/cancellations/refunds after the first import: $c1; after the re-import: $c2 ($([ "$c1" = "$c2" ] && echo unchanged || echo CHANGED))"
+		if [ "$mode" = server ]; then
+			echo "server peak resident memory (VmHWM): $(peak_rss "$SRV_PID") MiB"
+			stop_server
+		fi
+		[ "${KEEP:-0}" = 1 ] || rm -rf "$dir" "$dir.server.log"
+	done
+done
