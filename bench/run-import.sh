@@ -51,11 +51,37 @@ timed_import() { # timed_import LABEL ARGS… : prints the report, the time and 
 			"$SRV_URL/debug/pprof/profile?seconds=$PROFILE" -o "$prof") &
 		prof_pid=$!
 	fi
+	local mon_pid= tl=$t.timeline
+	if [ -n "$SRV_PID" ]; then
+		# A timeline of the log's accepted count and the store's applied
+		# sequence (equal on a fresh data directory), every 0.5 s.
+		(
+			t0=$(date +%s%N)
+			while :; do
+				m=$(curl -sf -m 2 -H "Authorization: Bearer $SRV_TOKEN" "$SRV_URL/metrics") &&
+					echo "$m" | awk -v t=$(($(date +%s%N) - t0)) '/^tradewind_ingest_accepted_total/ {a+=$2} /^tradewind_store_applied_sequence/ {s=$2} END {printf "%.1f %d %d\n", t/1e9, a, s}' >>"$tl"
+				sleep 0.5
+			done
+		) &
+		mon_pid=$!
+	fi
 	b0=$(busy)
 	s0=$(proc_cpu "$SRV_PID")
 	/usr/bin/time -f "%e %M %U %S" -o "$t" timeout 900 "$TW_BIN" import --kind orders --file "$csv" --json "$@" >"$t.json"
 	b1=$(busy)
 	s1=$(proc_cpu "$SRV_PID")
+	if [ -n "$mon_pid" ]; then
+		sleep 1
+		kill "$mon_pid" 2>/dev/null || true
+		wait "$mon_pid" 2>/dev/null || true
+		awk 'NR == 1 {a0 = $2} {t[NR] = $1; a[NR] = $2; s[NR] = $3} END {
+			end = a[NR]; if (end == a0) exit
+			for (i = 1; i <= NR; i++) if (a[i] >= end) { printf "    timeline: the log had all %d messages after %.1f s, when the store had applied %d;", end - a0, t[i], s[i] - a0; break }
+			for (i = 1; i <= NR; i++) if (s[i] >= end) { printf " the store had applied all after %.1f s\n", t[i]; exit }
+			print ""
+		}' "$tl"
+		rm -f "$tl"
+	fi
 	local rep wall
 	rep=$(tr -d ' \n' <"$t.json")
 	wall=$(cut -d' ' -f1 "$t")

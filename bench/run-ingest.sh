@@ -14,6 +14,8 @@
 #   PROFILE=S         take an S-second CPU profile of the server, starting
 #                     PROFILE_DELAY (5) seconds into the run; written to
 #                     $OUT/cpu-<run>.pprof and summarised by component
+#   ALLOCS=S          also an S-second allocation profile (same start),
+#                     summarised by component (which parts feed the GC)
 #   OUT=DIR           where profiles go (/tmp/twbench-results)
 #   TIMEOUT=S         hard limit of one loadgen run in seconds (900)
 #   QUIET_CORES, QUIET_WAIT  before each run wait until other processes use
@@ -34,6 +36,7 @@ RUNS=${RUNS:-1}
 MAX_OTHER=${MAX_OTHER:-0.15}
 RETRIES=${RETRIES:-3}
 PROFILE=${PROFILE:-0}
+ALLOCS=${ALLOCS:-0}
 PROFILE_DELAY=${PROFILE_DELAY:-5}
 OUT=${OUT:-/tmp/twbench-results}
 TIMEOUT=${TIMEOUT:-900}
@@ -64,6 +67,13 @@ while [ "$run" -lt "$RUNS" ]; do
 			"$SRV_URL/debug/pprof/profile?seconds=$PROFILE" -o "$prof") &
 		prof_pid=$!
 	fi
+	allocs_pid=
+	if [ "$ALLOCS" -gt 0 ]; then
+		allocs="$OUT/allocs-$(date -u +%Y%m%dT%H%M%S)-run$run.pprof"
+		(sleep "$PROFILE_DELAY" && curl -sf -m $((ALLOCS + 30)) -H "Authorization: Bearer $SRV_TOKEN" \
+			"$SRV_URL/debug/pprof/allocs?seconds=$ALLOCS" -o "$allocs") &
+		allocs_pid=$!
+	fi
 	out=$(timeout "$TIMEOUT" "$LOADGEN_BIN" --url "$SRV_URL" --write-key "$key" --token "$SRV_TOKEN" --pid "$SRV_PID" "$@")
 	echo "$out"
 	echo "server peak resident memory (VmHWM over its life): $(peak_rss "$SRV_PID") MiB; load after $(cut -d' ' -f1 /proc/loadavg)"
@@ -72,6 +82,13 @@ while [ "$run" -lt "$RUNS" ]; do
 		if [ -s "$prof" ]; then
 			echo "CPU profile: $prof"
 			(cd "$ROOT" && go tool pprof -traces "$TW_BIN" "$prof" 2>/dev/null | GOFLAGS=-mod=mod go run ./bench/pprofsum) || true
+		fi
+	fi
+	if [ -n "$allocs_pid" ]; then
+		wait "$allocs_pid" || true
+		if [ -s "$allocs" ]; then
+			echo "allocation profile: $allocs"
+			(cd "$ROOT" && go tool pprof -traces -sample_index=alloc_space "$TW_BIN" "$allocs" 2>/dev/null | GOFLAGS=-mod=mod go run ./bench/pprofsum) || true
 		fi
 	fi
 	result="$(echo "$out" | grep '^RESULT' | sed 's/^RESULT //') peak_rss_mib=$(peak_rss "$SRV_PID") load1=$(cut -d' ' -f1 /proc/loadavg)"

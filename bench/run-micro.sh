@@ -22,3 +22,9 @@ bench ./internal/store/duckdb/ -test.bench Writer -test.benchtime 200000x
 bench ./internal/store/duckdb/ -test.bench Writer -test.benchtime 1000000x # a bigger store and key index
 bench ./internal/eventlog/ -test.bench Publish -test.benchtime 300x
 bench ./internal/ingest/records/ -test.bench OrdersCSV -test.benchtime 3x -test.cpu 1
+# The disk under --fsync always: synchronous 512-byte writes per second.
+wait_quiet
+for _ in 1 2 3; do
+	dd if=/dev/zero of="$NEW_DIR/dsync" bs=512 count=3000 oflag=dsync 2>&1 | tail -1 |
+		awk '{printf "disk: 3000 synchronous 512-byte writes in %s s = %.0f writes/s\n", $(NF-3), 3000/$(NF-3)}'
+done

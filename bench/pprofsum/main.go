@@ -5,6 +5,11 @@
 // counts once:
 //
 //	go tool pprof -traces /tmp/twbench cpu.pprof | go run ./bench/pprofsum
+//
+// An allocation profile works too (values in bytes; the GC rule then matches
+// nothing, and the shares say which component allocates):
+//
+//	go tool pprof -traces -sample_index=alloc_space /tmp/twbench allocs.pprof | go run ./bench/pprofsum
 package main
 
 import (
@@ -75,10 +80,11 @@ func main() {
 	sc := bufio.NewScanner(os.Stdin)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	var header []string
-	var total time.Duration
-	sums := map[string]time.Duration{}
-	detail := map[string]time.Duration{}
-	var val time.Duration
+	var total float64
+	sums := map[string]float64{}
+	detail := map[string]float64{}
+	var val float64
+	unit := "CPU s"
 	var frames []string
 	flush := func() {
 		if val == 0 {
@@ -118,8 +124,8 @@ func main() {
 		if strings.HasSuffix(f[0], ":") { // a label line ("stream: …")
 			continue
 		}
-		if d, err := parseDur(f[0]); err == nil && len(f) >= 2 && val == 0 {
-			val = d
+		if v, u, ok := parseValue(f[0]); ok && len(f) >= 2 && val == 0 {
+			val, unit = v, u
 			frames = append(frames, f[1])
 			continue
 		}
@@ -135,23 +141,31 @@ func main() {
 	}
 	type kv struct {
 		k string
-		v time.Duration
+		v float64
 	}
 	var out []kv
 	for k, v := range sums {
 		out = append(out, kv{k, v})
 	}
-	slices.SortFunc(out, func(a, b kv) int { return int(b.v - a.v) })
-	fmt.Printf("%-52s %8s %6s\n", "component", "CPU s", "share")
+	slices.SortFunc(out, func(a, b kv) int {
+		if a.v > b.v {
+			return -1
+		}
+		if a.v < b.v {
+			return 1
+		}
+		return 0
+	})
+	fmt.Printf("%-52s %8s %6s\n", "component", unit, "share")
 	for _, e := range out {
-		fmt.Printf("%-52s %8.2f %5.1f%%\n", e.k, e.v.Seconds(), 100*float64(e.v)/float64(total))
+		fmt.Printf("%-52s %8.2f %5.1f%%\n", e.k, e.v, 100*e.v/total)
 		for _, d := range details[e.k] {
 			if v := detail[e.k+"\x00"+d[0]]; v > 0 {
-				fmt.Printf("    %-48s %8.2f %5.1f%%\n", d[0], v.Seconds(), 100*float64(v)/float64(total))
+				fmt.Printf("    %-48s %8.2f %5.1f%%\n", d[0], v, 100*v/total)
 			}
 		}
 	}
-	fmt.Printf("%-52s %8.2f\n", "total", total.Seconds())
+	fmt.Printf("%-52s %8.2f\n", "total", total)
 }
 
 func classify(frames []string) string {
@@ -177,12 +191,21 @@ func classify(frames []string) string {
 	return "other"
 }
 
-func parseDur(s string) (time.Duration, error) {
+// parseValue reads a sample value: a duration (CPU seconds) or a size
+// (bytes, reported in MB).
+func parseValue(s string) (float64, string, bool) {
 	if d, err := time.ParseDuration(s); err == nil {
-		return d, nil
+		return d.Seconds(), "CPU s", true
 	}
-	if _, err := strconv.ParseFloat(s, 64); err == nil {
-		return 0, fmt.Errorf("unitless")
+	for _, u := range []struct {
+		suffix string
+		mult   float64
+	}{{"GB", 1e3}, {"MB", 1}, {"kB", 1e-3}, {"B", 1e-6}} {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			if v, err := strconv.ParseFloat(num, 64); err == nil {
+				return v * u.mult, "MB", true
+			}
+		}
 	}
-	return 0, fmt.Errorf("not a duration: %q", s)
+	return 0, "", false
 }
