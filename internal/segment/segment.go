@@ -17,8 +17,10 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// Message types of the Segment spec, plus tradewind's own AdSpend, which only
-// the bulk importer produces (ad spend belongs to no person).
+// Message types of the Segment spec, plus tradewind's own: AdSpend, which only
+// the bulk importer produces (ad spend belongs to no person), and Consent, a
+// person's consent decision recorded through the API (properties.purposes maps
+// a purpose to true or false).
 const (
 	Identify = "identify"
 	Track    = "track"
@@ -27,7 +29,43 @@ const (
 	Group    = "group"
 	Alias    = "alias"
 	AdSpend  = "ad_spend"
+	Consent  = "consent"
 )
+
+// Consent purposes tradewind honours. Segment's context.consent categories
+// are mapped onto them (see ConsentPurpose).
+const (
+	PurposeAnalytics       = "analytics"
+	PurposePersonalisation = "personalisation"
+	PurposeEmail           = "email"
+	PurposeSMS             = "sms"
+	PurposeAdvertising     = "advertising"
+)
+
+// Purposes lists the consent purposes in a stable order.
+var Purposes = []string{PurposeAnalytics, PurposePersonalisation, PurposeEmail, PurposeSMS, PurposeAdvertising}
+
+// ConsentPurpose maps a consent category name, tradewind's own or one of the
+// names consent managers use with Segment's context.consent
+// ("Advertising", "Analytics", "Personalization", "Marketing", "Email"…), to
+// a purpose; ok is false for a category that matches none (such as
+// "Functional"), which is kept under its own lower-cased name.
+func ConsentPurpose(category string) (purpose string, ok bool) {
+	c := strings.ToLower(strings.TrimSpace(category))
+	switch {
+	case strings.Contains(c, "analytic") || strings.Contains(c, "performance") || strings.Contains(c, "measurement"):
+		return PurposeAnalytics, true
+	case strings.Contains(c, "personali"):
+		return PurposePersonalisation, true
+	case strings.Contains(c, "sms") || strings.Contains(c, "text message"):
+		return PurposeSMS, true
+	case strings.Contains(c, "email") || strings.Contains(c, "e-mail") || strings.Contains(c, "newsletter"):
+		return PurposeEmail, true
+	case strings.Contains(c, "advert") || c == "ads" || strings.Contains(c, "marketing") || strings.Contains(c, "targeting"):
+		return PurposeAdvertising, true
+	}
+	return c, false
+}
 
 // E-commerce spec v2 events that tradewind projects into tables.
 const (
@@ -137,6 +175,10 @@ func Validate(v *fastjson.Value, typ string) (Times, error) {
 		}
 	case AdSpend:
 		if err := validateAdSpend(v.Get("properties")); err != nil {
+			return ts, err
+		}
+	case Consent:
+		if err := validateConsent(v.Get("properties")); err != nil {
 			return ts, err
 		}
 	}
@@ -363,6 +405,30 @@ func validateAdSpend(props *fastjson.Value) error {
 	}
 	if _, err := Currency(props.Get("currency")); err != nil {
 		return fieldErr("properties.currency", "%s", err)
+	}
+	return nil
+}
+
+func validateConsent(props *fastjson.Value) error {
+	if props == nil || props.Type() != fastjson.TypeObject {
+		return fieldErr("properties", "is required for consent")
+	}
+	p := props.Get("purposes")
+	if p == nil || p.Type() != fastjson.TypeObject {
+		return fieldErr("properties.purposes", "must be an object of purpose: true|false")
+	}
+	o, _ := p.Object()
+	if o.Len() == 0 {
+		return fieldErr("properties.purposes", "names no purpose")
+	}
+	var bad string
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		if bad == "" && v.Type() != fastjson.TypeTrue && v.Type() != fastjson.TypeFalse {
+			bad = string(k)
+		}
+	})
+	if bad != "" {
+		return fieldErr("properties.purposes", "values must be true or false")
 	}
 	return nil
 }

@@ -28,6 +28,18 @@ type Projector struct {
 	// ToBase converts amounts into the base currency; nil leaves base
 	// amounts empty.
 	ToBase ToBaseFunc
+	// TokenOf recognises an encrypted field's envelope and returns its
+	// identifier kind and blind-index token (ok false for any other string,
+	// or for an envelope that carries no token). Nil projects no tokens.
+	TokenOf func(s string) (kind, token string, ok bool)
+	// Suppressed reports whether a message belongs to an erased person, by
+	// its sender identity or the tokens of its identifiers; such a message
+	// projects to nothing (a replay of the log must not bring them back).
+	// Nil suppresses nothing.
+	Suppressed func(sourceID, userID, anonymousID string, tokens []TokenRow) bool
+	// Expired reports whether a message is older than the retention policy
+	// keeps its type; it projects to nothing. Nil keeps everything.
+	Expired func(typ, event string, ts time.Time) bool
 
 	parser fastjson.Parser
 	err    error // first amount error of the message being projected
@@ -98,12 +110,28 @@ func (pr *Projector) Project(d eventlog.Delivery) Projected {
 			out.Review = pr.review(ev, props)
 		}
 	}
+	if pr.TokenOf != nil {
+		for _, f := range [...]struct {
+			path string
+			v    *fastjson.Value
+		}{{"traits", v.Get("traits")}, {"context.traits", v.Get("context", "traits")}, {"properties", props}} {
+			out.Tokens = pr.tokens(out.Tokens, ev, f.path, f.v)
+		}
+	}
+	if pr.Expired != nil && pr.Expired(ev.Type, ev.Event, ev.Timestamp) {
+		return Projected{Delivery: d, Expired: true}
+	}
+	if pr.Suppressed != nil && pr.Suppressed(ev.SourceID, ev.UserID, ev.AnonymousID, out.Tokens) {
+		return Projected{Delivery: d, Suppressed: true}
+	}
+	out.Consents = consents(ev, v, props)
 	if out.Err == nil {
 		out.Err = pr.err
 	}
 	if out.Err != nil {
 		out.Event, out.Order, out.Refund, out.Cancel = nil, nil, nil, nil
 		out.Customer, out.Review, out.AdSpend = nil, nil, nil
+		out.Tokens, out.Consents = nil, nil
 	}
 	return out
 }
@@ -346,4 +374,71 @@ func (pr *Projector) adSpend(ev *EventRow, props *fastjson.Value, src SourceInfo
 		return nil, fmt.Errorf("properties.spend: must be a number")
 	}
 	return a, nil
+}
+
+// tokens collects the blind-index tokens of the envelopes under v.
+func (pr *Projector) tokens(out []TokenRow, ev *EventRow, path string, v *fastjson.Value) []TokenRow {
+	if v == nil {
+		return out
+	}
+	switch v.Type() {
+	case fastjson.TypeString:
+		b := v.GetStringBytes()
+		if len(b) < 4 || string(b[:4]) != "tw1." {
+			return out
+		}
+		if kind, tok, ok := pr.TokenOf(string(b)); ok {
+			out = append(out, TokenRow{Seq: ev.Seq, SourceID: ev.SourceID, UserID: ev.UserID,
+				AnonymousID: ev.AnonymousID, Kind: kind, Token: tok, Path: path})
+		}
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		o.Visit(func(k []byte, c *fastjson.Value) {
+			if c.Type() == fastjson.TypeString || c.Type() == fastjson.TypeObject || c.Type() == fastjson.TypeArray {
+				out = pr.tokens(out, ev, path+"."+string(k), c)
+			}
+		})
+	case fastjson.TypeArray:
+		a, _ := v.Array()
+		for i, c := range a {
+			out = pr.tokens(out, ev, fmt.Sprintf("%s.%d", path, i), c)
+		}
+	}
+	return out
+}
+
+// consents reads a message's consent decisions: a consent message's
+// properties.purposes, or Segment's context.consent.categoryPreferences on
+// any message (the consent manager's state when the event happened).
+func consents(ev *EventRow, v, props *fastjson.Value) []ConsentRow {
+	row := ConsentRow{Seq: ev.Seq, MessageID: ev.MessageID, SourceID: ev.SourceID, CustomerID: customerID(ev),
+		UserID: ev.UserID, AnonymousID: ev.AnonymousID, Timestamp: ev.Timestamp}
+	var prefs *fastjson.Value
+	if ev.Type == segment.Consent && props != nil {
+		prefs = props.Get("purposes")
+		row.Origin = "api"
+		row.LawfulBasis = str(props, "lawful_basis")
+		row.Proof = str(props, "proof")
+	} else if prefs = v.Get("context", "consent", "categoryPreferences"); prefs != nil {
+		row.Origin = "event"
+		row.LawfulBasis = "consent"
+		row.Proof = "message " + ev.MessageID
+	}
+	if prefs == nil || prefs.Type() != fastjson.TypeObject {
+		return nil
+	}
+	var out []ConsentRow
+	o, _ := prefs.Object()
+	o.Visit(func(k []byte, g *fastjson.Value) {
+		if t := g.Type(); t != fastjson.TypeTrue && t != fastjson.TypeFalse {
+			return
+		}
+		r := row
+		r.Purpose, _ = segment.ConsentPurpose(string(k))
+		r.Granted = g.Type() == fastjson.TypeTrue
+		if r.Purpose != "" {
+			out = append(out, r)
+		}
+	})
+	return out
 }

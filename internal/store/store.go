@@ -55,6 +55,8 @@ type ApplyResult struct {
 	Duplicates int // messages the store had already (outside JetStream's window)
 	Skipped    int // deliveries at or below the applied sequence
 	Rejected   int // messages the writer could not read (quarantined)
+	Suppressed int // messages of erased people, dropped
+	Expired    int // messages older than the retention policy keeps, dropped
 }
 
 // Tally is the writer's verdict on one import's messages.
@@ -110,8 +112,38 @@ type Projected struct {
 	Customer *CustomerRow
 	Review   *ReviewRow
 	AdSpend  *AdSpendRow
+	// Tokens are the blind-index tokens of the message's encrypted
+	// identifiers (email, phone), for exact-match search and erasure.
+	Tokens []TokenRow
+	// Consents are the consent decisions the message carries.
+	Consents []ConsentRow
+	// Suppressed is set for a message of an erased person (its identifiers
+	// are on the suppression list): the writer stores nothing of it.
+	Suppressed bool
+	// Expired is set for a message older than the retention policy keeps.
+	Expired bool
 	// Err is set when the message could not be read; it is quarantined.
 	Err error
+}
+
+// TokenRow says that a message of a sender identity carried an encrypted
+// identifier whose blind index is Token.
+type TokenRow struct {
+	Seq                           uint64
+	SourceID, UserID, AnonymousID string
+	Kind, Token, Path             string
+}
+
+// ConsentRow is one consent decision for one purpose.
+type ConsentRow struct {
+	Seq                        uint64
+	MessageID, SourceID        string
+	CustomerID                 string
+	UserID, AnonymousID        string
+	Purpose                    string
+	Granted                    bool
+	LawfulBasis, Origin, Proof string
+	Timestamp                  time.Time
 }
 
 // EventRow is one row of the events table.

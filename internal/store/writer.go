@@ -34,6 +34,7 @@ type WriterMetrics struct {
 	Stored         prometheus.Counter
 	Duplicates     prometheus.Counter
 	Rejected       prometheus.Counter
+	Suppressed     prometheus.Counter
 	Applied        prometheus.Gauge
 }
 
@@ -51,9 +52,10 @@ func NewWriterMetrics(reg prometheus.Registerer) *WriterMetrics {
 		Stored:     prometheus.NewCounter(prometheus.CounterOpts{Name: "tradewind_store_stored_total", Help: "Messages written to the store."}),
 		Duplicates: prometheus.NewCounter(prometheus.CounterOpts{Name: "tradewind_store_duplicates_total", Help: "Messages the store already had (the long deduplication window)."}),
 		Rejected:   prometheus.NewCounter(prometheus.CounterOpts{Name: "tradewind_store_rejected_total", Help: "Messages the writer could not read (quarantined)."}),
+		Suppressed: prometheus.NewCounter(prometheus.CounterOpts{Name: "tradewind_store_suppressed_total", Help: "Messages of erased people the writer dropped (replays, messages in flight at erasure)."}),
 		Applied:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "tradewind_store_applied_sequence", Help: "Event log sequence the store is complete up to."}),
 	}
-	reg.MustRegister(m.BatchSeconds, m.VisibleSeconds, m.Stored, m.Duplicates, m.Rejected, m.Applied)
+	reg.MustRegister(m.BatchSeconds, m.VisibleSeconds, m.Stored, m.Duplicates, m.Rejected, m.Suppressed, m.Applied)
 	return m
 }
 
@@ -152,6 +154,7 @@ func (w *Writer) apply(ctx context.Context, projected []Projected) error {
 		m.Stored.Add(float64(res.Stored))
 		m.Duplicates.Add(float64(res.Duplicates))
 		m.Rejected.Add(float64(res.Rejected))
+		m.Suppressed.Add(float64(res.Suppressed))
 		m.Applied.Set(float64(projected[len(projected)-1].Delivery.Seq))
 		now := time.Now()
 		for _, p := range projected {
@@ -183,6 +186,7 @@ func (w *Writer) isolate(ctx context.Context, projected []Projected) (ApplyResul
 		total.Duplicates += res.Duplicates
 		total.Skipped += res.Skipped
 		total.Rejected += res.Rejected
+		total.Suppressed += res.Suppressed
 	}
 	return total, nil
 }

@@ -34,6 +34,8 @@ type batchWriter struct {
 	reviews   [][]driver.Value
 	adSpend   [][]driver.Value
 	customers [][]driver.Value
+	tokens    [][]driver.Value
+	consents  [][]driver.Value
 	// Later versions of rows that exist, applied in rounds so that several
 	// versions of one row in one batch are applied in log order.
 	orderUpdates    [][][]driver.Value
@@ -71,6 +73,14 @@ func (s *DB) Apply(ctx context.Context, batch []store.Projected) (store.ApplyRes
 			res.Rejected++
 			w.tally(imp).Rejected++
 			w.reject(p, p.Err)
+			continue
+		}
+		if p.Suppressed {
+			res.Suppressed++
+			continue
+		}
+		if p.Expired {
+			res.Expired++
 			continue
 		}
 		dup, err := w.duplicate(p.Delivery)
@@ -249,6 +259,13 @@ func (w *batchWriter) add(p *store.Projected) error {
 			w.adSpendUpdates = round(w.adSpendUpdates, w.roundsUsed("a"), dg, row)
 		}
 	}
+	for _, t := range p.Tokens {
+		w.tokens = append(w.tokens, []driver.Value{t.Seq, t.SourceID, null(t.UserID), null(t.AnonymousID), t.Kind, t.Token, null(t.Path)})
+	}
+	for _, c := range p.Consents {
+		w.consents = append(w.consents, []driver.Value{c.Seq, c.MessageID, c.SourceID, null(c.CustomerID),
+			null(c.UserID), null(c.AnonymousID), c.Purpose, c.Granted, null(c.LawfulBasis), c.Origin, null(c.Proof), c.Timestamp})
+	}
 	if c := p.Customer; c != nil && c.CustomerID != "" {
 		dg := keyindex.Hash(c.SourceID, c.CustomerID)
 		exists, err := w.rowExists(keyindex.Customer, dg, c.Seq)
@@ -295,6 +312,7 @@ func (w *batchWriter) commit(ctx context.Context, last uint64) (err error) {
 	}{
 		{"events", w.events}, {"orders", w.orders}, {"refunds", w.refunds}, {"cancellations", w.cancels},
 		{"reviews", w.reviews}, {"ad_spend", w.adSpend}, {"customers", w.customers},
+		{"identifier_tokens", w.tokens}, {"consent", w.consents},
 	}
 	for _, a := range appends {
 		if err := w.s.appendRows(c, "", a.table, a.rows); err != nil {
