@@ -33,6 +33,9 @@ import (
 type Importer struct {
 	Ingest *ingest.Service
 	Store  store.Store
+	// Redact, if set, replaces the personal values of a bad row before the
+	// row goes into the report's quarantine (the privacy service does it).
+	Redact func(raw, header []byte, delim byte, ndjson bool) []byte
 }
 
 // Request is one import.
@@ -62,15 +65,17 @@ type Reject struct {
 
 // Report is the outcome of an import.
 type Report struct {
-	ImportID    string   `json:"import_id"`
-	Source      string   `json:"source"`
-	Kind        string   `json:"kind"`
-	Records     int      `json:"records"`
-	Accepted    int64    `json:"accepted"`
-	Duplicates  int64    `json:"duplicates"`
-	Quarantined int64    `json:"quarantined"`
-	Seconds     float64  `json:"seconds"`
-	Rejects     []Reject `json:"rejects,omitempty"`
+	ImportID    string `json:"import_id"`
+	Source      string `json:"source"`
+	Kind        string `json:"kind"`
+	Records     int    `json:"records"`
+	Accepted    int64  `json:"accepted"`
+	Duplicates  int64  `json:"duplicates"`
+	Quarantined int64  `json:"quarantined"`
+	// Suppressed counts rows of erased people, dropped.
+	Suppressed int64    `json:"suppressed,omitempty"`
+	Seconds    float64  `json:"seconds"`
+	Rejects    []Reject `json:"rejects,omitempty"`
 }
 
 const (
@@ -94,6 +99,7 @@ func (im *Importer) Run(ctx context.Context, req Request) (*Report, error) {
 		lines   []int
 		maxSeq  uint64
 		jsDups  int64
+		supp    int64
 		rejects []store.QuarantineEntry
 	)
 	reject := func(line int, field, reason string, raw []byte) {
@@ -102,6 +108,9 @@ func (im *Importer) Run(ctx context.Context, req Request) (*Report, error) {
 			Origin: "import", ImportID: rep.ImportID, Line: int64(line), Index: -1, Field: field, Reason: reason})
 		r := Reject{Line: line, Field: field, Reason: reason}
 		if req.KeepRaw && len(rep.Rejects) < MaxRawRejects {
+			if im.Redact != nil {
+				raw = im.Redact(raw, rd.Header(), rd.Delimiter(), rd.Format() == records.FormatNDJSON)
+			}
 			r.Raw = string(raw)
 		}
 		rep.Rejects = append(rep.Rejects, r)
@@ -128,6 +137,8 @@ func (im *Importer) Run(ctx context.Context, req Request) (*Report, error) {
 			case o.Err != nil:
 				field, reason := ingest.FieldErr(o.Err)
 				reject(c.lines[i], field, reason, c.raws[c.lines[i]])
+			case o.Suppressed:
+				supp++
 			case o.Duplicate:
 				jsDups++
 			default:
@@ -209,6 +220,7 @@ func (im *Importer) Run(ctx context.Context, req Request) (*Report, error) {
 	}
 	rep.Accepted = t.Stored
 	rep.Duplicates = jsDups + t.Duplicates
+	rep.Suppressed = supp
 	rep.Quarantined += t.Rejected
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, nil

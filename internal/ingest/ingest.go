@@ -38,10 +38,20 @@ type Publisher interface {
 	PublishAsync(msgs []eventlog.Message) (*eventlog.Pending, error)
 }
 
+// Guard protects personal data on its way into the log (the privacy
+// service implements it): it encrypts a message's high-tier fields in place
+// (changed), or says the message belongs to an erased person and must be
+// dropped (suppressed). An error is the server's failure, not the message's.
+type Guard interface {
+	Protect(v *fastjson.Value, src source.Source, arena *fastjson.Arena) (changed, suppressed bool, err error)
+}
+
 // Service validates and publishes messages.
 type Service struct {
 	Log     Publisher
 	Metrics *Metrics
+	// Guard, if set, sees every valid message before it is published.
+	Guard Guard
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 
@@ -69,7 +79,7 @@ type Options struct {
 	ImportID     string
 	// Permanent asks the store to remember the messages' keys forever.
 	Permanent bool
-	// Internal allows tradewind's own types (ad_spend) that the public API
+	// Internal allows tradewind's own types (ad_spend, consent) that the public API
 	// refuses.
 	Internal bool
 }
@@ -78,6 +88,10 @@ type Options struct {
 type Outcome struct {
 	Seq       uint64
 	Duplicate bool
+	// Suppressed: the message belongs to an erased person; it was dropped
+	// (and counted), and the sender is told it was accepted, as Segment's
+	// suppression does, so SDKs do not retry it.
+	Suppressed bool
 	// Err is a *segment.FieldError for a refused message.
 	Err error
 }
@@ -117,9 +131,16 @@ func (s *Service) Submit(src source.Source, items []Item, opts Options) (*Submis
 	defer s.arenas.Put(arena)
 	for i := range items {
 		m, err := s.prepare(&items[i], src, received, opts, arena)
-		if err != nil {
+		var fe *segment.FieldError
+		switch {
+		case err == errSuppressed:
+			sub.out[i].Suppressed = true
+			continue
+		case errors.As(err, &fe):
 			sub.out[i].Err = err
 			continue
+		case err != nil:
+			return nil, err
 		}
 		msgs = append(msgs, m)
 		sub.idx = append(sub.idx, i)
@@ -172,7 +193,7 @@ func (s *Service) prepare(it *Item, src source.Source, received time.Time, opts 
 			return eventlog.Message{}, &segment.FieldError{Field: "type", Reason: "is required"}
 		}
 	}
-	if !segment.IsType(typ) && !(opts.Internal && typ == segment.AdSpend) {
+	if !segment.IsType(typ) && !(opts.Internal && (typ == segment.AdSpend || typ == segment.Consent)) {
 		return eventlog.Message{}, &segment.FieldError{Field: "type", Reason: "is not a known message type"}
 	}
 	times, err := segment.Validate(v, typ)
@@ -180,6 +201,18 @@ func (s *Service) prepare(it *Item, src source.Source, received time.Time, opts 
 		return eventlog.Message{}, err
 	}
 	raw := it.Raw
+	if s.Guard != nil {
+		changed, suppressed, err := s.Guard.Protect(v, src, arena)
+		if err != nil {
+			return eventlog.Message{}, fmt.Errorf("ingest: protect personal data: %w", err)
+		}
+		if suppressed {
+			return eventlog.Message{}, errSuppressed
+		}
+		if changed {
+			raw = nil
+		}
+	}
 	// The server changes the message only where it must: a write key never
 	// enters the log, and a batch's context becomes each message's.
 	if v.Exists("writeKey") {
@@ -225,6 +258,9 @@ func (s *Service) prepare(it *Item, src source.Source, received time.Time, opts 
 	}
 	return eventlog.Message{Type: typ, Meta: meta, Data: raw}, nil
 }
+
+// errSuppressed marks a message of an erased person.
+var errSuppressed = errors.New("suppressed")
 
 func hasControlByte(b []byte) bool {
 	for _, c := range b {

@@ -10,6 +10,7 @@ type Metrics struct {
 	Accepted   *prometheus.CounterVec
 	Rejected   *prometheus.CounterVec
 	Duplicates *prometheus.CounterVec
+	Suppressed *prometheus.CounterVec
 	Overloaded prometheus.Counter
 }
 
@@ -25,20 +26,25 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tradewind_ingest_duplicates_total", Help: "Messages the event log already had (its window).",
 		}, []string{"source"}),
+		Suppressed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tradewind_ingest_suppressed_total", Help: "Messages of erased people dropped at ingest.",
+		}, []string{"source"}),
 		Overloaded: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tradewind_ingest_overloaded_total", Help: "Requests answered 429 under overload.",
 		}),
 	}
-	reg.MustRegister(m.Accepted, m.Rejected, m.Duplicates, m.Overloaded)
+	reg.MustRegister(m.Accepted, m.Rejected, m.Duplicates, m.Suppressed, m.Overloaded)
 	return m
 }
 
 func (m *Metrics) count(src string, out []Outcome) {
-	var acc, rej, dup float64
+	var acc, rej, dup, sup float64
 	for _, o := range out {
 		switch {
 		case o.Err != nil:
 			rej++
+		case o.Suppressed:
+			sup++
 		case o.Duplicate:
 			dup++
 		default:
@@ -53,5 +59,8 @@ func (m *Metrics) count(src string, out []Outcome) {
 	}
 	if dup > 0 {
 		m.Duplicates.WithLabelValues(src).Add(dup)
+	}
+	if sup > 0 {
+		m.Suppressed.WithLabelValues(src).Add(sup)
 	}
 }
