@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/peterbourgon/ff/v3/ffcli"
@@ -18,13 +19,27 @@ func backupCommand() *ffcli.Command {
 	var t target
 	t.register(fs)
 	out := fs.String("out", "", "new or empty directory for the backup (on the server's machine)")
+	keysOut := fs.String("keys-out", "", "also back up the key material (key store, suppression list) into this directory; keep it apart from data backups")
 	return &ffcli.Command{
 		Name: "backup", ShortUsage: "tradewind backup --out DIR [--data DIR | --server URL]",
 		ShortHelp: "write a consistent copy of the store, the event log and the sources, while the server runs",
 		FlagSet:   fs, Options: parseOpts,
 		Exec: func(ctx context.Context, _ []string) error {
+			if *out == "" && *keysOut == "" {
+				return errors.New("--out (data) and/or --keys-out (keys) is required")
+			}
 			if *out == "" {
-				return errors.New("--out is required")
+				kdir, err := filepath.Abs(*keysOut)
+				if err != nil {
+					return err
+				}
+				if err := t.withAPI(ctx, func(r *remote) error {
+					return r.postJSON(ctx, "/v1/admin/backup", map[string]string{"keys_dir": kdir}, nil)
+				}); err != nil {
+					return err
+				}
+				fmt.Printf("key backup in %s\n", kdir)
+				return nil
 			}
 			dir, err := filepath.Abs(*out)
 			if err != nil {
@@ -63,6 +78,7 @@ func restoreCommand() *ffcli.Command {
 	var n nodeFlags
 	n.register(fs)
 	from := fs.String("from", "", "backup directory written by tradewind backup")
+	keysFrom := fs.String("keys-from", "", "key backup (tradewind backup --keys-out) or a node's DATA/keys directory")
 	return &ffcli.Command{
 		Name: "restore", ShortUsage: "tradewind restore --from BACKUP --data NEWDIR",
 		ShortHelp: "bring a backup back into a new data directory",
@@ -75,7 +91,10 @@ func restoreCommand() *ffcli.Command {
 			if err != nil {
 				return err
 			}
-			m, err := app.Restore(ctx, *from, cfg)
+			if *keysFrom == "" {
+				fmt.Fprintln(os.Stderr, "warning: no --keys-from: encrypted personal fields of the backup will be unreadable")
+			}
+			m, err := app.Restore(ctx, *from, cfg, *keysFrom)
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/tradewind/tradewind/internal/testlog"
 )
 
 // tw runs the tradewind command in a child process (this test binary, see
@@ -26,6 +28,9 @@ func tw(t *testing.T, args ...string) (string, int) {
 	} else if err != nil {
 		t.Fatal(err)
 	}
+	// The command's log lines join the test logs that scripts/test searches
+	// for personal data.
+	testlog.Writer(t).Write(errb.Bytes())
 	if code != 0 {
 		t.Logf("tradewind %s: exit %d: %s", strings.Join(args, " "), code, errb.String())
 	}

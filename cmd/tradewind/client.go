@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -112,4 +113,53 @@ func (r *remote) postJSON(ctx context.Context, path string, in, out any) error {
 		return err
 	}
 	return r.do(ctx, http.MethodPost, path, bytes.NewReader(b), "application/json", out)
+}
+
+// withAPI runs fn against the API: of the server holding the data directory
+// (or --server), or — when none runs — of the directory opened in this
+// process and served on a loopback port for as long as fn runs. Either way
+// the command goes through the same endpoints, checks and audit log.
+func (t *target) withAPI(ctx context.Context, fn func(r *remote) error) error {
+	r, err := t.resolve()
+	if err != nil {
+		return err
+	}
+	if r != nil {
+		return fn(r)
+	}
+	a, err := t.local(ctx)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	return fn(&remote{url: "http://" + ln.Addr().String(), token: a.Cfg.AdminToken, hc: &http.Client{Timeout: 3 * time.Hour}})
+}
+
+// get sends a GET and decodes the JSON answer into out.
+func (r *remote) get(ctx context.Context, path string, out any) error {
+	return r.do(ctx, http.MethodGet, path, nil, "", out)
+}
+
+// printJSON writes v as indented JSON on standard output.
+func printJSON(v any) error {
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// jsonBody encodes v as a request body.
+func jsonBody(v any) (io.Reader, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.NewReader(b), nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"github.com/tradewind/tradewind/internal/app"
+
+	"github.com/tradewind/tradewind/internal/testlog"
 )
 
 // TestMain lets a test run this test binary as the tradewind command (in a
@@ -47,7 +50,7 @@ func startServer(t *testing.T, data, addr string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "TRADEWIND_TEST_RUN_MAIN="+strings.Join([]string{"serve", "--data", data, "--listen", addr, "--log-level", "warn"}, "\x1f"))
-	cmd.Stderr = os.Stderr
+	cmd.Stderr = io.MultiWriter(os.Stderr, testlog.Writer(t))
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

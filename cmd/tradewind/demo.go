@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,6 +30,8 @@ func demoCommand() *ffcli.Command {
 	now := fs.String("now", "", "the demo's today, YYYY-MM-DD (default: today)")
 	fxFile := fs.String("fx-rates", "../shared/data/fx/eurofxref-hist.zip", "ECB reference rates to convert amounts (a zip or CSV); skipped if absent")
 	noServe := fs.Bool("no-serve", false, "ingest and exit instead of serving")
+	ownerEmail := fs.String("owner-email", "owner@demo.tradewind.test", "e-mail of the owner account the demo creates (TRADEWIND_OWNER_EMAIL)")
+	ownerPassword := fs.String("owner-password", "", "its password (TRADEWIND_OWNER_PASSWORD); default: generated and printed")
 	return &ffcli.Command{
 		Name: "demo", ShortUsage: "tradewind demo [--seed N] [--people N] [--months N] [--now YYYY-MM-DD] [serve flags]",
 		ShortHelp: "generate a realistic cross-border seller, ingest it through the pipeline, and serve it",
@@ -52,10 +55,22 @@ func demoCommand() *ffcli.Command {
 			if err := runDemo(ctx, a, demo.Config{Seed: *seed, People: *people, Months: *months, Now: day}, *fxFile); err != nil {
 				return err
 			}
+			if !a.Auth.HasOwner() {
+				pw := *ownerPassword
+				if pw == "" {
+					pw = generatedPassword()
+				}
+				if _, err := a.Auth.CreateOwner(ctx, *ownerEmail, "Demo owner", pw); err != nil {
+					return fmt.Errorf("create the demo owner: %w", err)
+				}
+				fmt.Printf("owner account: %s  password: %s\n", *ownerEmail, pw)
+			} else {
+				fmt.Println("owner account: exists already (sign in with its password)")
+			}
 			if *noServe {
 				return nil
 			}
-			fmt.Printf("\nServing the demo at http://%s  (admin token in %s; Ctrl-C stops)\n", a.Cfg.Listen, a.TokenPath)
+			fmt.Printf("\nServing the demo at http://%s  (sign in at /login; admin token for scripts in %s; Ctrl-C stops)\n", a.Cfg.Listen, a.TokenPath)
 			fmt.Printf("Try: %s sql --data %s \"SELECT marketplace, count(*) orders, sum(total_base) revenue_%s FROM orders GROUP BY 1 ORDER BY 3 DESC\"\n",
 				selfName(), a.Cfg.DataDir, strings.ToLower(a.Cfg.BaseCurrency))
 			return serve(ctx, a)
@@ -154,4 +169,11 @@ func selfName() string {
 		return "go run ./cmd/tradewind"
 	}
 	return "tradewind"
+}
+
+// generatedPassword makes a demo owner's password: 20 random base32
+// characters (100 bits), in groups of five for reading off a terminal.
+func generatedPassword() string {
+	t := rand.Text()
+	return t[0:5] + "-" + t[5:10] + "-" + t[10:15] + "-" + t[15:20]
 }

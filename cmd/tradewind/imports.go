@@ -185,26 +185,12 @@ func sourcesCommand() *ffcli.Command {
 		Name: "create", ShortUsage: "tradewind sources create --name NAME [flags]", FlagSet: cfs, Options: parseOpts,
 		Exec: func(ctx context.Context, _ []string) error {
 			var out source.Source
-			r, err := ct.resolve()
-			if err != nil {
+			req := map[string]string{"id": s.ID, "name": s.Name, "kind": s.Kind, "store": s.Store,
+				"currency": s.Currency, "marketplace": s.Marketplace, "country": s.Country}
+			if err := ct.withAPI(ctx, func(r *remote) error { return r.postJSON(ctx, "/v1/sources", req, &out) }); err != nil {
 				return err
 			}
-			if r != nil {
-				err = r.postJSON(ctx, "/v1/sources", s, &out)
-			} else {
-				a, err2 := ct.local(ctx)
-				if err2 != nil {
-					return err2
-				}
-				defer a.Close()
-				out, err = a.CreateSource(ctx, s)
-			}
-			if err != nil {
-				return err
-			}
-			enc := json.NewEncoder(os.Stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(out)
+			return printJSON(out)
 		},
 	}
 	list := &ffcli.Command{
@@ -213,21 +199,8 @@ func sourcesCommand() *ffcli.Command {
 			var out struct {
 				Sources []source.Source `json:"sources"`
 			}
-			r, err := lt.resolve()
-			if err != nil {
+			if err := lt.withAPI(ctx, func(r *remote) error { return r.get(ctx, "/v1/sources", &out) }); err != nil {
 				return err
-			}
-			if r != nil {
-				if err := r.do(ctx, "GET", "/v1/sources", nil, "", &out); err != nil {
-					return err
-				}
-			} else {
-				a, err := lt.local(ctx)
-				if err != nil {
-					return err
-				}
-				defer a.Close()
-				out.Sources = a.SourceList()
 			}
 			enc := json.NewEncoder(os.Stdout)
 			enc.SetIndent("", "  ")

@@ -80,7 +80,8 @@ func run(ctx context.Context, args []string) error {
 		ShortHelp:  "self-hosted growth data for cross-border e-commerce sellers",
 		Subcommands: []*ffcli.Command{
 			serveCommand(), demoCommand(), importCommand(), sqlCommand(), sourcesCommand(),
-			backupCommand(), restoreCommand(), versionCommand(),
+			backupCommand(), restoreCommand(), privacyCommand(), consentCommand(), auditCommand(),
+			usersCommand(), retentionCommand(), keysCommand(), versionCommand(),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}
@@ -96,6 +97,7 @@ type nodeFlags struct {
 	duckThreads                                                             int
 	logMaxAge                                                               time.Duration
 	logMaxBytes                                                             int64
+	masterKeyFile, tlsCert, tlsKey, piiOverrides                            string
 }
 
 func (n *nodeFlags) register(fs *flag.FlagSet) {
@@ -111,13 +113,22 @@ func (n *nodeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&n.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&n.logMaxAge, "log-max-age", 0, "drop event-log messages older than this (e.g. 8760h); 0 keeps the log, the source of truth, forever")
 	fs.Int64Var(&n.logMaxBytes, "log-max-bytes", 0, "bound the event log's size in bytes, dropping the oldest messages; 0 is unbounded")
+	fs.StringVar(&n.masterKeyFile, "master-key-file", "", "file of master keys that wrap the personal-data keys (TRADEWIND_MASTER_KEY_FILE; or the keys themselves in TRADEWIND_MASTER_KEY); default DATA/keys/master.key, generated")
+	fs.StringVar(&n.tlsCert, "tls-cert", "", "TLS certificate file (PEM); with --tls-key, serve HTTPS")
+	fs.StringVar(&n.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	fs.StringVar(&n.piiOverrides, "pii-overrides", "", "file of PII tier overrides, one 'path = high|medium|low' per line (path segments may be *)")
 }
 
 func (n *nodeFlags) config() (app.Config, error) {
 	cfg := app.Config{DataDir: n.data, Listen: n.listen, NATSURL: n.natsURL, NATSListen: n.natsListen,
 		BaseCurrency: strings.ToUpper(n.base), DuckDBMemory: n.duckMem, DuckDBThreads: n.duckThreads,
 		AdminToken: os.Getenv("TRADEWIND_ADMIN_TOKEN"), Logger: newLogger(n.logLevel),
-		LogMaxAge: n.logMaxAge, LogMaxBytes: n.logMaxBytes}
+		LogMaxAge: n.logMaxAge, LogMaxBytes: n.logMaxBytes,
+		MasterKeyFile: n.masterKeyFile, MasterKey: os.Getenv("TRADEWIND_MASTER_KEY"),
+		TLSCert: n.tlsCert, TLSKey: n.tlsKey, PIIOverridesFile: n.piiOverrides}
+	if (n.tlsCert == "") != (n.tlsKey == "") {
+		return cfg, errors.New("--tls-cert and --tls-key go together")
+	}
 	switch n.fsync {
 	case "never":
 	case "always":

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -43,21 +45,37 @@ func serve(ctx context.Context, a *app.App) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.Cfg.Listen, err)
 	}
+	// Slow clients cannot hold a connection: headers within 10 s, a body
+	// within 60 s (an import extends its own deadline), an answer within
+	// 10 minutes.
 	srv := &http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       10 * time.Minute, // imports stream large files
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      10 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
 	}
-	url := "http://" + ln.Addr().String()
+	scheme := "http"
+	if a.Cfg.TLSCert != "" {
+		scheme = "https"
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	url := scheme + "://" + ln.Addr().String()
 	if err := app.WriteServerInfo(a.Cfg.DataDir, app.ServerInfo{URL: url}); err != nil {
 		return err
 	}
 	defer app.RemoveServerInfo(a.Cfg.DataDir)
 	a.Logger.Info("tradewind serving", "url", url, "data", a.Cfg.DataDir, "admin_token_file", a.TokenPath)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if a.Cfg.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, a.Cfg.TLSCert, a.Cfg.TLSKey)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err

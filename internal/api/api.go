@@ -1,25 +1,30 @@
 // Package api serves tradewind's REST API for operators and analysts:
-// sources, read-only SQL, imports, exchange rates, backups, health and
-// metrics. Every endpoint but the health probes requires the admin token.
+// accounts and tokens, sources, read-only SQL, imports, exchange rates,
+// backups, data-subject requests, consent, audit, retention, health and
+// metrics. Every endpoint is in one route table with the permission it
+// needs; only the health probes, sign-in and first-run setup are public.
 package api
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
 	"net/http"
-	"net/http/pprof"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	duckdbdrv "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/tradewind/tradewind/internal/audit"
+	"github.com/tradewind/tradewind/internal/auth"
 	"github.com/tradewind/tradewind/internal/backup"
 	"github.com/tradewind/tradewind/internal/ingest"
+	"github.com/tradewind/tradewind/internal/privacy"
+	"github.com/tradewind/tradewind/internal/retention"
 	"github.com/tradewind/tradewind/internal/source"
 	"github.com/tradewind/tradewind/internal/store"
 	"github.com/tradewind/tradewind/internal/store/duckdb"
@@ -34,56 +39,72 @@ type Backend interface {
 	Import(ctx context.Context, req ImportRequest) (*ImportReport, error)
 	ImportFX(ctx context.Context, r ImportFXRequest) (*FXReport, error)
 	Backup(ctx context.Context, dir string) (*backup.Manifest, error)
+	BackupKeys(ctx context.Context, dir string) error
 }
 
 // Server is the API.
 type Server struct {
-	Backend    Backend
-	AdminToken string
-	Logger     *slog.Logger
-	Metrics    http.Handler
+	Backend Backend
+	// Auth authenticates every request but the few public ones.
+	Auth *auth.Service
+	// Audit records who did what; nil records nothing (tests of one
+	// handler).
+	Audit *audit.Log
+	// Access watches reads and exports of personal data per principal and
+	// raises an alert on unusual volumes; nil watches nothing.
+	Access *audit.AccessMonitor
+	// Privacy carries out data-subject requests and records consent.
+	Privacy *privacy.Service
+	// Retention keeps the retention policy and runs its job.
+	Retention *retention.Service
+	// Limiter bounds each principal's request rate; LoginLimiter each
+	// client address's sign-in attempts. Nil limits nothing.
+	Limiter, LoginLimiter *auth.Limiter
+	// SecureCookies marks session cookies Secure (served over TLS).
+	SecureCookies bool
+	Logger        *slog.Logger
+	Metrics       http.Handler
 	// MaxRows caps a query's rows.
 	MaxRows int
 }
 
-// Register mounts the API on mux.
-func (s *Server) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := s.Backend.Ready(ctx); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-	})
-	mux.Handle("GET /metrics", s.auth(s.Metrics.ServeHTTP))
-	// Profiles for operators, behind the admin token like everything else.
-	mux.HandleFunc("GET /debug/pprof/", s.auth(pprof.Index))
-	mux.HandleFunc("GET /debug/pprof/profile", s.auth(pprof.Profile))
-	mux.HandleFunc("GET /debug/pprof/trace", s.auth(pprof.Trace))
-	mux.HandleFunc("POST /v1/sources", s.auth(s.createSource))
-	mux.HandleFunc("GET /v1/sources", s.auth(s.listSources))
-	mux.HandleFunc("POST /v1/query", s.auth(s.query))
-	mux.HandleFunc("POST /v1/imports", s.auth(s.importFile))
-	mux.HandleFunc("POST /v1/fx_rates", s.auth(s.importFX))
-	mux.HandleFunc("POST /v1/admin/backup", s.auth(s.backup))
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// auth requires "Authorization: Bearer <admin token>".
-func (s *Server) auth(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(s.AdminToken)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="tradewind"`)
-			ingest.WriteError(w, http.StatusUnauthorized, "", "missing or wrong admin token (Authorization: Bearer …)")
-			return
-		}
-		next(w, r)
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Backend.Ready(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
+		return
 	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// record appends an audit entry for the request's principal. Personal data
+// must not be in target or detail: callers pass masked values (the audit log
+// masks emails and phones again on its own).
+func (s *Server) record(r *http.Request, action, target, outcome string, detail map[string]any) {
+	if s.Audit == nil {
+		return
+	}
+	e := audit.Entry{Action: action, Target: target, Outcome: outcome, Detail: detail,
+		IP: auth.ClientIP(r), UserAgent: r.UserAgent()}
+	if p, ok := auth.FromContext(r.Context()); ok {
+		e.Actor, e.ActorEmail, e.ActorKind, e.Role = p.UserID, p.Email, p.Kind, string(p.Role)
+	} else {
+		e.Actor, e.ActorKind = "anonymous", "none"
+	}
+	if _, err := s.Audit.Append(context.WithoutCancel(r.Context()), e); err != nil {
+		s.Logger.Error("audit append failed", "action", action, "err", err)
+	}
+}
+
+// principal is the request's authenticated principal (guard put it there).
+func principal(r *http.Request) *auth.Principal {
+	p, _ := auth.FromContext(r.Context())
+	return p
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -137,12 +158,21 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request) {
 		ingest.WriteError(w, http.StatusInternalServerError, "", "could not create the source")
 		return
 	}
+	auditNote(w, src.ID, nil)
 	w.Header().Set("Location", "/v1/sources/"+src.ID)
 	writeJSON(w, http.StatusCreated, src)
 }
 
+// listSources lists the sources; their write keys and webhook secrets only
+// for principals who may manage sources.
 func (s *Server) listSources(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"sources": s.Backend.SourceList()})
+	list := s.Backend.SourceList()
+	if p := principal(r); p == nil || !p.Can(auth.SourcesWrite) {
+		for i := range list {
+			list[i].WriteKey, list[i].WebhookSecret = "", ""
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sources": list})
 }
 
 // QueryResponse is the answer of POST /v1/query.
@@ -165,6 +195,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 		ingest.WriteError(w, http.StatusBadRequest, "sql", "sql is required")
 		return
 	}
+	auditNote(w, "", map[string]any{"sql": clip(req.SQL, 2000)})
 	max := s.MaxRows
 	if req.MaxRows > 0 && req.MaxRows < max {
 		max = req.MaxRows
@@ -240,4 +271,15 @@ func JSONValue(v any) any {
 	default:
 		return fmt.Sprint(x)
 	}
+}
+
+// clip shortens s to at most n bytes, on a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

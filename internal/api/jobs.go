@@ -63,6 +63,11 @@ func (s *Server) jobError(w http.ResponseWriter, what string, err error) {
 }
 
 func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
+	// A large file streams for longer than the server's read timeout allows
+	// an ordinary request.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(2 * time.Hour))
+	_ = rc.SetWriteDeadline(time.Now().Add(2 * time.Hour))
 	q := r.URL.Query()
 	req := ImportRequest{SourceID: q.Get("source"), Kind: q.Get("kind"), Format: q.Get("format"),
 		Mapping: q.Get("mapping"), Body: r.Body, KeepRaw: q.Get("keep_raw") == "true"}
@@ -96,14 +101,26 @@ func (s *Server) importFX(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Dir string `json:"dir"`
+		Dir     string `json:"dir"`
+		KeysDir string `json:"keys_dir"`
 	}
 	if !decode(w, r, &req) {
 		return
 	}
-	if req.Dir == "" {
+	if req.Dir == "" && req.KeysDir == "" {
 		ingest.WriteError(w, http.StatusBadRequest, "dir", "dir (a new or empty directory on the server's machine) is required")
 		return
+	}
+	if req.KeysDir != "" {
+		if err := s.Backend.BackupKeys(r.Context(), req.KeysDir); err != nil {
+			s.jobError(w, "key backup", err)
+			return
+		}
+		auditNote(w, "keys", nil)
+		if req.Dir == "" {
+			writeJSON(w, http.StatusOK, map[string]string{"keys_dir": req.KeysDir})
+			return
+		}
 	}
 	m, err := s.Backend.Backup(r.Context(), req.Dir)
 	if err != nil {

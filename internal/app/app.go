@@ -25,11 +25,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tradewind/tradewind/internal/api"
+	"github.com/tradewind/tradewind/internal/audit"
+	"github.com/tradewind/tradewind/internal/auth"
 	"github.com/tradewind/tradewind/internal/eventlog"
 	"github.com/tradewind/tradewind/internal/fx"
 	"github.com/tradewind/tradewind/internal/importer"
 	"github.com/tradewind/tradewind/internal/ingest"
 	"github.com/tradewind/tradewind/internal/ingest/records"
+	"github.com/tradewind/tradewind/internal/privacy"
+	"github.com/tradewind/tradewind/internal/privacy/keystore"
+	"github.com/tradewind/tradewind/internal/privacy/suppress"
+	"github.com/tradewind/tradewind/internal/retention"
 	"github.com/tradewind/tradewind/internal/source"
 	"github.com/tradewind/tradewind/internal/store"
 	"github.com/tradewind/tradewind/internal/store/duckdb"
@@ -55,8 +61,24 @@ type Config struct {
 	// LogMaxAge and LogMaxBytes bound the event log; zero keeps everything.
 	LogMaxAge   time.Duration
 	LogMaxBytes int64
+	// MasterKeyFile holds the master keys that wrap the personal-data keys;
+	// MasterKey holds them directly (an environment variable's value). With
+	// neither, DataDir/keys/master.key is generated: convenient on a laptop,
+	// but a production node keeps its master key off the data disk.
+	MasterKeyFile, MasterKey string
+	// PIIOverridesFile lists tier overrides for the PII classifier.
+	PIIOverridesFile string
+	// TLSCert and TLSKey serve HTTPS.
+	TLSCert, TLSKey string
 	// Stream and bucket names; tests sharing an external NATS set their own.
 	Stream, SubjectPrefix, SourcesBucket string
+	// BucketPrefix prefixes the other key-value buckets' names.
+	BucketPrefix string
+	// Argon2 sets the password hashing cost; zero is the production
+	// default (tests lower it).
+	Argon2 auth.Argon2Params
+	// RetentionEvery is how often the retention job runs (default 6h).
+	RetentionEvery time.Duration
 }
 
 // App is an open node.
@@ -71,13 +93,27 @@ type App struct {
 	Registry  *prometheus.Registry
 	Logger    *slog.Logger
 	TokenPath string
+	// Privacy: keys, suppression list, data-subject requests and consent.
+	Keys     *keystore.Store
+	Suppress *suppress.List
+	Privacy  *privacy.Service
+	// Auth holds accounts, sessions and API tokens.
+	Auth *auth.Service
+	// Audit is the tamper-evident audit log, its head kept outside it.
+	Audit           *audit.Log
+	AuditPath       string
+	AuditCheckpoint audit.Checkpointer
+	Access          *audit.AccessMonitor
+	Retention       *retention.Service
 
-	lock     *os.File
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	projMu   sync.Mutex
-	writer   *store.Writer
-	ingestMx *ingest.Metrics
+	lock      *os.File
+	closeOnce sync.Once
+	closeErr  error
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	projMu    sync.Mutex
+	writer    *store.Writer
+	ingestMx  *ingest.Metrics
 }
 
 // Open opens the data directory (taking its lock), the event log, the
@@ -138,15 +174,28 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Help: "Messages in the event log that the store has not applied yet.",
 	}, a.logLag))
 	a.Ingest = &ingest.Service{Log: a.Log, Metrics: a.ingestMx}
-	a.Importer = &importer.Importer{Ingest: a.Ingest, Store: a.Store}
+	if err := a.openPrivacy(ctx); err != nil {
+		return nil, err
+	}
+	a.Importer = &importer.Importer{Ingest: a.Ingest, Store: a.Store, Redact: a.Privacy.RedactRow}
 	a.writer = &store.Writer{Log: a.Log, Store: a.Store, Logger: cfg.Logger, Metrics: store.NewWriterMetrics(a.Registry),
-		Projector: &store.Projector{Source: a.sourceInfo, ToBase: a.toBase}}
+		Projector: &store.Projector{Source: a.sourceInfo, ToBase: a.toBase, TokenOf: privacy.TokenOf,
+			Suppressed: a.Privacy.StoreSuppressed, Expired: a.Retention.Expired}}
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
 		_ = a.writer.Run(wctx)
+	}()
+	every := cfg.RetentionEvery
+	if every == 0 {
+		every = 6 * time.Hour
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.Retention.Loop(wctx, every)
 	}()
 	ok = true
 	return a, nil
@@ -239,31 +288,70 @@ func (a *App) Handler() http.Handler {
 	h.CORSOrigins = a.Cfg.CORSOrigins
 	h.Register(mux)
 	h.RegisterWebhooks(mux)
-	(&api.Server{Backend: a, AdminToken: a.Cfg.AdminToken, Logger: a.Logger, MaxRows: a.Cfg.MaxRows,
-		Metrics: promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{})}).Register(mux)
-	return securityHeaders(mux)
+	a.API().Register(mux)
+	return securityHeaders(mux, a.Cfg.TLSCert != "")
 }
 
-func securityHeaders(next http.Handler) http.Handler {
+// API is the node's REST API server.
+func (a *App) API() *api.Server {
+	return &api.Server{Backend: a, Auth: a.Auth, Audit: a.Audit, Access: a.Access, Privacy: a.Privacy,
+		Retention: a.Retention, Logger: a.Logger, MaxRows: a.Cfg.MaxRows, SecureCookies: a.Cfg.TLSCert != "",
+		Metrics:      promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}),
+		Limiter:      auth.NewLimiter(50, 200, auth.LimiterOptions{}),
+		LoginLimiter: auth.NewLimiter(1, 10, auth.LimiterOptions{})}
+}
+
+// securityHeaders sets the headers every answer carries: no sniffing, no
+// referrer, no framing, a strict content policy for the pages (scripts and
+// styles from tradewind itself only) and, over TLS, HSTS.
+func securityHeaders(next http.Handler, tls bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Referrer-Policy", "no-referrer")
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if tls {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// Close stops the writer and closes everything in reverse order.
+// Close stops the writer and closes everything in reverse order. Calls
+// after the first do nothing.
 func (a *App) Close() error {
+	a.closeOnce.Do(func() { a.closeErr = a.close() })
+	return a.closeErr
+}
+
+func (a *App) close() error {
 	if a.cancel != nil {
 		a.cancel()
 		a.wg.Wait()
 	}
 	var errs []error
+	if a.Privacy != nil {
+		a.Privacy.Close()
+	}
+	if a.Audit != nil {
+		errs = append(errs, a.Audit.Close())
+	}
+	if a.Auth != nil {
+		errs = append(errs, a.Auth.Close())
+	}
 	if a.Store != nil {
 		errs = append(errs, a.Store.Close())
 	}
 	if a.Log != nil {
 		errs = append(errs, a.Log.Close())
+	}
+	if a.Suppress != nil {
+		errs = append(errs, a.Suppress.Close())
+	}
+	if a.Keys != nil {
+		errs = append(errs, a.Keys.Close())
 	}
 	if a.lock != nil {
 		errs = append(errs, UnlockDataDir(a.lock))

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/tradewind/tradewind/internal/api"
+	"github.com/tradewind/tradewind/internal/auth"
+	"github.com/tradewind/tradewind/internal/testlog"
 )
 
 type node struct {
@@ -28,6 +30,12 @@ func openNode(t *testing.T, cfg Config) *node {
 	t.Helper()
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
+	}
+	if cfg.Argon2.Memory == 0 {
+		cfg.Argon2 = auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = testlog.Logger(t)
 	}
 	a, err := Open(context.Background(), cfg)
 	if err != nil {
@@ -259,11 +267,16 @@ func TestExternalNATS(t *testing.T) {
 		t.Skip("TRADEWIND_TEST_NATS_URL not set")
 	}
 	id := fmt.Sprintf("T%d", time.Now().UnixNano())
-	n := openNode(t, Config{NATSURL: url, Stream: "TWTEST_" + id, SubjectPrefix: "twtest." + id, SourcesBucket: "twtest_src_" + id})
+	prefix := "twtest_" + id + "_"
+	n := openNode(t, Config{NATSURL: url, Stream: "TWTEST_" + id, SubjectPrefix: "twtest." + id, SourcesBucket: "twtest_src_" + id,
+		BucketPrefix: prefix})
 	t.Cleanup(func() {
 		js := n.a.Log.JetStream()
 		_ = js.DeleteStream(context.Background(), "TWTEST_"+id)
 		_ = js.DeleteKeyValue(context.Background(), "twtest_src_"+id)
+		for _, b := range []string{"tradewind_privacy", "tradewind_users", "tradewind_tokens", "tradewind_sessions", "tradewind_settings"} {
+			_ = js.DeleteKeyValue(context.Background(), prefix+b)
+		}
 	})
 	_, key := n.createSource("Site", "USD")
 	if code, _ := n.do("POST", "/v1/track", basic(key), []byte(`{"userId":"u","event":"x","messageId":"m1"}`), nil); code != 200 {

@@ -52,7 +52,7 @@ func TestBackupRestoreWhileIngesting(t *testing.T) {
 	}
 
 	data := t.TempDir()
-	rm, err := Restore(context.Background(), dir, Config{DataDir: data})
+	rm, err := Restore(context.Background(), dir, Config{DataDir: data}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestBackupRestoreWhileIngesting(t *testing.T) {
 	}
 	r.waitCount("SELECT count(*) FROM events", float64(logLast+1))
 	// Restoring over an existing directory is refused.
-	if _, err := Restore(context.Background(), dir, Config{DataDir: data}); err == nil {
+	if _, err := Restore(context.Background(), dir, Config{DataDir: data}, ""); err == nil {
 		t.Fatal("restore into a used directory was allowed")
 	}
 }

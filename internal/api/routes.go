@@ -1,0 +1,175 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"net/http/pprof"
+	"strings"
+
+	"github.com/tradewind/tradewind/internal/auth"
+	"github.com/tradewind/tradewind/internal/ingest"
+)
+
+// Route is one endpoint of the API with what it takes to call it: a
+// permission (Any lists alternatives), or, for the few public endpoints,
+// the reason they need none. The table is the single source of truth for the
+// permission-matrix test and docs/permissions.md.
+type Route struct {
+	Method, Path string
+	// Perm is required; "" with Public == "" means any signed-in principal.
+	Perm auth.Permission
+	// Any lets a principal with any one of these permissions in.
+	Any []auth.Permission
+	// Public says why the endpoint needs no credentials (and how it is
+	// protected instead); empty for authenticated endpoints.
+	Public  string
+	handler http.HandlerFunc
+}
+
+// Routes lists every endpoint of the API.
+func (s *Server) Routes() []Route {
+	rs := []Route{
+		{Method: "GET", Path: "/healthz", Public: "liveness probe; says only ok", handler: s.healthz},
+		{Method: "GET", Path: "/readyz", Public: "readiness probe; says only ready or not", handler: s.readyz},
+		{Method: "GET", Path: "/metrics", Perm: auth.MetricsRead, handler: s.Metrics.ServeHTTP},
+		{Method: "GET", Path: "/debug/pprof/", Perm: auth.DebugPprof, handler: pprof.Index},
+		{Method: "GET", Path: "/debug/pprof/profile", Perm: auth.DebugPprof, handler: pprof.Profile},
+		{Method: "GET", Path: "/debug/pprof/trace", Perm: auth.DebugPprof, handler: pprof.Trace},
+		{Method: "POST", Path: "/v1/sources", Perm: auth.SourcesWrite, handler: s.audited("source.create", s.createSource)},
+		{Method: "GET", Path: "/v1/sources", Perm: auth.SourcesRead, handler: s.listSources},
+		{Method: "POST", Path: "/v1/query", Perm: auth.QuerySQL, handler: s.audited("query.sql", s.query)},
+		{Method: "POST", Path: "/v1/imports", Perm: auth.ImportsWrite, handler: s.audited("import.run", s.importFile)},
+		{Method: "POST", Path: "/v1/fx_rates", Perm: auth.FXWrite, handler: s.audited("config.fx_rates", s.importFX)},
+		{Method: "POST", Path: "/v1/admin/backup", Perm: auth.BackupRun, handler: s.audited("backup.run", s.backup)},
+	}
+	rs = append(rs, s.accountRoutes()...)
+	rs = append(rs, s.privacyRoutes()...)
+	return rs
+}
+
+// Register mounts the API on mux.
+func (s *Server) Register(mux *http.ServeMux) {
+	for _, rt := range s.Routes() {
+		mux.Handle(rt.Method+" "+rt.Path, s.guard(rt))
+	}
+}
+
+// guard authenticates a request and checks the route's permission: 401
+// without valid credentials, 403 without the permission (or the CSRF token
+// of a session); both are audited. Authenticated callers are rate limited
+// per principal.
+func (s *Server) guard(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if rt.Public != "" {
+			rt.handler(w, r)
+			return
+		}
+		p, err := s.Auth.Authenticate(r)
+		if err != nil {
+			s.denyAuth(w, r, err)
+			return
+		}
+		if s.Limiter != nil {
+			key := p.UserID + "/" + p.TokenID
+			if ok, retry := s.Limiter.Allow(key); !ok {
+				auth.WriteTooMany(w, retry, ingest.WriteError)
+				return
+			}
+		}
+		allowed := rt.Perm == "" && len(rt.Any) == 0 || rt.Perm != "" && p.Can(rt.Perm)
+		for _, perm := range rt.Any {
+			allowed = allowed || p.Can(perm)
+		}
+		if !allowed {
+			need := string(rt.Perm)
+			if need == "" {
+				var names []string
+				for _, a := range rt.Any {
+					names = append(names, string(a))
+				}
+				need = strings.Join(names, " or ")
+			}
+			s.record(r.WithContext(auth.WithPrincipal(r.Context(), p)), "auth.denied", rt.Method+" "+rt.Path, "denied", map[string]any{"needs": need})
+			ingest.WriteError(w, http.StatusForbidden, "", "your role does not allow this: it needs the permission "+need)
+			return
+		}
+		rt.handler(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+	})
+}
+
+// denyAuth answers a request whose credentials are missing or wrong.
+func (s *Server) denyAuth(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, auth.ErrCSRF):
+		s.record(r, "auth.csrf_failed", r.Method+" "+r.URL.Path, "denied", nil)
+		ingest.WriteError(w, http.StatusForbidden, "csrf_token", "missing or wrong CSRF token (X-CSRF-Token header or csrf_token field)")
+	case errors.Is(err, auth.ErrUnauthenticated):
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tradewind"`)
+		ingest.WriteError(w, http.StatusUnauthorized, "", "authentication required: sign in, or send Authorization: Bearer <token>")
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		s.record(r, "auth.invalid_credentials", r.Method+" "+r.URL.Path, "denied", nil)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tradewind", error="invalid_token"`)
+		ingest.WriteError(w, http.StatusUnauthorized, "", "invalid, expired or revoked credentials")
+	default:
+		s.Logger.Error("could not authenticate a request", "path", r.URL.Path, "err", err)
+		ingest.WriteError(w, http.StatusServiceUnavailable, "", "could not check credentials; try again")
+	}
+}
+
+// audited records every call of h in the audit log as action, with the
+// outcome its status says and, if detail is set, what detail says about the
+// request (read before h runs, so a handler may consume the body).
+func (s *Server) audited(action string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h(sw, r)
+		outcome := "ok"
+		switch {
+		case sw.status == http.StatusForbidden || sw.status == http.StatusUnauthorized:
+			outcome = "denied"
+		case sw.status >= 400:
+			outcome = "failed"
+		}
+		detail := map[string]any{"status": sw.status}
+		for k, v := range sw.detail {
+			detail[k] = v
+		}
+		s.record(r, action, sw.target, outcome, detail)
+	}
+}
+
+// statusWriter remembers the status of a response, and what the handler
+// wants said about it in the audit log (auditNote).
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	target string
+	detail map[string]any
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection (deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// auditNote sets the target and detail of the audit entry of an audited
+// handler; outside one it does nothing.
+func auditNote(w http.ResponseWriter, target string, detail map[string]any) {
+	sw, ok := w.(*statusWriter)
+	if !ok {
+		return
+	}
+	if target != "" {
+		sw.target = target
+	}
+	if sw.detail == nil {
+		sw.detail = map[string]any{}
+	}
+	for k, v := range detail {
+		sw.detail[k] = v
+	}
+}
