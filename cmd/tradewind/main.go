@@ -98,6 +98,7 @@ type nodeFlags struct {
 	logMaxAge                                                               time.Duration
 	logMaxBytes                                                             int64
 	masterKeyFile, tlsCert, tlsKey, piiOverrides                            string
+	ingestRateIP, ingestRateSource                                          float64
 }
 
 func (n *nodeFlags) register(fs *flag.FlagSet) {
@@ -116,6 +117,8 @@ func (n *nodeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&n.masterKeyFile, "master-key-file", "", "file of master keys that wrap the personal-data keys (TRADEWIND_MASTER_KEY_FILE; or the keys themselves in TRADEWIND_MASTER_KEY); default DATA/keys/master.key, generated")
 	fs.StringVar(&n.tlsCert, "tls-cert", "", "TLS certificate file (PEM); with --tls-key, serve HTTPS")
 	fs.StringVar(&n.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	fs.Float64Var(&n.ingestRateIP, "ingest-rate-ip", 2000, "tracking requests per second allowed from one client address (bursts of twice as many); -1 disables")
+	fs.Float64Var(&n.ingestRateSource, "ingest-rate-source", 5000, "tracking requests per second allowed to one source; -1 disables")
 	fs.StringVar(&n.piiOverrides, "pii-overrides", "", "file of PII tier overrides, one 'path = high|medium|low' per line (path segments may be *)")
 }
 
@@ -125,7 +128,8 @@ func (n *nodeFlags) config() (app.Config, error) {
 		AdminToken: os.Getenv("TRADEWIND_ADMIN_TOKEN"), Logger: newLogger(n.logLevel),
 		LogMaxAge: n.logMaxAge, LogMaxBytes: n.logMaxBytes,
 		MasterKeyFile: n.masterKeyFile, MasterKey: os.Getenv("TRADEWIND_MASTER_KEY"),
-		TLSCert: n.tlsCert, TLSKey: n.tlsKey, PIIOverridesFile: n.piiOverrides}
+		TLSCert: n.tlsCert, TLSKey: n.tlsKey, PIIOverridesFile: n.piiOverrides,
+		IngestRatePerIP: n.ingestRateIP, IngestRatePerSource: n.ingestRateSource}
 	if (n.tlsCert == "") != (n.tlsKey == "") {
 		return cfg, errors.New("--tls-cert and --tls-key go together")
 	}

@@ -116,15 +116,45 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // decode reads a JSON body of at most 1 MB into v, refusing unknown fields,
-// and answers 400 itself on failure.
+// and answers 400 itself on failure, naming the field when it can.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		ingest.WriteError(w, http.StatusBadRequest, "", "invalid JSON body: "+err.Error())
+		field := ""
+		var te *json.UnmarshalTypeError
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &te):
+			field = te.Field
+			err = fmt.Errorf("%s must be %s, not %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
+		case errors.As(err, &mbe):
+			ingest.WriteError(w, http.StatusRequestEntityTooLarge, "", "body larger than 1 MB")
+			return false
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			field = strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		}
+		ingest.WriteError(w, http.StatusBadRequest, field, "invalid JSON body: "+err.Error())
 		return false
 	}
 	return true
+}
+
+// jsonKind names a Go kind as the JSON type a client must send.
+func jsonKind(k string) string {
+	switch k {
+	case "bool":
+		return "true or false"
+	case "string":
+		return "a string"
+	case "map", "struct":
+		return "an object"
+	case "slice", "array":
+		return "an array"
+	case "ptr":
+		return "a value"
+	}
+	return "a number"
 }
 
 func (s *Server) createSource(w http.ResponseWriter, r *http.Request) {

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	xrate "golang.org/x/time/rate"
 
 	"github.com/tradewind/tradewind/internal/api"
 	"github.com/tradewind/tradewind/internal/audit"
@@ -79,6 +80,10 @@ type Config struct {
 	Argon2 auth.Argon2Params
 	// RetentionEvery is how often the retention job runs (default 6h).
 	RetentionEvery time.Duration
+	// IngestRatePerIP and IngestRatePerSource bound tracking requests per
+	// second from one client address and to one source (bursts of twice as
+	// many); zero takes the defaults, negative disables the limit.
+	IngestRatePerIP, IngestRatePerSource float64
 }
 
 // App is an open node.
@@ -286,10 +291,39 @@ func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	h := ingest.NewHTTP(a.Ingest, a.Sources, a.Store, a.Logger, 0)
 	h.CORSOrigins = a.Cfg.CORSOrigins
+	h.Limit = a.ingestLimit()
 	h.Register(mux)
 	h.RegisterWebhooks(mux)
 	a.API().Register(mux)
 	return securityHeaders(mux, a.Cfg.TLSCert != "")
+}
+
+// ingestLimit makes the tracking API's rate limits: generous defaults
+// (2,000 requests/s per client address, 5,000 per source — with batches of
+// 100 events, far above what one machine ingests) that only stop a runaway
+// or hostile client from starving the others.
+func (a *App) ingestLimit() func(kind, key string) (bool, time.Duration) {
+	mk := func(rate, def float64) *auth.Limiter {
+		if rate == 0 {
+			rate = def
+		}
+		if rate < 0 {
+			return nil
+		}
+		return auth.NewLimiter(xrate.Limit(rate), int(2*rate), auth.LimiterOptions{})
+	}
+	byIP := mk(a.Cfg.IngestRatePerIP, 2000)
+	bySource := mk(a.Cfg.IngestRatePerSource, 5000)
+	return func(kind, key string) (bool, time.Duration) {
+		l := byIP
+		if kind == "source" {
+			l = bySource
+		}
+		if l == nil {
+			return true, 0
+		}
+		return l.Allow(key)
+	}
 }
 
 // API is the node's REST API server.

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +42,10 @@ type HTTP struct {
 	// CORSOrigins are the browser origins allowed to send (analytics.js);
 	// "*" allows any.
 	CORSOrigins []string
+	// Limit, if set, rate-limits requests per client address (kind "ip")
+	// and per source (kind "source", after the write key is checked); ok
+	// false answers 429 with Retry-After.
+	Limit func(kind, key string) (ok bool, retryAfter time.Duration)
 	// inflight bounds concurrent requests; past it the API answers 429.
 	inflight chan struct{}
 }
@@ -200,6 +206,9 @@ func (h *HTTP) request(w http.ResponseWriter, r *http.Request) (v *fastjson.Valu
 			h.release()
 		}
 	}()
+	if !h.allow(w, "ip", clientIP(r)) {
+		return nil, nil, src, false
+	}
 	if body = readBody(w, r); body == nil {
 		return nil, nil, src, false
 	}
@@ -212,7 +221,40 @@ func (h *HTTP) request(w http.ResponseWriter, r *http.Request) (v *fastjson.Valu
 	if src, ok = h.authenticate(w, r, v); !ok {
 		return nil, nil, src, false
 	}
+	if !h.allow(w, "source", src.ID) {
+		return nil, nil, src, false
+	}
 	return v, body, src, true
+}
+
+// allow applies the rate limit of one kind; a refusal is answered with 429.
+func (h *HTTP) allow(w http.ResponseWriter, kind, key string) bool {
+	if h.Limit == nil {
+		return true
+	}
+	ok, retry := h.Limit(kind, key)
+	if !ok {
+		secs := int(retry.Seconds() + 0.999)
+		if secs < 1 {
+			secs = 1
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		WriteError(w, http.StatusTooManyRequests, "", "rate limit exceeded for this "+kind+"; retry later")
+		if h.Service.Metrics != nil {
+			h.Service.Metrics.Overloaded.Inc()
+		}
+	}
+	return ok
+}
+
+// clientIP is the peer address of r without the port (X-Forwarded-For is
+// not trusted: behind a proxy every client would share its limit).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func (h *HTTP) single(typ string) http.HandlerFunc {
