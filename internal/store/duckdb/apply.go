@@ -310,7 +310,7 @@ func (w *batchWriter) commit(ctx context.Context, last uint64) (err error) {
 		table string
 		rows  [][]driver.Value
 	}{
-		{"events", w.events}, {"orders", w.orders}, {"refunds", w.refunds}, {"cancellations", w.cancels},
+		{"event_rows", w.events}, {"order_rows", w.orders}, {"refunds", w.refunds}, {"cancellations", w.cancels},
 		{"reviews", w.reviews}, {"ad_spend", w.adSpend}, {"customers", w.customers},
 		{"identifier_tokens", w.tokens}, {"consent", w.consents},
 	}
@@ -331,7 +331,7 @@ func (w *batchWriter) commit(ctx context.Context, last uint64) (err error) {
 		return err
 	}
 	for _, rows := range w.orderUpdates {
-		if err := w.s.stage(ctx, c, "stg_orders", "SELECT * FROM orders", rows); err != nil {
+		if err := w.s.stage(ctx, c, "stg_orders", "SELECT * FROM order_rows", rows); err != nil {
 			return err
 		}
 		if _, err := c.ExecContext(ctx, updateOrdersSQL); err != nil {
@@ -386,7 +386,7 @@ func (w *batchWriter) commit(ctx context.Context, last uint64) (err error) {
 // A later version of an order replaces the row's fields only if it is not
 // older than the version the row shows; absent amounts keep the old ones.
 const updateOrdersSQL = `
-UPDATE orders AS o SET
+UPDATE order_rows AS o SET
     source_id = s.source_id,
     customer_id = coalesce(s.customer_id, o.customer_id),
     user_id = coalesce(s.user_id, o.user_id),
@@ -441,7 +441,7 @@ FROM stg_ad_spend s
 WHERE a.source_id = s.source_id AND a.date = s.date AND a.channel = s.channel AND a.campaign = s.campaign`
 
 const cancelOrdersSQL = `
-UPDATE orders AS o SET status = 'cancelled', cancelled_at = s."timestamp"
+UPDATE order_rows AS o SET status = 'cancelled', cancelled_at = s."timestamp"
 FROM stg_cancels s
 WHERE o.store = s.store AND o.order_id = s.order_id`
 

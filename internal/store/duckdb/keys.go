@@ -41,14 +41,14 @@ func (s *DB) repairKeyIndex(ctx context.Context) error {
 		sql  string
 		scan func(vals []any)
 	}{
-		{`SELECT source_id, message_id, seq, received_at, import_id IS NOT NULL FROM events
+		{`SELECT source_id, message_id, seq, received_at, import_id IS NOT NULL FROM event_rows
 		  WHERE seq > ? AND (import_id IS NOT NULL OR
-		  received_at >= (SELECT max(received_at) - INTERVAL 72 HOURS FROM events))`,
+		  received_at >= (SELECT max(received_at) - INTERVAL 72 HOURS FROM event_rows))`,
 			func(v []any) {
 				src, id, seq, recv, perm := v[0].(string), v[1].(string), v[2].(uint64), v[3].(time.Time), v[4].(bool)
 				put(keyindex.Message, keyindex.Entry{Seq: seq, Day: keyindex.Day(recv), Permanent: perm}, src, id)
 			}},
-		{`SELECT store, order_id, first_seq FROM orders WHERE first_seq > ?`,
+		{`SELECT store, order_id, first_seq FROM order_rows WHERE first_seq > ?`,
 			func(v []any) {
 				put(keyindex.Order, keyindex.Entry{Seq: v[2].(uint64), Permanent: true}, v[0].(string), v[1].(string))
 			}},

@@ -15,9 +15,9 @@ import (
 // that selects them from the staged identities (tmp_users, tmp_anons) or the
 // person's message sequences (tmp_seqs). Order items, refunds and
 // cancellations belong to the person's orders.
-var personTables = []struct{ table, where string }{
-	{"events", "(source_id, user_id) IN (SELECT source_id, user_id FROM tmp_users) OR anonymous_id IN (SELECT anonymous_id FROM tmp_anons)"},
-	{"orders", "(source_id, user_id) IN (SELECT source_id, user_id FROM tmp_users) OR anonymous_id IN (SELECT anonymous_id FROM tmp_anons)"},
+var personTables = []struct{ table, where string }{ // table: where the rows are; exported under the name users know (events, orders)
+	{"event_rows", "(source_id, user_id) IN (SELECT source_id, user_id FROM tmp_users) OR anonymous_id IN (SELECT anonymous_id FROM tmp_anons)"},
+	{"order_rows", "(source_id, user_id) IN (SELECT source_id, user_id FROM tmp_users) OR anonymous_id IN (SELECT anonymous_id FROM tmp_anons)"},
 	{"order_items", "(store, order_id) IN (SELECT store, order_id FROM tmp_orders)"},
 	{"refunds", "(store, order_id) IN (SELECT store, order_id FROM tmp_orders)"},
 	{"cancellations", "(store, order_id) IN (SELECT store, order_id FROM tmp_orders)"},
@@ -25,6 +25,25 @@ var personTables = []struct{ table, where string }{
 	{"reviews", "seq IN (SELECT seq FROM tmp_seqs)"},
 	{"identifier_tokens", "(source_id, user_id) IN (SELECT source_id, user_id FROM tmp_users) OR anonymous_id IN (SELECT anonymous_id FROM tmp_anons)"},
 	{"consent", "(source_id, user_id) IN (SELECT source_id, user_id FROM tmp_users) OR anonymous_id IN (SELECT anonymous_id FROM tmp_anons)"},
+	{"profiles", "profile_id IN (SELECT profile_id FROM tmp_profiles)"},
+	{"profile_identities", "profile_id IN (SELECT profile_id FROM tmp_profiles)"},
+	{"segment_members", "profile_id IN (SELECT profile_id FROM tmp_profiles)"},
+	{"identity_merges", "into_profile IN (SELECT profile_id FROM tmp_profiles) OR from_profile IN (SELECT profile_id FROM tmp_profiles)"},
+	{"identity_conflicts", "profile_a IN (SELECT profile_id FROM tmp_profiles) OR profile_b IN (SELECT profile_id FROM tmp_profiles)"},
+	{"profile_users", "profile_id IN (SELECT profile_id FROM tmp_profiles)"},
+	{"profile_anons", "profile_id IN (SELECT profile_id FROM tmp_profiles)"},
+}
+
+// publicName is the name users know a person table by: events and orders
+// are views over event_rows and order_rows.
+func publicName(table string) string {
+	switch table {
+	case "event_rows":
+		return "events"
+	case "order_rows":
+		return "orders"
+	}
+	return table
 }
 
 // FindPerson implements store.PersonStore. Each round looks up the messages
@@ -71,7 +90,7 @@ func (s *DB) FindPerson(ctx context.Context, q store.PersonQuery, limit int) (*s
 		if cond != "" {
 			// Identities seen on the same messages (an identify with both a
 			// userId and an anonymousId; an alias's previousId).
-			rows, err := c.QueryContext(ctx, `SELECT DISTINCT source_id, user_id, anonymous_id, previous_id FROM events WHERE `+cond, args...)
+			rows, err := c.QueryContext(ctx, `SELECT DISTINCT source_id, user_id, anonymous_id, previous_id FROM event_rows WHERE `+cond, args...)
 			if err != nil {
 				return nil, fmt.Errorf("store: find person: %w", err)
 			}
@@ -200,16 +219,19 @@ func (s *DB) stagePerson(ctx context.Context, c *sql.Conn, p *store.Person) erro
 		name, shape string
 		rows        [][]driver.Value
 	}{
-		{"tmp_users", "SELECT source_id, user_id FROM events", users},
-		{"tmp_anons", "SELECT anonymous_id FROM events", anons},
+		{"tmp_users", "SELECT source_id, user_id FROM event_rows", users},
+		{"tmp_anons", "SELECT anonymous_id FROM event_rows", anons},
 	} {
 		if err := s.stage(ctx, c, t.name, t.shape, t.rows); err != nil {
 			return err
 		}
 	}
 	for _, q := range []string{
-		"CREATE OR REPLACE TEMP TABLE tmp_seqs AS SELECT seq FROM events WHERE " + personTables[0].where,
-		"CREATE OR REPLACE TEMP TABLE tmp_orders AS SELECT store, order_id FROM orders WHERE " + personTables[1].where,
+		"CREATE OR REPLACE TEMP TABLE tmp_seqs AS SELECT seq FROM event_rows WHERE " + personTables[0].where,
+		"CREATE OR REPLACE TEMP TABLE tmp_orders AS SELECT store, order_id FROM order_rows WHERE " + personTables[1].where,
+		`CREATE OR REPLACE TEMP TABLE tmp_profiles AS
+			SELECT profile_id FROM profile_users WHERE (source_id, user_id) IN (SELECT source_id, user_id FROM tmp_users)
+			UNION SELECT profile_id FROM profile_anons WHERE anonymous_id IN (SELECT anonymous_id FROM tmp_anons)`,
 	} {
 		if _, err := c.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("store: stage person: %w", err)
@@ -228,14 +250,14 @@ func (s *DB) PersonData(ctx context.Context, p *store.Person, tables ...string) 
 	}
 	out := map[string]*store.Result{}
 	for _, t := range personTables {
-		if len(tables) > 0 && !slices.Contains(tables, t.table) {
+		if len(tables) > 0 && !slices.Contains(tables, publicName(t.table)) {
 			continue
 		}
 		res, err := collect(ctx, c, `SELECT * FROM `+t.table+` WHERE `+t.where+` ORDER BY ALL`, 0)
 		if err != nil {
 			return nil, fmt.Errorf("store: read %s of person: %w", t.table, err)
 		}
-		out[t.table] = res
+		out[publicName(t.table)] = res
 	}
 	return out, nil
 }
@@ -277,7 +299,7 @@ func (s *DB) ErasePerson(ctx context.Context, p *store.Person) (_ *store.Erased,
 			return nil, fmt.Errorf("store: erase %s rows: %w", t.table, err)
 		}
 		n, _ := res.RowsAffected()
-		out.Rows[t.table] = n
+		out.Rows[publicName(t.table)] = n
 	}
 	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
 		return nil, fmt.Errorf("store: commit erasure: %w", err)
@@ -331,7 +353,7 @@ func (s *DB) EachIdentity(ctx context.Context, fn func(id store.Identity, tok st
 	}
 	defer c.Close()
 	for _, q := range []string{
-		`SELECT DISTINCT source_id, user_id, anonymous_id, NULL, NULL FROM events`,
+		`SELECT DISTINCT source_id, user_id, anonymous_id, NULL, NULL FROM event_rows`,
 		`SELECT DISTINCT source_id, user_id, anonymous_id, kind, token FROM identifier_tokens`,
 	} {
 		rows, err := c.QueryContext(ctx, q)

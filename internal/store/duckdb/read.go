@@ -154,7 +154,7 @@ func (s *DB) reconvert(ctx context.Context, c *sql.Conn, toBase store.ToBaseFunc
 	targets := []struct {
 		table, amount, base, day, key string
 	}{
-		{"orders", "total", "total_base", `CAST("timestamp" AS DATE)`, "store, order_id"},
+		{"order_rows", "total", "total_base", `CAST("timestamp" AS DATE)`, "store, order_id"},
 		{"refunds", "amount", "amount_base", `CAST("timestamp" AS DATE)`, "message_id"},
 		{"ad_spend", "spend", "spend_base", "date", "source_id, date, channel, campaign"},
 	}

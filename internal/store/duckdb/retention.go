@@ -23,6 +23,11 @@ func (s *DB) DeleteBefore(ctx context.Context, table, typ, event string, cutoff 
 	if !ok {
 		return 0, 0, fmt.Errorf("store: retention of unknown table %q", table)
 	}
+	// events and orders are views over the tables that hold the rows.
+	rows := map[string]string{"events": "event_rows", "orders": "order_rows"}[table]
+	if rows == "" {
+		rows = table
+	}
 	where := col + " < ?"
 	args := []any{cutoff}
 	if table == "ad_spend" {
@@ -49,7 +54,7 @@ func (s *DB) DeleteBefore(ctx context.Context, table, typ, event string, cutoff 
 		}
 	}()
 	if table == "orders" {
-		if _, err := c.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE tmp_orders AS SELECT store, order_id FROM orders WHERE "+where, args...); err != nil {
+		if _, err := c.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE tmp_orders AS SELECT store, order_id FROM order_rows WHERE "+where, args...); err != nil {
 			return 0, 0, fmt.Errorf("store: retention of orders: %w", err)
 		}
 		for _, t := range []string{"order_items", "refunds", "cancellations"} {
@@ -59,11 +64,11 @@ func (s *DB) DeleteBefore(ctx context.Context, table, typ, event string, cutoff 
 		}
 	}
 	if table == "events" {
-		if _, err := c.ExecContext(ctx, "DELETE FROM identifier_tokens WHERE seq IN (SELECT seq FROM events WHERE "+where+")", args...); err != nil {
+		if _, err := c.ExecContext(ctx, "DELETE FROM identifier_tokens WHERE seq IN (SELECT seq FROM event_rows WHERE "+where+")", args...); err != nil {
 			return 0, 0, fmt.Errorf("store: retention of identifier tokens: %w", err)
 		}
 	}
-	res, err := c.ExecContext(ctx, "DELETE FROM "+table+" WHERE "+where, args...)
+	res, err := c.ExecContext(ctx, "DELETE FROM "+rows+" WHERE "+where, args...)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: retention of %s: %w", table, err)
 	}
@@ -71,7 +76,7 @@ func (s *DB) DeleteBefore(ctx context.Context, table, typ, event string, cutoff 
 	var keepFrom uint64
 	if table == "events" && typ != "" {
 		var v sql.NullInt64
-		if err := c.QueryRowContext(ctx, "SELECT min(seq) FROM events WHERE type = ?", typ).Scan(&v); err != nil {
+		if err := c.QueryRowContext(ctx, "SELECT min(seq) FROM event_rows WHERE type = ?", typ).Scan(&v); err != nil {
 			return 0, 0, fmt.Errorf("store: retention: %w", err)
 		}
 		keepFrom = uint64(v.Int64)

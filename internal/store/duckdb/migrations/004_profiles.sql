@@ -1,0 +1,94 @@
+-- Unified profiles. The append tables keep their rows under new names
+-- (event_rows, order_rows); `events` and `orders` become views that add the
+-- row's current profile_id through the identity mapping the real-time engine
+-- keeps, so a merge or an unmerge changes one mapping row, never millions of
+-- event rows, and every query sees the current profile.
+
+ALTER TABLE events RENAME TO event_rows;
+ALTER TABLE orders RENAME TO order_rows;
+
+-- Sender identities → profile: a source's userId, or an anonymousId.
+CREATE TABLE profile_users (
+    source_id  VARCHAR NOT NULL,
+    user_id    VARCHAR NOT NULL,
+    profile_id VARCHAR NOT NULL
+);
+CREATE TABLE profile_anons (
+    anonymous_id VARCHAR NOT NULL,
+    profile_id   VARCHAR NOT NULL
+);
+
+-- Every identifier of a profile (email and phone as blind-index tokens).
+CREATE TABLE profile_identities (
+    kind       VARCHAR NOT NULL,           -- user, anon, email, phone, amazon_buyer, shopify_customer, …
+    ns         VARCHAR NOT NULL,           -- source or shared user space for user and platform ids; '' otherwise
+    value      VARCHAR NOT NULL,
+    profile_id VARCHAR NOT NULL
+);
+
+CREATE TABLE profiles (
+    profile_id                VARCHAR NOT NULL,
+    created_at                TIMESTAMPTZ,
+    updated_at                TIMESTAMPTZ,
+    first_seen                TIMESTAMPTZ,
+    last_seen                 TIMESTAMPTZ,
+    orders                    BIGINT,
+    revenue_base              DECIMAL(18,4),  -- gross: orders not cancelled
+    net_revenue_base          DECIMAL(18,4),  -- minus refunds
+    aov_base                  DECIMAL(18,4),
+    refunds                   BIGINT,
+    refunded_base             DECIMAL(18,4),
+    marketplaces              VARCHAR[],
+    channels                  VARCHAR[],
+    country                   VARCHAR,
+    language                  VARCHAR,
+    timezone                  VARCHAR,
+    last_order_at             TIMESTAMPTZ,
+    usual_order_interval_days DOUBLE,
+    reviews                   BIGINT,
+    avg_rating                DOUBLE,
+    identities                INTEGER,
+    traits                    JSON,          -- high-tier values stay encrypted
+    deviations                JSON
+);
+
+CREATE TABLE identity_merges (
+    merge_id    VARCHAR NOT NULL,
+    seq         UBIGINT NOT NULL,
+    message_id  VARCHAR,
+    "timestamp" TIMESTAMPTZ NOT NULL,
+    into_profile VARCHAR NOT NULL,
+    from_profile VARCHAR NOT NULL,
+    reason      VARCHAR NOT NULL,
+    undone_at   TIMESTAMPTZ,
+    undone_by   VARCHAR
+);
+
+CREATE TABLE identity_conflicts (
+    seq         UBIGINT NOT NULL,
+    message_id  VARCHAR,
+    "timestamp" TIMESTAMPTZ NOT NULL,
+    profile_a   VARCHAR,
+    profile_b   VARCHAR,
+    kind        VARCHAR,
+    ns          VARCHAR,
+    reason      VARCHAR NOT NULL
+);
+
+CREATE TABLE segment_members (
+    segment_id VARCHAR NOT NULL,
+    profile_id VARCHAR NOT NULL,
+    since      TIMESTAMPTZ NOT NULL
+);
+
+CREATE VIEW events AS
+SELECT e.*, coalesce(u.profile_id, a.profile_id) AS profile_id
+FROM event_rows e
+LEFT JOIN profile_users u ON u.source_id = e.source_id AND u.user_id = e.user_id
+LEFT JOIN profile_anons a ON e.user_id IS NULL AND a.anonymous_id = e.anonymous_id;
+
+CREATE VIEW orders AS
+SELECT o.*, coalesce(u.profile_id, a.profile_id) AS profile_id
+FROM order_rows o
+LEFT JOIN profile_users u ON u.source_id = o.source_id AND u.user_id = o.user_id
+LEFT JOIN profile_anons a ON o.user_id IS NULL AND a.anonymous_id = o.anonymous_id;
