@@ -30,7 +30,22 @@ const (
 	Alias    = "alias"
 	AdSpend  = "ad_spend"
 	Consent  = "consent"
+	// The real-time engine's own messages about a profile (properties
+	// carry profile_id): segment membership changes, for triggers, and
+	// behaviour that departs from the person's own history.
+	SegmentEntered   = "segment_entered"
+	SegmentExited    = "segment_exited"
+	ProfileDeviation = "profile_deviation"
 )
+
+// EngineSource is the source id of the real-time engine's own messages; no
+// registered source can have it (source ids start with a letter or digit).
+const EngineSource = "_tradewind"
+
+// IsEngineType reports whether t is one of the engine's own message types.
+func IsEngineType(t string) bool {
+	return t == SegmentEntered || t == SegmentExited || t == ProfileDeviation
+}
 
 // Consent purposes tradewind honours. Segment's context.consent categories
 // are mapped onto them (see ConsentPurpose).
@@ -130,7 +145,7 @@ func Validate(v *fastjson.Value, typ string) (Times, error) {
 	if err != nil {
 		return ts, err
 	}
-	if uid == "" && aid == "" && typ != AdSpend {
+	if uid == "" && aid == "" && typ != AdSpend && !IsEngineType(typ) {
 		return ts, fieldErr("userId", "userId or anonymousId is required")
 	}
 	if _, err := idField(v, "messageId"); err != nil {

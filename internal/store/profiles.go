@@ -65,7 +65,6 @@ type ProfileBatch struct {
 	Identities []IdentityRow
 	Merges     []MergeRow // new or changed (undone) merges
 	Conflicts  []ConflictRow
-	// Joined and Left change segment memberships.
-	Joined []MemberRow
-	Left   []MemberRow
+	// Members replace the segment memberships of the profiles in Profiles.
+	Members []MemberRow
 }

@@ -9,8 +9,8 @@ import (
 )
 
 // ApplyProfiles writes a batch of the real-time engine's state in one
-// transaction: profiles and their identity mappings are replaced as a whole,
-// merges upserted, conflicts appended, memberships changed. It shares the
+// transaction: profiles with their identity mappings and memberships are
+// replaced as a whole, merges upserted, conflicts appended. It shares the
 // writer's lock and connection with the store writer, so the two never
 // write at once.
 func (s *DB) ApplyProfiles(ctx context.Context, b *store.ProfileBatch) (err error) {
@@ -37,15 +37,10 @@ func (s *DB) ApplyProfiles(ctx context.Context, b *store.ProfileBatch) (err erro
 		if err := s.stage(ctx, c, "stg_profile_ids", "SELECT profile_id FROM profiles", touched); err != nil {
 			return err
 		}
-		for _, t := range []string{"profiles", "profile_identities", "profile_users", "profile_anons"} {
+		for _, t := range []string{"profiles", "profile_identities", "profile_users", "profile_anons", "segment_members"} {
 			if _, err := c.ExecContext(ctx, "DELETE FROM "+t+" WHERE profile_id IN (SELECT profile_id FROM stg_profile_ids)"); err != nil {
 				return fmt.Errorf("store: replace %s: %w", t, err)
 			}
-		}
-	}
-	if len(b.Removed) > 0 {
-		if _, err := c.ExecContext(ctx, "DELETE FROM segment_members WHERE profile_id IN (SELECT profile_id FROM stg_profile_ids) AND profile_id NOT IN (SELECT unnest(?::VARCHAR[]))", profileIDs(b.Profiles)); err != nil {
-			return fmt.Errorf("store: memberships of removed profiles: %w", err)
 		}
 	}
 	var profiles, idents, users, anons [][]driver.Value
@@ -95,37 +90,17 @@ func (s *DB) ApplyProfiles(ctx context.Context, b *store.ProfileBatch) (err erro
 	if err := s.appendRows(c, "", "identity_conflicts", conflicts); err != nil {
 		return err
 	}
-	if len(b.Left) > 0 {
-		var rows [][]driver.Value
-		for _, m := range b.Left {
-			rows = append(rows, []driver.Value{m.SegmentID, m.ProfileID, m.Since})
-		}
-		if err := s.stage(ctx, c, "stg_left", "SELECT * FROM segment_members", rows); err != nil {
-			return err
-		}
-		if _, err := c.ExecContext(ctx, "DELETE FROM segment_members WHERE (segment_id, profile_id) IN (SELECT segment_id, profile_id FROM stg_left)"); err != nil {
-			return fmt.Errorf("store: memberships: %w", err)
-		}
+	var members [][]driver.Value
+	for _, m := range b.Members {
+		members = append(members, []driver.Value{m.SegmentID, m.ProfileID, m.Since})
 	}
-	var joined [][]driver.Value
-	for _, m := range b.Joined {
-		joined = append(joined, []driver.Value{m.SegmentID, m.ProfileID, m.Since})
-	}
-	if err := s.appendRows(c, "", "segment_members", joined); err != nil {
+	if err := s.appendRows(c, "", "segment_members", members); err != nil {
 		return err
 	}
 	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
 		return fmt.Errorf("store: commit profiles: %w", err)
 	}
 	return nil
-}
-
-func profileIDs(ps []store.ProfileRow) []string {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = p.ProfileID
-	}
-	return out
 }
 
 func stringList(l []string) driver.Value {

@@ -25,7 +25,7 @@ func TestApplyProfiles(t *testing.T) {
 			UsualOrderIntervalDays: &iv, Identities: 2, Traits: []byte(`{"plan":"gold"}`)}},
 		Identities: []store.IdentityRow{{Kind: "user", NS: "web", Value: "u1", ProfileID: "p_a"}, {Kind: "anon", Value: "a1", ProfileID: "p_a"}},
 		Merges:     []store.MergeRow{{MergeID: "m1", Seq: 3, At: at, Into: "p_a", From: "p_b", Reason: "anon a1 seen with user u1"}},
-		Joined:     []store.MemberRow{{SegmentID: "seg_vip", ProfileID: "p_a", Since: at}},
+		Members:    []store.MemberRow{{SegmentID: "seg_vip", ProfileID: "p_a", Since: at}},
 	}
 	if err := s.ApplyProfiles(ctx, b); err != nil {
 		t.Fatal(err)
@@ -42,8 +42,7 @@ func TestApplyProfiles(t *testing.T) {
 		Profiles:   []store.ProfileRow{{ProfileID: "p_a", Identities: 1}, {ProfileID: "p_c", Identities: 1}},
 		Identities: []store.IdentityRow{{Kind: "user", NS: "web", Value: "u1", ProfileID: "p_a"}, {Kind: "anon", Value: "a1", ProfileID: "p_c"}},
 		Merges:     []store.MergeRow{{MergeID: "m1", Seq: 3, At: at, Into: "p_a", From: "p_b", Reason: "anon a1 seen with user u1", UndoneAt: at.Add(time.Hour), UndoneBy: "admin"}},
-		Left:       []store.MemberRow{{SegmentID: "seg_vip", ProfileID: "p_a", Since: at}},
-		Joined:     []store.MemberRow{{SegmentID: "seg_vip", ProfileID: "p_c", Since: at}},
+		Members:    []store.MemberRow{{SegmentID: "seg_vip", ProfileID: "p_c", Since: at}},
 	}
 	if err := s.ApplyProfiles(ctx, b2); err != nil {
 		t.Fatal(err)

@@ -81,8 +81,11 @@ CREATE TABLE segment_members (
     since      TIMESTAMPTZ NOT NULL
 );
 
+-- The real-time engine's own messages (source _tradewind: segment entered
+-- or exited, deviations) name their profile in properties.profile_id.
 CREATE VIEW events AS
-SELECT e.*, coalesce(u.profile_id, a.profile_id) AS profile_id
+SELECT e.*, coalesce(u.profile_id, a.profile_id,
+    CASE WHEN e.source_id = '_tradewind' THEN json_extract_string(e.properties, '$.profile_id') END) AS profile_id
 FROM event_rows e
 LEFT JOIN profile_users u ON u.source_id = e.source_id AND u.user_id = e.user_id
 LEFT JOIN profile_anons a ON e.user_id IS NULL AND a.anonymous_id = e.anonymous_id;
