@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tradewind/tradewind/internal/privacy/keystore"
 	"github.com/tradewind/tradewind/internal/privacy/pii"
 	"github.com/tradewind/tradewind/internal/store"
 )
@@ -77,7 +78,7 @@ func (s *Service) Export(ctx context.Context, id string) (*Document, int, error)
 		for _, row := range res.Rows {
 			m := make(map[string]any, len(row))
 			for i, c := range res.Columns {
-				m[c] = s.reveal(row[i], r.Masked)
+				m[c] = s.Reveal(row[i], r.Masked)
 			}
 			out = append(out, m)
 		}
@@ -89,9 +90,9 @@ func (s *Service) Export(ctx context.Context, id string) (*Document, int, error)
 	return doc, rows, nil
 }
 
-// reveal decrypts (or masks) every envelope in a store value: a string
+// Reveal decrypts (or, masked, masks) every envelope in a value: a string
 // column, or a JSON column read as text or as decoded values.
-func (s *Service) reveal(v any, masked bool) any {
+func (s *Service) Reveal(v any, masked bool) any {
 	switch x := v.(type) {
 	case string:
 		if pii.IsEnvelope(x) {
@@ -100,20 +101,20 @@ func (s *Service) reveal(v any, masked bool) any {
 		if len(x) > 1 && (x[0] == '{' || x[0] == '[') {
 			var j any
 			if json.Unmarshal([]byte(x), &j) == nil {
-				return s.reveal(j, masked)
+				return s.Reveal(j, masked)
 			}
 		}
 		return x
 	case []byte:
-		return s.reveal(string(x), masked)
+		return s.Reveal(string(x), masked)
 	case map[string]any:
 		for k, e := range x {
-			x[k] = s.reveal(e, masked)
+			x[k] = s.Reveal(e, masked)
 		}
 		return x
 	case []any:
 		for i, e := range x {
-			x[i] = s.reveal(e, masked)
+			x[i] = s.Reveal(e, masked)
 		}
 		return x
 	}
@@ -122,8 +123,14 @@ func (s *Service) reveal(v any, masked bool) any {
 
 func (s *Service) revealString(env string, masked bool) string {
 	plain, kind, err := pii.Open(s.cfg.Keys, env)
+	if errors.Is(err, keystore.ErrDestroyed) {
+		return pii.Erased
+	}
 	if err != nil {
-		return "[erased]"
+		// Not an erasure: a damaged value, or a key store problem. Say so
+		// rather than pretend the person was erased.
+		s.cfg.Logger.Error("could not decrypt a personal field", "err", err)
+		return "[unreadable]"
 	}
 	if masked {
 		return pii.Mask(kind, plain)

@@ -101,3 +101,16 @@ func BenchmarkClassify(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseTrack is fastjson's parse of the message of
+// BenchmarkEncryptTrackNoPII: the yardstick for the walk's cost.
+func BenchmarkParseTrack(b *testing.B) {
+	var p fastjson.Parser
+	b.SetBytes(int64(len(trackMsg)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.Parse(trackMsg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -120,15 +120,15 @@ type inherit struct {
 	address bool // under a postal address object
 }
 
-// under returns what an object or array named key (under parent) passes to
-// its children. A postal address object makes all its leaves High; any
+// under returns what an object or array (its key's info ki, its parent's
+// parent) passes to its children. A postal address object makes all its leaves High; any
 // other High name makes its leaves High with its kind ("emails": [...]); a
 // Medium name makes them Medium ("coordinates": [lat, lng]).
-func under(key, parent []byte, in inherit, groupTraits bool) inherit {
+func under(ki, parent keyInfo, in inherit, groupTraits bool) inherit {
 	if in.tier == High {
 		return in
 	}
-	cls := keyClass(key, parent, groupTraits)
+	cls := classIn(ki, parent, groupTraits)
 	switch {
 	case cls == cAddress:
 		return inherit{tier: High, kind: KindPII, address: true}
@@ -140,11 +140,11 @@ func under(key, parent []byte, in inherit, groupTraits bool) inherit {
 	return in
 }
 
-// leaf classifies a string (isString) or number leaf named key under
-// parent, its ancestors having said in. kind is the envelope kind of a High
+// leaf classifies a string (isString) or number leaf (its key's info ki,
+// its parent's parent), its ancestors having said in. kind is the envelope kind of a High
 // leaf.
-func leaf(key, parent []byte, in inherit, groupTraits bool, val []byte, isString bool) (tier Tier, kind string) {
-	cls := keyClass(key, parent, groupTraits)
+func leaf(ki, parent keyInfo, in inherit, groupTraits bool, val []byte, isString bool) (tier Tier, kind string) {
+	cls := classIn(ki, parent, groupTraits)
 	tier = cls.tier()
 	if tier == High {
 		kind = cls.kind()
@@ -175,17 +175,20 @@ func leaf(key, parent []byte, in inherit, groupTraits bool, val []byte, isString
 func (c *Classifier) Classify(path string, value string) Tier {
 	segs := strings.Split(path, ".")
 	var in inherit
-	var parent []byte
+	var parent keyInfo
 	for i, seg := range segs[:len(segs)-1] {
 		if t, ok := c.override([]byte(strings.Join(segs[:i+1], "."))); ok {
 			return t
 		}
-		in = under([]byte(seg), parent, in, false)
-		parent = []byte(seg)
+		ki := lookupKey([]byte(seg))
+		if i > 0 {
+			in = under(ki, parent, in, false)
+		}
+		parent = ki
 	}
 	if t, ok := c.override([]byte(path)); ok {
 		return t
 	}
-	t, _ := leaf([]byte(segs[len(segs)-1]), parent, in, false, []byte(value), true)
+	t, _ := leaf(lookupKey([]byte(segs[len(segs)-1])), parent, in, false, []byte(value), true)
 	return t
 }

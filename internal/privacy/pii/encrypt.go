@@ -45,9 +45,9 @@ type Result struct {
 	Tokens []IdentToken
 	// HighFields counts the High fields: sealed now or found sealed.
 	HighFields int
-	// MediumFields are the paths of the Medium fields, in message order. The
-	// slice may be shared between results (see internMedium): read it, do
-	// not modify it.
+	// MediumFields are the paths of the Medium fields (traits, then
+	// properties, then context; members in message order). The slice may be
+	// shared between results (see internMedium): read it, do not modify it.
 	MediumFields []string
 }
 
@@ -55,6 +55,9 @@ type Result struct {
 // top level (userId, anonymousId, ...) are the pseudonymous keys the whole
 // system joins on; event and page names are the sender's vocabulary.
 var roots = [...]string{"traits", "properties", "context"}
+
+// rootInfos are the roots' key infos.
+var rootInfos = [len(roots)]keyInfo{infoOf([]byte(roots[0])), infoOf([]byte(roots[1])), infoOf([]byte(roots[2]))}
 
 // Encrypt seals every High field of the message v (a parsed Segment
 // message) under the data key of subject (see Subject), replacing the
@@ -67,7 +70,7 @@ var roots = [...]string{"traits", "properties", "context"}
 // are and counted, so re-ingesting an encrypted message changes nothing.
 // Empty strings, booleans and nulls are never sealed. Keys.KeyFor is called
 // only when the message has a field to seal: the walk of a message without
-// one allocates nothing.
+// one allocates nothing (once the caches of keys and Medium paths are warm).
 //
 // Encrypt changes v in place but never writes into a Value it did not
 // create below the top level: the objects and arrays on the way to a sealed
@@ -78,6 +81,13 @@ var roots = [...]string{"traits", "properties", "context"}
 // A message with a duplicated top-level "traits", "properties" or
 // "context" is refused, since readers disagree on which one counts. On
 // error, v is unchanged.
+//
+// Reading a string through fastjson unescapes it in place, after which
+// fastjson would write some strings (a quote or backslash together with a
+// control character, DEL or invalid UTF-8) as invalid JSON. When the
+// message holds such a string, Encrypt replaces v's content by a reparsed
+// copy that writes correctly: v.MarshalTo always gives valid JSON
+// afterwards, whether or not anything was sealed.
 func (e *Encryptor) Encrypt(v *fastjson.Value, subject string, region string, arena *fastjson.Arena) (Result, error) {
 	if v == nil || v.Type() != fastjson.TypeObject {
 		return Result{}, &segment.FieldError{Field: "message", Reason: "must be a JSON object"}
@@ -89,7 +99,8 @@ func (e *Encryptor) Encrypt(v *fastjson.Value, subject string, region string, ar
 	w.overrides = w.cls.hasOverrides()
 	w.group = string(v.GetStringBytes("type")) == segment.Group
 
-	var repl [len(roots)]*fastjson.Value
+	// First the top level: refuse an ambiguous message before anything is
+	// sealed (or a key made for it).
 	var seen [len(roots)]bool
 	dup := -1
 	o, _ := v.Object()
@@ -103,20 +114,24 @@ func (e *Encryptor) Encrypt(v *fastjson.Value, subject string, region string, ar
 			}
 		}
 		for i, r := range roots {
-			if string(k) != r {
-				continue
+			if string(k) == r {
+				if seen[i] {
+					dup = i
+				}
+				seen[i] = true
 			}
-			if seen[i] {
-				dup = i
-				return
-			}
-			seen[i] = true
-			w.path = append(w.path[:0], r...)
-			repl[i] = w.walk(cv, k, nil, inherit{}, 0)
 		}
 	})
 	if dup >= 0 {
 		return Result{}, &segment.FieldError{Field: roots[dup], Reason: "appears more than once"}
+	}
+	var repl [len(roots)]*fastjson.Value
+	for i, r := range roots {
+		if seen[i] {
+			w.path = append(w.path[:0], r...)
+			w.root = i
+			repl[i] = w.walk(o.Get(r), rootInfos[i], 0, inherit{}, 0)
+		}
 	}
 	if w.err != nil {
 		return Result{}, w.err
@@ -161,6 +176,7 @@ type walker struct {
 	arena     *fastjson.Arena
 	res       Result
 	group     bool
+	root      int // index in roots of the root being walked
 	err       error
 	// mangled is set when a string or key that the walk unescaped would be
 	// written back as invalid JSON (see fjMangles).
@@ -184,36 +200,37 @@ type change struct {
 	v *fastjson.Value
 }
 
-// walk classifies v, the value of key under parent at w.path, and returns
-// the value that replaces it, or nil if it stays. depth is 0 for the
-// roots.
-func (w *walker) walk(v *fastjson.Value, key, parent []byte, in inherit, depth int) *fastjson.Value {
+// walk classifies v, at w.path, whose key's info is ki and whose parent's
+// is parent, and returns the value that replaces it, or nil if it stays.
+// depth is 0 for the roots.
+func (w *walker) walk(v *fastjson.Value, ki, parent keyInfo, in inherit, depth int) *fastjson.Value {
 	if w.err != nil {
 		return nil
 	}
 	if w.overrides {
 		if t, ok := w.cls.override(w.path); ok {
-			return w.forced(v, key, parent, t)
+			return w.forced(v, ki, parent, t)
 		}
 	}
 	// The direct members of a group message's traits describe a company.
-	groupTraits := w.group && depth == 1 && string(parent) == "traits"
+	groupTraits := w.group && depth == 1 && w.root == 0
 	switch v.Type() {
 	case fastjson.TypeObject:
 		if depth > 0 {
-			in = under(key, parent, in, groupTraits)
+			in = under(ki, parent, in, groupTraits)
 		}
 		var changes []change
 		i := 0
 		o, _ := v.Object()
 		o.Visit(func(k []byte, cv *fastjson.Value) {
-			if fjMangles(k) {
+			cki := lookupKey(k)
+			if cki&kiMangles != 0 {
 				w.mangled = true
 			}
 			n := len(w.path)
 			w.path = append(w.path, '.')
 			w.path = append(w.path, k...)
-			if r := w.walk(cv, k, key, in, depth+1); r != nil {
+			if r := w.walk(cv, cki, ki, in, depth+1); r != nil {
 				changes = append(changes, change{i, r})
 			}
 			w.path = w.path[:n]
@@ -225,7 +242,7 @@ func (w *walker) walk(v *fastjson.Value, key, parent []byte, in inherit, depth i
 		return w.copyObject(o, changes)
 	case fastjson.TypeArray:
 		if depth > 0 {
-			in = under(key, parent, in, groupTraits)
+			in = under(ki, parent, in, groupTraits)
 		}
 		var changes []change
 		a, _ := v.Array()
@@ -233,7 +250,7 @@ func (w *walker) walk(v *fastjson.Value, key, parent []byte, in inherit, depth i
 			n := len(w.path)
 			w.path = append(w.path, '.')
 			w.path = strconv.AppendInt(w.path, int64(i), 10)
-			if r := w.walk(cv, w.path[n+1:], key, in, depth+1); r != nil {
+			if r := w.walk(cv, 0, ki, in, depth+1); r != nil {
 				changes = append(changes, change{i, r})
 			}
 			w.path = w.path[:n]
@@ -261,21 +278,20 @@ func (w *walker) walk(v *fastjson.Value, key, parent []byte, in inherit, depth i
 			w.found(s)
 			return nil
 		}
-		tier, kind := leaf(key, parent, in, groupTraits, s, true)
+		tier, kind := leaf(ki, parent, in, groupTraits, s, true)
 		return w.apply(tier, kind, s, false)
 	case fastjson.TypeNumber:
-		tier, kind := leaf(key, parent, in, groupTraits, nil, false)
+		tier, kind := leaf(ki, parent, in, groupTraits, nil, false)
+		if tier != High {
+			return w.apply(tier, kind, nil, true)
+		}
 		if kind == KindEmail {
 			kind = KindPII // a number in an email field is no email
 		}
-		return w.apply(tier, kind, w.numberText(v), true)
+		w.buf = v.MarshalTo(w.buf[:0])
+		return w.seal(kind, w.buf, true)
 	}
 	return nil
-}
-
-func (w *walker) numberText(v *fastjson.Value) []byte {
-	w.buf = v.MarshalTo(w.buf[:0])
-	return w.buf
 }
 
 // apply acts on a leaf's tier.
@@ -292,7 +308,7 @@ func (w *walker) apply(tier Tier, kind string, value []byte, isJSON bool) *fastj
 
 // forced applies an override: High seals the value whole (objects and
 // arrays as their JSON text), Medium reports it, Low leaves it.
-func (w *walker) forced(v *fastjson.Value, key, parent []byte, t Tier) *fastjson.Value {
+func (w *walker) forced(v *fastjson.Value, ki, parent keyInfo, t Tier) *fastjson.Value {
 	switch t {
 	case Medium:
 		w.medium = append(w.medium, w.path...)
@@ -310,7 +326,7 @@ func (w *walker) forced(v *fastjson.Value, key, parent []byte, t Tier) *fastjson
 			}
 			kind := contentKind(s, true)
 			if kind == "" || kind == KindPII {
-				kind = keyClass(key, parent, false).kind()
+				kind = classIn(ki, parent, false).kind()
 			}
 			return w.seal(kind, s, false)
 		default:
@@ -438,7 +454,7 @@ func internMedium(key []byte) []string {
 	if old != nil && len(*old) >= maxMediumCombos {
 		return paths
 	}
-	m := make(map[string][]string, 1+lenMap(old))
+	m := make(map[string][]string, 1+len(mapOrNil(old)))
 	if old != nil {
 		for k, v := range *old {
 			m[k] = v
@@ -447,13 +463,6 @@ func internMedium(key []byte) []string {
 	m[string(key)] = paths
 	medium.m.Store(&m)
 	return paths
-}
-
-func lenMap(m *map[string][]string) int {
-	if m == nil {
-		return 0
-	}
-	return len(*m)
 }
 
 // fjMangles reports whether fastjson would write s, a string or key it has
@@ -497,27 +506,43 @@ func reparse(v *fastjson.Value) *fastjson.Value {
 }
 
 // fjSpecial reports whether s holds a '"', a '\\' or a control character
-// (fastjson's test for quoting a string the slow way), eight bytes at a time.
+// (fastjson's test for quoting a string the slow way): eight bytes at a time,
+// then byte by byte.
 func fjSpecial(s []byte) bool {
 	const (
 		ones  = 0x0101010101010101
 		highs = 0x8080808080808080
 	)
 	for len(s) >= 8 {
+		// Some byte of x is below n (n ≤ 0x80) exactly when
+		// (x - n·ones) &^ x has a high bit set; a zero byte is one below 1.
 		x := binary.LittleEndian.Uint64(s)
 		q := x ^ (ones * '"')
 		b := x ^ (ones * '\\')
-		// Some byte of v is below n (n ≤ 0x80) exactly when
-		// (v - n·ones) &^ v has a high bit set; a zero byte is one below 1.
 		if ((x-ones*0x20)&^x|(q-ones)&^q|(b-ones)&^b)&highs != 0 {
 			return true
 		}
 		s = s[8:]
 	}
 	for _, c := range s {
-		if c < 0x20 || c == '"' || c == '\\' {
+		if fjSpecialTab[c] {
 			return true
 		}
 	}
 	return false
+}
+
+var fjSpecialTab = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
+func mapOrNil[V any](m *map[string]V) map[string]V {
+	if m == nil {
+		return nil
+	}
+	return *m
 }

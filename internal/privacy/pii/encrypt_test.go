@@ -528,3 +528,31 @@ func TestFjSpecial(t *testing.T) {
 		}
 	}
 }
+
+// fastjson writes a string it has unescaped that holds a quote or backslash
+// and a control character, DEL or invalid UTF-8 with Go's escapes (\x01,
+// \a), which JSON lacks. Encrypt reads every string it walks, so it must
+// hand back a message that still writes as valid JSON, whether or not it
+// sealed anything.
+func TestEncryptKeepsJSONValid(t *testing.T) {
+	for _, msg := range []string{
+		`{"type":"track","event":"a\"\u0007","properties":{"q":"say \"hi\"\u0001","k\"\u007f":1}}`,
+		`{"type":"track","event":"E","properties":{"q":"say \"hi\"\u0001","email":"jane@example.com"}}`,
+		"{\"type\":\"track\",\"event\":\"E\",\"properties\":{\"q\":\"\\\"\xff\"}}",
+	} {
+		v := fastjson.MustParse(msg)
+		v.GetStringBytes("event") // as segment.Validate does
+		e := newEncryptor(newMemKeys())
+		if _, err := e.Encrypt(v, "u:w:1", "", &fastjson.Arena{}); err != nil {
+			t.Fatal(err)
+		}
+		out := v.MarshalTo(nil)
+		if !json.Valid(out) {
+			t.Errorf("invalid JSON out of %s:\n%s", msg, out)
+		}
+		want := appendJSON(nil, fastjson.MustParse(msg))
+		if plain, err := DecryptJSON(e.Keys, out, isDestroyed); err != nil || !sameJSON(plain, want) {
+			t.Errorf("round trip of %s: %s %v", msg, plain, err)
+		}
+	}
+}

@@ -1,5 +1,10 @@
 package pii
 
+import (
+	"hash/maphash"
+	"sync/atomic"
+)
+
 // Field-name rules. A key is normalised (ASCII lower-cased, separators
 // dropped, word starts remembered from separators and camelCase), trailing
 // digits are set aside ("address1", "line2", "ipv4") and the rest is matched
@@ -421,13 +426,15 @@ func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// analyze normalises key: ASCII letters lower-cased, ASCII digits kept,
-// bytes of other scripts kept as they are, everything else (separators:
-// "_", "-", " ", ".", ...) dropped. A word starts after a separator, at an
+// analyze sets nm to key normalised: ASCII letters lower-cased, ASCII
+// digits kept, bytes of other scripts kept as they are, everything else
+// (separators: "_", "-", " ", ".", ...) dropped. A word starts after a separator, at an
 // upper-case letter after a lower-case one ("firstName"), at the last
 // capital of a run followed by a lower-case letter ("IPAddress"), and where
-// letters and digits or ASCII and other scripts meet.
-func analyze(key []byte) (nm name) {
+// letters and digits or ASCII and other scripts meet. A key longer than
+// maxName leaves nm not ok.
+func (nm *name) analyze(key []byte) {
+	*nm = name{}
 	prev := kSep
 	for i := 0; i < len(key); i++ {
 		c := key[i]
@@ -437,7 +444,8 @@ func analyze(key []byte) (nm name) {
 			continue
 		}
 		if nm.n == maxName {
-			return name{}
+			*nm = name{}
+			return
 		}
 		if k != prev {
 			// A change of kind starts a word, except a lower-case letter
@@ -459,7 +467,6 @@ func analyze(key []byte) (nm name) {
 		nm.digits++
 	}
 	nm.ok = nm.n > 0
-	return nm
 }
 
 // Character kinds for analyze.
@@ -489,8 +496,6 @@ var charKind, lowerTab = func() (k, l [256]uint8) {
 	}
 	return
 }()
-
-func (nm *name) is(s string) bool { return string(nm.b[:nm.n]) == s }
 
 // firstWord reports whether the name's first word is w.
 func (nm *name) firstWord(w string) bool {
@@ -566,66 +571,120 @@ func (nm *name) classOf() class {
 	return c
 }
 
-// personParent reports whether a bare "name" under a key of this name is a
-// person's name: the traits of a user, or an object that stands for a
-// person.
-func personParent(parent []byte) bool {
-	pn := analyze(parent)
-	if !pn.ok {
-		return false
+// keyInfo is what a key's name says, cached: its class, whether its
+// meaning depends on its parent ("name", "long", "id", "token"), and what
+// it means as a parent.
+type keyInfo uint16
+
+const (
+	kiClassMask keyInfo = 0x1f
+	kiName      keyInfo = 1 << 5 // "name": a person's under a person parent
+	kiLong      keyInfo = 1 << 6 // "long": a longitude under a location parent
+	kiIDToken   keyInfo = 1 << 7 // "id", "token": a device's under "device"
+	kiPerson    keyInfo = 1 << 8 // a parent whose "name" is a person's
+	kiDevice    keyInfo = 1 << 9 // "device"
+	kiLocation  keyInfo = 1 << 10
+	kiMangles   keyInfo = 1 << 11 // see fjMangles
+)
+
+// infoOf analyses key.
+func infoOf(key []byte) keyInfo {
+	var ki keyInfo
+	if fjMangles(key) {
+		ki = kiMangles
 	}
-	switch string(pn.b[:pn.n]) {
+	var nm name
+	nm.analyze(key)
+	if !nm.ok {
+		return ki
+	}
+	ki |= keyInfo(nm.classOf())
+	if nm.digits > 0 {
+		return ki
+	}
+	switch string(nm.b[:nm.n]) {
+	case "name":
+		ki |= kiName
+	case "long":
+		ki |= kiLong
+	case "id", "token":
+		ki |= kiIDToken
+	case "device":
+		ki |= kiDevice
+	// Objects that stand for a person: the traits of a user, a customer, a
+	// recipient, ...
 	case "traits", "customer", "user", "recipient", "receiver", "contact", "buyer", "person",
 		"cardholder", "holder", "shipping", "billing", "shipto", "billto", "sender", "member",
 		"guest", "author", "reviewer", "profile", "passenger", "consignee", "employee", "patient":
-		return true
-	}
-	return false
-}
-
-// locationParent reports whether "long" under this parent is a longitude.
-func locationParent(parent []byte) bool {
-	pn := analyze(parent)
-	if !pn.ok {
-		return false
-	}
-	switch string(pn.b[:pn.n]) {
+		ki |= kiPerson
 	case "location", "geo", "geolocation", "coordinates", "coords", "position", "gps", "loc", "latlng", "latlong":
-		return true
+		ki |= kiLocation
 	}
-	return false
+	return ki
 }
 
-// keyClass classifies a key in its place: its own name, and for the few
-// names that mean different things in different places ("name", "id",
-// "token", "long"), its parent's. groupTraits is true for the direct
-// children of a group message's traits, which describe a company.
-func keyClass(key, parent []byte, groupTraits bool) class {
-	nm := analyze(key)
-	if !nm.ok {
-		return cNone
-	}
-	if nm.digits == 0 {
-		switch string(nm.b[:nm.n]) {
-		case "name":
-			if pn := analyze(parent); pn.ok && pn.is("device") {
-				// context.device.name is often the owner's ("Jane's iPhone").
-				return cDevice
+// keyInfos caches infoOf by key. Messages use few distinct keys, again and
+// again, so after warming up a key costs a hash and a comparison, and no
+// allocation. The table is open-addressed, filled with compare-and-swap and
+// never emptied, so readers take no lock and entries never move; once full
+// (hostile traffic with ever new keys), a new key is analysed each time,
+// which costs time, never memory.
+var keyInfos [1 << 12]atomic.Pointer[keyInfoEntry]
+
+type keyInfoEntry struct {
+	key string
+	ki  keyInfo
+}
+
+var keyInfoSeed = maphash.MakeSeed()
+
+// maxProbe bounds a lookup's linear probing.
+const maxProbe = 8
+
+func lookupKey(key []byte) keyInfo {
+	h := maphash.Bytes(keyInfoSeed, key)
+	for p := uint64(0); p < maxProbe; p++ {
+		slot := &keyInfos[(h+p)&(uint64(len(keyInfos))-1)]
+		e := slot.Load()
+		if e == nil {
+			ki := infoOf(key)
+			if len(key) <= 2*maxName {
+				slot.CompareAndSwap(nil, &keyInfoEntry{key: string(key), ki: ki})
 			}
-			if !groupTraits && personParent(parent) {
-				return cPersonName
-			}
-			return cNone
-		case "long":
-			if locationParent(parent) {
-				return cLocation
-			}
-			return cNone
-		case "id", "token":
-			if pn := analyze(parent); pn.ok && pn.is("device") {
-				return cDevice
-			}
+			return ki
+		}
+		if e.key == string(key) {
+			return e.ki
 		}
 	}
-	return nm.classOf()
+	return infoOf(key)
+}
+
+// classIn classifies a key in its place from its info ki: its own name,
+// and for the few names that mean different things in different places
+// ("name", "id", "token", "long"), its parent's info. groupTraits is true
+// for the direct children of a group message's traits, which describe a
+// company.
+func classIn(ki, parent keyInfo, groupTraits bool) class {
+	switch {
+	case ki&kiName != 0:
+		if parent&kiDevice != 0 {
+			// context.device.name is often the owner's ("Jane's iPhone").
+			return cDevice
+		}
+		if !groupTraits && parent&kiPerson != 0 {
+			return cPersonName
+		}
+		return cNone
+	case ki&kiLong != 0:
+		if parent&kiLocation != 0 {
+			return cLocation
+		}
+		return cNone
+	case ki&kiIDToken != 0:
+		if parent&kiDevice != 0 {
+			return cDevice
+		}
+	}
+	return class(ki & kiClassMask)
 }
