@@ -3,24 +3,26 @@ package store
 import "time"
 
 // ProfileRow is one row of the profiles table: a profile's computed traits
-// as the real-time engine last wrote them.
+// as the real-time engine last wrote them. Zero times and nil pointers are
+// NULL.
 type ProfileRow struct {
-	ProfileID               string
-	CreatedAt, UpdatedAt    time.Time
-	FirstSeen, LastSeen     time.Time
-	Orders                  int64
-	RevenueBase, NetRevenue NullDecimal
-	AOVBase                 NullDecimal
-	Refunds                 int64
-	RefundedBase            NullDecimal
-	Marketplaces, Channels  []string
-	Country, Language, TZ   string
-	LastOrderAt             time.Time
-	UsualOrderIntervalDays  *float64
-	Reviews                 int64
-	AvgRating               *float64
-	Identities              int
-	Traits, Deviations      []byte // JSON objects
+	ProfileID                                 string
+	UpdatedAt, FirstSeen, LastSeen            time.Time
+	Orders, PricedOrders, UnpricedOrders      int64
+	CancelledOrders                           int64
+	RevenueBase, NetRevenueBase, RefundedBase NullDecimal
+	AOVBase                                   NullDecimal
+	Refunds, RefundedOrders                   int64
+	Marketplaces, Channels                    []string
+	Country, Language, TimeZone               string
+	FirstOrderAt, LastOrderAt                 time.Time
+	OrderIntervalDays                         *float64
+	Reviews                                   int64
+	RatingAvg                                 NullDecimal
+	LastDeviationAt                           time.Time
+	DeviationMetrics                          []string
+	Identities                                int
+	Traits, Deviations                        []byte // JSON
 }
 
 // IdentityRow maps one identifier to its profile.

@@ -45,11 +45,13 @@ func (s *DB) ApplyProfiles(ctx context.Context, b *store.ProfileBatch) (err erro
 	}
 	var profiles, idents, users, anons [][]driver.Value
 	for _, p := range b.Profiles {
-		profiles = append(profiles, []driver.Value{p.ProfileID, nullTime(p.CreatedAt), nullTime(p.UpdatedAt),
-			nullTime(p.FirstSeen), nullTime(p.LastSeen), p.Orders, dec4(p.RevenueBase), dec4(p.NetRevenue), dec4(p.AOVBase),
-			p.Refunds, dec4(p.RefundedBase), stringList(p.Marketplaces), stringList(p.Channels), null(p.Country),
-			null(p.Language), null(p.TZ), nullTime(p.LastOrderAt), floatPtr(p.UsualOrderIntervalDays), p.Reviews,
-			floatPtr(p.AvgRating), int32(p.Identities), nullJSON(p.Traits), nullJSON(p.Deviations)})
+		profiles = append(profiles, []driver.Value{p.ProfileID, nullTime(p.UpdatedAt), nullTime(p.FirstSeen),
+			nullTime(p.LastSeen), p.Orders, p.PricedOrders, p.UnpricedOrders, p.CancelledOrders,
+			dec4(p.RevenueBase), dec4(p.NetRevenueBase), dec4(p.RefundedBase), dec4(p.AOVBase),
+			p.Refunds, p.RefundedOrders, stringList(p.Marketplaces), stringList(p.Channels), null(p.Country),
+			null(p.Language), null(p.TimeZone), nullTime(p.FirstOrderAt), nullTime(p.LastOrderAt),
+			floatPtr(p.OrderIntervalDays), p.Reviews, dec4(p.RatingAvg), nullTime(p.LastDeviationAt),
+			stringList(p.DeviationMetrics), int32(p.Identities), nullJSON(p.Traits), nullJSON(p.Deviations)})
 	}
 	for _, id := range b.Identities {
 		idents = append(idents, []driver.Value{id.Kind, id.NS, id.Value, id.ProfileID})

@@ -20,9 +20,9 @@ func TestApplyProfiles(t *testing.T) {
 	rev := store.NullDecimal{D: decimal.MustParse("59.90"), Valid: true}
 	iv := 12.5
 	b := &store.ProfileBatch{
-		Profiles: []store.ProfileRow{{ProfileID: "p_a", CreatedAt: at, UpdatedAt: at, FirstSeen: at, LastSeen: at, Orders: 1,
-			RevenueBase: rev, NetRevenue: rev, AOVBase: rev, Marketplaces: []string{"amazon_de", "shopify_eu"}, Country: "DE",
-			UsualOrderIntervalDays: &iv, Identities: 2, Traits: []byte(`{"plan":"gold"}`)}},
+		Profiles: []store.ProfileRow{{ProfileID: "p_a", UpdatedAt: at, FirstSeen: at, LastSeen: at, Orders: 1,
+			RevenueBase: rev, NetRevenueBase: rev, AOVBase: rev, Marketplaces: []string{"amazon_de", "shopify_eu"}, Country: "DE",
+			OrderIntervalDays: &iv, Identities: 2, Traits: []byte(`{"plan":"gold"}`)}},
 		Identities: []store.IdentityRow{{Kind: "user", NS: "web", Value: "u1", ProfileID: "p_a"}, {Kind: "anon", Value: "a1", ProfileID: "p_a"}},
 		Merges:     []store.MergeRow{{MergeID: "m1", Seq: 3, At: at, Into: "p_a", From: "p_b", Reason: "anon a1 seen with user u1"}},
 		Members:    []store.MemberRow{{SegmentID: "seg_vip", ProfileID: "p_a", Since: at}},

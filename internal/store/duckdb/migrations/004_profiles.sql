@@ -26,30 +26,38 @@ CREATE TABLE profile_identities (
     profile_id VARCHAR NOT NULL
 );
 
+-- One row per live profile: its computed traits (column names are the
+-- attribute names segment rules use) and its winning traits.
 CREATE TABLE profiles (
-    profile_id                VARCHAR NOT NULL,
-    created_at                TIMESTAMPTZ,
-    updated_at                TIMESTAMPTZ,
-    first_seen                TIMESTAMPTZ,
-    last_seen                 TIMESTAMPTZ,
-    orders                    BIGINT,
-    revenue_base              DECIMAL(18,4),  -- gross: orders not cancelled
-    net_revenue_base          DECIMAL(18,4),  -- minus refunds
-    aov_base                  DECIMAL(18,4),
-    refunds                   BIGINT,
-    refunded_base             DECIMAL(18,4),
-    marketplaces              VARCHAR[],
-    channels                  VARCHAR[],
-    country                   VARCHAR,
-    language                  VARCHAR,
-    timezone                  VARCHAR,
-    last_order_at             TIMESTAMPTZ,
-    usual_order_interval_days DOUBLE,
-    reviews                   BIGINT,
-    avg_rating                DOUBLE,
-    identities                INTEGER,
-    traits                    JSON,          -- high-tier values stay encrypted
-    deviations                JSON
+    profile_id          VARCHAR NOT NULL,
+    updated_at          TIMESTAMPTZ,        -- when the engine last changed it
+    first_seen          TIMESTAMPTZ,
+    last_seen           TIMESTAMPTZ,
+    orders              BIGINT,             -- orders not cancelled
+    priced_orders       BIGINT,             -- of them, with a base-currency total
+    unpriced_orders     BIGINT,
+    cancelled_orders    BIGINT,
+    revenue_base        DECIMAL(18,4),      -- gross
+    net_revenue_base    DECIMAL(18,4),      -- minus refunds
+    refunded_base       DECIMAL(18,4),
+    aov_base            DECIMAL(18,4),
+    refunds             BIGINT,
+    refunded_orders     BIGINT,
+    marketplaces        VARCHAR[],
+    channels            VARCHAR[],
+    country             VARCHAR,
+    language            VARCHAR,
+    timezone            VARCHAR,
+    first_order_at      TIMESTAMPTZ,
+    last_order_at       TIMESTAMPTZ,
+    order_interval_days DOUBLE,             -- median gap between order days
+    reviews             BIGINT,
+    rating_avg          DECIMAL(18,4),
+    last_deviation_at   TIMESTAMPTZ,
+    deviation_metrics   VARCHAR[],
+    identities          INTEGER,
+    traits              JSON,               -- high-tier values stay encrypted
+    deviations          JSON
 );
 
 CREATE TABLE identity_merges (
