@@ -163,3 +163,9 @@ func jsonBody(v any) (io.Reader, error) {
 	}
 	return bytes.NewReader(b), nil
 }
+
+// jsonRaw is JSON text to embed as is in a request body.
+type jsonRaw string
+
+// MarshalJSON returns the text itself.
+func (j jsonRaw) MarshalJSON() ([]byte, error) { return []byte(j), nil }

@@ -81,7 +81,8 @@ func run(ctx context.Context, args []string) error {
 		Subcommands: []*ffcli.Command{
 			serveCommand(), demoCommand(), importCommand(), sqlCommand(), sourcesCommand(),
 			backupCommand(), restoreCommand(), privacyCommand(), consentCommand(), auditCommand(),
-			usersCommand(), retentionCommand(), keysCommand(), versionCommand(),
+			usersCommand(), retentionCommand(), keysCommand(), profilesCommand(), segmentsCommand(),
+			identityCommand(), versionCommand(),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}

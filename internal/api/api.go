@@ -24,6 +24,7 @@ import (
 	"github.com/tradewind/tradewind/internal/backup"
 	"github.com/tradewind/tradewind/internal/ingest"
 	"github.com/tradewind/tradewind/internal/privacy"
+	"github.com/tradewind/tradewind/internal/realtime"
 	"github.com/tradewind/tradewind/internal/retention"
 	"github.com/tradewind/tradewind/internal/source"
 	"github.com/tradewind/tradewind/internal/store"
@@ -35,6 +36,8 @@ type Backend interface {
 	CreateSource(ctx context.Context, s source.Source) (source.Source, error)
 	SourceList() []source.Source
 	Query(ctx context.Context, sql string, maxRows int) (*store.Result, error)
+	// QueryArgs runs one of the API's own parameterised reads.
+	QueryArgs(ctx context.Context, sql string, args []any) (*store.Result, error)
 	Ready(ctx context.Context) error
 	Import(ctx context.Context, req ImportRequest) (*ImportReport, error)
 	ImportFX(ctx context.Context, r ImportFXRequest) (*FXReport, error)
@@ -57,6 +60,11 @@ type Server struct {
 	Privacy *privacy.Service
 	// Retention keeps the retention policy and runs its job.
 	Retention *retention.Service
+	// Profiles is the real-time profile engine (profiles, identity,
+	// segments); nil serves none of their endpoints.
+	Profiles *realtime.Engine
+	// Now is the clock of segment windows; nil is time.Now.
+	Now func() time.Time
 	// Limiter bounds each principal's request rate; LoginLimiter each
 	// client address's sign-in attempts. Nil limits nothing.
 	Limiter, LoginLimiter *auth.Limiter

@@ -44,6 +44,7 @@ func (s *Server) Routes() []Route {
 	}
 	rs = append(rs, s.accountRoutes()...)
 	rs = append(rs, s.privacyRoutes()...)
+	rs = append(rs, s.profileRoutes()...)
 	return rs
 }
 

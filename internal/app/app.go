@@ -36,6 +36,7 @@ import (
 	"github.com/tradewind/tradewind/internal/privacy"
 	"github.com/tradewind/tradewind/internal/privacy/keystore"
 	"github.com/tradewind/tradewind/internal/privacy/suppress"
+	"github.com/tradewind/tradewind/internal/realtime"
 	"github.com/tradewind/tradewind/internal/retention"
 	"github.com/tradewind/tradewind/internal/source"
 	"github.com/tradewind/tradewind/internal/store"
@@ -80,6 +81,13 @@ type Config struct {
 	Argon2 auth.Argon2Params
 	// RetentionEvery is how often the retention job runs (default 6h).
 	RetentionEvery time.Duration
+	// SourcePrecedence lists source ids or kinds whose traits win over
+	// others' in a profile, strongest first; SharedUserSpaces maps sources
+	// that share one user-id space (a site and its app) to its name.
+	SourcePrecedence []string
+	SharedUserSpaces map[string]string
+	// Now is the clock of segment time windows; nil is time.Now.
+	Now func() time.Time
 	// IngestRatePerIP and IngestRatePerSource bound tracking requests per
 	// second from one client address and to one source (bursts of twice as
 	// many); zero takes the defaults, negative disables the limit.
@@ -110,6 +118,9 @@ type App struct {
 	AuditCheckpoint audit.Checkpointer
 	Access          *audit.AccessMonitor
 	Retention       *retention.Service
+	// Profiles is the real-time profile engine: identity, traits,
+	// segments.
+	Profiles *realtime.Engine
 
 	lock      *os.File
 	closeOnce sync.Once
@@ -186,6 +197,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.writer = &store.Writer{Log: a.Log, Store: a.Store, Logger: cfg.Logger, Metrics: store.NewWriterMetrics(a.Registry),
 		Projector: &store.Projector{Source: a.sourceInfo, ToBase: a.toBase, TokenOf: privacy.TokenOf,
 			Suppressed: a.Privacy.StoreSuppressed, Expired: a.Retention.Expired}}
+	if err := a.openProfiles(ctx); err != nil {
+		return nil, err
+	}
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
 	a.wg.Add(1)
@@ -275,6 +289,10 @@ func (a *App) sourceInfo(id string) (store.SourceInfo, bool) {
 }
 
 func (a *App) toBase(amount decimal.Decimal, currency string, day time.Time) (decimal.Decimal, time.Time, bool) {
+	if currency == a.Cfg.BaseCurrency {
+		// No conversion, and no rate needed: the amount is its own base.
+		return amount, day.UTC().Truncate(24 * time.Hour), true
+	}
 	t := a.FX.Load()
 	if t == nil {
 		return decimal.Decimal{}, time.Time{}, false
@@ -329,7 +347,7 @@ func (a *App) ingestLimit() func(kind, key string) (bool, time.Duration) {
 // API is the node's REST API server.
 func (a *App) API() *api.Server {
 	return &api.Server{Backend: a, Auth: a.Auth, Audit: a.Audit, Access: a.Access, Privacy: a.Privacy,
-		Retention: a.Retention, Logger: a.Logger, MaxRows: a.Cfg.MaxRows, SecureCookies: a.Cfg.TLSCert != "",
+		Retention: a.Retention, Profiles: a.Profiles, Now: a.Cfg.Now, Logger: a.Logger, MaxRows: a.Cfg.MaxRows, SecureCookies: a.Cfg.TLSCert != "",
 		Metrics:      promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}),
 		Limiter:      auth.NewLimiter(50, 200, auth.LimiterOptions{}),
 		LoginLimiter: auth.NewLimiter(1, 10, auth.LimiterOptions{})}
@@ -366,6 +384,9 @@ func (a *App) close() error {
 		a.wg.Wait()
 	}
 	var errs []error
+	if a.Profiles != nil {
+		errs = append(errs, a.Profiles.Close())
+	}
 	if a.Privacy != nil {
 		a.Privacy.Close()
 	}

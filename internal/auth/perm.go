@@ -68,6 +68,7 @@ const (
 	PIIRead        Permission = "pii.read"        // see decrypted personal data
 	CustomersRead  Permission = "customers.read"  // read customer profiles (masked without pii.read)
 	SegmentsWrite  Permission = "segments.write"  // create, change and delete segments
+	IdentityWrite  Permission = "identity.write"  // undo merges of the identity graph
 	ActionsWrite   Permission = "actions.write"   // configure webhooks, e-mails, audience exports
 	SourcesRead    Permission = "sources.read"    // list sources
 	SourcesWrite   Permission = "sources.write"   // create and change sources and their keys
@@ -92,7 +93,7 @@ const (
 // Permissions lists every permission in documentation order. A permission
 // that is not listed here is not granted by any role.
 var Permissions = []Permission{
-	DashboardRead, QuerySQL, PIIRead, CustomersRead, SegmentsWrite, ActionsWrite,
+	DashboardRead, QuerySQL, PIIRead, CustomersRead, SegmentsWrite, IdentityWrite, ActionsWrite,
 	SourcesRead, SourcesWrite, ImportsWrite, FXWrite, BackupRun,
 	UsersRead, UsersWrite, TokensWrite,
 	PrivacyExport, PrivacyErase, PrivacyApprove, ConsentRead, ConsentWrite,
@@ -106,6 +107,7 @@ var permissionDocs = map[Permission]string{
 	PIIRead:        "See decrypted personal data; without it customer records are masked.",
 	CustomersRead:  "Read customer profiles, traits and segment memberships.",
 	SegmentsWrite:  "Create, change and delete segments.",
+	IdentityWrite:  "Undo a merge of two profiles (unmerge) when identity resolution joined two people.",
 	ActionsWrite:   "Configure actions: signed webhooks, e-mail, audience exports.",
 	SourcesRead:    "List sources.",
 	SourcesWrite:   "Create and change sources, their write keys and webhook secrets.",

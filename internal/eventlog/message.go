@@ -346,3 +346,22 @@ func toDelivery(m jetstream.Msg) (Delivery, error) {
 	typ := subj[strings.LastIndexByte(subj, '.')+1:]
 	return Delivery{Seq: md.Sequence.Stream, Type: typ, Meta: meta, Data: m.Data()}, nil
 }
+
+// Get reads the message at seq directly (for the rare reprocessing of a few
+// messages, such as rebuilding a profile that split). ok is false when the
+// sequence holds no message (deleted, erased, purged).
+func (l *Log) Get(ctx context.Context, seq uint64) (d Delivery, ok bool, err error) {
+	m, err := l.stream.GetMsg(ctx, seq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) || isNoMessage(err) {
+		return Delivery{}, false, nil
+	}
+	if err != nil {
+		return Delivery{}, false, fmt.Errorf("eventlog: get message %d: %w", seq, err)
+	}
+	meta, err := decodeMeta(m.Header.Get(headerMeta), m.Header.Get(headerMsgID))
+	if err != nil {
+		return Delivery{}, false, fmt.Errorf("eventlog: message %d: %w", seq, err)
+	}
+	typ := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
+	return Delivery{Seq: m.Sequence, Type: typ, Meta: meta, Data: m.Data}, true, nil
+}

@@ -76,6 +76,11 @@ func (s *Service) Erase(ctx context.Context, q store.PersonQuery) (*Result, erro
 	if err := s.cfg.Keys.Destroy(ids...); err != nil {
 		return nil, fmt.Errorf("privacy: destroy keys: %w", err)
 	}
+	if s.OnErase != nil {
+		if err := s.OnErase(ctx, p.Identities); err != nil {
+			return nil, fmt.Errorf("privacy: forget profiles: %w", err)
+		}
+	}
 	erased, err := s.cfg.Store.ErasePerson(ctx, p)
 	if err != nil {
 		return nil, err

@@ -77,6 +77,10 @@ type Service struct {
 	index []byte
 	reqs  *requests
 
+	// OnErase, if set, is told the identities of each erased person (the
+	// profile engine forgets their profiles).
+	OnErase func(ctx context.Context, ids []store.Identity) error
+
 	queue chan string
 	wg    sync.WaitGroup
 	stop  context.CancelFunc

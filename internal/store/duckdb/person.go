@@ -380,3 +380,35 @@ func (s *DB) EachIdentity(ctx context.Context, fn func(id store.Identity, tok st
 	}
 	return nil
 }
+
+// SenderSeqs returns, in order, the log sequences of the messages sent by
+// the given identities (userIds with their source, anonymousIds): the
+// messages to reprocess when a profile is rebuilt.
+func (s *DB) SenderSeqs(ctx context.Context, ids []store.Identity) ([]uint64, error) {
+	users, anons := map[store.Identity]bool{}, map[string]bool{}
+	for _, id := range ids {
+		if id.UserID != "" {
+			users[store.Identity{SourceID: id.SourceID, UserID: id.UserID}] = true
+		} else if id.AnonymousID != "" {
+			anons[id.AnonymousID] = true
+		}
+	}
+	cond, args := identityCondition(users, nil, anons)
+	if cond == "" {
+		return nil, nil
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT seq FROM event_rows WHERE "+cond+" ORDER BY seq", args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: sender messages: %w", err)
+	}
+	defer rows.Close()
+	var out []uint64
+	for rows.Next() {
+		var seq uint64
+		if err := rows.Scan(&seq); err != nil {
+			return nil, err
+		}
+		out = append(out, seq)
+	}
+	return out, rows.Err()
+}

@@ -266,3 +266,42 @@ func DecimalString(d duckdb.Decimal) string {
 	r := new(big.Rat).SetFrac(d.Value, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(d.Scale)), nil))
 	return r.FloatString(int(d.Scale))
 }
+
+// Scan runs one of tradewind's own read queries (not a user's: it is not
+// sandboxed as Query is) and calls fn with each row's values.
+func (s *DB) Scan(ctx context.Context, q string, args []any, fn func(row []any) error) error {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		if err := fn(vals); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// QueryArgs runs one of tradewind's own parameterised reads and returns all
+// its rows (callers bound them with LIMIT).
+func (s *DB) QueryArgs(ctx context.Context, q string, args []any) (*store.Result, error) {
+	c, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return collect(ctx, c, q, 0, args...)
+}

@@ -1,0 +1,53 @@
+package app
+
+import (
+	"context"
+	"path/filepath"
+	"time"
+
+	"github.com/tradewind/tradewind/internal/privacy"
+	"github.com/tradewind/tradewind/internal/realtime"
+	"github.com/tradewind/tradewind/internal/store"
+)
+
+// openProfiles opens the real-time profile engine and starts it. It reads
+// the log with its own projector (the same rules as the store writer,
+// erased and expired messages included), and is told of every erasure.
+func (a *App) openProfiles(ctx context.Context) error {
+	var err error
+	a.Profiles, err = realtime.Open(realtime.Config{
+		Dir: filepath.Join(a.Cfg.DataDir, "profiles"), Log: a.Log, Store: a.Store, RebuildStore: a.Store,
+		Projector: &store.Projector{Source: a.sourceInfo, ToBase: a.toBase, TokenOf: privacy.TokenOf,
+			Suppressed: a.Privacy.StoreSuppressed, Expired: a.Retention.Expired},
+		SourceInfo: func(id string) (string, string) {
+			s, ok := a.Sources.ByID(id)
+			if !ok {
+				return "", ""
+			}
+			return s.Kind, s.Store
+		},
+		SourcePrecedence: a.Cfg.SourcePrecedence, SharedUserSpaces: a.Cfg.SharedUserSpaces,
+		Sync: a.Cfg.Fsync, Logger: a.Logger, Registry: a.Registry, Now: a.Cfg.Now,
+		JetStream: a.Log.JetStream(), SegmentsBucket: a.bucket("tradewind_segments"),
+		Query: a.Store.Scan, Durable: a.Cfg.BucketPrefix + "profile-engine",
+	})
+	if err != nil {
+		return err
+	}
+	a.Privacy.OnErase = a.Profiles.Forget
+	a.Profiles.Start(ctx)
+	return nil
+}
+
+// clock is the node's clock (tests set Config.Now).
+func (a *App) clock() time.Time {
+	if a.Cfg.Now != nil {
+		return a.Cfg.Now()
+	}
+	return time.Now()
+}
+
+// QueryArgs implements api.Backend.
+func (a *App) QueryArgs(ctx context.Context, sql string, args []any) (*store.Result, error) {
+	return a.Store.QueryArgs(ctx, sql, args)
+}

@@ -1,0 +1,463 @@
+// Package realtime is the profile engine: it consumes the event log in
+// order, resolves every message to a unified profile (identity graph), keeps
+// each profile's traits and computed traits current, evaluates the live
+// segments of the profiles a message touched, and publishes
+// segment_entered / segment_exited messages — within well under a second of
+// the message's acknowledgement. Time-window conditions change membership
+// when time passes too: each profile's next possible change is a timer.
+//
+// Its state lives in Pebble (DATA/profiles) and commits atomically with its
+// log position, so a restart resumes where it stopped; deleting the
+// directory replays the log from the start and rebuilds the same state
+// (erased people are gone from the log, and suppressed). A flusher copies
+// changed profiles into the analytic store (profiles, identities,
+// memberships, merge log) for SQL and the batch side of segments.
+package realtime
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tradewind/tradewind/internal/eventlog"
+	"github.com/tradewind/tradewind/internal/store"
+)
+
+// Store is the part of the analytic store the engine writes.
+type Store interface {
+	ApplyProfiles(ctx context.Context, b *store.ProfileBatch) error
+}
+
+// Config configures the engine.
+type Config struct {
+	// Dir holds the engine's Pebble state.
+	Dir       string
+	Log       *eventlog.Log
+	Store     Store
+	Projector *store.Projector
+	// SharedUserSpaces maps source ids that share one user-id space to its
+	// name (a site and its app).
+	SharedUserSpaces map[string]string
+	// SourceInfo gives a source's kind and store (marketplace account), for
+	// platform ids and trait precedence.
+	SourceInfo func(id string) (kind, storeID string)
+	// SourcePrecedence lists source ids or kinds whose traits win over
+	// others' regardless of time, strongest first.
+	SourcePrecedence []string
+	// RebuildStore finds the messages of identities when a profile that
+	// split is rebuilt.
+	RebuildStore interface {
+		SenderSeqs(ctx context.Context, ids []store.Identity) ([]uint64, error)
+		AppliedSeq(ctx context.Context) (uint64, error)
+	}
+	// Now is the clock of time windows and timers; nil is time.Now.
+	Now func() time.Time
+	// FlushEvery is how often changed profiles go to the analytic store
+	// (default 500 ms).
+	FlushEvery time.Duration
+	// Sync fsyncs every committed batch of state (with --fsync always).
+	Sync     bool
+	Logger   *slog.Logger
+	Registry prometheus.Registerer
+	// Durable names the log consumer (tests sharing a stream set their own).
+	Durable string
+	// JetStream and SegmentsBucket keep the segment definitions.
+	JetStream      jetstream.JetStream
+	SegmentsBucket string
+	// Query runs one of tradewind's own queries on the store (segment
+	// backfills, listing profiles), calling fn for each row.
+	Query func(ctx context.Context, sql string, args []any, fn func(row []any) error) error
+}
+
+// Engine is a running profile engine.
+type Engine struct {
+	cfg Config
+	db  *pebble.DB
+
+	// mu serialises everything that changes state: the consumer's batches,
+	// timers, admin actions (unmerge, segment changes, erasure).
+	mu    sync.Mutex
+	parts *parts
+	segKV *segmentsBucket
+	defs  map[string]SegmentDef
+
+	applied atomic.Uint64
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+
+	// pending are messages the batch being processed will publish
+	// (deviations), and splits the profiles it must rebuild.
+	pending []eventlog.Message
+	splits  []string
+
+	latency  prometheus.Histogram
+	messages prometheus.Counter
+	flushErr atomic.Value // last flush error text
+}
+
+// Keys of the engine's own records (parts use their own prefixes).
+var (
+	keyApplied = []byte("e/applied")
+	prefDirty  = []byte("e/dirty/")   // profiles to flush to the store
+	prefGone   = []byte("e/gone/")    // profiles to remove from the store
+	prefTimer  = []byte("e/timer/")   // e/timer/<unix nanos, 8 bytes BE><profile>
+	prefTimerP = []byte("e/timerp/")  // e/timerp/<profile> → its timer's time
+	prefMerge  = []byte("e/merge/")   // merges to flush
+	prefConfl  = []byte("e/conflict/") // conflicts to flush
+)
+
+// Open opens the engine's state; Start begins consuming.
+func Open(cfg Config) (*Engine, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.FlushEvery == 0 {
+		cfg.FlushEvery = 500 * time.Millisecond
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Durable == "" {
+		cfg.Durable = "profile-engine"
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, err
+	}
+	db, err := pebble.Open(cfg.Dir, &pebble.Options{Logger: quietLogger{}, MemTableSize: 32 << 20})
+	if err != nil {
+		return nil, fmt.Errorf("realtime: open %s: %w", cfg.Dir, err)
+	}
+	e := &Engine{cfg: cfg, db: db}
+	e.latency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tradewind_profiles_update_seconds",
+		Help:    "Time from a message's receipt to its profile and segment memberships being updated.",
+		Buckets: prometheus.ExponentialBuckets(0.005, 2, 12)})
+	e.messages = prometheus.NewCounter(prometheus.CounterOpts{Name: "tradewind_profiles_messages_total",
+		Help: "Messages the profile engine processed."})
+	if cfg.Registry != nil {
+		cfg.Registry.MustRegister(e.latency, e.messages, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "tradewind_profiles_applied_sequence", Help: "Log sequence up to which profiles are current."},
+			func() float64 { return float64(e.applied.Load()) }))
+	}
+	v, closer, err := db.Get(keyApplied)
+	if err == nil {
+		e.applied.Store(binary.BigEndian.Uint64(v))
+		closer.Close()
+	} else if !errors.Is(err, pebble.ErrNotFound) {
+		db.Close()
+		return nil, err
+	}
+	if e.parts, err = newParts(e); err != nil {
+		db.Close()
+		return nil, err
+	}
+	e.defs = map[string]SegmentDef{}
+	if cfg.JetStream != nil {
+		if cfg.SegmentsBucket == "" {
+			cfg.SegmentsBucket = "tradewind_segments"
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if e.segKV, err = openSegments(ctx, cfg.JetStream, cfg.SegmentsBucket); err != nil {
+			db.Close()
+			return nil, err
+		}
+		defs, err := e.segKV.all(ctx)
+		if err == nil {
+			err = e.setSegments(defs)
+		}
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// Applied is the log sequence up to which the engine's state is current.
+func (e *Engine) Applied() uint64 { return e.applied.Load() }
+
+// Start runs the consumer, the timers and the flusher until Close.
+func (e *Engine) Start(ctx context.Context) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	e.cancel = cancel
+	e.wg.Add(3)
+	go func() { defer e.wg.Done(); e.consumeLoop(ctx) }()
+	go func() { defer e.wg.Done(); e.timerLoop(ctx) }()
+	go func() { defer e.wg.Done(); e.flushLoop(ctx) }()
+}
+
+// Close stops the engine, flushes what it can and closes its state.
+func (e *Engine) Close() error {
+	if e.cancel != nil {
+		e.cancel()
+		e.wg.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_ = e.Flush(ctx)
+		cancel()
+	}
+	return e.db.Close()
+}
+
+func (e *Engine) consumeLoop(ctx context.Context) {
+	backoff := 500 * time.Millisecond
+	for {
+		err := e.cfg.Log.Consume(ctx, eventlog.ConsumeConfig{Durable: e.cfg.Durable, MaxBatch: 2000,
+			MaxWait: 20 * time.Millisecond, StartSeq: e.applied.Load() + 1}, e.handle)
+		if ctx.Err() != nil {
+			return
+		}
+		e.cfg.Logger.Error("profile engine stopped; restarting", "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+}
+
+// handle processes one batch of deliveries in log order.
+func (e *Engine) handle(ctx context.Context, batch []eventlog.Delivery) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	b := e.db.NewIndexedBatch()
+	defer b.Close()
+	e.pending, e.splits = nil, nil
+	var out []eventlog.Message
+	last := e.applied.Load()
+	now := e.cfg.Now()
+	touched := map[string]uint64{} // profile → seq of its last message in the batch
+	for _, d := range batch {
+		if d.Seq <= last {
+			continue
+		}
+		last = d.Seq
+		if d.Meta.Source == engineSource {
+			continue // the engine's own messages
+		}
+		p := e.cfg.Projector.Project(d)
+		if p.Err != nil || p.Suppressed || p.Expired || p.Event == nil {
+			continue
+		}
+		pid, err := e.parts.apply(b, &p, now)
+		if err != nil {
+			return fmt.Errorf("realtime: message %d: %w", d.Seq, err)
+		}
+		if pid != "" {
+			touched[pid] = d.Seq
+		}
+	}
+	if len(e.splits) > 0 {
+		rebuilt, err := e.rebuild(ctx, b, e.splits, last, now)
+		e.splits = nil
+		if err != nil {
+			return err
+		}
+		for _, pid := range rebuilt {
+			touched[pid] = last
+		}
+	}
+	for pid, seq := range touched {
+		msgs, err := e.parts.evaluate(b, pid, now, fmt.Sprintf("m%d", seq))
+		if err != nil {
+			return err
+		}
+		out = append(out, msgs...)
+	}
+	out = append(out, e.pending...)
+	e.pending = nil
+	// Membership messages go out before the state that says they were sent
+	// commits: a crash in between sends them again with the same ids, which
+	// the log and the store drop as duplicates; the other order could lose
+	// them.
+	if len(out) > 0 {
+		if _, err := e.cfg.Log.Publish(ctx, out); err != nil {
+			return err
+		}
+	}
+	var buf [8]byte
+	binary.BigEndian.PutUint64(buf[:], last)
+	if err := b.Set(keyApplied, buf[:], nil); err != nil {
+		return err
+	}
+	opt := pebble.NoSync
+	if e.cfg.Sync {
+		opt = pebble.Sync
+	}
+	if err := b.Commit(opt); err != nil {
+		return err
+	}
+	e.applied.Store(last)
+	e.messages.Add(float64(len(batch)))
+	for _, d := range batch {
+		if !d.Meta.ReceivedAt.IsZero() {
+			e.latency.Observe(time.Since(d.Meta.ReceivedAt).Seconds())
+		}
+	}
+	return nil
+}
+
+// Tick evaluates the profiles whose timers are due at now: memberships that
+// change because time passed (a window slid), not because of an event.
+func (e *Engine) Tick(ctx context.Context, now time.Time) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	b := e.db.NewIndexedBatch()
+	defer b.Close()
+	var due []string
+	var hi [8]byte
+	binary.BigEndian.PutUint64(hi[:], uint64(now.UnixNano())+1)
+	it, err := b.NewIter(&pebble.IterOptions{LowerBound: prefTimer, UpperBound: append(append([]byte{}, prefTimer...), hi[:]...)})
+	if err != nil {
+		return err
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		due = append(due, string(k[len(prefTimer)+8:]))
+	}
+	it.Close()
+	if len(due) == 0 {
+		return nil
+	}
+	var out []eventlog.Message
+	for _, pid := range due {
+		msgs, err := e.parts.evaluate(b, pid, now, fmt.Sprintf("t%d", now.UnixNano()))
+		if err != nil {
+			return err
+		}
+		out = append(out, msgs...)
+	}
+	if len(out) > 0 {
+		if _, err := e.cfg.Log.Publish(ctx, out); err != nil {
+			return err
+		}
+	}
+	return b.Commit(pebble.NoSync)
+}
+
+func (e *Engine) timerLoop(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := e.Tick(ctx, e.cfg.Now()); err != nil && ctx.Err() == nil {
+				e.cfg.Logger.Error("profile timers failed", "err", err)
+			}
+		}
+	}
+}
+
+func (e *Engine) flushLoop(ctx context.Context) {
+	t := time.NewTicker(e.cfg.FlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := e.Flush(ctx); err != nil && ctx.Err() == nil {
+				e.cfg.Logger.Error("profile flush failed; retrying", "err", err)
+			}
+		}
+	}
+}
+
+// Flush copies the profiles changed since the last flush into the store.
+// The set of changed profiles is part of the committed state, so nothing
+// is lost across a crash: the next flush writes them.
+func (e *Engine) Flush(ctx context.Context) error {
+	e.mu.Lock()
+	snap := e.db.NewSnapshot()
+	e.mu.Unlock()
+	defer snap.Close()
+	done, err := e.flushSnapshot(ctx, snap)
+	if err != nil || len(done) == 0 {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.clearMarkers(done)
+}
+
+// flushLocked flushes everything changed so far while the caller holds
+// e.mu (a segment backfill reads the store's profile mapping and needs it
+// exactly current).
+func (e *Engine) flushLocked(ctx context.Context) error {
+	for {
+		snap := e.db.NewSnapshot()
+		done, err := e.flushSnapshot(ctx, snap)
+		snap.Close()
+		if err != nil || len(done) == 0 {
+			return err
+		}
+		if err := e.clearMarkers(done); err != nil {
+			return err
+		}
+	}
+}
+
+func (e *Engine) flushSnapshot(ctx context.Context, snap *pebble.Snapshot) ([]marker, error) {
+	batch, done, err := e.parts.collect(snap, 5000)
+	if err != nil || batch == nil {
+		return nil, err
+	}
+	if err := e.cfg.Store.ApplyProfiles(ctx, batch); err != nil {
+		e.flushErr.Store(err.Error())
+		return nil, err
+	}
+	return done, nil
+}
+
+// clearMarkers deletes flushed markers, unless a newer change re-marked
+// them (caller holds e.mu).
+func (e *Engine) clearMarkers(done []marker) error {
+	b := e.db.NewBatch()
+	for _, k := range done {
+		cur, closer, err := e.db.Get(k.key)
+		if err == nil {
+			same := string(cur) == string(k.val)
+			closer.Close()
+			if same {
+				_ = b.Delete(k.key, nil)
+			}
+		}
+	}
+	return b.Commit(pebble.NoSync)
+}
+
+// marker is a flush marker and the value it had when read.
+type marker struct{ key, val []byte }
+
+// WaitApplied blocks until the engine has processed the log up to seq.
+func (e *Engine) WaitApplied(ctx context.Context, seq uint64) error {
+	for e.applied.Load() < seq {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// quietLogger keeps Pebble's informational lines out of tradewind's log.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any)  {}
+func (quietLogger) Errorf(string, ...any) {}
+func (quietLogger) Fatalf(format string, args ...any) {
+	panic(fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,479 @@
+package realtime
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/govalues/decimal"
+
+	"github.com/tradewind/tradewind/internal/audience"
+	"github.com/tradewind/tradewind/internal/eventlog"
+	"github.com/tradewind/tradewind/internal/identity"
+	"github.com/tradewind/tradewind/internal/profile"
+	"github.com/tradewind/tradewind/internal/segment"
+	"github.com/tradewind/tradewind/internal/store"
+)
+
+// engineSource is the source of the engine's own messages.
+const engineSource = segment.EngineSource
+
+// Key prefixes of the parts' state in the engine's Pebble.
+const (
+	prefIdentity = "i/"
+	prefProfile  = "p/"
+	prefAudience = "a/"
+	prefMember   = "e/member/" // e/member/<profile> → JSON map segment id → since
+)
+
+// parts are the engine's three state machines and what connects them.
+type parts struct {
+	e      *Engine
+	graph  *identity.Graph
+	keeper *profile.Keeper
+	aud    *audience.Engine
+	schema audience.Schema
+	segs   map[string]audience.Segment
+}
+
+func newParts(e *Engine) (*parts, error) {
+	p := &parts{e: e,
+		graph:  identity.New(identity.Config{SharedUserSpaces: e.cfg.SharedUserSpaces}),
+		keeper: profile.New(profile.Config{SourcePrecedence: e.cfg.SourcePrecedence, SourceKind: e.sourceKind}),
+		segs:   map[string]audience.Segment{},
+	}
+	if err := p.graph.Err(); err != nil {
+		return nil, err
+	}
+	p.schema = baseSchema()
+	p.aud = audience.New(p.schema)
+	return p, nil
+}
+
+// baseSchema is the computed traits segment rules may use.
+func baseSchema() audience.Schema {
+	return audience.Schema{Attrs: map[string]audience.Type{
+		profile.AttrFirstSeen: audience.Time, profile.AttrLastSeen: audience.Time,
+		profile.AttrDaysSinceLastSeen: audience.Number, profile.AttrOrders: audience.Number,
+		profile.AttrPricedOrders: audience.Number, profile.AttrUnpricedOrders: audience.Number,
+		profile.AttrCancelledOrders: audience.Number, profile.AttrRevenueBase: audience.Decimal,
+		profile.AttrNetRevenueBase: audience.Decimal, profile.AttrRefundedBase: audience.Decimal,
+		profile.AttrAOVBase: audience.Decimal, profile.AttrRefunds: audience.Number,
+		profile.AttrRefundedOrders: audience.Number, profile.AttrMarketplaces: audience.StringList,
+		profile.AttrChannels: audience.StringList, profile.AttrCountry: audience.String,
+		profile.AttrLanguage: audience.String, profile.AttrTimeZone: audience.String,
+		profile.AttrFirstOrderAt: audience.Time, profile.AttrLastOrderAt: audience.Time,
+		profile.AttrDaysSinceLastOrder: audience.Number, profile.AttrOrderIntervalDays: audience.Number,
+		profile.AttrReviews: audience.Number, profile.AttrRatingAvg: audience.Decimal,
+		profile.AttrLastDeviationAt: audience.Time, profile.AttrDeviationMetrics: audience.StringList,
+	}}
+}
+
+// attrValue turns a computed trait into a segment value.
+func attrValue(v any) (audience.Value, bool) {
+	switch x := v.(type) {
+	case string:
+		return audience.StringValue(x), true
+	case int64:
+		return audience.IntValue(x), true
+	case int:
+		return audience.IntValue(int64(x)), true
+	case float64:
+		d, err := decimal.NewFromFloat64(x)
+		if err != nil {
+			return audience.Value{}, false
+		}
+		return audience.NumberValue(d), true
+	case decimal.Decimal:
+		return audience.NumberValue(x), true
+	case time.Time:
+		return audience.TimeValue(x), true
+	case []string:
+		return audience.ListValue(x), true
+	case bool:
+		return audience.BoolValue(x), true
+	}
+	return audience.Value{}, false
+}
+
+// profileAttrs is a profile as segment rules see it: computed traits, and
+// trait keys as "traits.<key>" (compared as strings).
+type profileAttrs struct {
+	attrs  map[string]any
+	traits map[string]json.RawMessage
+}
+
+func (p profileAttrs) Attr(name string) (audience.Value, bool) {
+	if k, ok := strings.CutPrefix(name, "traits."); ok {
+		raw, ok := p.traits[k]
+		if !ok {
+			return audience.Value{}, false
+		}
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return audience.StringValue(s), true
+		}
+		var f json.Number
+		if json.Unmarshal(raw, &f) == nil {
+			return audience.StringValue(f.String()), true
+		}
+		return audience.Value{}, false
+	}
+	v, ok := p.attrs[name]
+	if !ok {
+		return audience.Value{}, false
+	}
+	return attrValue(v)
+}
+
+// apply folds one projected message into the graph, the profile and the
+// segment state, returning the message's profile ("" for a message whose
+// identifiers are all junk).
+func (p *parts) apply(b *pebble.Batch, pr *store.Projected, now time.Time) (string, error) {
+	kvI, kvP, kvA := view(b, b, prefIdentity), view(b, b, prefProfile), view(b, b, prefAudience)
+	obs := p.e.observation(pr, p.e.storeOf)
+	res, err := p.graph.Observe(kvI, obs)
+	if err != nil {
+		return "", err
+	}
+	for _, m := range res.Merges {
+		if _, err := p.keeper.Merge(kvP, m.Into, m.From); err != nil {
+			return "", err
+		}
+		if err := p.aud.Merge(kvA, m.Into, m.From); err != nil {
+			return "", err
+		}
+		if err := p.mark(b, prefMerge, m.ID, m); err != nil {
+			return "", err
+		}
+	}
+	for _, from := range res.Previous {
+		if err := p.gone(b, from); err != nil {
+			return "", err
+		}
+	}
+	for i, c := range res.Conflicts {
+		if err := p.mark(b, prefConfl, fmt.Sprintf("%020d/%04d", c.Seq, i), c); err != nil {
+			return "", err
+		}
+	}
+	if len(res.Splits) > 0 {
+		// The rare split: what the profiles hold is recomputed from their
+		// messages (below, after this message is applied to its profile).
+		p.e.rebuildLater(res.Splits)
+	}
+	for _, id := range res.Changed {
+		if err := p.dirty(b, id); err != nil {
+			return "", err
+		}
+	}
+	pid := res.Profile
+	if pid == "" {
+		return "", nil
+	}
+	upd, err := p.keeper.Apply(kvP, pid, pr)
+	if err != nil {
+		return "", err
+	}
+	if err := p.onEvent(kvA, pid, pr); err != nil {
+		return "", err
+	}
+	for _, d := range upd.Deviations {
+		p.e.queue(deviationMessage(pid, d, pr.Event.Seq))
+	}
+	return pid, p.dirty(b, pid)
+}
+
+// onEvent records a message for the segment conditions that count events.
+func (p *parts) onEvent(kvA batchKV, pid string, pr *store.Projected) error {
+	ev := pr.Event
+	name := ev.Event
+	if ev.Type == segment.Page || ev.Type == segment.Screen {
+		name = ev.Name
+	}
+	return p.aud.OnEvent(kvA, audience.Event{Profile: pid, Type: ev.Type, Name: name, Props: ev.Properties,
+		At: ev.Timestamp, Seq: ev.Seq})
+}
+
+// evaluate re-evaluates a profile's segments at now and returns the
+// messages for the memberships that changed; cause makes their ids
+// deterministic (the message or timer that caused the change).
+func (p *parts) evaluate(b *pebble.Batch, pid string, now time.Time, cause string) ([]eventlog.Message, error) {
+	kvP, kvA := view(b, b, prefProfile), view(b, b, prefAudience)
+	prof, ok, err := p.keeper.Load(kvP, pid)
+	if err != nil {
+		return nil, err
+	}
+	old, err := p.members(b, pid)
+	if err != nil {
+		return nil, err
+	}
+	members := map[string]bool{}
+	var next time.Time
+	if ok && len(p.segs) > 0 {
+		if members, next, err = p.aud.Evaluate(kvA, pid, profileAttrs{prof.Attrs(now), prof.Traits}, now); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.setTimer(b, pid, next); err != nil {
+		return nil, err
+	}
+	var out []eventlog.Message
+	cur := map[string]time.Time{}
+	for id, in := range members {
+		if !in {
+			continue
+		}
+		if since, was := old[id]; was {
+			cur[id] = since
+			continue
+		}
+		cur[id] = now.UTC()
+		out = append(out, p.membershipMessage(segment.SegmentEntered, id, pid, now, cause))
+	}
+	for id := range old {
+		if _, still := cur[id]; !still {
+			out = append(out, p.membershipMessage(segment.SegmentExited, id, pid, now, cause))
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	if err := p.setMembers(b, pid, cur); err != nil {
+		return nil, err
+	}
+	return out, p.dirty(b, pid)
+}
+
+// membershipMessage is a segment_entered or segment_exited message. Its id
+// is derived from the segment, the profile, the change and its cause, so a
+// replay that makes the same change sends a message the log and the store
+// already have.
+func (p *parts) membershipMessage(typ, segID, pid string, now time.Time, cause string) eventlog.Message {
+	sum := sha256.Sum256([]byte(typ + "\x00" + segID + "\x00" + pid + "\x00" + cause))
+	id := "seg-" + hex.EncodeToString(sum[:12])
+	body, _ := json.Marshal(map[string]any{"type": typ, "messageId": id, "timestamp": now.UTC().Format(time.RFC3339Nano),
+		"properties": map[string]any{"segment_id": segID, "segment_name": p.segs[segID].Name, "profile_id": pid}})
+	return eventlog.Message{Type: typ, Meta: eventlog.Meta{Source: engineSource, MessageID: id, ReceivedAt: now.UTC(),
+		Timestamp: now.UTC(), Flags: eventlog.FlagPermanentKey}, Data: body}
+}
+
+// deviationMessage reports a person's behaviour departing from their own
+// history.
+func deviationMessage(pid string, d profile.Deviation, seq uint64) eventlog.Message {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("dev\x00%s\x00%s\x00%d", pid, d.Metric, seq)))
+	id := "dev-" + hex.EncodeToString(sum[:12])
+	body, _ := json.Marshal(map[string]any{"type": segment.ProfileDeviation, "messageId": id,
+		"timestamp": d.At.UTC().Format(time.RFC3339Nano), "properties": map[string]any{"profile_id": pid, "deviation": d}})
+	return eventlog.Message{Type: segment.ProfileDeviation, Meta: eventlog.Meta{Source: engineSource, MessageID: id,
+		ReceivedAt: time.Now().UTC(), Timestamp: d.At.UTC(), Flags: eventlog.FlagPermanentKey}, Data: body}
+}
+
+// members reads a profile's memberships (segment id → since).
+func (p *parts) members(r pebble.Reader, pid string) (map[string]time.Time, error) {
+	v, closer, err := r.Get([]byte(prefMember + pid))
+	if err == pebble.ErrNotFound {
+		return map[string]time.Time{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	out := map[string]time.Time{}
+	if err := json.Unmarshal(v, &out); err != nil {
+		return nil, fmt.Errorf("realtime: memberships of %s: %w", pid, err)
+	}
+	return out, nil
+}
+
+func (p *parts) setMembers(b *pebble.Batch, pid string, m map[string]time.Time) error {
+	if len(m) == 0 {
+		return b.Delete([]byte(prefMember+pid), nil)
+	}
+	v, _ := json.Marshal(m)
+	return b.Set([]byte(prefMember+pid), v, nil)
+}
+
+// setTimer schedules the profile's next evaluation (none for a zero time).
+func (p *parts) setTimer(b *pebble.Batch, pid string, at time.Time) error {
+	pk := []byte(string(prefTimerP) + pid)
+	if v, closer, err := b.Get(pk); err == nil {
+		old := append(append([]byte{}, prefTimer...), v...)
+		closer.Close()
+		if err := b.Delete(append(old, pid...), nil); err != nil {
+			return err
+		}
+		if err := b.Delete(pk, nil); err != nil {
+			return err
+		}
+	}
+	if at.IsZero() {
+		return nil
+	}
+	var t [8]byte
+	binary.BigEndian.PutUint64(t[:], uint64(at.UnixNano()))
+	if err := b.Set(append(append(append([]byte{}, prefTimer...), t[:]...), pid...), nil, nil); err != nil {
+		return err
+	}
+	return b.Set(pk, t[:], nil)
+}
+
+// dirty marks a profile for the next flush to the store.
+func (p *parts) dirty(b *pebble.Batch, pid string) error {
+	var v [8]byte
+	binary.BigEndian.PutUint64(v[:], uint64(time.Now().UnixNano()))
+	return b.Set([]byte(string(prefDirty)+pid), v[:], nil)
+}
+
+// gone marks a profile (merged away, forgotten) for removal from the store.
+func (p *parts) gone(b *pebble.Batch, pid string) error {
+	if err := b.Delete([]byte(prefMember+pid), nil); err != nil {
+		return err
+	}
+	if err := p.setTimer(b, pid, time.Time{}); err != nil {
+		return err
+	}
+	return b.Set([]byte(string(prefGone)+pid), []byte{1}, nil)
+}
+
+// mark queues a record (merge, conflict) for the next flush.
+func (p *parts) mark(b *pebble.Batch, prefix []byte, id string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Set([]byte(string(prefix)+id), raw, nil)
+}
+
+// collect reads up to max queued changes from a snapshot into a store
+// batch, and the markers to clear once it is written.
+func (p *parts) collect(snap *pebble.Snapshot, max int) (*store.ProfileBatch, []marker, error) {
+	out := &store.ProfileBatch{}
+	var done []marker
+	scan := func(prefix []byte, fn func(k, v []byte) error) error {
+		it, err := snap.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+		if err != nil {
+			return err
+		}
+		defer it.Close()
+		for ok := it.First(); ok && len(done) < max; ok = it.Next() {
+			k, v := append([]byte{}, it.Key()...), append([]byte{}, it.Value()...)
+			if err := fn(k, v); err != nil {
+				return err
+			}
+			done = append(done, marker{k, v})
+		}
+		return it.Error()
+	}
+	kvI, kvP := view(snap, nil, prefIdentity), view(snap, nil, prefProfile)
+	err := scan(prefDirty, func(k, _ []byte) error {
+		pid := string(k[len(prefDirty):])
+		prof, ok, err := p.keeper.Load(kvP, pid)
+		if err != nil {
+			return err
+		}
+		info, err := p.graph.Profile(kvI, pid)
+		if err != nil || info.State == "merged" || !ok {
+			out.Removed = append(out.Removed, pid)
+			return nil
+		}
+		ids, err := p.graph.Identities(kvI, pid)
+		if err != nil {
+			return err
+		}
+		row := profileRow(prof)
+		row.Identities = len(ids)
+		out.Profiles = append(out.Profiles, row)
+		for _, id := range ids {
+			for _, ns := range p.e.namespaceSources(id) {
+				out.Identities = append(out.Identities, store.IdentityRow{Kind: id.Kind, NS: ns, Value: id.Value, ProfileID: pid})
+			}
+		}
+		mem, err := p.members(snap, pid)
+		if err != nil {
+			return err
+		}
+		for seg, since := range mem {
+			out.Members = append(out.Members, store.MemberRow{SegmentID: seg, ProfileID: pid, Since: since})
+		}
+		return nil
+	})
+	if err == nil {
+		err = scan(prefGone, func(k, _ []byte) error {
+			out.Removed = append(out.Removed, string(k[len(prefGone):]))
+			return nil
+		})
+	}
+	if err == nil {
+		err = scan(prefMerge, func(_, v []byte) error {
+			var m identity.Merge
+			if err := json.Unmarshal(v, &m); err != nil {
+				return err
+			}
+			row := store.MergeRow{MergeID: m.ID, MessageID: m.MessageID, Seq: m.Seq, At: m.At, Into: m.Into, From: m.From, Reason: m.Reason}
+			if m.UndoneAt != nil {
+				row.UndoneAt, row.UndoneBy = *m.UndoneAt, m.UndoneBy
+			}
+			out.Merges = append(out.Merges, row)
+			return nil
+		})
+	}
+	if err == nil {
+		err = scan(prefConfl, func(_, v []byte) error {
+			var c identity.Conflict
+			if err := json.Unmarshal(v, &c); err != nil {
+				return err
+			}
+			out.Conflicts = append(out.Conflicts, store.ConflictRow{Seq: c.Seq, MessageID: c.MessageID, At: c.At,
+				ProfileA: c.Profiles[0], ProfileB: c.Profiles[1], Kind: c.Kind, NS: c.NS, Reason: c.Reason})
+			return nil
+		})
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(done) == 0 {
+		return nil, nil, nil
+	}
+	sort.Strings(out.Removed)
+	return out, done, nil
+}
+
+// profileRow turns a profile into its store row.
+func profileRow(p *profile.Profile) store.ProfileRow {
+	dec := func(d decimal.Decimal, ok bool) store.NullDecimal { return store.NullDecimal{D: d, Valid: ok} }
+	r := store.ProfileRow{ProfileID: p.ID, UpdatedAt: time.Now().UTC(), FirstSeen: p.FirstSeen, LastSeen: p.LastSeen,
+		Orders: int64(p.Orders), PricedOrders: int64(p.PricedOrders), UnpricedOrders: int64(p.UnpricedOrders),
+		CancelledOrders: int64(p.CancelledOrders), RevenueBase: dec(p.RevenueBase, true),
+		NetRevenueBase: dec(p.NetRevenueBase, true), RefundedBase: dec(p.RefundedBase, true),
+		AOVBase: dec(p.AOVBase, p.PricedOrders > 0), Refunds: int64(p.Refunds), RefundedOrders: int64(p.RefundedOrders),
+		Marketplaces: p.Marketplaces, Channels: p.Channels, Country: p.Country, Language: p.Language, TimeZone: p.TimeZone,
+		Reviews: int64(p.Reviews), RatingAvg: dec(p.RatingAvg, p.RatedReviews > 0)}
+	if p.Orders > 0 {
+		r.FirstOrderAt, r.LastOrderAt = p.FirstOrderAt, p.LastOrderAt
+	}
+	if p.HasOrderInterval() {
+		iv := p.OrderIntervalDays
+		r.OrderIntervalDays = &iv
+	}
+	if len(p.Deviations) > 0 {
+		for _, d := range p.Deviations {
+			r.DeviationMetrics = append(r.DeviationMetrics, d.Metric)
+			if d.At.After(r.LastDeviationAt) {
+				r.LastDeviationAt = d.At
+			}
+		}
+		sort.Strings(r.DeviationMetrics)
+		r.Deviations, _ = json.Marshal(p.Deviations)
+	}
+	if len(p.Traits) > 0 {
+		r.Traits, _ = json.Marshal(p.Traits)
+	}
+	return r
+}

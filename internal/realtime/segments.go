@@ -1,0 +1,539 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tradewind/tradewind/internal/audience"
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/tradewind/tradewind/internal/eventlog"
+	"github.com/tradewind/tradewind/internal/profile"
+)
+
+// SegmentDef is a saved segment: its rule in both forms and who changed it.
+type SegmentDef struct {
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Rule        json.RawMessage `json:"rule"`
+	RuleText    string          `json:"rule_text"`
+	Version     int             `json:"version"`
+	CreatedAt   time.Time       `json:"created_at"`
+	CreatedBy   string          `json:"created_by,omitempty"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+	UpdatedBy   string          `json:"updated_by,omitempty"`
+}
+
+// Segment errors.
+var (
+	ErrSegmentNotFound = errors.New("segment not found")
+	ErrSegmentExists   = errors.New("a segment with that id already exists")
+)
+
+// SegmentError names what is wrong with a segment.
+type SegmentError struct{ Field, Reason string }
+
+func (e *SegmentError) Error() string { return e.Field + ": " + e.Reason }
+
+var segIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// segmentsBucket holds the definitions in a JetStream key-value bucket: they
+// must outlive the engine's state (a replay rebuilds the state, not the
+// definitions) and be the same on every node.
+type segmentsBucket struct{ kv jetstream.KeyValue }
+
+func openSegments(ctx context.Context, js jetstream.JetStream, bucket string) (*segmentsBucket, error) {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucket,
+		Description: "tradewind segments", History: 10, Storage: jetstream.FileStorage})
+	if err != nil {
+		return nil, fmt.Errorf("realtime: segments bucket %s: %w", bucket, err)
+	}
+	return &segmentsBucket{kv: kv}, nil
+}
+
+func (s *segmentsBucket) all(ctx context.Context) ([]SegmentDef, error) {
+	lister, err := s.kv.ListKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []SegmentDef
+	for k := range lister.Keys() {
+		e, err := s.kv.Get(ctx, k)
+		if err != nil {
+			continue
+		}
+		var d SegmentDef
+		if json.Unmarshal(e.Value(), &d) == nil {
+			out = append(out, d)
+		}
+	}
+	slices.SortFunc(out, func(a, b SegmentDef) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// compileDefs turns definitions into segments and the schema they need:
+// the computed traits, plus every traits.<key> a rule mentions.
+func compileDefs(defs []SegmentDef) ([]audience.Segment, audience.Schema, error) {
+	schema := baseSchema()
+	var segs []audience.Segment
+	for _, d := range defs {
+		r, err := audience.ParseJSON(d.Rule)
+		if err != nil {
+			return nil, schema, fmt.Errorf("segment %s: %w", d.ID, err)
+		}
+		walkRule(r, func(c audience.TraitCond) {
+			if strings.HasPrefix(c.Attr, "traits.") {
+				schema.Attrs[c.Attr] = audience.String
+			}
+		}, nil)
+		segs = append(segs, audience.Segment{ID: d.ID, Name: d.Name, Rule: r, Version: d.Version})
+	}
+	return segs, schema, nil
+}
+
+// walkRule calls trait and event for the leaves of a rule.
+func walkRule(r audience.Rule, trait func(audience.TraitCond), event func(audience.EventCond)) {
+	switch x := r.(type) {
+	case audience.And:
+		for _, c := range x {
+			walkRule(c, trait, event)
+		}
+	case audience.Or:
+		for _, c := range x {
+			walkRule(c, trait, event)
+		}
+	case audience.Not:
+		walkRule(x.Rule, trait, event)
+	case *audience.Not:
+		walkRule(x.Rule, trait, event)
+	case audience.TraitCond:
+		if trait != nil {
+			trait(x)
+		}
+	case *audience.TraitCond:
+		if trait != nil {
+			trait(*x)
+		}
+	case audience.EventCond:
+		if event != nil {
+			event(x)
+		}
+	case *audience.EventCond:
+		if event != nil {
+			event(*x)
+		}
+	}
+}
+
+// ParseRule reads a rule in either form: JSON (starting with '{') or the
+// text form.
+func ParseRule(src string) (audience.Rule, error) {
+	src = strings.TrimSpace(src)
+	if strings.HasPrefix(src, "{") {
+		return audience.ParseJSON([]byte(src))
+	}
+	return audience.ParseText(src)
+}
+
+// SetSegments replaces the engine's segments (at start, and when a node
+// sees another node's change).
+func (e *Engine) setSegments(defs []SegmentDef) error {
+	segs, schema, err := compileDefs(defs)
+	if err != nil {
+		return err
+	}
+	aud := audience.New(schema)
+	if err := aud.Set(segs); err != nil {
+		return err
+	}
+	e.parts.aud, e.parts.schema = aud, schema
+	e.parts.segs = map[string]audience.Segment{}
+	e.defs = map[string]SegmentDef{}
+	for i, s := range segs {
+		e.parts.segs[s.ID] = s
+		e.defs[s.ID] = defs[i]
+	}
+	return nil
+}
+
+// Segments lists the saved segments.
+func (e *Engine) Segments() []SegmentDef {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]SegmentDef, 0, len(e.defs))
+	for _, d := range e.defs {
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(a, b SegmentDef) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Segment returns one saved segment.
+func (e *Engine) Segment(id string) (SegmentDef, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	d, ok := e.defs[id]
+	return d, ok
+}
+
+// CheckRule validates a rule against the schema and the saved segments.
+func (e *Engine) CheckRule(id string, r audience.Rule) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	defs := e.defsWith(SegmentDef{ID: id, Rule: audience.FormatJSON(r)})
+	segs, schema, err := compileDefs(defs)
+	if err != nil {
+		return err
+	}
+	return audience.New(schema).Set(segs)
+}
+
+func (e *Engine) defsWith(d SegmentDef) []SegmentDef {
+	var out []SegmentDef
+	for id, old := range e.defs {
+		if id != d.ID {
+			out = append(out, old)
+		}
+	}
+	if d.ID != "" {
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(a, b SegmentDef) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// SaveSegment creates (create true) or replaces a segment, brings the
+// event history its new conditions need into the engine's state, and
+// evaluates every profile against it. by names the principal.
+func (e *Engine) SaveSegment(ctx context.Context, d SegmentDef, create bool, by string) (SegmentDef, error) {
+	d.Name = strings.TrimSpace(d.Name)
+	if d.Name == "" || len(d.Name) > 200 {
+		return d, &SegmentError{"name", "is required (at most 200 characters)"}
+	}
+	if d.ID == "" {
+		d.ID = slugID(d.Name)
+	}
+	if !segIDPattern.MatchString(d.ID) {
+		return d, &SegmentError{"id", "must be lower-case letters, digits, _ or - (at most 63)"}
+	}
+	r, err := audience.ParseJSON(d.Rule)
+	if err != nil {
+		return d, &SegmentError{"rule", err.Error()}
+	}
+	d.Rule = audience.FormatJSON(r)
+	d.RuleText = audience.Format(r)
+	e.mu.Lock()
+	old, exists := e.defs[d.ID]
+	e.mu.Unlock()
+	switch {
+	case create && exists:
+		return d, ErrSegmentExists
+	case !create && !exists:
+		return d, ErrSegmentNotFound
+	}
+	now := e.cfg.Now().UTC()
+	if exists {
+		d.CreatedAt, d.CreatedBy, d.Version = old.CreatedAt, old.CreatedBy, old.Version+1
+	} else {
+		d.CreatedAt, d.CreatedBy, d.Version = now, by, 1
+	}
+	d.UpdatedAt, d.UpdatedBy = now, by
+	if err := e.CheckRule(d.ID, r); err != nil {
+		return d, &SegmentError{"rule", err.Error()}
+	}
+	raw, _ := json.Marshal(d)
+	if _, err := e.segKV.kv.Put(ctx, "seg."+d.ID, raw); err != nil {
+		return d, fmt.Errorf("realtime: save segment: %w", err)
+	}
+	if err := e.applySegments(ctx, r); err != nil {
+		return d, err
+	}
+	return d, nil
+}
+
+// DeleteSegment removes a segment; its members exit.
+func (e *Engine) DeleteSegment(ctx context.Context, id string) error {
+	e.mu.Lock()
+	_, ok := e.defs[id]
+	e.mu.Unlock()
+	if !ok {
+		return ErrSegmentNotFound
+	}
+	if err := e.segKV.kv.Delete(ctx, "seg."+id); err != nil {
+		return fmt.Errorf("realtime: delete segment: %w", err)
+	}
+	return e.applySegments(ctx, nil)
+}
+
+// applySegments loads the saved definitions into the engine; for a new or
+// changed rule it first feeds the engine the stored events its event
+// conditions count (their state starts empty), then re-evaluates every
+// profile so memberships are current without waiting for their next event.
+func (e *Engine) applySegments(ctx context.Context, changed audience.Rule) error {
+	defs, err := e.segKV.all(ctx)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	err = e.setSegments(defs)
+	e.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if changed != nil {
+		var names []string
+		walkRule(changed, nil, func(c audience.EventCond) { names = append(names, c.Name) })
+		if len(names) > 0 {
+			if err := e.backfill(ctx, names); err != nil {
+				return err
+			}
+		}
+	}
+	return e.EvaluateAll(ctx)
+}
+
+// backfill feeds the engine's segment state the stored events with these
+// names (a new condition's history), in log order, up to the engine's
+// position: the state counts each event once (it remembers sequences), so
+// conditions that already had them are unchanged.
+func (e *Engine) backfill(ctx context.Context, names []string) error {
+	if e.cfg.Query == nil {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	upTo := e.applied.Load()
+	if err := e.waitStore(ctx, upTo); err != nil {
+		return err
+	}
+	// The events view attributes events through the profile mapping the
+	// engine writes: it must be current, or history would land on
+	// profiles merged away since.
+	if err := e.flushLocked(ctx); err != nil {
+		return err
+	}
+	b := e.db.NewIndexedBatch()
+	defer b.Close()
+	kvA := view(b, b, prefAudience)
+	err := e.cfg.Query(ctx, `SELECT profile_id, type, coalesce(event, name, ''), CAST(properties AS VARCHAR), "timestamp", seq
+		FROM events WHERE profile_id IS NOT NULL AND seq <= ? AND type IN ('track', 'page', 'screen')
+		AND coalesce(event, name, '') IN (SELECT unnest(?::VARCHAR[])) ORDER BY seq`,
+		[]any{upTo, names}, func(row []any) error {
+			pid, _ := row[0].(string)
+			typ, _ := row[1].(string)
+			name, _ := row[2].(string)
+			props, _ := row[3].(string)
+			ts, _ := row[4].(time.Time)
+			seq, _ := row[5].(uint64)
+			var pb []byte
+			if props != "" {
+				pb = []byte(props)
+			}
+			return e.parts.aud.OnEvent(kvA, audience.Event{Profile: pid, Type: typ, Name: name, Props: pb, At: ts, Seq: seq})
+		})
+	if err != nil {
+		return fmt.Errorf("realtime: backfill segment history: %w", err)
+	}
+	return b.Commit(pebble.NoSync)
+}
+
+// EvaluateAll re-evaluates every profile the store knows, in chunks, so
+// live processing goes on between them.
+func (e *Engine) EvaluateAll(ctx context.Context) error {
+	if e.cfg.Query == nil {
+		return nil
+	}
+	if err := e.Flush(ctx); err != nil {
+		return err
+	}
+	var ids []string
+	if err := e.cfg.Query(ctx, "SELECT profile_id FROM profiles ORDER BY profile_id", nil, func(row []any) error {
+		if s, ok := row[0].(string); ok {
+			ids = append(ids, s)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), 2000)
+		if err := e.evaluateSome(ctx, ids[:n], "segments"); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+// evaluateSome evaluates a few profiles at the engine's clock and publishes
+// their membership changes.
+func (e *Engine) evaluateSome(ctx context.Context, ids []string, cause string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	b := e.db.NewIndexedBatch()
+	defer b.Close()
+	now := e.cfg.Now()
+	var out []eventlog.Message
+	for _, pid := range ids {
+		msgs, err := e.parts.evaluate(b, pid, now, fmt.Sprintf("%s-%d", cause, now.UnixNano()))
+		if err != nil {
+			return err
+		}
+		out = append(out, msgs...)
+	}
+	if len(out) > 0 {
+		if _, err := e.cfg.Log.Publish(ctx, out); err != nil {
+			return err
+		}
+	}
+	return b.Commit(pebble.NoSync)
+}
+
+// waitStore waits until the store holds the log up to seq.
+func (e *Engine) waitStore(ctx context.Context, seq uint64) error {
+	if e.cfg.RebuildStore == nil {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for {
+		applied, err := e.cfg.RebuildStore.AppliedSeq(wctx)
+		if err != nil {
+			return err
+		}
+		if applied >= seq {
+			return nil
+		}
+		select {
+		case <-wctx.Done():
+			return fmt.Errorf("realtime: waiting for the store: %w", wctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// slugID makes a segment id from its name.
+func slugID(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('_')
+			dash = true
+		}
+		if b.Len() >= 60 {
+			break
+		}
+	}
+	s := strings.Trim(b.String(), "_")
+	if s == "" {
+		s = "segment"
+	}
+	return "seg_" + s
+}
+
+// Tables is how the batch side of segments sees the store at clock now: the
+// profiles table with one column per attribute, and the events view.
+func (e *Engine) Tables(now time.Time) audience.Tables {
+	clock := "TIMESTAMPTZ '" + now.UTC().Format("2006-01-02 15:04:05.999999") + "+00'"
+	attrs := map[string]string{}
+	for name := range e.parts.schema.Attrs {
+		switch name {
+		case profile.AttrDaysSinceLastOrder:
+			attrs[name] = daysSince("last_order_at", clock)
+		case profile.AttrDaysSinceLastSeen:
+			attrs[name] = daysSince("last_seen", clock)
+		default:
+			if k, ok := strings.CutPrefix(name, "traits."); ok {
+				attrs[name] = "json_extract_string(traits, '$.\"" + strings.ReplaceAll(k, `"`, ``) + "\"')"
+			} else {
+				attrs[name] = name
+			}
+		}
+	}
+	return audience.Tables{Profiles: "profiles", Attrs: attrs, Events: "events"}
+}
+
+// daysSince is the SQL of a "days since" attribute: whole UTC days between
+// the column's day and the clock's day, never negative — as the profile
+// package computes it.
+func daysSince(col, clock string) string {
+	return "greatest(date_diff('day', CAST(timezone('UTC', " + col + ") AS DATE), CAST(timezone('UTC', " + clock + ") AS DATE)), 0)"
+}
+
+
+// evaluateLocked evaluates profiles inside a batch the caller holds (with
+// e.mu) and returns the membership messages.
+func (e *Engine) evaluateLocked(b *pebble.Batch, ids []string, now time.Time, cause string) ([]eventlog.Message, error) {
+	var out []eventlog.Message
+	for _, pid := range ids {
+		msgs, err := e.parts.evaluate(b, pid, now, cause)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, msgs...)
+	}
+	return out, nil
+}
+
+// Preview counts the profiles a rule selects at now, before it is saved.
+func (e *Engine) Preview(ctx context.Context, r audience.Rule, now time.Time) (int64, error) {
+	if e.cfg.Query == nil {
+		return 0, errors.New("realtime: no store to count in")
+	}
+	e.mu.Lock()
+	defs := e.defsWith(SegmentDef{})
+	e.mu.Unlock()
+	segs, schema, err := compileDefs(defs)
+	if err != nil {
+		return 0, err
+	}
+	walkRule(r, func(c audience.TraitCond) {
+		if strings.HasPrefix(c.Attr, "traits.") {
+			schema.Attrs[c.Attr] = audience.String
+		}
+	}, nil)
+	aud := audience.New(schema)
+	if err := aud.Set(segs); err != nil {
+		return 0, err
+	}
+	tables := e.Tables(now)
+	for name := range schema.Attrs {
+		if _, ok := tables.Attrs[name]; !ok && strings.HasPrefix(name, "traits.") {
+			k := strings.TrimPrefix(name, "traits.")
+			tables.Attrs[name] = "json_extract_string(traits, '$.\"" + strings.ReplaceAll(k, `"`, ``) + "\"')"
+		}
+	}
+	q, args, err := aud.PreviewSQL(r, now, tables)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = e.cfg.Query(ctx, q, args, func(row []any) error {
+		n, _ = row[0].(int64)
+		return nil
+	})
+	return n, err
+}
+
+// SegmentSQL is the batch form of a saved segment: a query for its
+// members at now over the store.
+func (e *Engine) SegmentSQL(id string, now time.Time) (string, []any, error) {
+	e.mu.Lock()
+	aud := e.parts.aud
+	e.mu.Unlock()
+	return aud.SQL(id, now, e.Tables(now))
+}
