@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -12,12 +11,8 @@ import (
 
 	"github.com/peterbourgon/ff/v3/ffcli"
 
-	"github.com/tradewind/tradewind/internal/api"
 	"github.com/tradewind/tradewind/internal/app"
 	"github.com/tradewind/tradewind/internal/demo"
-	"github.com/tradewind/tradewind/internal/ingest"
-	"github.com/tradewind/tradewind/internal/source"
-	"github.com/tradewind/tradewind/internal/store"
 )
 
 func demoCommand() *ffcli.Command {
@@ -83,82 +78,21 @@ func demoCommand() *ffcli.Command {
 // log as the HTTP API — then waits for the store writer.
 func runDemo(ctx context.Context, a *app.App, cfg demo.Config, fxFile string) error {
 	start := time.Now()
-	if f, err := os.Open(fxFile); err == nil {
-		rep, err := a.ImportFX(ctx, api.ImportFXRequest{Body: f})
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("exchange rates %s: %w", fxFile, err)
-		}
-		fmt.Printf("exchange rates: %d ECB rates %s..%s\n", rep.Rates, rep.First, rep.Last)
-	} else {
-		fmt.Printf("exchange rates: %s not found; base-currency amounts stay empty until `tradewind import --kind fx_rates`\n", fxFile)
-	}
-	sources := map[string]source.Source{}
-	for _, ds := range demo.Sources() {
-		src, ok := a.Sources.ByID(ds.Key)
-		if !ok {
-			var err error
-			src, err = a.CreateSource(ctx, source.Source{ID: ds.Key, Name: ds.Name, Kind: ds.Kind, Store: ds.Store,
-				Currency: ds.Currency, Marketplace: ds.Marketplace, Country: ds.Country})
-			if err != nil && !errors.Is(err, source.ErrExists) {
-				return fmt.Errorf("demo source %s: %w", ds.Key, err)
-			}
-		}
-		sources[ds.Key] = src
-	}
-	pending := map[string][]ingest.Item{}
-	var total, maxSeq uint64
-	flush := func(key string) error {
-		items := pending[key]
-		if len(items) == 0 {
-			return nil
-		}
-		out, err := a.Ingest.Accept(ctx, sources[key], items, ingest.Options{Internal: true})
-		if err != nil {
-			return err
-		}
-		for i, o := range out {
-			if o.Err != nil {
-				f, r := ingest.FieldErr(o.Err)
-				return fmt.Errorf("demo message %d of %s refused: %s %s", i, key, f, r)
-			}
-			maxSeq = max(maxSeq, o.Seq)
-		}
-		total += uint64(len(items))
-		pending[key] = items[:0]
-		return nil
-	}
-	tick := time.Now()
-	stats, err := demo.Generate(ctx, cfg, func(key string, msg []byte) error {
-		if _, ok := sources[key]; !ok {
-			return fmt.Errorf("demo message for unknown source %q", key)
-		}
-		pending[key] = append(pending[key], ingest.Item{Raw: msg})
-		if len(pending[key]) >= 500 {
-			if err := flush(key); err != nil {
-				return err
-			}
-		}
-		if time.Since(tick) > 2*time.Second {
-			tick = time.Now()
-			fmt.Fprintf(os.Stderr, "\r  ingested %d messages…", total)
-		}
-		return nil
+	rep, err := a.LoadDemo(ctx, cfg, fxFile, func(sent uint64) {
+		fmt.Fprintf(os.Stderr, "\r  ingested %d messages…", sent)
 	})
 	if err != nil {
 		return err
 	}
-	for key := range pending {
-		if err := flush(key); err != nil {
-			return err
-		}
+	fmt.Fprintln(os.Stderr)
+	if rep.FX != nil {
+		fmt.Printf("exchange rates: %d ECB rates %s..%s\n", rep.FX.Rates, rep.FX.First, rep.FX.Last)
+	} else {
+		fmt.Printf("exchange rates: %s not found; base-currency amounts stay empty until `tradewind import --kind fx_rates`\n", fxFile)
 	}
-	fmt.Fprintf(os.Stderr, "\r  ingested %d messages; waiting for the store…\n", total)
-	if err := store.WaitApplied(ctx, a.Store, maxSeq); err != nil {
-		return err
-	}
+	st := rep.Stats
 	fmt.Printf("demo seller: %d people, %d messages, %d orders, %d refunds, %d reviews, %d ad-spend rows in %s\n",
-		stats.People, stats.Messages, stats.Orders, stats.Refunds, stats.Reviews, stats.AdSpendRows, time.Since(start).Round(time.Second))
+		st.People, st.Messages, st.Orders, st.Refunds, st.Reviews, st.AdSpendRows, time.Since(start).Round(time.Second))
 	return nil
 }
 
