@@ -82,6 +82,12 @@ func TestProfilesAcrossChannels(t *testing.T) {
 		t.Fatalf("create segment: %d %v", code, m)
 	}
 	seg := m["id"].(string)
+	// A trait key becomes part of the batch SQL: anything but a plain name
+	// is refused.
+	if code, m := n.admin("POST", "/v1/segments", map[string]any{"name": "Injected",
+		"rule_text": `"traits.x') OR true OR ('" = "a"`}); code != 400 || m["field"] != "rule" {
+		t.Fatalf("segment with a hostile trait key: %d %v", code, m)
+	}
 	waitMember := func(want bool) {
 		t.Helper()
 		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {

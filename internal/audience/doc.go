@@ -197,22 +197,27 @@
 // of two profiles that identity resolution joined; Forget deletes one.
 //
 // The state of a profile is one KV value (KeyPrefix + profile id). For
-// each distinct condition — type, name, where, and window — it keeps the
-// timestamps the condition can still see: for a window, those that have not
-// left it; for all time, only the earliest k, where k is the smallest
-// count at which the condition's comparison stops changing (1 for "ever",
-// 3 for "count >= 3"). Timestamps are delta-encoded varints, one to five
-// bytes each. Segments that share a condition share its state, and a
+// each distinct condition — type, name, where, window, and k, the smallest
+// count at which its comparison stops changing (1 for "ever" or "count =
+// 0", 3 for "count >= 3") — it keeps only the timestamps that can still
+// decide it: for all time, the k earliest; for a window, the k newest that
+// are still in it, plus any stamped after the clock. (A count capped at k
+// decides the condition, and as the clock moves on, older events leave the
+// window first.) Memory per profile is therefore bounded by the rules, not
+// by how active the person is (give or take the events since its last
+// evaluation). Timestamps are delta-encoded varints, one to
+// five bytes each. Segments that share a condition share its state, and a
 // condition no segment uses any more is dropped at the next write.
 //
 // Each condition's state remembers the highest log sequence number it has
 // applied, so redelivered events are not counted twice, and adding a
 // segment is safe: replay the log (or the part its windows need) through
-// OnEvent, and only the new conditions take the events in. When timestamps
-// that have left their windows are dropped, the state records the clock
-// (its watermark); a later Evaluate at an earlier clock gets
-// ErrClockBehind instead of a wrong answer, and events too old to enter a
-// window at any allowed clock are not stored.
+// OnEvent, and only the new conditions take the events in. Evaluate drops
+// the timestamps a window no longer needs once they are a good part of the
+// state, and records the clock it did so at (the watermark): a later
+// evaluation at an earlier clock gets ErrClockBehind instead of a wrong
+// answer, and events too old to enter a window at any allowed clock are
+// not stored.
 //
 // # Batch evaluation in SQL
 //

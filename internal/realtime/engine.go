@@ -108,11 +108,11 @@ type Engine struct {
 // Keys of the engine's own records (parts use their own prefixes).
 var (
 	keyApplied = []byte("e/applied")
-	prefDirty  = []byte("e/dirty/")   // profiles to flush to the store
-	prefGone   = []byte("e/gone/")    // profiles to remove from the store
-	prefTimer  = []byte("e/timer/")   // e/timer/<unix nanos, 8 bytes BE><profile>
-	prefTimerP = []byte("e/timerp/")  // e/timerp/<profile> → its timer's time
-	prefMerge  = []byte("e/merge/")   // merges to flush
+	prefDirty  = []byte("e/dirty/")    // profiles to flush to the store
+	prefGone   = []byte("e/gone/")     // profiles to remove from the store
+	prefTimer  = []byte("e/timer/")    // e/timer/<unix nanos, 8 bytes BE><profile>
+	prefTimerP = []byte("e/timerp/")   // e/timerp/<profile> → its timer's time
+	prefMerge  = []byte("e/merge/")    // merges to flush
 	prefConfl  = []byte("e/conflict/") // conflicts to flush
 )
 

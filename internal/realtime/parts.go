@@ -40,6 +40,10 @@ type parts struct {
 	aud    *audience.Engine
 	schema audience.Schema
 	segs   map[string]audience.Segment
+	// daysSince is set when a rule uses a "days since" attribute: those
+	// change at every UTC midnight, which the segment state's own timers
+	// do not foresee.
+	daysSince bool
 }
 
 func newParts(e *Engine) (*parts, error) {
@@ -219,6 +223,12 @@ func (p *parts) evaluate(b *pebble.Batch, pid string, now time.Time, cause strin
 	if ok && len(p.segs) > 0 {
 		if members, next, err = p.aud.Evaluate(kvA, pid, profileAttrs{prof.Attrs(now), prof.Traits}, now); err != nil {
 			return nil, err
+		}
+	}
+	if p.daysSince && ok && !prof.LastSeen.IsZero() {
+		midnight := now.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+		if next.IsZero() || midnight.Before(next) {
+			next = midnight
 		}
 	}
 	if err := p.setTimer(b, pid, next); err != nil {

@@ -12,8 +12,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/tradewind/tradewind/internal/audience"
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/tradewind/tradewind/internal/audience"
 
 	"github.com/tradewind/tradewind/internal/eventlog"
 	"github.com/tradewind/tradewind/internal/profile"
@@ -45,6 +45,35 @@ type SegmentError struct{ Field, Reason string }
 func (e *SegmentError) Error() string { return e.Field + ": " + e.Reason }
 
 var segIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// traitKeyPattern is what a trait key in a rule ("traits.<key>") may be:
+// it becomes part of a SQL JSON path, so nothing that could leave it.
+var traitKeyPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_-]{0,127}$`)
+
+// traitAttrs adds the traits a rule mentions to schema, refusing keys that
+// are not plain names.
+func traitAttrs(r audience.Rule, schema audience.Schema) error {
+	var bad string
+	walkRule(r, func(c audience.TraitCond) {
+		if k, ok := strings.CutPrefix(c.Attr, "traits."); ok {
+			if !traitKeyPattern.MatchString(k) {
+				bad = c.Attr
+				return
+			}
+			schema.Attrs[c.Attr] = audience.String
+		}
+	}, nil)
+	if bad != "" {
+		return &SegmentError{"rule", fmt.Sprintf("%q: a trait key may hold letters, digits, _ and - only", bad)}
+	}
+	return nil
+}
+
+// traitSQL is the SQL of a trait attribute: its value as text, as the
+// real-time side compares it.
+func traitSQL(key string) string {
+	return "json_extract_string(traits, '$.\"" + key + "\"')"
+}
 
 // segmentsBucket holds the definitions in a JetStream key-value bucket: they
 // must outlive the engine's state (a replay rebuilds the state, not the
@@ -90,11 +119,9 @@ func compileDefs(defs []SegmentDef) ([]audience.Segment, audience.Schema, error)
 		if err != nil {
 			return nil, schema, fmt.Errorf("segment %s: %w", d.ID, err)
 		}
-		walkRule(r, func(c audience.TraitCond) {
-			if strings.HasPrefix(c.Attr, "traits.") {
-				schema.Attrs[c.Attr] = audience.String
-			}
-		}, nil)
+		if err := traitAttrs(r, schema); err != nil {
+			return nil, schema, err
+		}
 		segs = append(segs, audience.Segment{ID: d.ID, Name: d.Name, Rule: r, Version: d.Version})
 	}
 	return segs, schema, nil
@@ -156,6 +183,14 @@ func (e *Engine) setSegments(defs []SegmentDef) error {
 		return err
 	}
 	e.parts.aud, e.parts.schema = aud, schema
+	e.parts.daysSince = false
+	for _, sg := range segs {
+		walkRule(sg.Rule, func(c audience.TraitCond) {
+			if c.Attr == profile.AttrDaysSinceLastOrder || c.Attr == profile.AttrDaysSinceLastSeen {
+				e.parts.daysSince = true
+			}
+		}, nil)
+	}
 	e.parts.segs = map[string]audience.Segment{}
 	e.defs = map[string]SegmentDef{}
 	for i, s := range segs {
@@ -458,7 +493,7 @@ func (e *Engine) Tables(now time.Time) audience.Tables {
 			attrs[name] = daysSince("last_seen", clock)
 		default:
 			if k, ok := strings.CutPrefix(name, "traits."); ok {
-				attrs[name] = "json_extract_string(traits, '$.\"" + strings.ReplaceAll(k, `"`, ``) + "\"')"
+				attrs[name] = traitSQL(k)
 			} else {
 				attrs[name] = name
 			}
@@ -473,7 +508,6 @@ func (e *Engine) Tables(now time.Time) audience.Tables {
 func daysSince(col, clock string) string {
 	return "greatest(date_diff('day', CAST(timezone('UTC', " + col + ") AS DATE), CAST(timezone('UTC', " + clock + ") AS DATE)), 0)"
 }
-
 
 // evaluateLocked evaluates profiles inside a batch the caller holds (with
 // e.mu) and returns the membership messages.
@@ -501,11 +535,9 @@ func (e *Engine) Preview(ctx context.Context, r audience.Rule, now time.Time) (i
 	if err != nil {
 		return 0, err
 	}
-	walkRule(r, func(c audience.TraitCond) {
-		if strings.HasPrefix(c.Attr, "traits.") {
-			schema.Attrs[c.Attr] = audience.String
-		}
-	}, nil)
+	if err := traitAttrs(r, schema); err != nil {
+		return 0, err
+	}
 	aud := audience.New(schema)
 	if err := aud.Set(segs); err != nil {
 		return 0, err
@@ -513,8 +545,7 @@ func (e *Engine) Preview(ctx context.Context, r audience.Rule, now time.Time) (i
 	tables := e.Tables(now)
 	for name := range schema.Attrs {
 		if _, ok := tables.Attrs[name]; !ok && strings.HasPrefix(name, "traits.") {
-			k := strings.TrimPrefix(name, "traits.")
-			tables.Attrs[name] = "json_extract_string(traits, '$.\"" + strings.ReplaceAll(k, `"`, ``) + "\"')"
+			tables.Attrs[name] = traitSQL(strings.TrimPrefix(name, "traits."))
 		}
 	}
 	q, args, err := aud.PreviewSQL(r, now, tables)
