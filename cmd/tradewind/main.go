@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -32,7 +33,20 @@ func main() {
 	tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:]); err != nil {
+	// TRADEWIND_CPU_PROFILE=FILE profiles a whole command (a demo, an
+	// import) for whoever investigates its speed.
+	if path := os.Getenv("TRADEWIND_CPU_PROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
+	}
+	err := run(ctx, os.Args[1:])
+	if path := os.Getenv("TRADEWIND_CPU_PROFILE"); path != "" {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "tradewind:", err)
 		}
@@ -49,7 +63,7 @@ func tuneGC() {
 		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(512 << 20)
+		debug.SetMemoryLimit(1 << 30)
 	}
 }
 

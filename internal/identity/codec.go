@@ -20,7 +20,7 @@ const (
 	spaceMergeBy  = 'l' // l pid ^seq idx        → "" (merges naming pid)
 	spaceConflict = 'C' // C ^seq idx            → Conflict (JSON), newest first
 	spaceConfBy   = 'c' // c pid ^seq idx        → "" (conflicts naming pid)
-	spaceConfSeen = 'K' // K digest              → "" (a conflict already recorded)
+	spaceConfSeen = 'K' // K digest              → 1 (a refused link already recorded)
 )
 
 // pidLen is the length of a profile id: "p_" and 16 base32 characters
@@ -406,7 +406,6 @@ const (
 	edgeLinked  = 1 // a message linked the two into one profile
 	edgeWitness = 2 // a message showed them together (a strong witness of a weak id)
 )
-
 
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))

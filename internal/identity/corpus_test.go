@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,23 +42,37 @@ func corpusConfig() Config {
 	}
 }
 
+// tokens memoises tokenisation: the corpus writes the same spellings
+// many times, and phone parsing is slow under the race detector.
+var tokens sync.Map
+
 func emailToken(raw string) string {
+	if v, ok := tokens.Load("e" + raw); ok {
+		return v.(string)
+	}
 	n, ok := pii.NormalizeEmail(raw)
 	if !ok {
 		panic("corpus: not an email: " + raw)
 	}
-	return string(pii.BlindIndex(corpusIndexKey, pii.KindEmail, n))
+	tok := string(pii.BlindIndex(corpusIndexKey, pii.KindEmail, n))
+	tokens.Store("e"+raw, tok)
+	return tok
 }
 
 // phoneToken tokenises a phone in any format; junk that is no number at
 // all ("0000000000" in Germany is not) is tokenised as written, as a
 // caller's blocklist would.
 func phoneToken(raw string) string {
+	if v, ok := tokens.Load("p" + raw); ok {
+		return v.(string)
+	}
 	n, ok := pii.NormalizePhone(raw, "DE")
 	if !ok {
 		n = raw
 	}
-	return string(pii.BlindIndex(corpusIndexKey, pii.KindPhone, n))
+	tok := string(pii.BlindIndex(corpusIndexKey, pii.KindPhone, n))
+	tokens.Store("p"+raw, tok)
+	return tok
 }
 
 type person struct {
@@ -591,10 +606,38 @@ func TestCorpusPrecisionRecall(t *testing.T) {
 	for _, p := range profiles {
 		live[p] = true
 	}
-	ms, _ := e.g.Merges(e.kv, MergeFilter{Limit: 1000})
-	cs, _ := e.g.Conflicts(e.kv, ConflictFilter{Limit: 1000})
-	t.Logf("corpus: %d people, %d messages, %d profiles, %d+ merges, %d+ conflicts, observed and located in %v",
-		len(c.people), len(c.msgs), len(live), len(ms), len(cs), elapsed.Round(time.Millisecond))
+	merges, undone, conflicts := 0, 0, map[string]int{}
+	for before := ""; ; {
+		ms, err := e.g.Merges(e.kv, MergeFilter{Before: before, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ms) == 0 {
+			break
+		}
+		for _, m := range ms {
+			merges++
+			if m.UndoneAt != nil {
+				undone++
+			}
+		}
+		before = ms[len(ms)-1].ID
+	}
+	for before := ""; ; {
+		cs, err := e.g.Conflicts(e.kv, ConflictFilter{Before: before, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cs) == 0 {
+			break
+		}
+		for _, c := range cs {
+			conflicts[c.Code]++
+		}
+		before = cs[len(cs)-1].ID
+	}
+	t.Logf("corpus: %d people, %d messages, %d profiles, %d merges; conflicts %v; observed and located in %v",
+		len(c.people), len(c.msgs), len(live), merges, conflicts, elapsed.Round(time.Millisecond))
 	t.Logf("pairwise precision %.4f (%.0f of %.0f pairs put together are one person's)", pc.precision(), pc.correct, pc.predicted)
 	t.Logf("pairwise recall    %.4f (%.0f of %.0f linkable pairs put together)", pc.recall(), pc.found, pc.linkable)
 	fmt.Printf("identity corpus: precision %.4f recall %.4f (%d people, %d messages)\n", pc.precision(), pc.recall(), len(c.people), len(c.msgs))

@@ -152,7 +152,7 @@
 //	l pid ^seq idx    merges naming pid
 //	C ^seq idx        conflict log entry (JSON)
 //	c pid ^seq idx    conflicts naming pid
-//	K digest          a refused link already recorded (deduplication)
+//	K digest          a refused link already recorded (deduplication): 0x01
 //
 // # Cost
 //

@@ -14,9 +14,9 @@ type Observation struct {
 	// arrive in increasing Seq order, each once: profile ids and log
 	// entries derive from it.
 	Seq       uint64
-	MessageID string
-	Source    string // the source id: the namespace of its userIds and platform ids
-	At        time.Time
+	MessageID string    // the message's id, named in merge reasons and conflicts
+	Source    string    // the source id: the namespace of its userIds and platform ids
+	At        time.Time // when the message happened, recorded in the logs
 	// IDs are the identifiers the message carries: userId, anonymousId,
 	// email and phone tokens from traits, context.traits and properties,
 	// platform ids, an alias's previousId. Order does not matter; junk and
@@ -52,20 +52,20 @@ type Result struct {
 
 // Merge is one entry of the merge log.
 type Merge struct {
-	ID        string    `json:"id"`
-	Seq       uint64    `json:"seq"`
-	MessageID string    `json:"message_id"`
-	At        time.Time `json:"at"`
-	Into      string    `json:"into"` // the surviving profile
-	From      string    `json:"from"` // the profile merged away
+	ID        string    `json:"id"`         // "m-<seq>-<index>": the key to Unmerge it
+	Seq       uint64    `json:"seq"`        // the message that caused it
+	MessageID string    `json:"message_id"` // the message's id
+	At        time.Time `json:"at"`         // the message's time (UTC)
+	Into      string    `json:"into"`       // the surviving profile
+	From      string    `json:"from"`       // the profile merged away
 	// Reason is a sentence naming the identifiers that met, masked:
 	// "email token fcv-KM… seen with anonymousId ab…e9 on message m-123".
 	Reason string `json:"reason"`
 	Via    ID     `json:"via"`  // the message's identifier on Into's side
 	With   ID     `json:"with"` // the message's identifier on From's side
 	// UndoneAt and UndoneBy are set when an admin unmerged it.
-	UndoneAt *time.Time `json:"undone_at,omitempty"`
-	UndoneBy string     `json:"undone_by,omitempty"`
+	UndoneAt *time.Time `json:"undone_at,omitempty"` // when (UTC)
+	UndoneBy string     `json:"undone_by,omitempty"` // who, as the caller named them
 }
 
 // Conflict codes: why a link was refused, or what was noticed.
@@ -92,16 +92,16 @@ const (
 // refused, recorded for review. The same code between the same two
 // profiles (and kind and namespace) is recorded once.
 type Conflict struct {
-	ID        string    `json:"id"`
-	Seq       uint64    `json:"seq"`
-	MessageID string    `json:"message_id,omitempty"`
-	At        time.Time `json:"at"`
+	ID        string    `json:"id"`                   // "c-<seq>-<index>", a paging cursor
+	Seq       uint64    `json:"seq"`                  // the message that revealed it
+	MessageID string    `json:"message_id,omitempty"` // the message's id
+	At        time.Time `json:"at"`                   // the message's time (UTC)
 	// Profiles are the two profiles involved; the second is "" when the
 	// conflict concerns one profile (an identifier became ambiguous).
 	Profiles [2]string `json:"profiles"`
-	Kind     string    `json:"kind"`
-	NS       string    `json:"ns,omitempty"`
-	Code     string    `json:"code"`
+	Kind     string    `json:"kind"`         // the identifier kind in conflict, if one
+	NS       string    `json:"ns,omitempty"` // its namespace, for strong kinds
+	Code     string    `json:"code"`         // CodeStrong, CodeLimit, …
 	// Reason is a sentence for a reviewer, with identifiers masked.
 	Reason string `json:"reason"`
 }
@@ -110,7 +110,7 @@ type Conflict struct {
 type Split struct {
 	Profile string   // the profile that keeps the main part
 	New     []string // the profiles split off
-	Reason  string
+	Reason  string   // a sentence naming the identifier, masked
 }
 
 // Errors.
@@ -271,6 +271,9 @@ func (t *txn) observe(ids []*idState) (err error) {
 		changed := t.bridge(p)
 		if len(changed) == 0 {
 			break
+		}
+		if err := t.earlyRefusals(p); err != nil {
+			return err
 		}
 		if err := t.transitions(changed); err != nil {
 			return err
@@ -681,15 +684,36 @@ func (t *txn) execute(p *plan) error {
 		}
 	}
 	for _, r := range p.refused {
-		a, b := r.a.pid, r.b.pid
-		var reason string
-		switch r.code {
-		case CodeUnmerged:
-			reason = fmt.Sprintf("unmerged by admin: %s links %s and %s, which an admin separated; not merged", t.msg(), a, b)
-		default:
-			reason = fmt.Sprintf("%s links %s (%s) and %s (%s): %s; not merged", t.msg(), a, describe(r.a), b, describe(r.b), r.detail)
+		if err := t.refusal(r, r.a.pid, r.b.pid); err != nil {
+			return err
 		}
-		if err := t.conflict([2]string{a, b}, r.kind, r.ns, r.code, reason); err != nil {
+	}
+	return nil
+}
+
+// refusal records a refused link between profiles a and b.
+func (t *txn) refusal(r refusal, a, b string) error {
+	var reason string
+	switch r.code {
+	case CodeUnmerged:
+		reason = fmt.Sprintf("unmerged by admin: %s links %s and %s, which an admin separated; not merged", t.msg(), a, b)
+	default:
+		reason = fmt.Sprintf("%s links %s (%s) and %s (%s): %s; not merged", t.msg(), a, describe(r.a), b, describe(r.b), r.detail)
+	}
+	return t.conflict([2]string{a, b}, r.kind, r.ns, r.code, reason)
+}
+
+// earlyRefusals records the refusals of a plan that is replanned: the
+// replan no longer offers the link (its weak identifiers became
+// ambiguous), but a reviewer should still see that two existing profiles
+// with different strong ids were linked. Links to identifiers new on the
+// message are reported by the ambiguity they caused.
+func (t *txn) earlyRefusals(p *plan) error {
+	for _, r := range p.refused {
+		if len(r.a.groups) == 0 || len(r.b.groups) == 0 {
+			continue
+		}
+		if err := t.refusal(r, r.a.groups[0].pid, r.b.groups[0].pid); err != nil {
 			return err
 		}
 	}

@@ -32,7 +32,9 @@ const (
 // whose values are global. For Email and Phone, Value is the blind-index
 // token, never the address or number.
 type ID struct {
-	Kind, NS, Value string
+	Kind  string `json:"kind"`         // User, Anon, Email, Phone or a platform kind
+	NS    string `json:"ns,omitempty"` // namespace of strong kinds; "" for weak ones
+	Value string `json:"value"`        // the id; for Email and Phone the blind-index token
 }
 
 // maxValueLen bounds an identifier's value: longer values are garbage (a

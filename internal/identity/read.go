@@ -132,17 +132,17 @@ func (g *Graph) sortIDs(ids []ID) {
 // ProfileInfo is what the graph knows about a profile besides its
 // identifiers.
 type ProfileInfo struct {
-	ID string
+	ID string // the profile id asked about
 	// State is "live", "merged" (merged away into MergedInto) or "shared"
 	// (holds one shared email, phone or device and never merges).
 	State      string
-	MergedInto string
+	MergedInto string // for a merged profile: the profile it went into
 	// CreatedSeq is the log sequence of the message that created it.
 	CreatedSeq  uint64
-	Identifiers int
-	Anon        int
-	Emails      int
-	Phones      int
+	Identifiers int // how many identifiers it holds
+	Anon        int // anonymousIds among them
+	Emails      int // email tokens among them
+	Phones      int // phone tokens among them
 	// Strong are its userIds and platform ids.
 	Strong []ID
 	// DoNotMerge are the profiles an admin separated from it.
@@ -195,9 +195,9 @@ type MergeFilter struct {
 
 // ConflictFilter selects a page of the conflict log, like MergeFilter.
 type ConflictFilter struct {
-	Profile string
-	Before  string // a conflict id
-	Limit   int
+	Profile string // only conflicts that name this profile
+	Before  string // a conflict id: the page starts after it
+	Limit   int    // page size: default 100, at most 1000
 }
 
 func pageLimit(n int) int {

@@ -387,7 +387,9 @@ func (t *txn) conflict(p [2]string, kind, ns, code, reason string) error {
 		if v != nil {
 			return nil
 		}
-		if err := t.kv.Set(dk, []byte{}); err != nil {
+		// A one-byte marker: some KV adapters cannot tell an empty value
+		// from an absent one.
+		if err := t.kv.Set(dk, []byte{1}); err != nil {
 			return err
 		}
 	}

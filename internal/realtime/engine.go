@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -63,8 +64,11 @@ type Config struct {
 	// Now is the clock of time windows and timers; nil is time.Now.
 	Now func() time.Time
 	// FlushEvery is how often changed profiles go to the analytic store
-	// (default 500 ms).
+	// (default 1 s): the API reads profiles from the engine itself, the
+	// store's copy is for SQL.
 	FlushEvery time.Duration
+	// CacheBytes bounds the state's block cache (default 128 MiB).
+	CacheBytes int64
 	// Sync fsyncs every committed batch of state (with --fsync always).
 	Sync     bool
 	Logger   *slog.Logger
@@ -122,7 +126,10 @@ func Open(cfg Config) (*Engine, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.FlushEvery == 0 {
-		cfg.FlushEvery = 500 * time.Millisecond
+		cfg.FlushEvery = time.Second
+	}
+	if cfg.CacheBytes == 0 {
+		cfg.CacheBytes = 128 << 20
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -133,7 +140,18 @@ func Open(cfg Config) (*Engine, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, err
 	}
-	db, err := pebble.Open(cfg.Dir, &pebble.Options{Logger: quietLogger{}, MemTableSize: 32 << 20})
+	// Every message reads a handful of keys (identifiers, the profile's
+	// state): a block cache that holds the working set and Bloom filters
+	// that answer "absent" for a new identifier without reading a file keep
+	// those reads in memory.
+	cache := pebble.NewCache(cfg.CacheBytes)
+	defer cache.Unref()
+	opts := &pebble.Options{Logger: quietLogger{}, Cache: cache, MemTableSize: 32 << 20,
+		MemTableStopWritesThreshold: 4}
+	for i := range opts.Levels {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	db, err := pebble.Open(cfg.Dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("realtime: open %s: %w", cfg.Dir, err)
 	}
