@@ -211,7 +211,14 @@ func (s *Server) listMerges(w http.ResponseWriter, r *http.Request) {
 		ingest.WriteError(w, http.StatusInternalServerError, "", "could not read the merge log")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"merges": ms})
+	// The identifiers that linked are in the reason, masked; the raw ones
+	// stay in the engine (an unmerge needs them).
+	out := make([]map[string]any, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, map[string]any{"id": m.ID, "seq": m.Seq, "message_id": m.MessageID, "at": m.At,
+			"into": m.Into, "from": m.From, "reason": m.Reason, "undone_at": m.UndoneAt, "undone_by": m.UndoneBy})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"merges": out})
 }
 
 func (s *Server) listConflicts(w http.ResponseWriter, r *http.Request) {

@@ -99,4 +99,3 @@ func (a *App) LoadDemo(ctx context.Context, cfg demo.Config, fxFile string, prog
 	rep.Stats = stats
 	return rep, store.WaitApplied(ctx, a.Store, rep.LastSeq)
 }
-

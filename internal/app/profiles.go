@@ -5,7 +5,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tradewind/tradewind/internal/identity"
 	"github.com/tradewind/tradewind/internal/privacy"
+	"github.com/tradewind/tradewind/internal/privacy/pii"
 	"github.com/tradewind/tradewind/internal/realtime"
 	"github.com/tradewind/tradewind/internal/store"
 )
@@ -29,7 +31,7 @@ func (a *App) openProfiles(ctx context.Context) error {
 		SourcePrecedence: a.Cfg.SourcePrecedence, SharedUserSpaces: a.Cfg.SharedUserSpaces,
 		Sync: a.Cfg.Fsync, Logger: a.Logger, Registry: a.Registry, Now: a.Cfg.Now,
 		JetStream: a.Log.JetStream(), SegmentsBucket: a.bucket("tradewind_segments"),
-		Query: a.Store.Scan, Durable: a.Cfg.BucketPrefix + "profile-engine",
+		Query: a.Store.Scan, Durable: a.Cfg.BucketPrefix + "profile-engine", Blocklist: a.junkIdentifiers(),
 	})
 	if err != nil {
 		return err
@@ -50,4 +52,32 @@ func (a *App) clock() time.Time {
 // QueryArgs implements api.Backend.
 func (a *App) QueryArgs(ctx context.Context, sql string, args []any) (*store.Result, error) {
 	return a.Store.QueryArgs(ctx, sql, args)
+}
+
+// junkEmails and junkPhones are placeholders people type into forms and
+// shops fill in for missing data; they would fuse strangers into one
+// profile. The identity graph refuses their blind-index tokens.
+var (
+	junkEmails = []string{"test@test.com", "test@example.com", "example@example.com", "user@example.com",
+		"email@example.com", "customer@example.com", "info@example.com", "a@a.com", "abc@abc.com", "null@null.com",
+		"none@none.com", "na@na.com", "noemail@noemail.com", "no@email.com", "noreply@example.com", "asdf@asdf.com",
+		"email@email.com", "test@gmail.com", "test@test.de", "guest@guest.com"}
+	junkPhones = []string{"+10000000000", "+11111111111", "+12345678901", "+441234567890", "+4900000000000",
+		"+4912345678", "+8613800000000", "+81000000000"}
+)
+
+func (a *App) junkIdentifiers() []identity.ID {
+	key := a.Privacy.IndexKey()
+	var out []identity.ID
+	for _, e := range junkEmails {
+		if n, ok := pii.NormalizeEmail(e); ok {
+			out = append(out, identity.ID{Kind: identity.Email, Value: string(pii.BlindIndex(key, "email", n))})
+		}
+	}
+	for _, p := range junkPhones {
+		if n, ok := pii.NormalizePhone(p, ""); ok {
+			out = append(out, identity.ID{Kind: identity.Phone, Value: string(pii.BlindIndex(key, "phone", n))})
+		}
+	}
+	return out
 }

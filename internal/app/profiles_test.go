@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -43,7 +45,8 @@ func (n *node) waitProfile(query string, ok func(map[string]any) bool) map[strin
 // and an admin's unmerge splits the profile again.
 func TestProfilesAcrossChannels(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC)}
-	n := openNode(t, Config{BaseCurrency: "EUR", Now: clock.Now})
+	dir := t.TempDir()
+	n := openNode(t, Config{DataDir: dir, BaseCurrency: "EUR", Now: clock.Now})
 	web, webKey := n.createSource("Site", "EUR")
 	amzID, amzKey := n.createSource("Amazon DE", "EUR")
 	send := func(key, path, body string) {
@@ -146,7 +149,24 @@ func TestProfilesAcrossChannels(t *testing.T) {
 		t.Fatal("unmerge left one profile")
 	}
 	// Messages follow their profile in SQL too.
-	n.waitCount(fmt.Sprintf("SELECT count(DISTINCT profile_id) FROM orders WHERE order_id IN ('W-1', 'A-7')"), 2)
+	n.waitCount("SELECT count(DISTINCT profile_id) FROM orders WHERE order_id IN ('W-1', 'A-7')", 2)
+
+	// The unmerge is in the log: a replay from scratch keeps them apart.
+	n.srv.Close()
+	n.a.Close()
+	if err := os.RemoveAll(filepath.Join(dir, "profiles")); err != nil {
+		t.Fatal(err)
+	}
+	n = openNode(t, Config{DataDir: dir, BaseCurrency: "EUR", Now: clock.Now})
+	r1 := n.waitProfile("user_id=w-1&source="+web, func(m map[string]any) bool {
+		return m["computed"].(map[string]any)["orders"] == float64(1)
+	})
+	r2 := n.waitProfile("user_id=a-9&source="+amzID, func(m map[string]any) bool {
+		return m["computed"].(map[string]any)["orders"] == float64(1)
+	})
+	if r1["profile_id"] == r2["profile_id"] || r1["profile_id"] != web1["profile_id"] || r2["profile_id"] != amz["profile_id"] {
+		t.Fatalf("after a replay: %v and %v, before: %v and %v", r1["profile_id"], r2["profile_id"], web1["profile_id"], amz["profile_id"])
+	}
 }
 
 // batchMembers evaluates a saved segment in SQL over the store at now.
@@ -170,4 +190,3 @@ func (n *node) batchMembers(seg string, now time.Time) []string {
 	slices.Sort(out)
 	return out
 }
-

@@ -31,6 +31,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tradewind/tradewind/internal/eventlog"
+	"github.com/tradewind/tradewind/internal/identity"
+	"github.com/tradewind/tradewind/internal/segment"
 	"github.com/tradewind/tradewind/internal/store"
 )
 
@@ -52,6 +54,9 @@ type Config struct {
 	// SourceInfo gives a source's kind and store (marketplace account), for
 	// platform ids and trait precedence.
 	SourceInfo func(id string) (kind, storeID string)
+	// Blocklist are junk identifiers that never link (placeholder e-mails
+	// and phones, tokenised like real ones).
+	Blocklist []identity.ID
 	// SourcePrecedence lists source ids or kinds whose traits win over
 	// others' regardless of time, strongest first.
 	SourcePrecedence []string
@@ -98,6 +103,11 @@ type Engine struct {
 	applied atomic.Uint64
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+
+	// unmerges are the unmerge requests waiting for the engine to read
+	// their message from the log.
+	waitMu   sync.Mutex
+	unmerges map[string]chan unmergeOutcome
 
 	// pending are messages the batch being processed will publish
 	// (deviations), and splits the profiles it must rebuild.
@@ -155,7 +165,7 @@ func Open(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("realtime: open %s: %w", cfg.Dir, err)
 	}
-	e := &Engine{cfg: cfg, db: db}
+	e := &Engine{cfg: cfg, db: db, unmerges: map[string]chan unmergeOutcome{}}
 	e.latency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tradewind_profiles_update_seconds",
 		Help:    "Time from a message's receipt to its profile and segment memberships being updated.",
 		Buckets: prometheus.ExponentialBuckets(0.005, 2, 12)})
@@ -261,7 +271,20 @@ func (e *Engine) handle(ctx context.Context, batch []eventlog.Delivery) error {
 		}
 		last = d.Seq
 		if d.Meta.Source == engineSource {
-			continue // the engine's own messages
+			// The engine's own messages: only an unmerge changes state.
+			if d.Type == segment.IdentityUnmerge {
+				// Everything before it must be applied first: its rebuild
+				// reads the store, and this batch's earlier messages are
+				// in b only.
+				rebuilt, err := e.applyUnmerge(ctx, b, d, now)
+				if err != nil {
+					return err
+				}
+				for _, pid := range rebuilt {
+					touched[pid] = d.Seq
+				}
+			}
+			continue
 		}
 		p := e.cfg.Projector.Project(d)
 		if p.Err != nil || p.Suppressed || p.Expired || p.Event == nil {

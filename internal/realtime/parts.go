@@ -48,7 +48,7 @@ type parts struct {
 
 func newParts(e *Engine) (*parts, error) {
 	p := &parts{e: e,
-		graph:  identity.New(identity.Config{SharedUserSpaces: e.cfg.SharedUserSpaces}),
+		graph:  identity.New(identity.Config{SharedUserSpaces: e.cfg.SharedUserSpaces, Blocklist: e.cfg.Blocklist}),
 		keeper: profile.New(profile.Config{SourcePrecedence: e.cfg.SourcePrecedence, SourceKind: e.sourceKind}),
 		segs:   map[string]audience.Segment{},
 	}

@@ -11,8 +11,10 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/tradewind/tradewind/internal/eventlog"
 	"github.com/tradewind/tradewind/internal/identity"
 	"github.com/tradewind/tradewind/internal/profile"
+	"github.com/tradewind/tradewind/internal/segment"
 	"github.com/tradewind/tradewind/internal/store"
 )
 
@@ -142,36 +144,69 @@ func (e *Engine) Conflicts(f identity.ConflictFilter) ([]identity.Conflict, erro
 }
 
 // Unmerge undoes a merge: the profile splits back into the parts the merge
-// joined, both are rebuilt from their messages, re-evaluated, and the same
-// link is not made again automatically.
+// joined, both are rebuilt from their messages and re-evaluated, and the
+// same link is not made again automatically. The request goes through the
+// log (an identity_unmerge message) and takes effect when the engine reads
+// it there, so a replay of the log undoes the merge at the same point.
 func (e *Engine) Unmerge(ctx context.Context, mergeID, by string) (identity.UnmergeResult, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	b := e.db.NewIndexedBatch()
-	defer b.Close()
-	now := e.cfg.Now()
-	res, err := e.parts.graph.Unmerge(view(b, b, prefIdentity), mergeID, by, now)
-	if err != nil {
-		return res, err
+	now := e.cfg.Now().UTC()
+	id := fmt.Sprintf("unmerge-%s-%d", mergeID, now.UnixNano())
+	body, _ := json.Marshal(map[string]any{"type": segment.IdentityUnmerge, "messageId": id,
+		"timestamp": now.Format(time.RFC3339Nano), "properties": map[string]any{"merge_id": mergeID, "by": by}})
+	done := make(chan unmergeOutcome, 1)
+	e.waitMu.Lock()
+	e.unmerges[id] = done
+	e.waitMu.Unlock()
+	defer func() {
+		e.waitMu.Lock()
+		delete(e.unmerges, id)
+		e.waitMu.Unlock()
+	}()
+	if _, err := e.cfg.Log.Publish(ctx, []eventlog.Message{{Type: segment.IdentityUnmerge,
+		Meta: eventlog.Meta{Source: engineSource, MessageID: id, ReceivedAt: now, Timestamp: now, Flags: eventlog.FlagPermanentKey},
+		Data: body}}); err != nil {
+		return identity.UnmergeResult{}, err
 	}
-	if err := e.parts.mark(b, prefMerge, res.Merge.ID, res.Merge); err != nil {
-		return res, err
+	select {
+	case o := <-done:
+		return o.res, o.err
+	case <-ctx.Done():
+		return identity.UnmergeResult{}, ctx.Err()
 	}
-	pids := append([]string{res.Kept, res.Restored}, res.Others...)
-	rebuilt, err := e.rebuild(ctx, b, pids, e.applied.Load(), now)
-	if err != nil {
-		return res, err
+}
+
+// unmergeOutcome is what the engine did with an unmerge message.
+type unmergeOutcome struct {
+	res identity.UnmergeResult
+	err error
+}
+
+// applyUnmerge carries out an identity_unmerge message read from the log.
+func (e *Engine) applyUnmerge(ctx context.Context, b *pebble.Batch, d eventlog.Delivery, now time.Time) ([]string, error) {
+	var m struct {
+		Properties struct {
+			MergeID string `json:"merge_id"`
+			By      string `json:"by"`
+		} `json:"properties"`
 	}
-	msgs, err := e.evaluateLocked(b, rebuilt, now, "unmerge-"+mergeID)
-	if err != nil {
-		return res, err
+	_ = json.Unmarshal(d.Data, &m)
+	res, err := e.parts.graph.Unmerge(view(b, b, prefIdentity), m.Properties.MergeID, m.Properties.By, d.Meta.Timestamp)
+	var rebuilt []string
+	if err == nil {
+		err = e.parts.mark(b, prefMerge, res.Merge.ID, res.Merge)
 	}
-	if len(msgs) > 0 {
-		if _, err := e.cfg.Log.Publish(ctx, msgs); err != nil {
-			return res, err
-		}
+	if err == nil {
+		rebuilt, err = e.rebuild(ctx, b, append([]string{res.Kept, res.Restored}, res.Others...), d.Seq, now)
 	}
-	return res, b.Commit(pebble.Sync)
+	e.waitMu.Lock()
+	if ch, ok := e.unmerges[d.Meta.MessageID]; ok {
+		ch <- unmergeOutcome{res, err}
+	}
+	e.waitMu.Unlock()
+	if errors.Is(err, identity.ErrNotFound) || errors.Is(err, identity.ErrAlreadyUndone) {
+		return nil, nil // the request's answer says so; the log goes on
+	}
+	return rebuilt, err
 }
 
 // Forget removes every profile of the given sender identities (an

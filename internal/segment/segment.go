@@ -36,6 +36,9 @@ const (
 	SegmentEntered   = "segment_entered"
 	SegmentExited    = "segment_exited"
 	ProfileDeviation = "profile_deviation"
+	// IdentityUnmerge records an admin's unmerge in the log, so a replay
+	// undoes the merge at the same position.
+	IdentityUnmerge = "identity_unmerge"
 )
 
 // EngineSource is the source id of the real-time engine's own messages; no
@@ -44,7 +47,7 @@ const EngineSource = "_tradewind"
 
 // IsEngineType reports whether t is one of the engine's own message types.
 func IsEngineType(t string) bool {
-	return t == SegmentEntered || t == SegmentExited || t == ProfileDeviation
+	return t == SegmentEntered || t == SegmentExited || t == ProfileDeviation || t == IdentityUnmerge
 }
 
 // Consent purposes tradewind honours. Segment's context.consent categories
