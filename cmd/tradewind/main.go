@@ -96,7 +96,7 @@ func run(ctx context.Context, args []string) error {
 			serveCommand(), demoCommand(), importCommand(), sqlCommand(), sourcesCommand(),
 			backupCommand(), restoreCommand(), privacyCommand(), consentCommand(), auditCommand(),
 			usersCommand(), retentionCommand(), keysCommand(), profilesCommand(), segmentsCommand(),
-			identityCommand(), versionCommand(),
+			identityCommand(), rfmCommand(), clustersCommand(), versionCommand(),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}

@@ -206,3 +206,43 @@ func identityCommand() *ffcli.Command {
 	return &ffcli.Command{Name: "identity", ShortUsage: "tradewind identity merges|conflicts|unmerge", ShortHelp: "the identity graph's merge log",
 		Subcommands: []*ffcli.Command{merges, conflicts, unmerge}, Exec: func(context.Context, []string) error { return flag.ErrHelp }}
 }
+
+func rfmCommand() *ffcli.Command {
+	var asOf string
+	var period int
+	var byMarket bool
+	return command("rfm", "tradewind rfm [--as-of YYYY-MM-DD] [--period-days 365] [--by-marketplace]",
+		"RFM: the eleven named segments with their sizes and revenue shares",
+		func(fs *flag.FlagSet) {
+			fs.StringVar(&asOf, "as-of", "", "the day recency counts to (default today)")
+			fs.IntVar(&period, "period-days", 365, "days of orders ending with the as-of day; 0 takes all")
+			fs.BoolVar(&byMarket, "by-marketplace", false, "also per marketplace")
+		},
+		func(ctx context.Context, r *remote, _ []string) error {
+			q := url.Values{"period_days": {strconv.Itoa(period)}}
+			if asOf != "" {
+				q.Set("as_of", asOf)
+			}
+			if byMarket {
+				q.Set("by_marketplace", "true")
+			}
+			var out any
+			if err := r.get(ctx, "/v1/rfm?"+q.Encode(), &out); err != nil {
+				return err
+			}
+			return printJSON(out)
+		})
+}
+
+func clustersCommand() *ffcli.Command {
+	var kmax int
+	return command("clusters", "tradewind clusters [--k-max 8]", "behavioural clusters of customers, described in words",
+		func(fs *flag.FlagSet) { fs.IntVar(&kmax, "k-max", 8, "most clusters to try") },
+		func(ctx context.Context, r *remote, _ []string) error {
+			var out any
+			if err := r.get(ctx, "/v1/clusters?k_max="+strconv.Itoa(kmax), &out); err != nil {
+				return err
+			}
+			return printJSON(out)
+		})
+}

@@ -45,6 +45,7 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.accountRoutes()...)
 	rs = append(rs, s.privacyRoutes()...)
 	rs = append(rs, s.profileRoutes()...)
+	rs = append(rs, s.analyticsRoutes()...)
 	return rs
 }
 

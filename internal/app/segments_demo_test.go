@@ -75,6 +75,32 @@ func TestSegmentsAgreeOnDemoData(t *testing.T) {
 			t.Errorf("segment %s: %d members before the replay, %d after", id, len(m), len(after[id]))
 		}
 	}
+
+	// RFM over the demo: the eleven named segments, shares adding up.
+	code, m := n.admin("GET", "/v1/rfm?as_of=2026-06-30&period_days=365", nil)
+	segs, _ := m["segments"].([]any)
+	if code != 200 || len(segs) != 11 {
+		t.Fatalf("rfm: %d, %d rows: %v", code, len(segs), m)
+	}
+	var share float64
+	for _, r := range segs {
+		share += r.(map[string]any)["customer_share"].(float64)
+	}
+	if share < 0.999 || share > 1.001 {
+		t.Errorf("RFM customer shares add up to %f", share)
+	}
+	// Behavioural clusters, described in words.
+	code, m = n.admin("GET", "/v1/clusters", nil)
+	cl, _ := m["clusters"].([]any)
+	if code != 200 || len(cl) < 2 || len(cl) != int(m["k"].(float64)) {
+		t.Fatalf("clusters: %d %v", code, m)
+	}
+	for _, c := range cl {
+		if d, _ := c.(map[string]any)["description"].(string); d == "" {
+			t.Errorf("cluster without a description: %v", c)
+		}
+	}
+	t.Logf("clusters: %v", cl)
 }
 
 // compareSegments brings every profile's memberships up to now and checks
