@@ -221,7 +221,7 @@ func BenchmarkDecodeOrders50(b *testing.B) {
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := decodeOrders(raw); err != nil {
+		if _, err := decodeOrders(raw, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -91,18 +91,19 @@ type Update struct {
 // suppressed, expired) changes nothing.
 func (k *Keeper) Apply(kv KV, id string, p *store.Projected) (Update, error) {
 	pk := profileKey(k.prefix, id)
-	c, rawC, ts, rawT, err := k.load(kv, pk, id)
+	c, err := k.load(kv, pk, id)
 	if err != nil {
 		return Update{}, err
 	}
+	defer func() { putOrders(c.orders) }()
 	if p == nil || p.Event == nil {
-		return Update{Profile: compute(id, c, ts, &k.parsers)}, nil
+		return Update{Profile: compute(id, c, &k.parsers)}, nil
 	}
 	ev := p.Event
 	st := stamp{at: ev.Timestamp.UnixMicro(), seq: ev.Seq}
 	c.see(st.at)
 
-	traitsTouched := k.applyJSON(c, &ts, ev, st)
+	k.applyJSON(c, ev, st)
 
 	var devs []Deviation
 	if p.Order != nil || p.Refund != nil || p.Cancel != nil {
@@ -144,21 +145,13 @@ func (k *Keeper) Apply(kv KV, id string, p *store.Projected) (Update, error) {
 		c.sum = summarize(c.orders)
 		up.Changed = true
 	}
-	if b := c.encode(); !bytes.Equal(b, rawC) {
+	if b := c.encode(); string(b) != c.raw {
 		if err := kv.Set(partKey(pk, partCore), b); err != nil {
 			return Update{}, fmt.Errorf("profile %s: save: %w", id, err)
 		}
 		up.Changed = true
 	}
-	if traitsTouched {
-		if b := ts.encode(); !bytes.Equal(b, rawT) {
-			if err := kv.Set(partKey(pk, partTraits), b); err != nil {
-				return Update{}, fmt.Errorf("profile %s: save traits: %w", id, err)
-			}
-			up.Changed = true
-		}
-	}
-	up.Profile = compute(id, c, ts, &k.parsers)
+	up.Profile = compute(id, c, &k.parsers)
 	return up, nil
 }
 
@@ -223,24 +216,21 @@ func orderVersion(o *store.OrderRow) orderFact {
 
 // applyJSON reads what the message's traits and context say about the
 // person: identify traits, context.traits, context.locale,
-// context.timezone and context.campaign. It reports whether any trait was
-// offered (so the traits part is re-encoded only then).
-func (k *Keeper) applyJSON(c *core, ts *traitSet, ev *store.EventRow, st stamp) bool {
+// context.timezone and context.campaign.
+func (k *Keeper) applyJSON(c *core, ev *store.EventRow, st stamp) {
 	if len(ev.Context) == 0 && (ev.Type != segment.Identify || len(ev.Traits) == 0) {
-		return false
+		return
 	}
 	pr := k.parsers.Get()
 	defer k.parsers.Put(pr)
 	rank := k.rankOf(ev.SourceID)
-	touched := false
 	take := func(obj *fastjson.Value) {
 		o, err := obj.Object()
 		if err != nil {
 			return
 		}
 		o.Visit(func(key []byte, v *fastjson.Value) {
-			ts.merge(traitFact{key: string(key), val: v.MarshalTo(nil), rank: rank, st: st})
-			touched = true
+			c.traits.merge(traitFact{key: string(key), val: v.MarshalTo(nil), rank: rank, st: st})
 		})
 	}
 	// Top-level traits first: with equal stamps the value merged first stays,
@@ -251,11 +241,11 @@ func (k *Keeper) applyJSON(c *core, ts *traitSet, ev *store.EventRow, st stamp) 
 		}
 	}
 	if len(ev.Context) == 0 {
-		return touched
+		return
 	}
 	cx, err := pr.ParseBytes(ev.Context)
 	if err != nil || cx.Type() != fastjson.TypeObject {
-		return touched
+		return
 	}
 	if t := cx.Get("traits"); t != nil && t.Type() == fastjson.TypeObject {
 		take(t)
@@ -271,30 +261,22 @@ func (k *Keeper) applyJSON(c *core, ts *traitSet, ev *store.EventRow, st stamp) 
 			c.addChannel(ch)
 		}
 	}
-	return touched
 }
 
-// load reads a profile's state; absent parts are empty. It returns the
-// stored bytes too (copied: the KV may reuse them) so that Apply writes only
-// what changed.
-func (k *Keeper) load(kv KV, pk []byte, id string) (c *core, rawC []byte, ts traitSet, rawT []byte, err error) {
+// load reads a profile's core part (the orders only on demand, see
+// loadOrders); an absent profile is empty. The stored encoding is kept
+// (c.raw, a copy, as the KV may reuse its memory) so that an unchanged core
+// is not written back.
+func (k *Keeper) load(kv KV, pk []byte, id string) (*core, error) {
 	v, err := get(kv, partKey(pk, partCore))
 	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("profile %s: load: %w", id, err)
+		return nil, fmt.Errorf("profile %s: load: %w", id, err)
 	}
-	rawC = bytes.Clone(v)
-	if c, err = decodeCore(rawC); err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("profile %s: %w", id, err)
-	}
-	v, err = get(kv, partKey(pk, partTraits))
+	c, err := decodeCore(v)
 	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("profile %s: load traits: %w", id, err)
+		return nil, fmt.Errorf("profile %s: %w", id, err)
 	}
-	rawT = bytes.Clone(v)
-	if ts, err = decodeTraits(rawT); err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("profile %s: %w", id, err)
-	}
-	return c, rawC, ts, rawT, nil
+	return c, nil
 }
 
 // loadOrders reads the orders part into c.
@@ -303,7 +285,7 @@ func (k *Keeper) loadOrders(kv KV, c *core, pk []byte, id string) error {
 	if err != nil {
 		return fmt.Errorf("profile %s: load orders: %w", id, err)
 	}
-	if c.orders, err = decodeOrders(v); err != nil {
+	if c.orders, err = decodeOrders(v, getOrders()); err != nil {
 		return fmt.Errorf("profile %s: %w", id, err)
 	}
 	c.ordersLoaded = true
@@ -313,11 +295,11 @@ func (k *Keeper) loadOrders(kv KV, c *core, pk []byte, id string) error {
 // Load returns profile id; ok is false (with an empty profile) when the KV
 // holds nothing for it.
 func (k *Keeper) Load(kv KV, id string) (p *Profile, ok bool, err error) {
-	c, rawC, ts, rawT, err := k.load(kv, profileKey(k.prefix, id), id)
+	c, err := k.load(kv, profileKey(k.prefix, id), id)
 	if err != nil {
 		return nil, false, err
 	}
-	return compute(id, c, ts, &k.parsers), len(rawC) > 0 || len(rawT) > 0, nil
+	return compute(id, c, &k.parsers), c.raw != "", nil
 }
 
 // Merge folds profile from into profile into (an identity merge) and deletes
@@ -331,14 +313,16 @@ func (k *Keeper) Merge(kv KV, into, from string) (*Profile, error) {
 		return p, err
 	}
 	pkI, pkF := profileKey(k.prefix, into), profileKey(k.prefix, from)
-	c, rawC, ts, rawT, err := k.load(kv, pkI, into)
+	c, err := k.load(kv, pkI, into)
 	if err != nil {
 		return nil, err
 	}
-	fc, _, fts, _, err := k.load(kv, pkF, from)
+	defer func() { putOrders(c.orders) }()
+	fc, err := k.load(kv, pkF, from)
 	if err != nil {
 		return nil, err
 	}
+	defer func() { putOrders(fc.orders) }()
 	if err := k.loadOrders(kv, c, pkI, into); err != nil {
 		return nil, err
 	}
@@ -351,25 +335,15 @@ func (k *Keeper) Merge(kv KV, into, from string) (*Profile, error) {
 			return nil, fmt.Errorf("profile %s: merge %s orders: %w", into, from, err)
 		}
 	}
-	for _, t := range fts {
-		ts.merge(t)
-	}
-	if b := c.encode(); !bytes.Equal(b, rawC) {
+	if b := c.encode(); string(b) != c.raw {
 		if err := kv.Set(partKey(pkI, partCore), b); err != nil {
 			return nil, fmt.Errorf("profile %s: merge %s: %w", into, from, err)
-		}
-	}
-	if len(ts) > 0 {
-		if b := ts.encode(); !bytes.Equal(b, rawT) {
-			if err := kv.Set(partKey(pkI, partTraits), b); err != nil {
-				return nil, fmt.Errorf("profile %s: merge %s traits: %w", into, from, err)
-			}
 		}
 	}
 	if err := k.Reset(kv, from); err != nil {
 		return nil, err
 	}
-	return compute(into, c, ts, &k.parsers), nil
+	return compute(into, c, &k.parsers), nil
 }
 
 // Reset deletes everything kept for profile id. An unmerge resets the

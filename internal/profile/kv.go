@@ -35,13 +35,12 @@ var ErrNotFound = errors.New("profile: key not found")
 const DefaultPrefix = "tw/profile/"
 
 // Part names, one byte after the profile's key prefix. The core part is what
-// every message touches (seen times, locale, channels, reviews, deviations,
-// the orders' summary); orders and traits live apart because they are the
-// large parts and only some messages change them.
+// every message touches (seen times, traits, locale, channels, reviews,
+// deviations, the orders' summary); the orders live apart because they are
+// the large part and only messages about orders need them.
 const (
 	partCore   = 'c'
 	partOrders = 'o'
-	partTraits = 't'
 )
 
 // profileKey is prefix, the id's length as a uvarint, the id, then the part:

@@ -101,7 +101,8 @@ func (p *Profile) DaysSinceLastSeen(now time.Time) (days int64, ok bool) {
 }
 
 // compute derives the read model from the state.
-func compute(id string, c *core, ts traitSet, parsers *fastjson.ParserPool) *Profile {
+func compute(id string, c *core, parsers *fastjson.ParserPool) *Profile {
+	ts := c.traits
 	p := &Profile{ID: id}
 	if len(ts) > 0 {
 		p.Traits = make(map[string]json.RawMessage, len(ts))

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // The persisted state of a profile is a set of facts, each with a merge
@@ -53,6 +54,11 @@ type core struct {
 	reviews  []reviewFact
 	devs     []Deviation // the newest deviation of each metric, sorted by metric
 
+	// traits are kept with the core, not apart: every message reads them
+	// (country, language and time zone come from traits), and one key is
+	// one KV lookup.
+	traits traitSet
+
 	// sum is summarize(orders), kept with the core so that the many
 	// messages that are not about orders (page views, identifies) read and
 	// write a few hundred bytes instead of every order. It is a pure
@@ -65,6 +71,8 @@ type core struct {
 	orders       []orderFact
 	ordersLoaded bool
 	ordersDirty  bool // an order changed since loading
+
+	raw string // the encoding this core was decoded from, to skip unchanged writes
 }
 
 // orderSummary is what the read model needs of the orders (see Profile for
@@ -393,6 +401,9 @@ func (c *core) merge(o *core) {
 	for _, d := range o.devs {
 		c.recordDeviation(d)
 	}
+	for _, t := range o.traits {
+		c.traits.merge(t)
+	}
 }
 
 const (
@@ -500,6 +511,26 @@ func (o *orderFact) decodeSub(d *dec, base int64) stamp {
 	return stamp{}
 }
 
+// ordersPool recycles order slices: an order event decodes every order of
+// the profile, and at 20,000 events a second a fresh slice each time is
+// most of the garbage the engine makes.
+var ordersPool = sync.Pool{New: func() any { return new([]orderFact) }}
+
+func getOrders() []orderFact { return (*ordersPool.Get().(*[]orderFact))[:0] }
+
+// putOrders returns a slice to the pool once nothing refers to it; the
+// strings its facts hold stay valid (they are immutable), the slice is
+// cleared so the pool does not keep them alive.
+func putOrders(o []orderFact) {
+	if cap(o) == 0 || cap(o) > 4096 {
+		return
+	}
+	o = o[:cap(o)]
+	clear(o)
+	o = o[:0]
+	ordersPool.Put(&o)
+}
+
 // encodeOrders writes the orders part.
 func encodeOrders(orders []orderFact) []byte {
 	n := 16
@@ -519,17 +550,18 @@ func encodeOrders(orders []orderFact) []byte {
 	return e.b
 }
 
-func decodeOrders(b []byte) ([]orderFact, error) {
+// decodeOrders reads the orders part into buf's memory (see getOrders).
+func decodeOrders(b []byte, buf []orderFact) ([]orderFact, error) {
 	if len(b) == 0 {
-		return nil, nil
+		return buf[:0], nil
 	}
 	d := newDec(b)
 	if v := d.byte(); v != ordersVersion {
 		return nil, errUnknownVersion(v)
 	}
-	var orders []orderFact
+	orders := buf[:0]
 	if n := d.count(3); n > 0 {
-		orders = make([]orderFact, n)
+		orders = slices.Grow(orders, n)[:n]
 		for i := range orders {
 			orders[i].decode(&d)
 		}
@@ -541,7 +573,11 @@ func decodeOrders(b []byte) ([]orderFact, error) {
 }
 
 func (c *core) encode() []byte {
-	e := enc{b: make([]byte, 0, 256+len(c.reviews)*32+len(c.devs)*64)}
+	n := 256 + len(c.reviews)*32 + len(c.devs)*64
+	for _, t := range c.traits {
+		n += len(t.key) + len(t.val) + 24
+	}
+	e := enc{b: make([]byte, 0, n)}
 	e.byte(coreVersion)
 	e.bool(c.seen)
 	e.i(c.firstSeen)
@@ -575,6 +611,13 @@ func (c *core) encode() []byte {
 		e.s(d.OrderID)
 	}
 	c.sum.encode(&e)
+	e.u(uint64(len(c.traits)))
+	for _, t := range c.traits {
+		e.s(t.key)
+		e.bs(t.val)
+		e.u(uint64(t.rank))
+		e.st(t.st)
+	}
 	return e.b
 }
 
@@ -620,9 +663,16 @@ func decodeCore(b []byte) (*core, error) {
 		}
 	}
 	c.sum.decode(&d)
+	if n := d.count(5); n > 0 {
+		c.traits = make(traitSet, n)
+		for i := range c.traits {
+			c.traits[i] = traitFact{key: d.s(), val: d.bs(), rank: uint32(d.u()), st: d.st()}
+		}
+	}
 	if err := d.done("profile state"); err != nil {
 		return nil, err
 	}
+	c.raw = d.str
 	return c, nil
 }
 
@@ -661,42 +711,4 @@ func (ts traitSet) get(key string) ([]byte, bool) {
 		return nil, false
 	}
 	return ts[i].val, true
-}
-
-const traitsVersion = 1
-
-func (ts traitSet) encode() []byte {
-	n := 8
-	for _, t := range ts {
-		n += len(t.key) + len(t.val) + 24
-	}
-	e := enc{b: make([]byte, 0, n)}
-	e.byte(traitsVersion)
-	e.u(uint64(len(ts)))
-	for _, t := range ts {
-		e.s(t.key)
-		e.bs(t.val)
-		e.u(uint64(t.rank))
-		e.st(t.st)
-	}
-	return e.b
-}
-
-func decodeTraits(b []byte) (traitSet, error) {
-	if len(b) == 0 {
-		return nil, nil
-	}
-	d := newDec(b)
-	if v := d.byte(); v != traitsVersion {
-		return nil, errUnknownVersion(v)
-	}
-	n := d.count(5)
-	ts := make(traitSet, n)
-	for i := range ts {
-		ts[i] = traitFact{key: d.s(), val: d.bs(), rank: uint32(d.u()), st: d.st()}
-	}
-	if err := d.done("profile traits"); err != nil {
-		return nil, err
-	}
-	return ts, nil
 }

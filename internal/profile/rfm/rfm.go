@@ -201,13 +201,30 @@ func Query(o Options) (string, error) {
 	// The UTC day number from the epoch: independent of the session's time
 	// zone, and without a time-zone conversion per profile.
 	fmt.Fprintf(&b, "v AS (\n    SELECT profile_id, scope, marketplace, frequency, monetary,\n           %d - CAST(floor(EXTRACT(EPOCH FROM last_ts) / 86400) AS INTEGER) AS recency_days\n    FROM agg\n),\n", asOf.Unix()/86400)
-	b.WriteString(`ranked AS (
-    SELECT v.*,
-           count(*) OVER (PARTITION BY scope, marketplace) AS n,
-           rank() OVER (PARTITION BY scope, marketplace ORDER BY recency_days DESC) AS rr,
-           rank() OVER (PARTITION BY scope, marketplace ORDER BY frequency) AS fr,
-           rank() OVER (PARTITION BY scope, marketplace ORDER BY monetary) AS mr
+	// Ranks. Recency and frequency take few distinct values (days, order
+	// counts), so their ranks come from counting profiles per value —
+	// RANK() is 1 + the number of profiles with a worse value — which avoids
+	// sorting every profile twice; monetary, nearly unique per profile, is
+	// ranked by a window.
+	b.WriteString(`rd AS (
+    SELECT scope, marketplace, recency_days,
+           sum(count(*)) OVER (PARTITION BY scope, marketplace) AS n,
+           1 + coalesce(sum(count(*)) OVER (PARTITION BY scope, marketplace ORDER BY recency_days DESC
+                                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS rr
+    FROM v GROUP BY scope, marketplace, recency_days
+),
+fd AS (
+    SELECT scope, marketplace, frequency,
+           1 + coalesce(sum(count(*)) OVER (PARTITION BY scope, marketplace ORDER BY frequency
+                                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS fr
+    FROM v GROUP BY scope, marketplace, frequency
+),
+ranked AS (
+    SELECT v.*, rd.n, rd.rr, fd.fr,
+           rank() OVER (PARTITION BY v.scope, v.marketplace ORDER BY v.monetary) AS mr
     FROM v
+    JOIN rd ON rd.scope = v.scope AND coalesce(rd.marketplace, '') = coalesce(v.marketplace, '') AND rd.recency_days = v.recency_days
+    JOIN fd ON fd.scope = v.scope AND coalesce(fd.marketplace, '') = coalesce(v.marketplace, '') AND fd.frequency = v.frequency
 ),
 scored AS (
     SELECT profile_id, scope, marketplace, recency_days, frequency, monetary,

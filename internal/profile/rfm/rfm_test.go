@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"database/sql"
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"strings"
 	"testing"
@@ -373,3 +374,76 @@ func TestAgreesWithProfiles(t *testing.T) {
 		}
 	}
 }
+
+// Random data with many ties, scored by the SQL and by a direct Go
+// rendering of the definition (rank = 1 + profiles with a worse value).
+func TestScoresMatchDefinition(t *testing.T) {
+	db := openFixture(t)
+	if _, err := db.Exec("DELETE FROM orders; DELETE FROM refunds; DELETE FROM cancellations"); err != nil {
+		t.Fatal(err)
+	}
+	type agg struct {
+		last      time.Time
+		freq      int64
+		monetary  decimal.Decimal
+		recency   int64
+		r, f, m   int64
+		hasOrders bool
+	}
+	r := newRand(99)
+	profiles := map[string]*agg{}
+	var values []string
+	asOfDay := time.Date(2025, 1, 31, 0, 0, 0, 0, time.UTC)
+	for i := range 1500 {
+		pid := fmt.Sprintf("p%03d", r.IntN(300))
+		at := asOfDay.Add(-time.Duration(r.IntN(60*24)) * time.Hour) // 60 days: many tied recencies
+		total := decimal.MustNew(int64(r.IntN(5)*1000+1000), 2)      // five prices: many tied sums
+		values = append(values, fmt.Sprintf("('%s', 's', 'o%d', '%s+00', %s, 'completed', 'm')", pid, i, at.Format(time.DateTime), total))
+		a := profiles[pid]
+		if a == nil {
+			a = &agg{monetary: decimal.Zero}
+			profiles[pid] = a
+		}
+		a.freq++
+		a.monetary, _ = a.monetary.Add(total)
+		if at.After(a.last) {
+			a.last = at
+		}
+	}
+	if _, err := db.Exec("INSERT INTO orders VALUES " + strings.Join(values, ", ")); err != nil {
+		t.Fatal(err)
+	}
+	n := int64(len(profiles))
+	for _, a := range profiles {
+		a.recency = int64(asOfDay.Sub(time.Date(a.last.Year(), a.last.Month(), a.last.Day(), 0, 0, 0, 0, time.UTC)) / (24 * time.Hour))
+	}
+	score := func(worse int64) int64 { return 1 + 5*worse/n }
+	for _, a := range profiles {
+		var wr, wf, wm int64
+		for _, b := range profiles {
+			if b.recency > a.recency {
+				wr++
+			}
+			if b.freq < a.freq {
+				wf++
+			}
+			if b.monetary.Cmp(a.monetary) < 0 {
+				wm++
+			}
+		}
+		a.r, a.f, a.m = score(wr), score(wf), score(wm)
+	}
+	got := runRFM(t, db, Options{AsOf: asOf})
+	if len(got) != len(profiles) {
+		t.Fatalf("%d rows for %d profiles", len(got), len(profiles))
+	}
+	for pid, a := range profiles {
+		g := got[pid+"/-"]
+		if g.recency != a.recency || g.frequency != a.freq || g.r != a.r || g.f != a.f || g.m != a.m ||
+			decimal.MustParse(g.monetary).Cmp(a.monetary) != 0 || g.segment != Segment(int(a.r), int(a.f)) {
+			t.Errorf("%s: got %+v, want recency %d freq %d monetary %s scores %d%d%d", pid, g, a.recency, a.freq, a.monetary, a.r, a.f, a.m)
+		}
+	}
+}
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed)) }
