@@ -12,6 +12,8 @@ import (
 	"github.com/peterbourgon/ff/v3/ffcli"
 
 	"github.com/tradewind/tradewind/internal/app"
+	"github.com/tradewind/tradewind/internal/audience"
+	"github.com/tradewind/tradewind/internal/realtime"
 	"github.com/tradewind/tradewind/internal/demo"
 )
 
@@ -93,7 +95,37 @@ func runDemo(ctx context.Context, a *app.App, cfg demo.Config, fxFile string) er
 	st := rep.Stats
 	fmt.Printf("demo seller: %d people, %d messages, %d orders, %d refunds, %d reviews, %d ad-spend rows in %s\n",
 		st.People, st.Messages, st.Orders, st.Refunds, st.Reviews, st.AdSpendRows, time.Since(start).Round(time.Second))
+	if err := a.Profiles.WaitApplied(ctx, rep.LastSeq); err != nil {
+		return err
+	}
+	if len(a.Profiles.Segments()) == 0 {
+		for _, s := range demoSegments {
+			r, err := realtime.ParseRule(s.rule)
+			if err != nil {
+				return fmt.Errorf("demo segment %s: %w", s.name, err)
+			}
+			if _, err := a.Profiles.SaveSegment(ctx, realtime.SegmentDef{Name: s.name, Description: s.description,
+				Rule: audience.FormatJSON(r)}, true, "demo"); err != nil {
+				return fmt.Errorf("demo segment %s: %w", s.name, err)
+			}
+		}
+	}
+	var profiles int64
+	_ = a.Store.Scan(ctx, "SELECT count(*) FROM profiles", nil, func(row []any) error {
+		profiles, _ = row[0].(int64)
+		return nil
+	})
+	fmt.Printf("profiles: %d unified profiles, %d segments, in %s\n", profiles, len(a.Profiles.Segments()),
+		time.Since(start).Round(time.Second))
 	return nil
+}
+
+// demoSegments are the segments a new demo starts with, to show the kinds
+// of rule there are.
+var demoSegments = []struct{ name, description, rule string }{
+	{"Repeat buyers", "ordered at least twice in the last 90 days", `event "Order Completed" count >= 2 within 90d`},
+	{"At risk", "bought twice or more, nothing for 60 days", `orders >= 2 and days_since_last_order > 60`},
+	{"Amazon DE high value", "over 200 net on Amazon DE", `marketplaces contains "amazon_de" and net_revenue_base > 200`},
 }
 
 // selfName is how the user ran this program, for commands printed to copy:
