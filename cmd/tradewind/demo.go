@@ -13,8 +13,8 @@ import (
 
 	"github.com/tradewind/tradewind/internal/app"
 	"github.com/tradewind/tradewind/internal/audience"
-	"github.com/tradewind/tradewind/internal/realtime"
 	"github.com/tradewind/tradewind/internal/demo"
+	"github.com/tradewind/tradewind/internal/realtime"
 )
 
 func demoCommand() *ffcli.Command {
