@@ -14,10 +14,16 @@ import (
 )
 
 func (s *Server) accountRoutes() []Route {
-	return []Route{
-		{Method: "GET", Path: "/login", Public: "the sign-in page: a form, no data", handler: s.loginPage},
+	var pages []Route
+	if s.Web == nil {
+		// Without the dashboard, minimal sign-in and first-run forms.
+		pages = []Route{
+			{Method: "GET", Path: "/login", Public: "the sign-in page: a form, no data", handler: s.loginPage},
+			{Method: "GET", Path: "/setup", Public: "first-run page; creates the owner only while none exists", handler: s.setupPage},
+		}
+	}
+	return append(pages, []Route{
 		{Method: "POST", Path: "/v1/auth/login", Public: "signs in with e-mail and password; rate limited per address and locked out with back-off", handler: s.login},
-		{Method: "GET", Path: "/setup", Public: "first-run page; creates the owner only while none exists", handler: s.setupPage},
 		{Method: "POST", Path: "/v1/setup", Public: "creates the first owner only while none exists (409 after)", handler: s.setup},
 		{Method: "POST", Path: "/v1/auth/logout", handler: s.logout},
 		{Method: "GET", Path: "/v1/auth/me", handler: s.me},
@@ -27,7 +33,7 @@ func (s *Server) accountRoutes() []Route {
 		{Method: "GET", Path: "/v1/tokens", Perm: auth.TokensWrite, handler: s.listTokens},
 		{Method: "POST", Path: "/v1/tokens", Perm: auth.TokensWrite, handler: s.audited("token.create", s.createToken)},
 		{Method: "DELETE", Path: "/v1/tokens/{id}", Perm: auth.TokensWrite, handler: s.audited("token.revoke", s.revokeToken)},
-	}
+	}...)
 }
 
 // credentials reads e-mail and password from a JSON body or a form.

@@ -29,6 +29,7 @@ import (
 	"github.com/tradewind/tradewind/internal/source"
 	"github.com/tradewind/tradewind/internal/store"
 	"github.com/tradewind/tradewind/internal/store/duckdb"
+	"github.com/tradewind/tradewind/internal/web"
 )
 
 // Backend is what the API drives; the app implements it.
@@ -63,6 +64,8 @@ type Server struct {
 	// Profiles is the real-time profile engine (profiles, identity,
 	// segments); nil serves none of their endpoints.
 	Profiles *realtime.Engine
+	// Web is the dashboard; nil serves no pages.
+	Web *web.UI
 	// Now is the clock of segment windows; nil is time.Now.
 	Now func() time.Time
 	// Limiter bounds each principal's request rate; LoginLimiter each
@@ -287,6 +290,8 @@ func JSONValue(v any) any {
 	case duckdbdrv.Interval:
 		return fmt.Sprintf("%d months %d days %d µs", x.Months, x.Days, x.Micros)
 	case []byte:
+		return x
+	case []string:
 		return x
 	case []any:
 		out := make([]any, len(x))

@@ -2,8 +2,10 @@ package api
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"strings"
 
 	"github.com/tradewind/tradewind/internal/auth"
@@ -22,7 +24,11 @@ type Route struct {
 	Any []auth.Permission
 	// Public says why the endpoint needs no credentials (and how it is
 	// protected instead); empty for authenticated endpoints.
-	Public  string
+	Public string
+	// Page marks a dashboard page: without a session it redirects to the
+	// sign-in page instead of answering 401, and a missing permission gets
+	// an HTML page instead of JSON.
+	Page    bool
 	handler http.HandlerFunc
 }
 
@@ -46,7 +52,24 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.privacyRoutes()...)
 	rs = append(rs, s.profileRoutes()...)
 	rs = append(rs, s.analyticsRoutes()...)
+	rs = append(rs, s.pageRoutes()...)
 	return rs
+}
+
+// pageRoutes are the dashboard's pages and assets.
+func (s *Server) pageRoutes() []Route {
+	if s.Web == nil {
+		return nil
+	}
+	var out []Route
+	for _, p := range s.Web.Pages() {
+		rt := Route{Method: p.Method, Path: p.Path, Perm: p.Perm, Any: p.Any, Page: true, handler: p.Handler}
+		if p.Public {
+			rt.Public = "dashboard page or asset without data: the sign-in and first-run pages and their static files"
+		}
+		out = append(out, rt)
+	}
+	return out
 }
 
 // Register mounts the API on mux.
@@ -68,6 +91,10 @@ func (s *Server) guard(rt Route) http.Handler {
 			return
 		}
 		p, err := s.Auth.Authenticate(r)
+		if err != nil && rt.Page && (errors.Is(err, auth.ErrUnauthenticated) || errors.Is(err, auth.ErrInvalidCredentials)) {
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
 		if err != nil {
 			s.denyAuth(w, r, err)
 			return
@@ -93,6 +120,12 @@ func (s *Server) guard(rt Route) http.Handler {
 				need = strings.Join(names, " or ")
 			}
 			s.record(r.WithContext(auth.WithPrincipal(r.Context(), p)), "auth.denied", rt.Method+" "+rt.Path, "denied", map[string]any{"needs": need})
+			if rt.Page {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				w.WriteHeader(http.StatusForbidden)
+				_ = forbiddenPage.Execute(w, need)
+				return
+			}
 			ingest.WriteError(w, http.StatusForbidden, "", "your role does not allow this: it needs the permission "+need)
 			return
 		}
@@ -175,3 +208,10 @@ func auditNote(w http.ResponseWriter, target string, detail map[string]any) {
 		sw.detail[k] = v
 	}
 }
+
+// forbiddenPage tells a signed-in user that their role does not open a
+// dashboard page.
+var forbiddenPage = template.Must(template.New("403").Parse(`<!doctype html><html><head><meta charset="utf-8">
+<title>403 · tradewind</title></head><body style="font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto">
+<h1>403</h1><p>Your role does not open this page (it needs the permission <code>{{.}}</code>).<br>
+您的角色无权访问此页面（需要权限 <code>{{.}}</code>）。</p><p><a href="/">Overview / 概览</a></p></body></html>`))

@@ -41,6 +41,7 @@ import (
 	"github.com/tradewind/tradewind/internal/source"
 	"github.com/tradewind/tradewind/internal/store"
 	"github.com/tradewind/tradewind/internal/store/duckdb"
+	"github.com/tradewind/tradewind/internal/web"
 )
 
 // Config is a node's configuration.
@@ -121,6 +122,8 @@ type App struct {
 	// Profiles is the real-time profile engine: identity, traits,
 	// segments.
 	Profiles *realtime.Engine
+	// Web is the dashboard.
+	Web *web.UI
 
 	lock      *os.File
 	closeOnce sync.Once
@@ -198,6 +201,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Projector: &store.Projector{Source: a.sourceInfo, ToBase: a.toBase, TokenOf: privacy.TokenOf,
 			Suppressed: a.Privacy.StoreSuppressed, Expired: a.Retention.Expired}}
 	if err := a.openProfiles(ctx); err != nil {
+		return nil, err
+	}
+	if a.Web, err = web.New(web.Options{Logger: cfg.Logger, SecureCookies: cfg.TLSCert != "",
+		BaseCurrency: cfg.BaseCurrency, HasOwner: a.Auth.HasOwner}); err != nil {
 		return nil, err
 	}
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -347,7 +354,7 @@ func (a *App) ingestLimit() func(kind, key string) (bool, time.Duration) {
 // API is the node's REST API server.
 func (a *App) API() *api.Server {
 	return &api.Server{Backend: a, Auth: a.Auth, Audit: a.Audit, Access: a.Access, Privacy: a.Privacy,
-		Retention: a.Retention, Profiles: a.Profiles, Now: a.Cfg.Now, Logger: a.Logger, MaxRows: a.Cfg.MaxRows, SecureCookies: a.Cfg.TLSCert != "",
+		Retention: a.Retention, Profiles: a.Profiles, Now: a.Cfg.Now, Web: a.Web, Logger: a.Logger, MaxRows: a.Cfg.MaxRows, SecureCookies: a.Cfg.TLSCert != "",
 		Metrics:      promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}),
 		Limiter:      auth.NewLimiter(50, 200, auth.LimiterOptions{}),
 		LoginLimiter: auth.NewLimiter(1, 10, auth.LimiterOptions{})}

@@ -71,7 +71,10 @@ func TestPermissionMatrix(t *testing.T) {
 	for _, rt := range routes {
 		name := rt.Method + " " + rt.Path
 		anon := n.call(rt.Method, rt.Path, nil, nil)
-		if rt.Public == "" && anon != http.StatusUnauthorized {
+		switch {
+		case rt.Public == "" && rt.Page && anon != http.StatusSeeOther:
+			t.Errorf("page %s without a session: %d, want a redirect to /login", name, anon)
+		case rt.Public == "" && !rt.Page && anon != http.StatusUnauthorized:
 			t.Errorf("%s without credentials: %d, want 401", name, anon)
 		}
 		if rt.Public != "" && (anon == http.StatusUnauthorized || anon == http.StatusForbidden) {
@@ -129,7 +132,7 @@ func (n *node) call(method, path string, hdr map[string]string, cookie *http.Coo
 	if strings.HasPrefix(path, "/debug/pprof/") && path != "/debug/pprof/" {
 		path += "?seconds=1"
 	}
-	path = strings.ReplaceAll(path, "{id}", "nope")
+	path = strings.ReplaceAll(strings.ReplaceAll(path, "{id}", "nope"), "{$}", "")
 	body := []byte("{}")
 	req, _ := http.NewRequest(method, n.srv.URL+path, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")

@@ -78,19 +78,20 @@ const (
 // Deviation is an observation that departs from the person's own history
 // by more than the threshold, in standard deviations.
 type Deviation struct {
-	Metric string  // one of the Metric constants
-	Value  float64 // the new observation
-	Mean   float64 // mean of the history
+	Metric string  `json:"metric"` // one of the Metric constants
+	Value  float64 `json:"value"`  // the new observation
+	Mean   float64 `json:"mean"`   // mean of the history
 	// SD is the standard deviation Z was computed with: the history's
 	// sample standard deviation, raised to the metric's floor (see Floor).
-	SD float64
-	Z  float64 // (Value - Mean) / SD
-	N  int     // observations in the history
+	SD float64 `json:"sd"`
+	Z  float64 `json:"z"` // (Value - Mean) / SD
+	N  int     `json:"n"` // observations in the history
 	// At is when the observation happened: the order's time, the refund's
 	// time, or the clock of an Overdue check.
-	At time.Time
+	At time.Time `json:"at"`
 	// Store and OrderID name the order observed (empty for Overdue).
-	Store, OrderID string
+	Store   string `json:"store,omitempty"`
+	OrderID string `json:"order_id,omitempty"`
 }
 
 // Floor bounds a metric's standard deviation from below: Abs, or Rel times

@@ -7,7 +7,10 @@
 ALTER TABLE events RENAME TO event_rows;
 ALTER TABLE orders RENAME TO order_rows;
 
--- Sender identities → profile: a source's userId, or an anonymousId.
+-- Sender identities → profile: a source's userId, or an anonymousId. (The
+-- views join anonymous ids through a CASE so the join stays an equi-join:
+-- "user_id IS NULL AND …" in the join condition made DuckDB loop over every
+-- pair of rows.)
 CREATE TABLE profile_users (
     source_id  VARCHAR NOT NULL,
     user_id    VARCHAR NOT NULL,
@@ -96,10 +99,10 @@ SELECT e.*, coalesce(u.profile_id, a.profile_id,
     CASE WHEN e.source_id = '_tradewind' THEN json_extract_string(e.properties, '$.profile_id') END) AS profile_id
 FROM event_rows e
 LEFT JOIN profile_users u ON u.source_id = e.source_id AND u.user_id = e.user_id
-LEFT JOIN profile_anons a ON e.user_id IS NULL AND a.anonymous_id = e.anonymous_id;
+LEFT JOIN profile_anons a ON a.anonymous_id = CASE WHEN e.user_id IS NULL THEN e.anonymous_id END;
 
 CREATE VIEW orders AS
 SELECT o.*, coalesce(u.profile_id, a.profile_id) AS profile_id
 FROM order_rows o
 LEFT JOIN profile_users u ON u.source_id = o.source_id AND u.user_id = o.user_id
-LEFT JOIN profile_anons a ON o.user_id IS NULL AND a.anonymous_id = o.anonymous_id;
+LEFT JOIN profile_anons a ON a.anonymous_id = CASE WHEN o.user_id IS NULL THEN o.anonymous_id END;

@@ -1,0 +1,198 @@
+// Unit tests of the dashboard's scripts, run by TestScripts with Node.js:
+// node testdata/scripts_test.js DIR, where DIR holds i18n-en.js and
+// i18n-zh.js (generated from the Go catalog). Each language gets a fresh
+// context with a minimal document, the catalog, common.js and the page
+// scripts whose pure parts are exposed for testing.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const vm = require('vm');
+const assert = require('assert');
+
+const dir = process.argv[2];
+const js = (name) => fs.readFileSync(path.join(__dirname, '..', 'static', 'js', name), 'utf8');
+
+function load(lang) {
+  const metas = { 'csrf-token': 'tok-123' };
+  const document = {
+    readyState: 'complete',
+    querySelector(sel) {
+      const m = /meta\[name="([^"]+)"\]/.exec(sel);
+      if (m && metas[m[1]] !== undefined) return { getAttribute: () => metas[m[1]] };
+      return null;
+    },
+    querySelectorAll() { return []; },
+    body: { getAttribute: (n) => ({ 'data-perms': 'dashboard.read query.sql', 'data-base-currency': 'USD' })[n] || '' },
+  };
+  const ctx = vm.createContext({ console, Intl, Date, Math, JSON, Promise, setTimeout, clearTimeout, URLSearchParams, document });
+  ctx.window = ctx;
+  vm.runInContext(fs.readFileSync(path.join(dir, 'i18n-' + lang + '.js'), 'utf8'), ctx);
+  for (const f of ['common.js', 'overview.js', 'segments.js']) vm.runInContext(js(f), ctx, { filename: f });
+  return ctx;
+}
+
+let failures = 0;
+async function test(name, fn) {
+  try {
+    await fn();
+    console.log('ok   ' + name);
+  } catch (e) {
+    failures++;
+    console.log('FAIL ' + name + '\n     ' + (e && e.stack || e));
+  }
+}
+
+(async () => {
+  const en = load('en'), zh = load('zh');
+  const E = en.TW, Z = zh.TW;
+
+  await test('languages', () => {
+    assert.strictEqual(E.lang, 'en');
+    assert.strictEqual(Z.lang, 'zh');
+    assert.strictEqual(Z.locale, 'zh-CN');
+  });
+
+  await test('messages with placeholders', () => {
+    assert.strictEqual(E.t('overview.vs_previous', { days: 30 }), 'vs the 30 days before');
+    assert.strictEqual(Z.t('overview.vs_previous', { days: 30 }), '较前 30 天');
+    assert.strictEqual(E.t('no.such.key'), 'no.such.key');
+    assert.strictEqual(E.t('privacy.days_left', {}), '{n} days left');
+    assert.strictEqual(E.tOr('mp.nowhere', 'nowhere'), 'nowhere');
+  });
+
+  await test('API errors in the user language, or as the API says', () => {
+    assert.strictEqual(E.errorMessage(401, 'e-mail or password is wrong'), 'E-mail or password is wrong.');
+    assert.strictEqual(Z.errorMessage(401, 'e-mail or password is wrong'), '邮箱或密码错误。');
+    assert.strictEqual(Z.errorMessage(403, 'your role does not allow this: it needs the permission query.sql'), '你的角色无权执行此操作（需要权限 query.sql）。');
+    assert.strictEqual(E.errorMessage(429, 'too many requests; retry after 3s'), 'Too many requests. Try again in 3s.');
+    assert.strictEqual(Z.errorMessage(400, 'rule: line 1, column 5: expected a value'), 'rule: line 1, column 5: expected a value');
+    assert.ok(Z.errorMessage(0, '').indexOf('无法连接') === 0);
+    assert.ok(E.errorMessage(502, '').indexOf('502') > 0);
+    assert.strictEqual(E.errorMessage(404, ''), 'Not found.');
+  });
+
+  await test('identifiers', () => {
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(E.identifier('email', ' jane@example.com ', ''))), { identifier: { email: 'jane@example.com' } });
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(E.identifier('user_id', 'u-1', 'shop'))), { identifier: { user_id: 'u-1', source: 'shop' } });
+    assert.strictEqual(E.identifier('user_id', 'u-1', '').error, 'err.identifier_source');
+    assert.strictEqual(E.identifier('email', '  ', '').error, 'err.identifier_value');
+    assert.strictEqual(E.identifier('fax', '1', '').error, 'err.identifier_kind');
+  });
+
+  await test('only local paths are followed after sign-in', () => {
+    for (const ok of ['/', '/customers/p1', '/audit?action=auth.']) assert.ok(E.safePath(ok), ok);
+    for (const bad of ['', '//evil.example', '/\\evil.example', 'https://evil.example', 'javascript:alert(1)', '/a\nb']) assert.ok(!E.safePath(bad), bad);
+  });
+
+  await test('lists, as arrays or as the text some answers give', () => {
+    assert.strictEqual(E.list(['a', 'b']).join(), 'a,b');
+    assert.strictEqual(E.list('[paid_search paid_social]').join(), 'paid_search,paid_social');
+    assert.strictEqual(E.list('[]').length, 0);
+    assert.strictEqual(E.list(null).length, 0);
+  });
+
+  await test('query strings', () => {
+    assert.strictEqual(E.qs({ a: '', b: 'x y', c: null, d: 0 }), '?b=x%20y&d=0');
+    assert.strictEqual(E.qs({}), '');
+  });
+
+  await test('formats follow the locale', () => {
+    assert.strictEqual(E.money(1234.5, 'USD'), '$1,234.50');
+    assert.strictEqual(Z.money('1234.5000', 'USD'), 'US$1,234.50');
+    assert.strictEqual(E.money(null, 'USD'), '—');
+    assert.strictEqual(E.pct(0.256), '25.6%');
+    assert.strictEqual(E.num(1234567), '1,234,567');
+    assert.strictEqual(E.date('0001-01-01T00:00:00Z'), '—');
+    assert.ok(/2026/.test(Z.date('2026-03-05T10:00:00Z')));
+    assert.strictEqual(E.market('amazon_de'), 'Amazon DE');
+    assert.strictEqual(Z.market('amazon_de'), '亚马逊德国站');
+    assert.strictEqual(Z.market('store:kiteline.example'), 'kiteline.example');
+    assert.strictEqual(E.market('walmart_ca'), 'walmart_ca');
+    assert.strictEqual(E.base(), 'USD');
+  });
+
+  await test('rows of a query answer', () => {
+    const rows = E.rowsOf({ columns: ['a', 'b'], rows: [[1, 'x'], [2, 'y']] });
+    assert.strictEqual(rows.length, 2);
+    assert.strictEqual(rows[1].b, 'y');
+  });
+
+  await test('overview SQL and summary', () => {
+    const sql = E.overview.kpiSQL(30);
+    assert.ok(sql.includes('INTERVAL 30 DAY') && sql.includes('INTERVAL 60 DAY') && sql.includes('orders_net'));
+    assert.ok(E.overview.trendSQL(365).includes("date_trunc('week'"));
+    assert.ok(E.overview.trendSQL(90).includes("date_trunc('day'"));
+    const s = E.overview.summarize([
+      { market: null, cur: true, orders: 10, revenue: '1000.0000', priced_orders: 10, customers: 8, repeat_customers: 2, base_currency: 'EUR' },
+      { market: null, cur: false, orders: 5, revenue: '400', priced_orders: 5, customers: 5, repeat_customers: 0 },
+      { market: 'amazon_de', cur: true, orders: 4, revenue: '300', priced_orders: 4, customers: 4, repeat_customers: 0 },
+      { market: 'amazon_us', cur: true, orders: 6, revenue: '700', priced_orders: 6, customers: 4, repeat_customers: 2 },
+      { market: 'amazon_fr', cur: false, orders: 1, revenue: '10', priced_orders: 1, customers: 1, repeat_customers: 0 },
+    ]);
+    assert.strictEqual(s.base, 'EUR');
+    assert.strictEqual(s.total.cur.revenue, 1000);
+    assert.strictEqual(s.list.map((m) => m.market).join(), 'amazon_us,amazon_de');
+    assert.strictEqual(E.overview.change(150, 100), 0.5);
+    assert.ok(Number.isNaN(E.overview.change(1, 0)));
+  });
+
+  await test('overview buckets cover the period without gaps', () => {
+    const d = E.overview.buckets(30);
+    assert.strictEqual(d.length, 31);
+    const w = E.overview.buckets(365);
+    assert.ok(w.length >= 53 && w.length <= 54);
+    for (const x of w) assert.strictEqual(new Date(x + 'T00:00:00Z').getUTCDay(), 1);
+  });
+
+  await test('cluster descriptions are translated phrase by phrase', () => {
+    assert.strictEqual(Z.segments.describe('buy often, large baskets'), '购买频繁，客单价高');
+    assert.strictEqual(Z.segments.describe('buy often, something new'), '购买频繁，something new');
+    assert.strictEqual(E.segments.describe('close to the average customer'), 'close to the average customer');
+  });
+
+  await test('RFM tints keep dark text readable', () => {
+    assert.strictEqual(E.segments.tint([0, 0, 0], 1), 'rgb(77,77,77)');
+    assert.strictEqual(E.segments.tint([0, 0, 0], 0), 'rgb(230,230,230)');
+  });
+
+  await test('api sends the CSRF token on changes only, and decodes errors', async () => {
+    const calls = [];
+    let answer;
+    en.fetch = (url, init) => {
+      calls.push({ url, init });
+      return Promise.resolve(answer);
+    };
+    const res = (status, body, ct) => ({
+      ok: status >= 200 && status < 300, status,
+      headers: { get: () => ct === undefined ? 'application/json' : ct },
+      json: () => Promise.resolve(body), text: () => Promise.resolve(''),
+    });
+    answer = res(200, { x: 1 });
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(await E.api('GET', '/v1/a'))), { x: 1 });
+    assert.strictEqual(calls[0].init.headers['X-CSRF-Token'], undefined);
+    assert.strictEqual(calls[0].init.credentials, 'same-origin');
+    answer = res(204, null, '');
+    assert.strictEqual(await E.api('DELETE', '/v1/tokens/t1'), null);
+    assert.strictEqual(calls[1].init.headers['X-CSRF-Token'], 'tok-123');
+    answer = res(201, { id: 's' });
+    await E.api('POST', '/v1/segments', { name: 'n' });
+    assert.strictEqual(calls[2].init.body, '{"name":"n"}');
+    assert.strictEqual(calls[2].init.headers['Content-Type'], 'application/json');
+    answer = res(400, { error: 'rule: bad', field: 'rule' });
+    await assert.rejects(E.api('POST', '/v1/segments/preview', {}), (e) => e.status === 400 && e.field === 'rule' && e.message === 'rule: bad');
+    let signedOut = 0;
+    E.onSignedOut = () => { signedOut++; };
+    answer = res(401, { error: 'authentication required: sign in, or send Authorization: Bearer <token>' });
+    await assert.rejects(E.api('GET', '/v1/users'), (e) => e.status === 401 && e.message === 'Your session has ended. Please sign in again.');
+    assert.strictEqual(signedOut, 1);
+    await assert.rejects(E.api('POST', '/v1/auth/login', {}, { noRedirect: true }), (e) => e.status === 401);
+    assert.strictEqual(signedOut, 1);
+    en.fetch = () => Promise.reject(new TypeError('Failed to fetch'));
+    await assert.rejects(E.api('GET', '/v1/a'), (e) => e.status === 0 && /reach the server/.test(e.message));
+  });
+
+  if (failures) {
+    console.log(failures + ' failed');
+    process.exit(1);
+  }
+})();
