@@ -14,8 +14,8 @@ build() {
 	if [ "${NO_BUILD:-0}" = 1 ] && [ -x "$TW_BIN" ] && [ -x "$LOADGEN_BIN" ]; then
 		return
 	fi
-	(cd "$ROOT" && GOFLAGS=-mod=mod go build -o "$TW_BIN" ./cmd/tradewind &&
-		GOFLAGS=-mod=mod go build -o "$LOADGEN_BIN" ./bench/loadgen) || {
+	(cd "$ROOT" && go build -o "$TW_BIN" ./cmd/tradewind &&
+		go build -o "$LOADGEN_BIN" ./bench/loadgen) || {
 		echo "build failed" >&2
 		exit 1
 	}

@@ -28,7 +28,7 @@ build
 new_dir
 csvdir=$NEW_DIR
 csv=$csvdir/orders.csv
-(cd "$ROOT" && GOFLAGS=-mod=mod go run ./bench/orders-csv --rows "$ROWS" --out "$csv")
+(cd "$ROOT" && go run ./bench/orders-csv --rows "$ROWS" --out "$csv")
 echo "$(describe)"
 echo "# file: $ROWS rows, $(($(stat -c %s "$csv") / 1000000)) MB, sha256 $(sha256sum "$csv" | cut -c1-16)…"
 
@@ -92,7 +92,7 @@ timed_import() { # timed_import LABEL ARGS… : prints the report, the time and 
 		wait "$prof_pid" || true
 		if [ -s "$prof" ]; then
 			echo "CPU profile of the server during the import: $prof"
-			(cd "$ROOT" && go tool pprof -traces "$TW_BIN" "$prof" 2>/dev/null | GOFLAGS=-mod=mod go run ./bench/pprofsum) || true
+			(cd "$ROOT" && go tool pprof -traces "$TW_BIN" "$prof" 2>/dev/null | go run ./bench/pprofsum) || true
 		fi
 	fi
 	rm -f "$t" "$t.json"

@@ -81,14 +81,14 @@ while [ "$run" -lt "$RUNS" ]; do
 		wait "$prof_pid" || true
 		if [ -s "$prof" ]; then
 			echo "CPU profile: $prof"
-			(cd "$ROOT" && go tool pprof -traces "$TW_BIN" "$prof" 2>/dev/null | GOFLAGS=-mod=mod go run ./bench/pprofsum) || true
+			(cd "$ROOT" && go tool pprof -traces "$TW_BIN" "$prof" 2>/dev/null | go run ./bench/pprofsum) || true
 		fi
 	fi
 	if [ -n "$allocs_pid" ]; then
 		wait "$allocs_pid" || true
 		if [ -s "$allocs" ]; then
 			echo "allocation profile: $allocs"
-			(cd "$ROOT" && go tool pprof -traces -sample_index=alloc_space "$TW_BIN" "$allocs" 2>/dev/null | GOFLAGS=-mod=mod go run ./bench/pprofsum) || true
+			(cd "$ROOT" && go tool pprof -traces -sample_index=alloc_space "$TW_BIN" "$allocs" 2>/dev/null | go run ./bench/pprofsum) || true
 		fi
 	fi
 	result="$(echo "$out" | grep '^RESULT' | sed 's/^RESULT //') peak_rss_mib=$(peak_rss "$SRV_PID") load1=$(cut -d' ' -f1 /proc/loadavg)"

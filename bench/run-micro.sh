@@ -12,7 +12,7 @@ echo "$(describe)"
 bench() { # bench PKG ARGS…: compile first, then wait for a quiet machine and run
 	local pkg=$1
 	shift
-	GOFLAGS=-mod=mod go test -c -o "$NEW_DIR/bench.test" "$pkg"
+	go test -c -o "$NEW_DIR/bench.test" "$pkg"
 	wait_quiet
 	(cd "$pkg" && timeout 900 "$NEW_DIR/bench.test" -test.run '^$' -test.count "$COUNT" "$@" | grep -E '^(Benchmark|goos|cpu)')
 	echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -14,6 +14,13 @@
 // from the moment a request was sent and, to avoid coordinated omission, also
 // from the moment it was due.
 //
+// --identify-share S makes a share S of the messages identify calls, each for
+// a new userId (distinct across runs and workers: derived from --run and the
+// message's position) with the traits an SDK sends at sign-up: email, phone,
+// firstName, lastName and a postal address. A server that encrypts
+// high-tier personal fields then creates one data key per identify and seals
+// its traits; the track events stay as they are (nothing to seal).
+//
 // The last line, "RESULT key=value …", is for scripts.
 package main
 
@@ -49,6 +56,7 @@ func main() {
 	probePoll := flag.Duration("probe-poll", 50*time.Millisecond, "pause between two queries of one probe (each query costs the server CPU)")
 	drain := flag.Duration("drain", 0, "after sending, wait up to this long until the store writer applied everything the log accepted (needs --token; counts from the server's start, so use a fresh server)")
 	run := flag.String("run", strconv.FormatInt(time.Now().UnixNano(), 36), "run id, prefix of message ids")
+	identifyShare := flag.Float64("identify-share", 0, "share of the messages (0–1) that are identify calls of new users with email, phone, names and address traits; the rest are track events")
 	flag.Parse()
 	if *key == "" {
 		fmt.Fprintln(os.Stderr, "loadgen: --write-key is required")
@@ -58,6 +66,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "loadgen: --workers and --batch must be ≥ 1, --rate ≥ 0")
 		os.Exit(2)
 	}
+	if *identifyShare < 0 || *identifyShare > 1 {
+		fmt.Fprintln(os.Stderr, "loadgen: --identify-share must be between 0 and 1")
+		os.Exit(2)
+	}
+	runHash := fnv64(*run)
 	tr := &http.Transport{MaxIdleConnsPerHost: *workers + 4, MaxConnsPerHost: *workers + 4, DisableCompression: true}
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 
@@ -151,7 +164,7 @@ func main() {
 	// was sustained.
 	secs := int(dur.Seconds()) + 60
 	perSec := make([]atomic.Int64, secs)
-	var sent, failed, status429, late, unsent, bodyBytes, requests atomic.Int64
+	var sent, failed, status429, late, unsent, bodyBytes, requests, identifies atomic.Int64
 	var latMu sync.Mutex
 	var lats, dueLats []time.Duration
 	var seq atomic.Int64
@@ -191,7 +204,8 @@ func main() {
 					next = next.Add(period)
 				}
 				n := seq.Add(1)
-				buf = appendBatch(buf[:0], *run, n, *batch)
+				var ni int
+				buf, ni = appendBatch(buf[:0], *run, runHash, n, *batch, *identifyShare)
 				bodyBytes.Add(int64(len(buf)))
 				requests.Add(1)
 				req, _ := http.NewRequest("POST", *url+"/v1/batch", bytes.NewReader(buf))
@@ -210,6 +224,7 @@ func main() {
 				switch resp.StatusCode {
 				case 200:
 					sent.Add(int64(*batch))
+					identifies.Add(int64(ni))
 					if s := int(t1.Sub(start) / time.Second); s < secs {
 						perSec[s].Add(int64(*batch))
 					}
@@ -279,6 +294,10 @@ func main() {
 	}
 	fmt.Printf("load: %s, %d workers, %d-event batches, %.0f bytes/event on average, %.1fs\n", target, *workers, *batch,
 		float64(bodyBytes.Load())/float64(max(1, requests.Load()))/float64(*batch), el.Seconds())
+	if *identifyShare > 0 {
+		fmt.Printf("identify calls of new users: %.1f%% of the messages; %d acknowledged (%.0f/s)\n",
+			*identifyShare*100, identifies.Load(), float64(identifies.Load())/el.Seconds())
+	}
 	fmt.Printf("events acknowledged: %d = %.0f events/s (%d failed, %d answers 429, %d sends >10ms late, %d requests due but not sent by the end)\n",
 		sent.Load(), evs, failed.Load(), status429.Load(), late.Load(), unsent.Load())
 	if len(ps) > 0 {
@@ -320,20 +339,31 @@ func main() {
 		otherCores = max(0, busyCores-srvCores-selfCores)
 	}
 	fmt.Printf("loadgen: CPU %.2f cores; whole machine busy %.2f cores, of which other processes %.2f\n", selfCores, busyCores, otherCores)
-	fmt.Printf("RESULT events_per_s=%.0f p50_ms=%.1f p99_ms=%.1f due_p99_ms=%.1f max_ms=%.1f min_sec=%d vis_n=%d vis_lost=%d vis_p50_ms=%.0f vis_p99_ms=%.0f rss_mib=%.0f srv_cores=%.2f loadgen_cores=%.2f other_cores=%.2f failed=%d r429=%d late=%d unsent=%d backlog=%.0f drain_s=%.1f\n",
-		evs, ms(pct(lats, 50)), ms(pct(lats, 99)), ms(pct(dueLats, 99)), ms(pct(lats, 100)), first(ps), len(vis), visLost,
+	fmt.Printf("RESULT identify_share=%g identifies_per_s=%.0f events_per_s=%.0f p50_ms=%.1f p99_ms=%.1f due_p99_ms=%.1f max_ms=%.1f min_sec=%d vis_n=%d vis_lost=%d vis_p50_ms=%.0f vis_p99_ms=%.0f rss_mib=%.0f srv_cores=%.2f loadgen_cores=%.2f other_cores=%.2f failed=%d r429=%d late=%d unsent=%d backlog=%.0f drain_s=%.1f\n",
+		*identifyShare, float64(identifies.Load())/el.Seconds(), evs, ms(pct(lats, 50)), ms(pct(lats, 99)), ms(pct(dueLats, 99)), ms(pct(lats, 100)), first(ps), len(vis), visLost,
 		ms(pct(vis, 50)), ms(pct(vis, 99)), float64(rssMax.Load())/(1<<20), srvCores, selfCores, otherCores,
 		failed.Load(), status429.Load(), late.Load(), unsent.Load(), backlogAtEnd, drainSec(drainTook))
 }
 
-// appendBatch writes one /v1/batch body of n track events shaped like the
-// Segment Node SDK's (about 400 bytes each).
-func appendBatch(b []byte, run string, n int64, batch int) []byte {
+// appendBatch writes one /v1/batch body of n messages shaped like the
+// Segment Node SDK's: track events (about 400 bytes each) and, for a share
+// of them, identify calls of new users (about 600 bytes). It returns the body
+// and how many identify calls it holds.
+func appendBatch(b []byte, run string, runHash uint64, n int64, batch int, identifyShare float64) ([]byte, int) {
 	now := time.Now().UTC().AppendFormat(nil, time.RFC3339Nano)
 	b = append(b, `{"batch":[`...)
+	ni := 0
 	for i := 0; i < batch; i++ {
 		if i > 0 {
 			b = append(b, ',')
+		}
+		// Message k of the run is an identify when it crosses a multiple of
+		// 1/share: exactly the share, spread evenly.
+		k := (n-1)*int64(batch) + int64(i)
+		if identifyShare > 0 && int64(float64(k+1)*identifyShare) > int64(float64(k)*identifyShare) {
+			b = appendIdentify(b, run, runHash, n, i, k, now)
+			ni++
+			continue
 		}
 		b = append(b, `{"type":"track","event":"Product Viewed","userId":"user-`...)
 		b = strconv.AppendInt(b, (n*7+int64(i))%50000, 10)
@@ -352,7 +382,115 @@ func appendBatch(b []byte, run string, n int64, batch int) []byte {
 	}
 	b = append(b, `],"sentAt":"`...)
 	b = append(b, now...)
-	return append(b, `"}`...)
+	return append(b, `"}`...), ni
+}
+
+var (
+	firstNames = [...]string{"Emma", "Liam", "Sofia", "Lukas", "Chloé", "Mateo", "Hanna", "Noah", "Giulia", "Yuki", "Amara", "Oliver", "Zoé", "Jan", "Aisha", "Mei"}
+	lastNames  = [...]string{"Müller", "Smith", "García", "Rossi", "Dubois", "Kowalski", "Jansen", "Tanaka", "Silva", "O'Brien", "Nielsen", "Schmidt", "Novak", "Chen", "Moreau", "Bianchi"}
+	domains    = [...]string{"gmail.com", "outlook.com", "web.de", "yahoo.fr", "icloud.com", "gmx.net", "hotmail.co.uk", "libero.it"}
+	streets    = [...]string{"Hauptstraße", "High Street", "Rue de la Paix", "Via Roma", "Calle Mayor", "Kerkstraat", "ul. Długa", "Storgatan"}
+	// cities with their country and a mobile prefix; the number goes on with
+	// digits more digits (a possible length for the country).
+	cities = [...]struct {
+		city, country, prefix string
+		digits                int
+	}{
+		{"Berlin", "DE", "+49 151 ", 8}, {"London", "GB", "+44 7700 ", 6}, {"Lyon", "FR", "+33 6 ", 8}, {"Milano", "IT", "+39 347 ", 7},
+		{"Madrid", "ES", "+34 612 ", 6}, {"Utrecht", "NL", "+31 6 ", 8}, {"Kraków", "PL", "+48 512 ", 6}, {"Malmö", "SE", "+46 70 ", 7},
+	}
+)
+
+// appendIdentify writes one identify call of a new user: userId and the
+// personal values derive from the run and the message's position k, so every
+// identify of every run is a different person.
+func appendIdentify(b []byte, run string, runHash uint64, n int64, i int, k int64, now []byte) []byte {
+	h := mix(runHash ^ uint64(k))
+	fn, ln := firstNames[h%16], lastNames[(h>>4)%16]
+	c := cities[(h>>8)%8]
+	uid := strconv.FormatUint(h, 36)
+	b = append(b, `{"type":"identify","userId":"cus_`...)
+	b = append(b, uid...)
+	b = append(b, `","anonymousId":"`...)
+	b = appendUUID(b, mix(h))
+	b = append(b, `","messageId":"`...)
+	b = append(b, run...)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, n, 10)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, int64(i), 10)
+	b = append(b, `","timestamp":"`...)
+	b = append(b, now...)
+	b = append(b, `","traits":{"email":"`...)
+	b = append(b, strings.ToLower(fn)...)
+	b = append(b, '.')
+	b = append(b, strings.ToLower(strings.ReplaceAll(ln, "'", ""))...)
+	b = append(b, '.')
+	b = append(b, uid[:min(6, len(uid))]...)
+	b = append(b, '@')
+	b = append(b, domains[(h>>12)%8]...)
+	b = append(b, `","phone":"`...)
+	b = append(b, c.prefix...)
+	b = appendDigits(b, h>>16, c.digits)
+	b = append(b, `","firstName":"`...)
+	b = append(b, fn...)
+	b = append(b, `","lastName":"`...)
+	b = append(b, ln...)
+	b = append(b, `","address":{"street":"`...)
+	b = append(b, streets[(h>>20)%8]...)
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, 1+(h>>24)%180, 10)
+	b = append(b, `","city":"`...)
+	b = append(b, c.city...)
+	b = append(b, `","postalCode":"`...)
+	b = appendDigits(b, h>>32, 5)
+	b = append(b, `","country":"`...)
+	b = append(b, c.country...)
+	b = append(b, `"},"plan":"free","createdAt":"`...)
+	b = append(b, now...)
+	return append(b, `"},"context":{"library":{"name":"@segment/analytics-node","version":"2.1.0"}},"integrations":{},"_metadata":{"jsRuntime":"node"}}`...)
+}
+
+func appendDigits(b []byte, v uint64, n int) []byte {
+	for j := 0; j < n; j++ {
+		b = append(b, byte('0'+v%10))
+		v /= 10
+	}
+	return b
+}
+
+func appendUUID(b []byte, v uint64) []byte {
+	const hexd = "0123456789abcdef"
+	w := mix(v + 1)
+	for j := 0; j < 32; j++ {
+		if j == 8 || j == 12 || j == 16 || j == 20 {
+			b = append(b, '-')
+		}
+		x := v
+		if j >= 16 {
+			x = w
+		}
+		b = append(b, hexd[(x>>(4*(j%16)))&15])
+	}
+	return b
+}
+
+// mix is splitmix64's finaliser: distinct inputs give distinct,
+// well-spread outputs.
+func mix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+func fnv64(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
 }
 
 // writerState reads the store's applied log sequence and the number of

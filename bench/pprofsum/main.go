@@ -31,6 +31,7 @@ type rule struct {
 // allocates), then the innermost subsystems before the ones that call them.
 var rules = []rule{
 	{"GC (mark workers, assists, write barriers, sweep)", []string{"runtime.gcBgMarkWorker", "runtime.gcAssistAlloc", "runtime.wbBufFlush", "runtime.bgsweep", "runtime.bgscavenge", "runtime.sweepone", "runtime.gcStart", "runtime.markroot"}},
+	{"privacy: seal high-tier fields, data keys, tokens (pii, keystore)", []string{"internal/privacy"}},
 	{"key index (pebble)", []string{"internal/store/keyindex", "cockroachdb/pebble"}},
 	{"store writer: projection", []string{"internal/store.(*Projector)"}},
 	{"query API (visibility probe, metrics)", []string{"internal/api.(*Server).query", "promhttp", "prometheus"}},
@@ -52,6 +53,14 @@ var details = map[string][][2]string{
 		{"read body", "ingest.readBody"},
 		{"re-encode (MarshalTo)", "fastjson.(*Value).MarshalTo"},
 		{"network syscalls", "syscall"},
+	},
+	"privacy: seal high-tier fields, data keys, tokens (pii, keystore)": {
+		{"walk and classify (Encrypt)", "pii.(*Encryptor).Encrypt"},
+		{"  of which AES-GCM seal", "crypto/internal/fips140/aes/gcm"},
+		{"  of which blind index (HMAC)", "pii.BlindIndex"},
+		{"  of which phone normalisation", "phonenumbers"},
+		{"data keys (KeyFor: create, wrap, write)", "keystore.(*Store).KeyFor"},
+		{"store side: envelope tokens (TokenOf)", "privacy.TokenOf"},
 	},
 	"GC (mark workers, assists, write barriers, sweep)": {
 		{"background mark", "runtime.gcBgMarkWorker"},
