@@ -95,7 +95,10 @@ for round in $(seq 1 "$ROUNDS"); do
 				--identify-share "$share" ${LOADGEN_ARGS:-})
 			echo "$out"
 			r=$(echo "$out" | grep '^RESULT' | tail -1 | sed 's/^RESULT //')
-			echo "$share $rev $r load1_after=$(cut -d' ' -f1 /proc/loadavg)" >>"$results"
+			# Server CPU per event: less sensitive than throughput to other
+			# processes taking cores from the server.
+			us=$(echo "$r" | tr ' ' '\n' | awk -F= '$1 == "events_per_s" {e = $2} $1 == "srv_cores" {c = $2} END {if (e > 0) printf "%.1f", c * 1e6 / e}')
+			echo "$share $rev $r srv_us_per_event=$us load1_after=$(cut -d' ' -f1 /proc/loadavg)" >>"$results"
 		done
 	done
 done
@@ -105,7 +108,7 @@ echo "## medians of $ROUNDS runs (all runs in parentheses, in run order); ratio 
 base=${REVS%% *}
 for share in $LOADS; do
 	echo "identify share $share:"
-	for k in events_per_s p50_ms p99_ms identifies_per_s srv_cores other_cores drain_s rss_mib r429 failed; do
+	for k in events_per_s p50_ms p99_ms identifies_per_s srv_cores srv_us_per_event other_cores drain_s rss_mib r429 failed; do
 		line="  $(printf '%-17s' "$k")"
 		bmed=
 		for rev in $REVS; do
