@@ -22,7 +22,7 @@
 # DURATION each. A load is an --identify-share: 0 is track events only (the
 # encryption path walks each message and finds nothing to seal), 0.1 makes
 # every tenth message an identify of a new user with email, phone, first
-# and last name and an address (a new data key per identify and 9 fields
+# and last name and an address (a new data key per identify and 8 fields
 # sealed). It prints every run's output and, per load, the medians of each
 # build and their ratio to the baseline's.
 #
