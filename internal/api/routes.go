@@ -52,6 +52,8 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.privacyRoutes()...)
 	rs = append(rs, s.profileRoutes()...)
 	rs = append(rs, s.analyticsRoutes()...)
+	rs = append(rs, s.qualityRoutes()...)
+	rs = append(rs, s.predictionRoutes()...)
 	rs = append(rs, s.pageRoutes()...)
 	return rs
 }
