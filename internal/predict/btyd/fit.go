@@ -1,0 +1,201 @@
+package btyd
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/gonum/diff/fd"
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/optimize"
+)
+
+// Fit describes how a maximum-likelihood fit went; every model's result
+// carries one so that a report can show it and a caller can refuse to use a
+// fit that did not converge.
+type Fit struct {
+	// LogLikelihood is the total log-likelihood at the estimate.
+	LogLikelihood float64 `json:"log_likelihood"`
+	// StdErrors are the parameters' standard errors from the inverse of the
+	// observed information (the Hessian of the negative log-likelihood),
+	// in the order of the model's parameters; nil when the Hessian was not
+	// positive definite (itself a sign of a weakly identified model).
+	StdErrors []float64 `json:"std_errors,omitempty"`
+	// Iterations and Evaluations of the optimiser.
+	Iterations  int    `json:"iterations"`
+	Evaluations int    `json:"evaluations"`
+	Method      string `json:"method"`
+	// Customers is how many customers the fit used.
+	Customers int `json:"customers"`
+}
+
+// ErrNotIdentified is wrapped by every refusal to fit: too little data, no
+// convergence, or a parameter running off to a bound.
+var ErrNotIdentified = errors.New("model cannot be fitted to this data")
+
+// Parameter bounds (in the model's time unit): beyond them a fit has run
+// off towards a limit the model cannot represent, and is refused.
+const (
+	paramMin = 1e-6
+	paramMax = 1e5
+)
+
+// objective is a mean negative log-likelihood over log-parameters; it fills
+// grad when grad is non-nil (models without an analytic gradient leave it
+// to finite differences).
+type objective func(theta, grad []float64) float64
+
+// minimize fits the log-parameters theta from start. With an analytic
+// gradient it runs L-BFGS (a few dozen evaluations); without one,
+// Nelder-Mead restarted until a restart no longer improves the optimum
+// (a single Nelder-Mead run stops early on the long flat ridges of the
+// Pareto/NBD likelihood).
+func minimize(f objective, start []float64, analytic bool) (theta []float64, iters, evals int, method string, err error) {
+	if analytic {
+		var cache struct {
+			x, g []float64
+			v    float64
+		}
+		eval := func(x []float64) {
+			if cache.x != nil && slices.Equal(cache.x, x) {
+				return
+			}
+			if cache.g == nil {
+				cache.g = make([]float64, len(x))
+			}
+			cache.v = f(x, cache.g)
+			cache.x = append(cache.x[:0], x...)
+			evals++
+		}
+		p := optimize.Problem{
+			Func: func(x []float64) float64 { eval(x); return cache.v },
+			Grad: func(g, x []float64) { eval(x); copy(g, cache.g) },
+		}
+		st := &optimize.Settings{
+			GradientThreshold: 1e-10,
+			FuncEvaluations:   2000,
+			Converger:         &optimize.FunctionConverge{Absolute: 1e-13, Relative: 1e-13, Iterations: 20},
+		}
+		res, e := optimize.Minimize(p, start, st, &optimize.LBFGS{})
+		if e != nil && res == nil {
+			return nil, 0, evals, "L-BFGS", fmt.Errorf("%w: optimiser failed: %v", ErrNotIdentified, e)
+		}
+		if math.IsNaN(res.F) || math.IsInf(res.F, 0) {
+			return nil, res.Stats.MajorIterations, evals, "L-BFGS", fmt.Errorf("%w: the likelihood is not finite at the optimum", ErrNotIdentified)
+		}
+		// A line search can fail at the optimum when the function is flat to
+		// machine precision; the gradient then says whether it converged.
+		if e != nil {
+			g := make([]float64, len(start))
+			f(res.X, g)
+			for _, gi := range g {
+				if math.Abs(gi) > 1e-4 {
+					return nil, res.Stats.MajorIterations, evals, "L-BFGS", fmt.Errorf("%w: did not converge (%v)", ErrNotIdentified, e)
+				}
+			}
+		}
+		return res.X, res.Stats.MajorIterations, evals, "L-BFGS", nil
+	}
+	x := slices.Clone(start)
+	best := math.Inf(1)
+	for restart := 0; restart < 20; restart++ {
+		p := optimize.Problem{Func: func(x []float64) float64 { evals++; return f(x, nil) }}
+		st := &optimize.Settings{
+			FuncEvaluations: 20000,
+			Converger:       &optimize.FunctionConverge{Absolute: 1e-13, Relative: 1e-13, Iterations: 200},
+		}
+		res, e := optimize.Minimize(p, x, st, &optimize.NelderMead{SimplexSize: 0.2})
+		if res == nil {
+			return nil, iters, evals, "Nelder-Mead", fmt.Errorf("%w: optimiser failed: %v", ErrNotIdentified, e)
+		}
+		iters += res.Stats.MajorIterations
+		if math.IsNaN(res.F) || math.IsInf(res.F, 0) {
+			return nil, iters, evals, "Nelder-Mead", fmt.Errorf("%w: the likelihood is not finite at the optimum", ErrNotIdentified)
+		}
+		improved := best - res.F
+		x, best = res.X, res.F
+		if improved < 1e-12 {
+			break
+		}
+	}
+	return x, iters, evals, "Nelder-Mead", nil
+}
+
+// checkBounds refuses parameters that ran off to a bound, naming them.
+func checkBounds(names []string, params []float64) error {
+	var bad []string
+	for i, p := range params {
+		switch {
+		case math.IsNaN(p) || math.IsInf(p, 0):
+			bad = append(bad, fmt.Sprintf("%s is not finite", names[i]))
+		case p > paramMax:
+			bad = append(bad, fmt.Sprintf("%s = %.3g ran off towards infinity", names[i], p))
+		case p < paramMin:
+			bad = append(bad, fmt.Sprintf("%s = %.3g ran off towards zero", names[i], p))
+		}
+	}
+	if bad != nil {
+		return fmt.Errorf("%w: %s", ErrNotIdentified, strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// stdErrors inverts the Hessian of the total negative log-likelihood, taken
+// in log-parameters (where one finite-difference step suits every
+// parameter's scale) and carried to the natural ones by the delta method
+// (exact at the optimum, where the gradient vanishes); nil when the Hessian
+// is not positive definite.
+func stdErrors(totalNegLL func(theta []float64) float64, theta []float64) []float64 {
+	n := len(theta)
+	h := mat.NewSymDense(n, nil)
+	fd.Hessian(h, totalNegLL, theta, &fd.Settings{Formula: fd.Central, Step: 1e-4})
+	var ch mat.Cholesky
+	if !ch.Factorize(h) {
+		return nil
+	}
+	var inv mat.SymDense
+	if err := ch.InverseTo(&inv); err != nil {
+		return nil
+	}
+	se := make([]float64, n)
+	for i := range se {
+		v := inv.At(i, i)
+		if !(v > 0) {
+			return nil
+		}
+		se[i] = math.Exp(theta[i]) * math.Sqrt(v)
+	}
+	return se
+}
+
+func expAll(theta []float64) []float64 {
+	out := make([]float64, len(theta))
+	for i, t := range theta {
+		out[i] = math.Exp(t)
+	}
+	return out
+}
+
+func logAll(params []float64) []float64 {
+	out := make([]float64, len(params))
+	for i, p := range params {
+		out[i] = math.Log(p)
+	}
+	return out
+}
+
+// logSumExp is log(exp(a) + exp(b)) without overflow.
+func logSumExp(a, b float64) float64 {
+	if math.IsInf(a, -1) {
+		return b
+	}
+	if math.IsInf(b, -1) {
+		return a
+	}
+	if a > b {
+		return a + math.Log1p(math.Exp(b-a))
+	}
+	return b + math.Log1p(math.Exp(a-b))
+}

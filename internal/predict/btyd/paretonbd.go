@@ -1,0 +1,138 @@
+package btyd
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mathext"
+)
+
+// ParetoNBD is a fitted Pareto/NBD model (Schmittlein, Morrison & Colombo
+// 1987): while alive a customer buys at a Poisson rate drawn from
+// Gamma(r, α) and has an exponential lifetime with a rate drawn from
+// Gamma(s, β).
+type ParetoNBD struct {
+	R     float64 `json:"r"`
+	Alpha float64 `json:"alpha"`
+	S     float64 `json:"s"`
+	Beta  float64 `json:"beta"`
+	Fit
+}
+
+var paretoNames = []string{"r", "alpha", "s", "beta"}
+
+// logA0 is log of the hypergeometric term of the Pareto/NBD likelihood
+// (Fader & Hardie 2005, "A note on deriving the Pareto/NBD model"),
+// written with the larger of α and β so the series' argument stays in
+// [0, 1); -Inf when t_x = T (the term vanishes).
+func paretoLogA0(r, alpha, s, beta float64, c Customer) float64 {
+	rsx := r + s + c.X
+	maxab, absab := alpha, alpha-beta
+	b2 := s + 1
+	if alpha < beta {
+		maxab, absab, b2 = beta, beta-alpha, r+c.X
+	}
+	lf := func(t float64) float64 {
+		if absab == 0 {
+			return -rsx * math.Log(maxab+t)
+		}
+		return math.Log(mathext.Hypergeo(rsx, b2, rsx+1, absab/(maxab+t))) - rsx*math.Log(maxab+t)
+	}
+	l1, l2 := lf(c.Tx), lf(c.T)
+	if !(l1 > l2) {
+		return math.Inf(-1)
+	}
+	return l1 + math.Log1p(-math.Exp(l2-l1))
+}
+
+// ParetoNBDLogLikelihood is one customer's log-likelihood.
+func ParetoNBDLogLikelihood(r, alpha, s, beta float64, c Customer) float64 {
+	x := c.X
+	part1 := r*math.Log(alpha) + s*math.Log(beta) - lgamma(r) + lgamma(r+x)
+	part2 := -(r+x)*math.Log(alpha+c.T) - s*math.Log(beta+c.T)
+	part3 := math.Log(s) - math.Log(r+s+x) + paretoLogA0(r, alpha, s, beta, c)
+	return part1 + logSumExp(part2, part3)
+}
+
+func paretoObjective(c *compressed) objective {
+	return func(theta, _ []float64) float64 {
+		p := expAll(theta)
+		r, alpha, s, beta := p[0], p[1], p[2], p[3]
+		out := sumRuns(c, 1, func(run xRun, out []float64) {
+			for _, g := range c.groups[run.start:run.end] {
+				out[0] += g.w * ParetoNBDLogLikelihood(r, alpha, s, beta, Customer{X: g.x, Tx: g.tx, T: g.t})
+			}
+		})
+		v := -out[0] / c.n
+		if math.IsNaN(v) {
+			return math.Inf(1)
+		}
+		return v
+	}
+}
+
+// FitParetoNBD fits Pareto/NBD to customers by maximum likelihood. It has
+// no closed-form gradient worth its cost, so it runs Nelder-Mead with
+// restarts; β is often weakly identified (its standard error says so).
+func FitParetoNBD(cs []Customer) (*ParetoNBD, error) {
+	if err := checkData(cs); err != nil {
+		return nil, err
+	}
+	c := compress(cs)
+	f := paretoObjective(&c)
+	mt := meanT(cs)
+	start := []float64{0, math.Log(mt), 0, math.Log(mt)}
+	theta, iters, evals, method, err := minimize(f, start, false)
+	if err != nil {
+		return nil, fmt.Errorf("Pareto/NBD: %w", err)
+	}
+	p := expAll(theta)
+	if err := checkBounds(paretoNames, p); err != nil {
+		return nil, fmt.Errorf("Pareto/NBD: %w", err)
+	}
+	m := &ParetoNBD{R: p[0], Alpha: p[1], S: p[2], Beta: p[3]}
+	m.LogLikelihood = -f(theta, nil) * c.n
+	m.Iterations, m.Evaluations, m.Method, m.Customers = iters, evals, method, len(cs)
+	m.StdErrors = stdErrors(func(t []float64) float64 { return f(t, nil) * c.n }, theta)
+	return m, nil
+}
+
+// Params are the model's parameters in the order r, α, s, β.
+func (m *ParetoNBD) Params() []float64 { return []float64{m.R, m.Alpha, m.S, m.Beta} }
+
+// PAlive is the probability that a customer with this history is alive at T.
+func (m *ParetoNBD) PAlive(c Customer) float64 {
+	r, alpha, s, beta := m.R, m.Alpha, m.S, m.Beta
+	la0 := paretoLogA0(r, alpha, s, beta, c)
+	if math.IsInf(la0, -1) {
+		return 1
+	}
+	l := math.Log(s) - math.Log(r+s+c.X) + (r+c.X)*math.Log(alpha+c.T) + s*math.Log(beta+c.T) + la0
+	return 1 / (1 + math.Exp(l))
+}
+
+// ExpectedPurchases is E[X(t)] for a customer just acquired.
+func (m *ParetoNBD) ExpectedPurchases(t float64) float64 {
+	r, alpha, s, beta := m.R, m.Alpha, m.S, m.Beta
+	if math.Abs(s-1) < 1e-9 {
+		return r * beta / alpha * math.Log((beta+t)/beta)
+	}
+	return r * beta / (alpha * (s - 1)) * (1 - math.Pow(beta/(beta+t), s-1))
+}
+
+// ConditionalExpected is E[Y(t) | x, t_x, T].
+func (m *ParetoNBD) ConditionalExpected(c Customer, t float64) float64 {
+	return m.conditionalNumerator(c.X, c.T, t) * m.PAlive(c)
+}
+
+func (m *ParetoNBD) conditionalNumerator(x, T, t float64) float64 {
+	if t <= 0 {
+		return 0
+	}
+	r, alpha, s, beta := m.R, m.Alpha, m.S, m.Beta
+	k := (r + x) * (beta + T) / (alpha + T)
+	if math.Abs(s-1) < 1e-9 {
+		return k * math.Log((beta+T+t)/(beta+T))
+	}
+	return k / (s - 1) * (1 - math.Pow((beta+T)/(beta+T+t), s-1))
+}
