@@ -121,7 +121,7 @@ func FitBGNBD(cs []Customer) (*BGNBD, error) {
 	c := compress(cs)
 	f := bgnbdObjective(&c)
 	start := []float64{0, math.Log(meanT(cs)), 0, 0}
-	theta, iters, evals, method, err := minimize(f, start, true)
+	theta, iters, evals, method, err := minimize(f, start)
 	if err != nil {
 		return nil, fmt.Errorf("BG/NBD: %w", err)
 	}
@@ -138,7 +138,9 @@ func FitBGNBD(cs []Customer) (*BGNBD, error) {
 
 // bgnbdHint explains the one failure seen in practice.
 func bgnbdHint(p []float64) string {
-	if p[3] > paramMax || p[2] > paramMax {
+	// The drop-out probability after a purchase is Beta(a, b): a → 0 or
+	// b → ∞ both mean nobody drops out.
+	if p[3] > paramMax || p[2] < paramMin {
 		return " — the data shows almost no drop-out after purchases (typical of wholesale or subscription buyers who keep ordering), which BG/NBD cannot represent; Pareto/NBD or a longer history may fit"
 	}
 	return ""

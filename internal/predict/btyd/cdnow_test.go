@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // cdnowDir is the shared data set of the customer-base-analysis literature
@@ -150,4 +151,61 @@ func TestGammaGammaReproducesCDNOW(t *testing.T) {
 		t.Errorf("frequency/monetary correlation %.3f: the CDNOW sample's is about 0.11", m.FreqMonetaryCorr)
 	}
 	t.Logf("Gamma-Gamma %+v", m)
+}
+
+// elog reads the CDNOW sample's transaction log.
+func elog(t testing.TB) []Transaction {
+	t.Helper()
+	f, err := os.Open(filepath.Join(cdnowDir(t), "cdnowElog.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var txs []Transaction
+	for _, row := range rows[1:] {
+		d, err := time.Parse("20060102", row[2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := strconv.ParseFloat(row[4], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		txs = append(txs, Transaction{Customer: row[1], Time: d, Amount: a})
+	}
+	return txs
+}
+
+// Summarising the raw log must give BTYD's calibration summary exactly.
+func TestSummarizeMatchesBTYD(t *testing.T) {
+	want, ids, holdout := cbs(t)
+	s, err := Summarize(elog(t), time.Date(1997, 9, 30, 0, 0, 0, 0, time.UTC), time.Time{}, Week)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Customers) != len(want) {
+		t.Fatalf("%d customers, want %d", len(s.Customers), len(want))
+	}
+	at := map[string]int{}
+	for i, id := range s.IDs {
+		at[id] = i
+	}
+	for i, id := range ids {
+		j, ok := at[id]
+		if !ok {
+			t.Fatalf("customer %s missing", id)
+		}
+		got, w := s.Customers[j], want[i]
+		if got.X != w.X || math.Abs(got.Tx-w.Tx) > 1e-9 || math.Abs(got.T-w.T) > 1e-9 ||
+			math.Abs(got.Monetary-w.Monetary) > 0.006 || float64(len(s.HoldoutTimes[j])) != holdout[i] {
+			t.Fatalf("customer %s: got %+v holdout %d, want %+v holdout %v", id, got, len(s.HoldoutTimes[j]), w, holdout[i])
+		}
+	}
+	if math.Abs(s.Holdout-39) > 1e-9 {
+		t.Errorf("holdout %v weeks, want 39", s.Holdout)
+	}
 }

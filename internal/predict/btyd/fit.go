@@ -43,84 +43,58 @@ const (
 )
 
 // objective is a mean negative log-likelihood over log-parameters; it fills
-// grad when grad is non-nil (models without an analytic gradient leave it
-// to finite differences).
+// grad when grad is non-nil.
 type objective func(theta, grad []float64) float64
 
-// minimize fits the log-parameters theta from start. With an analytic
-// gradient it runs L-BFGS (a few dozen evaluations); without one,
-// Nelder-Mead restarted until a restart no longer improves the optimum
-// (a single Nelder-Mead run stops early on the long flat ridges of the
-// Pareto/NBD likelihood).
-func minimize(f objective, start []float64, analytic bool) (theta []float64, iters, evals int, method string, err error) {
-	if analytic {
-		var cache struct {
-			x, g []float64
-			v    float64
-		}
-		eval := func(x []float64) {
-			if cache.x != nil && slices.Equal(cache.x, x) {
-				return
-			}
-			if cache.g == nil {
-				cache.g = make([]float64, len(x))
-			}
-			cache.v = f(x, cache.g)
-			cache.x = append(cache.x[:0], x...)
-			evals++
-		}
-		p := optimize.Problem{
-			Func: func(x []float64) float64 { eval(x); return cache.v },
-			Grad: func(g, x []float64) { eval(x); copy(g, cache.g) },
-		}
-		st := &optimize.Settings{
-			GradientThreshold: 1e-10,
-			FuncEvaluations:   2000,
-			Converger:         &optimize.FunctionConverge{Absolute: 1e-13, Relative: 1e-13, Iterations: 20},
-		}
-		res, e := optimize.Minimize(p, start, st, &optimize.LBFGS{})
-		if e != nil && res == nil {
-			return nil, 0, evals, "L-BFGS", fmt.Errorf("%w: optimiser failed: %v", ErrNotIdentified, e)
-		}
-		if math.IsNaN(res.F) || math.IsInf(res.F, 0) {
-			return nil, res.Stats.MajorIterations, evals, "L-BFGS", fmt.Errorf("%w: the likelihood is not finite at the optimum", ErrNotIdentified)
-		}
-		// A line search can fail at the optimum when the function is flat to
-		// machine precision; the gradient then says whether it converged.
-		if e != nil {
-			g := make([]float64, len(start))
-			f(res.X, g)
-			for _, gi := range g {
-				if math.Abs(gi) > 1e-4 {
-					return nil, res.Stats.MajorIterations, evals, "L-BFGS", fmt.Errorf("%w: did not converge (%v)", ErrNotIdentified, e)
-				}
-			}
-		}
-		return res.X, res.Stats.MajorIterations, evals, "L-BFGS", nil
+// minimize fits the log-parameters theta from start with L-BFGS (a few
+// dozen evaluations with an analytic gradient).
+func minimize(f objective, start []float64) (theta []float64, iters, evals int, method string, err error) {
+	var cache struct {
+		x, g []float64
+		v    float64
 	}
-	x := slices.Clone(start)
-	best := math.Inf(1)
-	for restart := 0; restart < 20; restart++ {
-		p := optimize.Problem{Func: func(x []float64) float64 { evals++; return f(x, nil) }}
-		st := &optimize.Settings{
-			FuncEvaluations: 20000,
-			Converger:       &optimize.FunctionConverge{Absolute: 1e-13, Relative: 1e-13, Iterations: 200},
+	eval := func(x []float64) {
+		if cache.x != nil && slices.Equal(cache.x, x) {
+			return
 		}
-		res, e := optimize.Minimize(p, x, st, &optimize.NelderMead{SimplexSize: 0.2})
-		if res == nil {
-			return nil, iters, evals, "Nelder-Mead", fmt.Errorf("%w: optimiser failed: %v", ErrNotIdentified, e)
+		if cache.g == nil {
+			cache.g = make([]float64, len(x))
 		}
-		iters += res.Stats.MajorIterations
-		if math.IsNaN(res.F) || math.IsInf(res.F, 0) {
-			return nil, iters, evals, "Nelder-Mead", fmt.Errorf("%w: the likelihood is not finite at the optimum", ErrNotIdentified)
-		}
-		improved := best - res.F
-		x, best = res.X, res.F
-		if improved < 1e-12 {
-			break
+		cache.v = f(x, cache.g)
+		cache.x = append(cache.x[:0], x...)
+		evals++
+	}
+	p := optimize.Problem{
+		Func: func(x []float64) float64 { eval(x); return cache.v },
+		Grad: func(g, x []float64) { eval(x); copy(g, cache.g) },
+	}
+	st := &optimize.Settings{
+		GradientThreshold: 1e-10,
+		FuncEvaluations:   2000,
+		Converger:         &optimize.FunctionConverge{Absolute: 1e-13, Relative: 1e-13, Iterations: 20},
+	}
+	res, e := optimize.Minimize(p, start, st, &optimize.LBFGS{})
+	if e != nil && res == nil {
+		return nil, 0, evals, "L-BFGS", fmt.Errorf("%w: optimiser failed: %v", ErrNotIdentified, e)
+	}
+	if math.IsNaN(res.F) || math.IsInf(res.F, 0) {
+		return nil, res.Stats.MajorIterations, evals, "L-BFGS", fmt.Errorf("%w: the likelihood is not finite at the optimum", ErrNotIdentified)
+	}
+	// Whatever stopped the optimiser (a line search can fail at an optimum
+	// flat to machine precision, or a limit be reached), the gradient says
+	// whether it converged.
+	g := make([]float64, len(start))
+	f(res.X, g)
+	for _, gi := range g {
+		if !(math.Abs(gi) <= 1e-4) {
+			why := res.Status.String()
+			if e != nil {
+				why = e.Error()
+			}
+			return nil, res.Stats.MajorIterations, evals, "L-BFGS", fmt.Errorf("%w: did not converge after %d evaluations (%s)", ErrNotIdentified, evals, why)
 		}
 	}
-	return x, iters, evals, "Nelder-Mead", nil
+	return res.X, res.Stats.MajorIterations, evals, "L-BFGS", nil
 }
 
 // checkBounds refuses parameters that ran off to a bound, naming them.

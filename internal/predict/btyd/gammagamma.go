@@ -89,7 +89,7 @@ func FitGammaGamma(cs []Customer) (*GammaGamma, error) {
 		return -ll / n
 	}
 	start := []float64{0, 0, math.Log(stat.Mean(zs, nil))}
-	theta, iters, evals, method, err := minimize(f, start, true)
+	theta, iters, evals, method, err := minimize(f, start)
 	if err != nil {
 		return nil, fmt.Errorf("Gamma-Gamma: %w", err)
 	}

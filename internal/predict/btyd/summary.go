@@ -1,0 +1,188 @@
+package btyd
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// Period is the models' time unit.
+type Period string
+
+// The time units: a day, or a week of seven days counted from each
+// customer's first purchase (BTYD's convention, not calendar weeks).
+const (
+	Day  Period = "day"
+	Week Period = "week"
+)
+
+// Days is the unit's length in days.
+func (p Period) Days() float64 {
+	if p == Week {
+		return 7
+	}
+	return 1
+}
+
+// ParsePeriod accepts "day" or "week".
+func ParsePeriod(s string) (Period, error) {
+	switch Period(s) {
+	case Day, Week:
+		return Period(s), nil
+	}
+	return "", fmt.Errorf("period %q: want day or week", s)
+}
+
+// Transaction is one purchase: who, when, and (NaN when unknown) how much.
+type Transaction struct {
+	Customer string
+	Time     time.Time
+	Amount   float64
+}
+
+// Summary is a transaction log reduced to the models' terms: for each
+// customer with a purchase on or before the calibration end, their
+// calibration history and what they did in the holdout after it.
+type Summary struct {
+	IDs       []string
+	Customers []Customer
+	// First is each customer's first purchase day.
+	First []time.Time
+	// HoldoutTimes are each customer's purchase days after the calibration
+	// end (same-day purchases merged), in periods since the end; nil when
+	// none.
+	HoldoutTimes [][]float64
+	// HoldoutSpend is each customer's spend in the holdout.
+	HoldoutSpend []float64
+	// CalibrationEnd is the last day of the calibration period; Holdout the
+	// holdout's length in periods (0 when no transaction follows it).
+	CalibrationEnd time.Time
+	Holdout        float64
+	Period         Period
+	// HasAmounts says whether every transaction carried an amount.
+	HasAmounts bool
+	// Transactions is how many were read, PurchaseDays how many remained
+	// after merging each customer's same-day purchases.
+	Transactions, PurchaseDays int
+}
+
+// dayNumber counts days since the Unix epoch of t's calendar date in its
+// own location: a purchase belongs to the day the shop recorded it on.
+func dayNumber(t time.Time) int64 {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+}
+
+// Summarize merges each customer's purchases on the same day into one (as
+// the literature does), and measures x, t_x and T up to and including the
+// calibration end day; purchases after it form the holdout, up to the
+// observation end (the zero time: the last purchase day).
+func Summarize(txs []Transaction, calibrationEnd, observationEnd time.Time, period Period) (*Summary, error) {
+	if len(txs) == 0 {
+		return nil, errors.New("no transactions")
+	}
+	type day struct {
+		cust   int32
+		day    int64
+		amount float64
+	}
+	ids := map[string]int32{}
+	var names []string
+	days := make([]day, 0, len(txs))
+	hasAmounts := true
+	var last int64 = math.MinInt64
+	for _, t := range txs {
+		i, ok := ids[t.Customer]
+		if !ok {
+			i = int32(len(names))
+			ids[t.Customer] = i
+			names = append(names, t.Customer)
+		}
+		a := t.Amount
+		if math.IsNaN(a) {
+			hasAmounts = false
+			a = 0
+		}
+		d := dayNumber(t.Time)
+		last = max(last, d)
+		days = append(days, day{i, d, a})
+	}
+	slices.SortFunc(days, func(a, b day) int {
+		if c := cmp.Compare(a.cust, b.cust); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.day, b.day)
+	})
+	calEnd := dayNumber(calibrationEnd)
+	obsEnd := last
+	if !observationEnd.IsZero() {
+		obsEnd = dayNumber(observationEnd)
+	}
+	unit := period.Days()
+	s := &Summary{
+		CalibrationEnd: time.Unix(calEnd*86400, 0).UTC(),
+		Period:         period,
+		HasAmounts:     hasAmounts,
+		Transactions:   len(txs),
+	}
+	if obsEnd > calEnd {
+		s.Holdout = float64(obsEnd-calEnd) / unit
+	}
+	for i := 0; i < len(days); {
+		j := i
+		cust := days[i].cust
+		first := days[i].day
+		var x, lastCal, repeatSpend, holdSpend float64
+		var hold []float64
+		for j < len(days) && days[j].cust == cust {
+			d, amt := days[j].day, days[j].amount
+			j++
+			for j < len(days) && days[j].cust == cust && days[j].day == d {
+				amt += days[j].amount
+				j++
+			}
+			s.PurchaseDays++
+			switch {
+			case d > obsEnd:
+			case d > calEnd:
+				hold = append(hold, float64(d-calEnd)/unit)
+				holdSpend += amt
+			case d > first:
+				x++
+				lastCal = float64(d-first) / unit
+				repeatSpend += amt
+			}
+		}
+		i = j
+		if first > calEnd {
+			continue // acquired after the calibration period: nothing to score
+		}
+		c := Customer{X: x, Tx: lastCal, T: float64(calEnd-first) / unit}
+		if x > 0 {
+			c.Monetary = repeatSpend / x
+		}
+		s.IDs = append(s.IDs, names[cust])
+		s.Customers = append(s.Customers, c)
+		s.First = append(s.First, time.Unix(first*86400, 0).UTC())
+		s.HoldoutTimes = append(s.HoldoutTimes, hold)
+		s.HoldoutSpend = append(s.HoldoutSpend, holdSpend)
+	}
+	if len(s.Customers) == 0 {
+		return nil, fmt.Errorf("no customer bought on or before the calibration end %s", s.CalibrationEnd.Format(time.DateOnly))
+	}
+	return s, nil
+}
+
+// RepeatCustomers counts customers with at least one repeat purchase.
+func (s *Summary) RepeatCustomers() int {
+	n := 0
+	for _, c := range s.Customers {
+		if c.X > 0 {
+			n++
+		}
+	}
+	return n
+}
