@@ -96,7 +96,7 @@ func run(ctx context.Context, args []string) error {
 			serveCommand(), demoCommand(), importCommand(), sqlCommand(), sourcesCommand(),
 			backupCommand(), restoreCommand(), privacyCommand(), consentCommand(), auditCommand(),
 			usersCommand(), retentionCommand(), keysCommand(), profilesCommand(), segmentsCommand(),
-			identityCommand(), rfmCommand(), clustersCommand(), versionCommand(),
+			identityCommand(), rfmCommand(), clustersCommand(), predictCommand(), versionCommand(),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}

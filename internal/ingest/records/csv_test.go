@@ -232,7 +232,7 @@ func TestParseTime(t *testing.T) {
 		"2024-03-05T14:22:11.123456789Z": "2024-03-05T14:22:11.123456789Z",
 	}
 	for in, want := range good {
-		tm, ok := parseTime([]byte(in))
+		tm, ok := ParseTime([]byte(in))
 		if !ok {
 			t.Errorf("%q rejected", in)
 			continue
@@ -243,7 +243,7 @@ func TestParseTime(t *testing.T) {
 	}
 	for _, in := range []string{"", "2024", "05.03.2024", "03/05/2024", "2023-02-29", "2024-13-01", "2024-03-05 25:00:00",
 		"2024-03-05T14:22:11+2", "2024-03-05T14:22:11 CET", "2024-03-05x", "2024-03-05T14:22:11.Z", "tomorrow"} {
-		if _, ok := parseTime([]byte(in)); ok {
+		if _, ok := ParseTime([]byte(in)); ok {
 			t.Errorf("%q accepted", in)
 		}
 	}

@@ -180,7 +180,7 @@ func NewReader(r io.Reader, kind Kind, format Format, m *Mapping) (*Reader, erro
 	if format == FormatTSV {
 		quotes = false
 	} else {
-		delim = detectDelimiter(peek)
+		delim = DetectDelimiter(peek)
 		if delim == '\t' && m != nil && m.literalTabQuotes && format == FormatAuto {
 			quotes = false
 		}

@@ -296,9 +296,9 @@ func (s *csvScanner) buildFields() {
 	}
 }
 
-// detectDelimiter picks the delimiter of a header line: the most frequent of
+// DetectDelimiter picks the delimiter of a header line: the most frequent of
 // comma, semicolon and tab outside quotes (comma on a tie or when none).
-func detectDelimiter(line []byte) byte {
+func DetectDelimiter(line []byte) byte {
 	var comma, semi, tab int
 	inQ := false
 	for _, c := range line {

@@ -130,12 +130,12 @@ func parseCount(s []byte, decimalComma bool) (int64, string) {
 	return w, ""
 }
 
-// parseTime accepts RFC 3339 (with Z or an offset), YYYY-MM-DD,
+// ParseTime accepts RFC 3339 (with Z or an offset), YYYY-MM-DD,
 // "YYYY-MM-DD HH:MM[:SS[.fff]]" and the same with 'T', optionally followed by
 // Z, UTC, or an offset written ±HH, ±HHMM or ±HH:MM, with or without a space
 // before it (Shopify writes "2024-03-05 14:22:11 +0100"). A time without a
 // zone is UTC.
-func parseTime(s []byte) (time.Time, bool) {
+func ParseTime(s []byte) (time.Time, bool) {
 	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
 		return time.Time{}, false
 	}
@@ -227,7 +227,7 @@ func parseDate(s []byte) (time.Time, bool) {
 	if len(s) != 10 {
 		return time.Time{}, false
 	}
-	return parseTime(s)
+	return ParseTime(s)
 }
 
 func atoiN(b []byte) (int, bool) {
@@ -360,7 +360,7 @@ func normalize(dst []byte, typ valType, v []byte, decComma bool) ([]byte, string
 		}
 		return strconv.AppendInt(dst, n, 10), ""
 	case vTime:
-		t, ok := parseTime(v)
+		t, ok := ParseTime(v)
 		if !ok {
 			return dst, "is not a recognised date/time (use RFC 3339, YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)"
 		}

@@ -21,6 +21,8 @@ type GammaGamma struct {
 	// repeat spend among the repeat buyers the model was fitted to: near 0
 	// supports the independence assumption.
 	FreqMonetaryCorr float64 `json:"frequency_monetary_correlation"`
+	// Excluded counts repeat buyers left out for a mean repeat spend ≤ 0.
+	Excluded int `json:"excluded_nonpositive_spend"`
 	Fit
 }
 
@@ -39,15 +41,19 @@ func GammaGammaLogLikelihood(p, q, gamma float64, c Customer) float64 {
 // variation.
 func FitGammaGamma(cs []Customer) (*GammaGamma, error) {
 	var xs, zs []float64
+	excluded := 0
 	for i, c := range cs {
 		if c.X < 1 {
 			continue
 		}
-		if !(c.Monetary > 0) || math.IsInf(c.Monetary, 0) {
-			if c.Monetary == 0 {
-				continue // free repeat orders: no spend to model
-			}
-			return nil, fmt.Errorf("customer %d: mean spend %v is not a positive number", i, c.Monetary)
+		if math.IsNaN(c.Monetary) || math.IsInf(c.Monetary, 0) {
+			return nil, fmt.Errorf("customer %d: mean spend %v is not a number", i, c.Monetary)
+		}
+		if c.Monetary <= 0 {
+			// Free or refunded-away repeat orders: a Gamma has no mass
+			// there. Counted, so a report can say how many.
+			excluded++
+			continue
 		}
 		xs = append(xs, c.X)
 		zs = append(zs, c.Monetary)
@@ -97,7 +103,7 @@ func FitGammaGamma(cs []Customer) (*GammaGamma, error) {
 	if err := checkBounds(ggNames, p); err != nil {
 		return nil, fmt.Errorf("Gamma-Gamma: %w", err)
 	}
-	m := &GammaGamma{P: p[0], Q: p[1], Gamma: p[2], FreqMonetaryCorr: stat.Correlation(xs, zs, nil)}
+	m := &GammaGamma{P: p[0], Q: p[1], Gamma: p[2], FreqMonetaryCorr: stat.Correlation(xs, zs, nil), Excluded: excluded}
 	m.LogLikelihood = -f(theta, nil) * n
 	m.Iterations, m.Evaluations, m.Method, m.Customers = iters, evals, method, len(xs)
 	m.StdErrors = stdErrors(func(t []float64) float64 { return f(t, nil) * n }, theta)
