@@ -60,7 +60,7 @@ var (
 	viewer = &auth.Principal{Kind: auth.KindSession, UserID: "u_viewer", Email: "viewer@example.com", Role: auth.RoleViewer, CSRF: "csrf-viewer-token"}
 )
 
-var authPages = []string{"/", "/customers", "/customers/p_123", "/segments", "/privacy", "/audit", "/settings"}
+var authPages = []string{"/", "/customers", "/customers/p_123", "/segments", "/sources", "/privacy", "/audit", "/settings"}
 
 func TestPagesRenderInBothLanguages(t *testing.T) {
 	u := newUI(t, Options{BaseCurrency: "USD"})
@@ -82,7 +82,7 @@ func TestPagesRenderInBothLanguages(t *testing.T) {
 			if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
 				t.Errorf("%s %s: Cache-Control %q", lang, path, cc)
 			}
-			for _, nav := range []string{"nav.overview", "nav.customers", "nav.segments", "nav.privacy", "nav.audit", "nav.settings"} {
+			for _, nav := range []string{"nav.overview", "nav.customers", "nav.segments", "nav.sources", "nav.privacy", "nav.audit", "nav.settings"} {
 				if !strings.Contains(body, ">"+catalog(lang)[nav]+"</a>") {
 					t.Errorf("%s %s: the owner's navigation lacks %s", lang, path, nav)
 				}
@@ -164,7 +164,7 @@ func TestViewerSeesWhatTheRoleAllows(t *testing.T) {
 		body := rec.Body.String()
 		checkPage(t, lang, "/", body)
 		m := catalog(lang)
-		for _, hidden := range []string{"nav.privacy", "nav.audit", "nav.settings"} {
+		for _, hidden := range []string{"nav.sources", "nav.privacy", "nav.audit", "nav.settings"} {
 			if strings.Contains(body, ">"+m[hidden]+"</a>") {
 				t.Errorf("%s: a viewer sees the link %s", lang, hidden)
 			}

@@ -69,18 +69,31 @@ type Summary struct {
 	Transactions, PurchaseDays int
 }
 
-// dayNumber counts days since the Unix epoch of t's calendar date in its
+// DayNumber counts days since the Unix epoch of t's calendar date in its
 // own location: a purchase belongs to the day the shop recorded it on.
-func dayNumber(t time.Time) int64 {
+func DayNumber(t time.Time) int64 {
 	y, m, d := t.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
 }
 
-// Summarize merges each customer's purchases on the same day into one (as
-// the literature does), and measures x, t_x and T up to and including the
-// calibration end day; purchases after it form the holdout, up to the
-// observation end (the zero time: the last purchase day).
-func Summarize(txs []Transaction, calibrationEnd, observationEnd time.Time, period Period) (*Summary, error) {
+// History is a transaction log merged per customer and day: the one
+// reduction every model here starts from.
+type History struct {
+	IDs []string
+	// Days are each customer's purchase days (days since the Unix epoch,
+	// ascending, one per day); Spend the day's total amount.
+	Days  [][]int64
+	Spend [][]float64
+	// HasAmounts says whether every transaction carried an amount.
+	HasAmounts bool
+	// Transactions is how many were merged; Last the latest day.
+	Transactions int
+	Last         int64
+}
+
+// NewHistory merges each customer's purchases on the same day into one (as
+// the literature does).
+func NewHistory(txs []Transaction) (*History, error) {
 	if len(txs) == 0 {
 		return nil, errors.New("no transactions")
 	}
@@ -90,24 +103,22 @@ func Summarize(txs []Transaction, calibrationEnd, observationEnd time.Time, peri
 		amount float64
 	}
 	ids := map[string]int32{}
-	var names []string
+	h := &History{HasAmounts: true, Transactions: len(txs), Last: math.MinInt64}
 	days := make([]day, 0, len(txs))
-	hasAmounts := true
-	var last int64 = math.MinInt64
 	for _, t := range txs {
 		i, ok := ids[t.Customer]
 		if !ok {
-			i = int32(len(names))
+			i = int32(len(h.IDs))
 			ids[t.Customer] = i
-			names = append(names, t.Customer)
+			h.IDs = append(h.IDs, t.Customer)
 		}
 		a := t.Amount
 		if math.IsNaN(a) {
-			hasAmounts = false
+			h.HasAmounts = false
 			a = 0
 		}
-		d := dayNumber(t.Time)
-		last = max(last, d)
+		d := DayNumber(t.Time)
+		h.Last = max(h.Last, d)
 		days = append(days, day{i, d, a})
 	}
 	slices.SortFunc(days, func(a, b day) int {
@@ -116,55 +127,80 @@ func Summarize(txs []Transaction, calibrationEnd, observationEnd time.Time, peri
 		}
 		return cmp.Compare(a.day, b.day)
 	})
-	calEnd := dayNumber(calibrationEnd)
-	obsEnd := last
+	h.Days = make([][]int64, len(h.IDs))
+	h.Spend = make([][]float64, len(h.IDs))
+	for i := 0; i < len(days); {
+		c := days[i].cust
+		var ds []int64
+		var sp []float64
+		for i < len(days) && days[i].cust == c {
+			d, amt := days[i].day, days[i].amount
+			i++
+			for i < len(days) && days[i].cust == c && days[i].day == d {
+				amt += days[i].amount
+				i++
+			}
+			ds = append(ds, d)
+			sp = append(sp, amt)
+		}
+		h.Days[c], h.Spend[c] = ds, sp
+	}
+	return h, nil
+}
+
+// Summarize merges same-day purchases and measures x, t_x and T up to and
+// including the calibration end day; purchases after it form the holdout,
+// up to the observation end (the zero time: the last purchase day).
+func Summarize(txs []Transaction, calibrationEnd, observationEnd time.Time, period Period) (*Summary, error) {
+	h, err := NewHistory(txs)
+	if err != nil {
+		return nil, err
+	}
+	return h.Summarize(DayNumber(calibrationEnd), observationEnd, period)
+}
+
+// Summarize measures every customer who bought by calEnd (a day number).
+func (h *History) Summarize(calEnd int64, observationEnd time.Time, period Period) (*Summary, error) {
+	obsEnd := h.Last
 	if !observationEnd.IsZero() {
-		obsEnd = dayNumber(observationEnd)
+		obsEnd = DayNumber(observationEnd)
 	}
 	unit := period.Days()
 	s := &Summary{
 		CalibrationEnd: time.Unix(calEnd*86400, 0).UTC(),
 		Period:         period,
-		HasAmounts:     hasAmounts,
-		Transactions:   len(txs),
+		HasAmounts:     h.HasAmounts,
+		Transactions:   h.Transactions,
 	}
 	if obsEnd > calEnd {
 		s.Holdout = float64(obsEnd-calEnd) / unit
 	}
-	for i := 0; i < len(days); {
-		j := i
-		cust := days[i].cust
-		first := days[i].day
+	for i, ds := range h.Days {
+		s.PurchaseDays += len(ds)
+		first := ds[0]
+		if first > calEnd {
+			continue // acquired after the calibration period: nothing to score
+		}
 		var x, lastCal, repeatSpend, holdSpend float64
 		var hold []float64
-		for j < len(days) && days[j].cust == cust {
-			d, amt := days[j].day, days[j].amount
-			j++
-			for j < len(days) && days[j].cust == cust && days[j].day == d {
-				amt += days[j].amount
-				j++
-			}
-			s.PurchaseDays++
+		for j, d := range ds[1:] {
+			amt := h.Spend[i][j+1]
 			switch {
 			case d > obsEnd:
 			case d > calEnd:
 				hold = append(hold, float64(d-calEnd)/unit)
 				holdSpend += amt
-			case d > first:
+			default:
 				x++
 				lastCal = float64(d-first) / unit
 				repeatSpend += amt
 			}
 		}
-		i = j
-		if first > calEnd {
-			continue // acquired after the calibration period: nothing to score
-		}
 		c := Customer{X: x, Tx: lastCal, T: float64(calEnd-first) / unit}
 		if x > 0 {
 			c.Monetary = repeatSpend / x
 		}
-		s.IDs = append(s.IDs, names[cust])
+		s.IDs = append(s.IDs, h.IDs[i])
 		s.Customers = append(s.Customers, c)
 		s.First = append(s.First, time.Unix(first*86400, 0).UTC())
 		s.HoldoutTimes = append(s.HoldoutTimes, hold)
