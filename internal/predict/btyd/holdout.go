@@ -88,7 +88,7 @@ func Compare(name string, m TransactionModel, s *Summary) *Holdout {
 		}
 		pa := m.PAlive(c)
 		pred := nums[len(nums)-1] * pa
-		act := float64(len(s.HoldoutTimes[i]))
+		act := s.holdoutCount(i)
 		h.Actual += act
 		h.Predicted += pred
 		d := pred - act
@@ -100,9 +100,21 @@ func Compare(name string, m TransactionModel, s *Summary) *Holdout {
 		b.Predicted += pred
 		for j, t := range steps {
 			h.Cumulative[j].Predicted += nums[j] * pa
-			// HoldoutTimes are sorted: count those ≤ t.
-			n, _ := slices.BinarySearch(s.HoldoutTimes[i], t+1e-9)
-			h.Cumulative[j].Actual += float64(n)
+			if s.HoldoutTimes != nil {
+				// HoldoutTimes are sorted: count those ≤ t.
+				n, _ := slices.BinarySearch(s.HoldoutTimes[i], t+1e-9)
+				h.Cumulative[j].Actual += float64(n)
+			}
+		}
+	}
+	if s.HoldoutTimes == nil {
+		k, acc := 0, 0.0
+		for j, t := range steps {
+			for k < len(s.HoldoutDaily) && s.HoldoutDaily[k].Offset <= t+1e-9 {
+				acc += s.HoldoutDaily[k].Count
+				k++
+			}
+			h.Cumulative[j].Actual = acc
 		}
 	}
 	n := float64(len(s.Customers))

@@ -57,6 +57,11 @@ type Summary struct {
 	HoldoutTimes [][]float64
 	// HoldoutSpend is each customer's spend in the holdout.
 	HoldoutSpend []float64
+	// HoldoutCounts and HoldoutDaily stand in for HoldoutTimes when a
+	// summary comes from a database (which sends counts, not every
+	// purchase): purchase days per customer, and in all per offset.
+	HoldoutCounts []float64
+	HoldoutDaily  []DayCount
 	// CalibrationEnd is the last day of the calibration period; Holdout the
 	// holdout's length in periods (0 when no transaction follows it).
 	CalibrationEnd time.Time
@@ -210,6 +215,22 @@ func (h *History) Summarize(calEnd int64, observationEnd time.Time, period Perio
 		return nil, fmt.Errorf("no customer bought on or before the calibration end %s", s.CalibrationEnd.Format(time.DateOnly))
 	}
 	return s, nil
+}
+
+// DayCount is the number of purchases at a holdout offset (in periods).
+type DayCount struct {
+	Offset, Count float64
+}
+
+// holdoutCount is customer i's purchases in the holdout.
+func (s *Summary) holdoutCount(i int) float64 {
+	if s.HoldoutTimes != nil {
+		return float64(len(s.HoldoutTimes[i]))
+	}
+	if s.HoldoutCounts != nil {
+		return s.HoldoutCounts[i]
+	}
+	return 0
 }
 
 // RepeatCustomers counts customers with at least one repeat purchase.

@@ -28,6 +28,9 @@ var personTables = []struct{ table, where string }{ // table: where the rows are
 	{"profiles", "profile_id IN (SELECT profile_id FROM tmp_profiles)"},
 	{"profile_identities", "profile_id IN (SELECT profile_id FROM tmp_profiles)"},
 	{"segment_members", "profile_id IN (SELECT profile_id FROM tmp_profiles)"},
+	// Predictions are profiling (GDPR art. 22): exported with the rest, and
+	// erased with it.
+	{"customer_predictions", "profile_id IN (SELECT profile_id FROM tmp_profiles)"},
 	{"identity_merges", "into_profile IN (SELECT profile_id FROM tmp_profiles) OR from_profile IN (SELECT profile_id FROM tmp_profiles)"},
 	{"identity_conflicts", "profile_a IN (SELECT profile_id FROM tmp_profiles) OR profile_b IN (SELECT profile_id FROM tmp_profiles)"},
 	{"profile_users", "profile_id IN (SELECT profile_id FROM tmp_profiles)"},

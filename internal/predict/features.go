@@ -1,0 +1,222 @@
+package predict
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/tradewind/tradewind/internal/predict/btyd"
+)
+
+// ScanFunc runs one of tradewind's own parameterised reads and calls fn
+// with each row (the store's Scan; an in-memory DuckDB offline).
+type ScanFunc func(ctx context.Context, q string, args []any, fn func(row []any) error) error
+
+// Snapshot is every customer's behaviour as of a cutoff day, and what they
+// did in the window after it: the rows of both the lifetime models and the
+// churn model.
+type Snapshot struct {
+	Cutoff time.Time
+	// Window is the label window's length in days after the cutoff (0: no
+	// labels: the cutoff is today).
+	Window int
+	IDs    []string
+	Rows   []SnapshotRow
+	// Future counts purchase days per day offset after the cutoff, over
+	// customers acquired by it: the holdout's cumulative actuals.
+	FutureByDay map[int]int
+}
+
+// SnapshotRow is one customer at the cutoff.
+type SnapshotRow struct {
+	OrderDays              int     // distinct purchase days up to the cutoff
+	TenureDays             int     // cutoff − first purchase day
+	RecencyDays            int     // cutoff − last purchase day
+	SpanDays               int     // last − first purchase day
+	Spend, FirstDaySpend   float64 // base currency; NaN when no order was priced
+	Orders90, OrdersPrev90 int     // purchase days in the last 90 days, and the 90 before
+	Market                 string  // the marketplace they buy on most
+	Future                 int     // purchase days in the window after the cutoff
+	Visits30               int     // page and screen views in the last 30 days
+	SinceVisitDays         float64 // days since the last view; NaN without any
+	Carts30                int     // "Product Added" in the last 30 days
+	Refunds, Reviews       int
+	Rating                 float64 // mean review rating; NaN without any
+	Priced                 bool    // every purchase day had a base-currency amount
+}
+
+// snapshotSQL reads a snapshot from the store's orders and events views
+// (or tables of the same shape). $1 is the cutoff day, $2 the end of the
+// label window (the cutoff itself for none). Days are UTC calendar days.
+const snapshotSQL = `
+WITH d AS (
+  SELECT profile_id, CAST(timezone('UTC', "timestamp") AS DATE) AS day,
+         sum(total_base)::DOUBLE AS amt, count(total_base) = count(*) AS priced,
+         min(marketplace) AS market
+  FROM orders
+  WHERE profile_id IS NOT NULL AND status <> 'cancelled'
+    AND CAST(timezone('UTC', "timestamp") AS DATE) <= $2::DATE
+  GROUP BY 1, 2
+), o AS (
+  SELECT profile_id,
+    count(*) FILTER (WHERE day <= $1::DATE) AS order_days,
+    min(day) AS first_day,
+    max(day) FILTER (WHERE day <= $1::DATE) AS last_day,
+    sum(amt) FILTER (WHERE day <= $1::DATE) AS spend,
+    arg_min(amt, day) AS first_amt,
+    count(*) FILTER (WHERE day > $1::DATE - 90 AND day <= $1::DATE) AS o90,
+    count(*) FILTER (WHERE day > $1::DATE - 180 AND day <= $1::DATE - 90) AS oprev90,
+    mode(market) FILTER (WHERE day <= $1::DATE) AS market,
+    count(*) FILTER (WHERE day > $1::DATE) AS future,
+    bool_and(priced) FILTER (WHERE day <= $1::DATE) AS priced
+  FROM d GROUP BY 1
+  HAVING min(day) <= $1::DATE
+), e AS (
+  SELECT profile_id,
+    count(*) FILTER (WHERE type IN ('page', 'screen') AND day > $1::DATE - 30) AS visits30,
+    max(day) FILTER (WHERE type IN ('page', 'screen')) AS last_visit,
+    count(*) FILTER (WHERE event = 'Product Added' AND day > $1::DATE - 30) AS carts30,
+    count(*) FILTER (WHERE event = 'Order Refunded') AS refunds,
+    count(*) FILTER (WHERE event = 'Product Reviewed') AS reviews,
+    avg(TRY_CAST(json_extract_string(properties, '$.rating') AS DOUBLE)) FILTER (WHERE event = 'Product Reviewed') AS rating
+  FROM (SELECT profile_id, type, event, properties, CAST(timezone('UTC', "timestamp") AS DATE) AS day
+        FROM events WHERE profile_id IS NOT NULL) ev
+  WHERE day <= $1::DATE
+  GROUP BY 1
+)
+SELECT o.profile_id, o.order_days, $1::DATE - o.first_day, $1::DATE - o.last_day, o.last_day - o.first_day,
+       o.spend, o.first_amt, o.o90, o.oprev90, coalesce(o.market, ''), o.future,
+       coalesce(e.visits30, 0), $1::DATE - e.last_visit, coalesce(e.carts30, 0),
+       coalesce(e.refunds, 0), coalesce(e.reviews, 0), e.rating, o.priced
+FROM o LEFT JOIN e USING (profile_id)
+ORDER BY o.profile_id`
+
+// futureSQL counts the purchase days after the cutoff per day offset, of
+// customers acquired by it.
+const futureSQL = `
+WITH d AS (
+  SELECT DISTINCT profile_id, CAST(timezone('UTC', "timestamp") AS DATE) AS day
+  FROM orders
+  WHERE profile_id IS NOT NULL AND status <> 'cancelled'
+    AND CAST(timezone('UTC', "timestamp") AS DATE) <= $2::DATE
+), f AS (SELECT profile_id FROM d GROUP BY 1 HAVING min(day) <= $1::DATE)
+SELECT day - $1::DATE, count(*) FROM d JOIN f USING (profile_id)
+WHERE day > $1::DATE GROUP BY 1`
+
+// ReadSnapshot reads every customer with a purchase by the cutoff day.
+func ReadSnapshot(ctx context.Context, scan ScanFunc, cutoff time.Time, window int) (*Snapshot, error) {
+	day := cutoff.UTC().Format(time.DateOnly)
+	end := cutoff.UTC().AddDate(0, 0, window).Format(time.DateOnly)
+	s := &Snapshot{Cutoff: dayStart(cutoff), Window: window, FutureByDay: map[int]int{}}
+	err := scan(ctx, snapshotSQL, []any{day, end}, func(r []any) error {
+		var row SnapshotRow
+		id, _ := r[0].(string)
+		row.OrderDays = asInt(r[1])
+		row.TenureDays = asInt(r[2])
+		row.RecencyDays = asInt(r[3])
+		row.SpanDays = asInt(r[4])
+		row.Spend = asFloat(r[5])
+		row.FirstDaySpend = asFloat(r[6])
+		row.Orders90 = asInt(r[7])
+		row.OrdersPrev90 = asInt(r[8])
+		row.Market, _ = r[9].(string)
+		row.Future = asInt(r[10])
+		row.Visits30 = asInt(r[11])
+		row.SinceVisitDays = asFloat(r[12])
+		row.Carts30 = asInt(r[13])
+		row.Refunds = asInt(r[14])
+		row.Reviews = asInt(r[15])
+		row.Rating = asFloat(r[16])
+		row.Priced, _ = r[17].(bool)
+		s.IDs = append(s.IDs, id)
+		s.Rows = append(s.Rows, row)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("predict: read customers as of %s: %w", day, err)
+	}
+	if window > 0 {
+		err = scan(ctx, futureSQL, []any{day, end}, func(r []any) error {
+			s.FutureByDay[asInt(r[0])] = asInt(r[1])
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("predict: read purchases after %s: %w", day, err)
+		}
+	}
+	return s, nil
+}
+
+func dayStart(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// asInt reads an integer column: DuckDB returns BIGINT as int64, HUGEINT
+// (sums of counts) as *big.Int, and date differences as int64.
+func asInt(v any) int {
+	switch x := v.(type) {
+	case int64:
+		return int(x)
+	case int32:
+		return int(x)
+	case uint64:
+		return int(x)
+	case float64:
+		return int(x)
+	case interface{ Int64() int64 }:
+		return int(x.Int64())
+	}
+	return 0
+}
+
+func asFloat(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case int64:
+		return float64(x)
+	case int32:
+		return float64(x)
+	}
+	return math.NaN()
+}
+
+// Summary turns the snapshot into the lifetime models' terms: calibration
+// up to the cutoff, the label window as the holdout.
+func (s *Snapshot) Summary(period btyd.Period) *btyd.Summary {
+	unit := period.Days()
+	sum := &btyd.Summary{
+		IDs:            s.IDs,
+		CalibrationEnd: s.Cutoff,
+		Period:         period,
+		HasAmounts:     true,
+		Holdout:        float64(s.Window) / unit,
+	}
+	sum.Customers = make([]btyd.Customer, len(s.Rows))
+	sum.HoldoutCounts = make([]float64, len(s.Rows))
+	for i, r := range s.Rows {
+		c := btyd.Customer{X: float64(r.OrderDays - 1), T: float64(r.TenureDays) / unit}
+		if c.X > 0 {
+			c.Tx = float64(r.SpanDays) / unit
+			c.Monetary = (r.Spend - r.FirstDaySpend) / c.X
+		}
+		if !r.Priced || math.IsNaN(c.Monetary) {
+			c.Monetary = 0 // Gamma-Gamma leaves customers without a known spend out
+		}
+		sum.Customers[i] = c
+		sum.HoldoutCounts[i] = float64(r.Future)
+		sum.PurchaseDays += r.OrderDays + r.Future
+	}
+	days := make([]int, 0, len(s.FutureByDay))
+	for d := range s.FutureByDay {
+		days = append(days, d)
+	}
+	sort.Ints(days)
+	for _, d := range days {
+		sum.HoldoutDaily = append(sum.HoldoutDaily, btyd.DayCount{Offset: float64(d) / unit, Count: float64(s.FutureByDay[d])})
+	}
+	return sum
+}
