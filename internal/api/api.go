@@ -23,6 +23,7 @@ import (
 	"github.com/tradewind/tradewind/internal/auth"
 	"github.com/tradewind/tradewind/internal/backup"
 	"github.com/tradewind/tradewind/internal/ingest"
+	"github.com/tradewind/tradewind/internal/predict"
 	"github.com/tradewind/tradewind/internal/privacy"
 	"github.com/tradewind/tradewind/internal/realtime"
 	"github.com/tradewind/tradewind/internal/retention"
@@ -64,6 +65,9 @@ type Server struct {
 	// Profiles is the real-time profile engine (profiles, identity,
 	// segments); nil serves none of their endpoints.
 	Profiles *realtime.Engine
+	// Predict runs and reports customer predictions; nil serves none of
+	// their endpoints.
+	Predict *predict.Service
 	// Web is the dashboard; nil serves no pages.
 	Web *web.UI
 	// Now is the clock of segment windows; nil is time.Now.

@@ -160,7 +160,7 @@ func (s *Server) writeProfile(w http.ResponseWriter, r *http.Request, pid string
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"profile_id": v.ID, "requested_id": v.Requested, "note": v.Note,
 		"state": v.State, "traits": traits, "computed": computed, "identities": v.Identities,
-		"segments": v.Segments, "deviations": v.Deviations, "masked": masked})
+		"segments": v.Segments, "deviations": v.Deviations, "predictions": s.profilePredictions(r, v.ID), "masked": masked})
 }
 
 // profileTimeline answers GET /v1/profiles/{id}/timeline?limit=&before=

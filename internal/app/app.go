@@ -33,6 +33,7 @@ import (
 	"github.com/tradewind/tradewind/internal/importer"
 	"github.com/tradewind/tradewind/internal/ingest"
 	"github.com/tradewind/tradewind/internal/ingest/records"
+	"github.com/tradewind/tradewind/internal/predict"
 	"github.com/tradewind/tradewind/internal/privacy"
 	"github.com/tradewind/tradewind/internal/privacy/keystore"
 	"github.com/tradewind/tradewind/internal/privacy/suppress"
@@ -82,6 +83,9 @@ type Config struct {
 	Argon2 auth.Argon2Params
 	// RetentionEvery is how often the retention job runs (default 6h).
 	RetentionEvery time.Duration
+	// Predict configures customer predictions and their schedule
+	// (Predict.Every: default 24h, negative schedules none).
+	Predict predict.Config
 	// SourcePrecedence lists source ids or kinds whose traits win over
 	// others' in a profile, strongest first; SharedUserSpaces maps sources
 	// that share one user-id space (a site and its app) to its name.
@@ -124,6 +128,8 @@ type App struct {
 	Profiles *realtime.Engine
 	// Web is the dashboard.
 	Web *web.UI
+	// Predict keeps customer lifetime value and churn risk fresh.
+	Predict *predict.Service
 
 	lock      *os.File
 	closeOnce sync.Once
@@ -203,6 +209,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err := a.openProfiles(ctx); err != nil {
 		return nil, err
 	}
+	a.openPredictions()
 	if a.Web, err = web.New(web.Options{Logger: cfg.Logger, SecureCookies: cfg.TLSCert != "",
 		BaseCurrency: cfg.BaseCurrency, HasOwner: a.Auth.HasOwner}); err != nil {
 		return nil, err
@@ -223,6 +230,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		defer a.wg.Done()
 		a.Retention.Loop(wctx, every)
 	}()
+	a.Predict.Start(wctx)
 	ok = true
 	return a, nil
 }
@@ -354,7 +362,7 @@ func (a *App) ingestLimit() func(kind, key string) (bool, time.Duration) {
 // API is the node's REST API server.
 func (a *App) API() *api.Server {
 	return &api.Server{Backend: a, Auth: a.Auth, Audit: a.Audit, Access: a.Access, Privacy: a.Privacy,
-		Retention: a.Retention, Profiles: a.Profiles, Now: a.Cfg.Now, Web: a.Web, Logger: a.Logger, MaxRows: a.Cfg.MaxRows, SecureCookies: a.Cfg.TLSCert != "",
+		Retention: a.Retention, Profiles: a.Profiles, Predict: a.Predict, Now: a.Cfg.Now, Web: a.Web, Logger: a.Logger, MaxRows: a.Cfg.MaxRows, SecureCookies: a.Cfg.TLSCert != "",
 		Metrics:      promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}),
 		Limiter:      auth.NewLimiter(50, 200, auth.LimiterOptions{}),
 		LoginLimiter: auth.NewLimiter(1, 10, auth.LimiterOptions{})}

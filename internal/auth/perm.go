@@ -69,6 +69,7 @@ const (
 	CustomersRead  Permission = "customers.read"  // read customer profiles (masked without pii.read)
 	SegmentsWrite  Permission = "segments.write"  // create, change and delete segments
 	IdentityWrite  Permission = "identity.write"  // undo merges of the identity graph
+	ModelsRun      Permission = "models.run"      // run the prediction models now
 	ActionsWrite   Permission = "actions.write"   // configure webhooks, e-mails, audience exports
 	SourcesRead    Permission = "sources.read"    // list sources
 	SourcesWrite   Permission = "sources.write"   // create and change sources and their keys
@@ -93,7 +94,7 @@ const (
 // Permissions lists every permission in documentation order. A permission
 // that is not listed here is not granted by any role.
 var Permissions = []Permission{
-	DashboardRead, QuerySQL, PIIRead, CustomersRead, SegmentsWrite, IdentityWrite, ActionsWrite,
+	DashboardRead, QuerySQL, PIIRead, CustomersRead, SegmentsWrite, IdentityWrite, ModelsRun, ActionsWrite,
 	SourcesRead, SourcesWrite, ImportsWrite, FXWrite, BackupRun,
 	UsersRead, UsersWrite, TokensWrite,
 	PrivacyExport, PrivacyErase, PrivacyApprove, ConsentRead, ConsentWrite,
@@ -108,6 +109,7 @@ var permissionDocs = map[Permission]string{
 	CustomersRead:  "Read customer profiles, traits and segment memberships.",
 	SegmentsWrite:  "Create, change and delete segments.",
 	IdentityWrite:  "Undo a merge of two profiles (unmerge) when identity resolution joined two people.",
+	ModelsRun:      "Run the prediction models (lifetime value, churn risk) now instead of waiting for the schedule.",
 	ActionsWrite:   "Configure actions: signed webhooks, e-mail, audience exports.",
 	SourcesRead:    "List sources.",
 	SourcesWrite:   "Create and change sources, their write keys and webhook secrets.",
@@ -195,7 +197,7 @@ var Matrix = map[Role]PermissionSet{
 	// Analysts query and segment but see customers masked: SQL and
 	// dashboards work on pseudonymous data, which is what GDPR's data
 	// minimisation asks of analysis. Tokens let them script queries.
-	RoleAnalyst: setOf(DashboardRead, QuerySQL, CustomersRead, SegmentsWrite,
+	RoleAnalyst: setOf(DashboardRead, QuerySQL, CustomersRead, SegmentsWrite, ModelsRun,
 		ConsentRead, SourcesRead, MetricsRead, TokensWrite),
 	// Marketers act on segments; actions use personal data server-side
 	// (sending an e-mail) without showing it, so no pii.read. They record

@@ -27,6 +27,9 @@ type LifetimeOptions struct {
 	// sample, seeded): its likelihood costs some hundred times BG/NBD's.
 	// 0 is DefaultParetoSample; -1 skips Pareto/NBD.
 	ParetoSample int
+	// Only fits and scores with just this transaction model ("bgnbd" or
+	// "pareto_nbd"): the one an earlier holdout comparison chose.
+	Only string
 }
 
 // DefaultParetoSample is enough customers to pin down four parameters to a
@@ -109,11 +112,13 @@ func FitLifetime(s *btyd.Summary, o LifetimeOptions) (*LifetimeReport, []btyd.Sc
 		r.TimingsMS[name] = float64(time.Since(start).Microseconds()) / 1000
 	}
 	var err error
-	timed("bgnbd", func() { r.BGNBD, err = btyd.FitBGNBD(s.Customers) })
-	if err != nil {
-		r.Refused["bgnbd"] = err.Error()
+	if o.Only != "pareto_nbd" {
+		timed("bgnbd", func() { r.BGNBD, err = btyd.FitBGNBD(s.Customers) })
+		if err != nil {
+			r.Refused["bgnbd"] = err.Error()
+		}
 	}
-	if o.ParetoSample >= 0 {
+	if o.ParetoSample >= 0 && o.Only != "bgnbd" {
 		sample := s.Customers
 		n := o.ParetoSample
 		if n == 0 {
@@ -158,7 +163,13 @@ func FitLifetime(s *btyd.Summary, o LifetimeOptions) (*LifetimeReport, []btyd.Sc
 	if len(models) == 0 {
 		return r, nil, fmt.Errorf("%w: no transaction model fits (BG/NBD: %s)", ErrIneligible, r.Refused["bgnbd"])
 	}
-	if s.Holdout > 0 {
+	switch {
+	case o.Only != "":
+		r.Chosen, r.ChosenBy = o.Only, "chosen before"
+		if models[o.Only] == nil {
+			return r, nil, fmt.Errorf("%w: %s does not fit: %s", ErrIneligible, o.Only, r.Refused[o.Only])
+		}
+	case s.Holdout > 0:
 		r.ChosenBy = "holdout RMSE per customer"
 		best := math.Inf(1)
 		timed("holdout", func() {
@@ -172,7 +183,7 @@ func FitLifetime(s *btyd.Summary, o LifetimeOptions) (*LifetimeReport, []btyd.Sc
 				}
 			}
 		})
-	} else {
+	default:
 		r.ChosenBy = "log-likelihood (no holdout after the calibration end)"
 		if r.BGNBD != nil {
 			r.Chosen = "bgnbd"

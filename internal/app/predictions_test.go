@@ -1,0 +1,138 @@
+package app
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/tradewind/tradewind/internal/demo"
+)
+
+// TestPredictionsOnDemoData loads a year of a demo seller through the real
+// pipeline and runs the prediction models through the API: the lifetime
+// models are compared on the last 90 days, the churn model on a time split
+// it was not tuned on — where, with the demo's behaviour (visits, carts,
+// refunds, reviews), it must beat 1 − P(alive) — and every customer gets
+// lifetime value, churn risk, a tier and reasons, readable per profile, as
+// a list and in summaries.
+func TestPredictionsOnDemoData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads a demo seller")
+	}
+	fxFile := filepath.Join("..", "..", "..", "shared", "data", "fx", "eurofxref-hist.zip")
+	if _, err := os.Stat(fxFile); err != nil {
+		t.Fatalf("the ECB rates beside the repository are missing: %v", err)
+	}
+	day := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
+	clock := &fakeClock{t: day.Add(12 * time.Hour)}
+	n := openNode(t, Config{DataDir: t.TempDir(), Now: clock.Now})
+	ctx := context.Background()
+
+	if code, m := n.admin("GET", "/v1/predictions/report", nil); code != 404 {
+		t.Fatalf("report before any run: %d %v", code, m)
+	}
+	rep, err := n.a.LoadDemo(ctx, demo.Config{Seed: 11, People: 2500, Months: 12, Now: day}, fxFile, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.a.Profiles.WaitApplied(ctx, rep.LastSeq); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.a.Profiles.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	code, run := n.admin("POST", "/v1/predictions/refresh", nil)
+	if code != 200 || run["status"] != "scored" {
+		t.Fatalf("refresh: %d %v", code, run)
+	}
+	customers := run["customers"].(float64)
+	if customers < 500 {
+		t.Fatalf("%v customers scored", customers)
+	}
+	eval := run["evaluation"].(map[string]any)
+	if eval["bgnbd"] == nil || len(eval["holdout"].([]any)) == 0 {
+		t.Errorf("no holdout comparison of the lifetime models: %v", eval)
+	}
+	churn := run["churn"].(map[string]any)
+	t.Logf("churn: chosen %v by %v, beats baseline %v, models %v", churn["chosen_model"], churn["chosen_by"], churn["beats_baseline"], summarizeModels(churn["models"]))
+	if churn["beats_baseline"] != true || churn["chosen_model"] == "p_alive" {
+		t.Errorf("the supervised churn model did not beat 1 − P(alive) on the demo's holdout: %v", summarizeModels(churn["models"]))
+	}
+
+	// The list: most at risk first, each with a tier and reasons.
+	code, list := n.admin("GET", "/v1/predictions?tier=high&order=churn_risk&limit=5", nil)
+	if code != 200 {
+		t.Fatalf("list: %d %v", code, list)
+	}
+	cs := list["customers"].([]any)
+	if len(cs) == 0 {
+		t.Fatal("no high-risk customer")
+	}
+	first := cs[0].(map[string]any)
+	if first["churn_tier"] != "high" || len(first["reasons"].([]any)) == 0 || first["clv"] == nil {
+		t.Errorf("high-risk customer %v", first)
+	}
+	// The same numbers on the profile.
+	code, prof := n.admin("GET", "/v1/profiles/"+first["profile_id"].(string), nil)
+	if code != 200 {
+		t.Fatalf("profile: %d", code)
+	}
+	pp, _ := prof["predictions"].(map[string]any)
+	if pp == nil || pp["churn_risk"] != first["churn_risk"] {
+		t.Errorf("profile predictions %v, list says %v", pp, first)
+	}
+	// Summaries add up to the customers.
+	for _, by := range []string{"all", "tier", "marketplace", "channel"} {
+		code, sum := n.admin("GET", "/v1/predictions/summary?by="+by, nil)
+		if code != 200 {
+			t.Fatalf("summary by %s: %d %v", by, code, sum)
+		}
+		total := 0.0
+		for _, g := range sum["groups"].([]any) {
+			total += g.(map[string]any)["customers"].(float64)
+		}
+		if by == "all" || by == "tier" {
+			if total != customers {
+				t.Errorf("summary by %s counts %v customers, the run %v", by, total, customers)
+			}
+		} else if total < customers {
+			t.Errorf("summary by %s counts %v customers, fewer than the run's %v", by, total, customers)
+		}
+	}
+	if code, m := n.admin("GET", "/v1/predictions/summary?by=nonsense", nil); code != 400 {
+		t.Errorf("bad grouping: %d %v", code, m)
+	}
+	if code, m := n.admin("GET", "/v1/predictions?limit=0", nil); code != 400 {
+		t.Errorf("bad limit: %d %v", code, m)
+	}
+	code, dist := n.admin("GET", "/v1/predictions/distribution", nil)
+	if code != 200 || len(dist["clv"].([]any)) == 0 || len(dist["churn_risk"].([]any)) == 0 {
+		t.Errorf("distribution: %d %v", code, dist)
+	}
+	// The report survives a restart.
+	n.srv.Close()
+	n.a.Close()
+	n = openNode(t, Config{DataDir: n.a.Cfg.DataDir, Now: clock.Now})
+	code, again := n.admin("GET", "/v1/predictions/report", nil)
+	if code != 200 || again["run_id"] != run["run_id"] {
+		t.Errorf("report after a restart: %d %v", code, again["run_id"])
+	}
+}
+
+func summarizeModels(v any) []string {
+	var out []string
+	ms, _ := v.([]any)
+	for _, m := range ms {
+		mm := m.(map[string]any)
+		out = append(out, mm["model"].(string)+" AUC "+formatFloat(mm["auc"]))
+	}
+	return out
+}
+
+func formatFloat(v any) string {
+	f, _ := v.(float64)
+	return strconv.FormatFloat(f, 'f', 4, 64)
+}
