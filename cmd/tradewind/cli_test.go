@@ -17,12 +17,18 @@ import (
 // TestMain) and returns its standard output and exit code.
 func tw(t *testing.T, args ...string) (string, int) {
 	t.Helper()
+	out, _, code := twFull(t, args...)
+	return out, code
+}
+
+// twFull is tw that also returns the command's standard error.
+func twFull(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "TRADEWIND_TEST_RUN_MAIN="+strings.Join(args, "\x1f"))
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
-	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
@@ -34,7 +40,7 @@ func tw(t *testing.T, args ...string) (string, int) {
 	if code != 0 {
 		t.Logf("tradewind %s: exit %d: %s", strings.Join(args, " "), code, errb.String())
 	}
-	return out.String(), code
+	return out.String(), errb.String(), code
 }
 
 const cliOrders = `order_id,customer_id,timestamp,currency,total,product_id,price,quantity

@@ -117,6 +117,22 @@ func runDemo(ctx context.Context, a *app.App, cfg demo.Config, fxFile string) er
 	})
 	fmt.Printf("profiles: %d unified profiles, %d segments, in %s\n", profiles, len(a.Profiles.Segments()),
 		time.Since(start).Round(time.Second))
+	// Predictions need the profile mapping in the store (orders by
+	// profile): flush the engine, then run the models once; the schedule
+	// takes over from here.
+	if err := a.Profiles.Flush(ctx); err != nil {
+		return err
+	}
+	run, err := a.Predict.Refresh(ctx)
+	if err != nil {
+		return fmt.Errorf("demo predictions: %w", err)
+	}
+	if run.Status == "scored" {
+		fmt.Printf("predictions: %d customers scored (lifetime %s, churn %s), in %s\n", run.Customers,
+			run.Lifetime.Chosen, run.Churn.Chosen, time.Since(start).Round(time.Second))
+	} else {
+		fmt.Printf("predictions: not yet (%s)\n", run.Error)
+	}
 	return nil
 }
 

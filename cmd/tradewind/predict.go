@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -135,9 +136,38 @@ model's predictions with it and scores with the better one. No server needed.`,
 			return nil
 		},
 	}
-	return &ffcli.Command{Name: "predict", ShortUsage: "tradewind predict fit|churn [flags]",
-		ShortHelp: "customer lifetime value and churn risk from a CSV of transactions, offline",
-		Subcommands: []*ffcli.Command{fit, churnCommand()}, Exec: func(context.Context, []string) error { return flag.ErrHelp }}
+	refresh := command("refresh", "tradewind predict refresh", "run the prediction models on the node's data now and print the model report",
+		nil, func(ctx context.Context, r *remote, _ []string) error {
+			var out any
+			if err := r.postJSON(ctx, "/v1/predictions/refresh", map[string]any{}, &out); err != nil {
+				return err
+			}
+			return printJSON(out)
+		})
+	report := command("report", "tradewind predict report", "print the newest prediction run's model report",
+		nil, func(ctx context.Context, r *remote, _ []string) error {
+			var out any
+			if err := r.get(ctx, "/v1/predictions/report", &out); err != nil {
+				return err
+			}
+			return printJSON(out)
+		})
+	var by string
+	summary := command("summary", "tradewind predict summary [--by marketplace|channel|segment|tier|all]",
+		"customer value and churn risk summed up per group",
+		func(fs *flag.FlagSet) {
+			fs.StringVar(&by, "by", "all", "marketplace, channel, segment, tier or all")
+		},
+		func(ctx context.Context, r *remote, _ []string) error {
+			var out any
+			if err := r.get(ctx, "/v1/predictions/summary?by="+url.QueryEscape(by), &out); err != nil {
+				return err
+			}
+			return printJSON(out)
+		})
+	return &ffcli.Command{Name: "predict", ShortUsage: "tradewind predict fit|churn|refresh|report|summary [flags]",
+		ShortHelp: "customer lifetime value and churn risk: offline from a CSV (fit, churn), or on the node's data",
+		Subcommands: []*ffcli.Command{fit, churnCommand(), refresh, report, summary}, Exec: func(context.Context, []string) error { return flag.ErrHelp }}
 }
 
 // reportJSON is the --json output: the report and, when scoring was
