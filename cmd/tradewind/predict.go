@@ -26,7 +26,7 @@ import (
 // of transactions and how to read it.
 type offlineFlags struct {
 	file, customerCol, dateCol, amountCol, dateFormat, calibrationEnd, period, out string
-	json                                                                        bool
+	json                                                                           bool
 }
 
 func (f *offlineFlags) register(fs *flag.FlagSet) {
@@ -166,7 +166,7 @@ model's predictions with it and scores with the better one. No server needed.`,
 			return printJSON(out)
 		})
 	return &ffcli.Command{Name: "predict", ShortUsage: "tradewind predict fit|churn|refresh|report|summary [flags]",
-		ShortHelp: "customer lifetime value and churn risk: offline from a CSV (fit, churn), or on the node's data",
+		ShortHelp:   "customer lifetime value and churn risk: offline from a CSV (fit, churn), or on the node's data",
 		Subcommands: []*ffcli.Command{fit, churnCommand(), refresh, report, summary}, Exec: func(context.Context, []string) error { return flag.ErrHelp }}
 }
 

@@ -31,8 +31,8 @@ func TestPredictFitContract(t *testing.T) {
 		BGNBD           map[string]any `json:"bgnbd"`
 		ParetoNBD       map[string]any `json:"pareto_nbd"`
 		GammaGamma      map[string]any `json:"gamma_gamma"`
-		Customers       int                `json:"customers"`
-		RepeatCustomers int                `json:"repeat_customers"`
+		Customers       int            `json:"customers"`
+		RepeatCustomers int            `json:"repeat_customers"`
 	}
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatalf("--json output: %v\n%s", err, stdout)

@@ -231,6 +231,13 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.Retention.Loop(wctx, every)
 	}()
 	a.Predict.Start(wctx)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := a.restorePredictions(wctx); err != nil && wctx.Err() == nil {
+			a.Logger.Error("predictions to segments", "err", err)
+		}
+	}()
 	ok = true
 	return a, nil
 }

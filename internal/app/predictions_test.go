@@ -44,6 +44,19 @@ func TestPredictionsOnDemoData(t *testing.T) {
 	if err := n.a.Profiles.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// A segment on predictions, saved before any exist: the run fills it.
+	if code, m := n.admin("POST", "/v1/segments", map[string]any{"name": "At risk and valuable",
+		"rule_text": `churn_tier = "high" and clv > 5`}); code != 201 {
+		t.Fatalf("segment on predictions: %d %v", code, m)
+	}
+	if code, m := n.admin("POST", "/v1/segments", map[string]any{"name": "Probably gone",
+		"rule_text": `p_alive < 0.3 or (churn_risk > 0.9 and expected_purchases < 0.5)`}); code != 201 {
+		t.Fatalf("segment on predictions: %d %v", code, m)
+	}
+	if code, m := n.admin("POST", "/v1/segments", map[string]any{"name": "Worth most",
+		"rule_text": `clv > 40 and churn_tier in ["low", "medium"]`}); code != 201 {
+		t.Fatalf("segment on predictions: %d %v", code, m)
+	}
 	code, run := n.admin("POST", "/v1/predictions/refresh", nil)
 	if code != 200 || run["status"] != "scored" {
 		t.Fatalf("refresh: %d %v", code, run)
@@ -61,6 +74,21 @@ func TestPredictionsOnDemoData(t *testing.T) {
 	if churn["beats_baseline"] != true || churn["chosen_model"] == "p_alive" {
 		t.Errorf("the supervised churn model did not beat 1 − P(alive) on the demo's holdout: %v", summarizeModels(churn["models"]))
 	}
+
+	// The run put its predictions into the profile engine, which updated
+	// the segment by itself; the batch SQL agrees with it.
+	if err := n.a.Profiles.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var live, want int64
+	_ = n.a.Store.Scan(ctx, "SELECT count(*) FROM segment_members WHERE segment_id = 'seg_at_risk_and_valuable'", nil,
+		func(r []any) error { live = r[0].(int64); return nil })
+	_ = n.a.Store.Scan(ctx, `SELECT count(*) FROM customer_predictions JOIN profiles USING (profile_id)
+		WHERE churn_tier = 'high' AND clv > 5`, nil, func(r []any) error { want = r[0].(int64); return nil })
+	if live == 0 || live != want {
+		t.Errorf("segment on predictions: %d members, %d customers qualify", live, want)
+	}
+	n.compareSegments(clock.Now())
 
 	// The list: most at risk first, each with a tier and reasons.
 	code, list := n.admin("GET", "/v1/predictions?tier=high&order=churn_risk&limit=5", nil)

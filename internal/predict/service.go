@@ -90,10 +90,13 @@ type Service struct {
 	Scan ScanFunc
 	Save func(ctx context.Context, run *store.PredictionRun) error
 	// Latest reads the newest saved run's report (nil, nil when none).
-	Load   func(ctx context.Context) ([]byte, error)
-	Now    func() time.Time
-	Logger *slog.Logger
-	Config Config
+	Load func(ctx context.Context) ([]byte, error)
+	// OnScored, when set, is given every run's predictions after they are
+	// saved (the profile engine makes them segment attributes).
+	OnScored func(ctx context.Context, rows []store.PredictionRow) error
+	Now      func() time.Time
+	Logger   *slog.Logger
+	Config   Config
 
 	mu     sync.Mutex // one run at a time
 	last   *Run
@@ -136,6 +139,13 @@ func (s *Service) Refresh(ctx context.Context) (*Run, error) {
 		return nil, err
 	}
 	run.TimingsMS["save"] = ms(time.Since(saveStart))
+	if s.OnScored != nil && run.Status == "scored" {
+		start := time.Now()
+		if err := s.OnScored(ctx, rows); err != nil && s.Logger != nil {
+			s.Logger.Error("predictions to segments", "err", err)
+		}
+		run.TimingsMS["segments"] = ms(time.Since(start))
+	}
 	s.lastMu.Lock()
 	s.last = run
 	s.lastMu.Unlock()

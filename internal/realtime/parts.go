@@ -62,7 +62,7 @@ func newParts(e *Engine) (*parts, error) {
 
 // baseSchema is the computed traits segment rules may use.
 func baseSchema() audience.Schema {
-	return audience.Schema{Attrs: map[string]audience.Type{
+	s := audience.Schema{Attrs: map[string]audience.Type{
 		profile.AttrFirstSeen: audience.Time, profile.AttrLastSeen: audience.Time,
 		profile.AttrDaysSinceLastSeen: audience.Number, profile.AttrOrders: audience.Number,
 		profile.AttrPricedOrders: audience.Number, profile.AttrUnpricedOrders: audience.Number,
@@ -77,6 +77,10 @@ func baseSchema() audience.Schema {
 		profile.AttrReviews: audience.Number, profile.AttrRatingAvg: audience.Decimal,
 		profile.AttrLastDeviationAt: audience.Time, profile.AttrDeviationMetrics: audience.StringList,
 	}}
+	for name, t := range predictionAttrs {
+		s.Attrs[name] = t
+	}
+	return s
 }
 
 // attrValue turns a computed trait into a segment value.
@@ -221,7 +225,11 @@ func (p *parts) evaluate(b *pebble.Batch, pid string, now time.Time, cause strin
 	members := map[string]bool{}
 	var next time.Time
 	if ok && len(p.segs) > 0 {
-		if members, next, err = p.aud.Evaluate(kvA, pid, profileAttrs{prof.Attrs(now), prof.Traits}, now); err != nil {
+		attrs := prof.Attrs(now)
+		if err := loadPrediction(b, pid, attrs); err != nil {
+			return nil, err
+		}
+		if members, next, err = p.aud.Evaluate(kvA, pid, profileAttrs{attrs, prof.Traits}, now); err != nil {
 			return nil, err
 		}
 	}

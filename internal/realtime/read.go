@@ -248,6 +248,9 @@ func (e *Engine) Forget(ctx context.Context, ids []store.Identity) error {
 		if err := e.parts.gone(b, pid); err != nil {
 			return err
 		}
+		if err := b.Delete([]byte(prefPrediction+pid), nil); err != nil {
+			return err
+		}
 	}
 	return b.Commit(pebble.Sync)
 }

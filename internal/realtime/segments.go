@@ -499,7 +499,10 @@ func (e *Engine) Tables(now time.Time) audience.Tables {
 			}
 		}
 	}
-	return audience.Tables{Profiles: "profiles", Attrs: attrs, Events: "events"}
+	// Predictions live in their own table, at most one row per profile.
+	profiles := `(SELECT f.*, cp.clv, cp.p_alive, cp.expected_purchases, cp.churn_risk, cp.churn_tier
+		FROM profiles f LEFT JOIN customer_predictions cp USING (profile_id))`
+	return audience.Tables{Profiles: profiles, Attrs: attrs, Events: "events"}
 }
 
 // daysSince is the SQL of a "days since" attribute: whole UTC days between

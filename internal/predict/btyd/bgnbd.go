@@ -132,7 +132,7 @@ func FitBGNBD(cs []Customer) (*BGNBD, error) {
 	m := &BGNBD{R: p[0], Alpha: p[1], A: p[2], B: p[3]}
 	m.LogLikelihood = -f(theta, nil) * c.n
 	m.Iterations, m.Evaluations, m.Method, m.Customers = iters, evals, method, len(cs)
-	m.StdErrors = stdErrors(func(t []float64) float64 { return f(t, nil) * c.n }, theta)
+	m.StdErrors = stdErrorsGrad(f, c.n, theta)
 	return m, nil
 }
 

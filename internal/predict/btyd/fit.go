@@ -46,6 +46,40 @@ const (
 // grad when grad is non-nil.
 type objective func(theta, grad []float64) float64
 
+// Convergence: the optimiser stops when the gradient of the mean negative
+// log-likelihood (in log-parameters) is below gradTol; a fit is refused
+// when it ends above gradAccept.
+const (
+	gradTol    = 1e-10
+	gradAccept = 1e-4
+	// gradFlat and flatEvals: with a gradient below gradFlat, flatEvals
+	// evaluations in a row that do not lower the objective by more than
+	// its rounding noise (flatNoise, relative) mean the optimum is flat to
+	// machine precision: the line search would only halve its step until
+	// the point stops moving (dozens of evaluations on a large data set,
+	// whose sums of a million terms are noisy in the twelfth digit), so
+	// the fit stops there. The parameters are then within gradFlat/λ of
+	// the optimum (λ the Hessian's smallest eigenvalue): far inside their
+	// standard errors.
+	gradFlat  = 1e-8
+	flatEvals = 5
+	flatNoise = 1e-12
+)
+
+// errFlat stops the optimiser (through its Recorder) at a flat optimum.
+var errFlat = errors.New("flat optimum")
+
+// flatStop is the Recorder that stops the optimiser when eval says so.
+type flatStop struct{ stop *bool }
+
+func (flatStop) Init() error { return nil }
+func (r flatStop) Record(*optimize.Location, optimize.Operation, *optimize.Stats) error {
+	if *r.stop {
+		return errFlat
+	}
+	return nil
+}
+
 // minimize fits the log-parameters theta from start with L-BFGS (a few
 // dozen evaluations with an analytic gradient).
 func minimize(f objective, start []float64) (theta []float64, iters, evals int, method string, err error) {
@@ -53,6 +87,12 @@ func minimize(f objective, start []float64) (theta []float64, iters, evals int, 
 		x, g []float64
 		v    float64
 	}
+	// Every evaluation is watched: the best objective so far, and among the
+	// points within rounding noise of it the one with the smallest
+	// gradient (the best estimate of the optimum when f is flat).
+	bestF, candG, flat, stop := math.Inf(1), math.Inf(1), 0, false
+	var cand []float64
+	noise := func(v float64) float64 { return flatNoise * math.Max(1, math.Abs(v)) }
 	eval := func(x []float64) {
 		if cache.x != nil && slices.Equal(cache.x, x) {
 			return
@@ -63,19 +103,45 @@ func minimize(f objective, start []float64) (theta []float64, iters, evals int, 
 		cache.v = f(x, cache.g)
 		cache.x = append(cache.x[:0], x...)
 		evals++
+		v, gn := cache.v, 0.0
+		for _, gi := range cache.g {
+			gn = math.Max(gn, math.Abs(gi))
+		}
+		if math.IsNaN(v) || math.IsNaN(gn) {
+			return
+		}
+		switch {
+		case v < bestF-noise(bestF):
+			bestF, flat = v, 0
+			cand, candG = append(cand[:0], x...), gn
+		default:
+			bestF = math.Min(bestF, v)
+			flat++
+			if v <= bestF+noise(bestF) && gn < candG {
+				cand, candG = append(cand[:0], x...), gn
+			}
+		}
+		if candG <= gradTol || (candG <= gradFlat && flat >= flatEvals) {
+			stop = true
+		}
 	}
 	p := optimize.Problem{
 		Func: func(x []float64) float64 { eval(x); return cache.v },
 		Grad: func(g, x []float64) { eval(x); copy(g, cache.g) },
 	}
 	st := &optimize.Settings{
-		GradientThreshold: 1e-10,
+		GradientThreshold: gradTol,
 		FuncEvaluations:   2000,
 		Converger:         &optimize.FunctionConverge{Absolute: 1e-13, Relative: 1e-13, Iterations: 20},
+		Recorder:          flatStop{&stop},
 	}
 	res, e := optimize.Minimize(p, start, st, &optimize.LBFGS{})
 	if e != nil && res == nil {
 		return nil, 0, evals, "L-BFGS", fmt.Errorf("%w: optimiser failed: %v", ErrNotIdentified, e)
+	}
+	x := res.X
+	if stop {
+		x, e = cand, nil
 	}
 	if math.IsNaN(res.F) || math.IsInf(res.F, 0) {
 		return nil, res.Stats.MajorIterations, evals, "L-BFGS", fmt.Errorf("%w: the likelihood is not finite at the optimum", ErrNotIdentified)
@@ -84,9 +150,9 @@ func minimize(f objective, start []float64) (theta []float64, iters, evals int, 
 	// flat to machine precision, or a limit be reached), the gradient says
 	// whether it converged.
 	g := make([]float64, len(start))
-	f(res.X, g)
+	f(x, g)
 	for _, gi := range g {
-		if !(math.Abs(gi) <= 1e-4) {
+		if !(math.Abs(gi) <= gradAccept) {
 			why := res.Status.String()
 			if e != nil {
 				why = e.Error()
@@ -94,7 +160,7 @@ func minimize(f objective, start []float64) (theta []float64, iters, evals int, 
 			return nil, res.Stats.MajorIterations, evals, "L-BFGS", fmt.Errorf("%w: did not converge after %d evaluations (%s)", ErrNotIdentified, evals, why)
 		}
 	}
-	return res.X, res.Stats.MajorIterations, evals, "L-BFGS", nil
+	return x, res.Stats.MajorIterations, evals, "L-BFGS", nil
 }
 
 // checkBounds refuses parameters that ran off to a bound, naming them.
@@ -125,6 +191,41 @@ func stdErrors(totalNegLL func(theta []float64) float64, theta []float64) []floa
 	n := len(theta)
 	h := mat.NewSymDense(n, nil)
 	fd.Hessian(h, totalNegLL, theta, &fd.Settings{Formula: fd.Central, Step: 1e-4})
+	return invertHessian(h, theta)
+}
+
+// stdErrorsGrad is stdErrors for an objective with an analytic gradient
+// (the mean over n customers): the Hessian by central differences of the
+// gradient, 2k evaluations for k parameters instead of the 2k² second
+// differences of the function take, and more accurate.
+func stdErrorsGrad(f objective, n float64, theta []float64) []float64 {
+	k := len(theta)
+	cols := make([][]float64, k)
+	x := slices.Clone(theta)
+	gm := make([]float64, k)
+	const step = 1e-4
+	for j := range k {
+		cols[j] = make([]float64, k)
+		x[j] = theta[j] + step
+		f(x, cols[j])
+		x[j] = theta[j] - step
+		f(x, gm)
+		x[j] = theta[j]
+		for i := range k {
+			cols[j][i] = (cols[j][i] - gm[i]) / (2 * step) * n
+		}
+	}
+	h := mat.NewSymDense(k, nil)
+	for i := range k {
+		for j := i; j < k; j++ {
+			h.SetSym(i, j, (cols[j][i]+cols[i][j])/2)
+		}
+	}
+	return invertHessian(h, theta)
+}
+
+func invertHessian(h *mat.SymDense, theta []float64) []float64 {
+	n := len(theta)
 	var ch mat.Cholesky
 	if !ch.Factorize(h) {
 		return nil

@@ -1,8 +1,10 @@
 package btyd
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/mathext"
 	"gonum.org/v1/gonum/stat"
@@ -62,38 +64,7 @@ func FitGammaGamma(cs []Customer) (*GammaGamma, error) {
 		return nil, fmt.Errorf("Gamma-Gamma: %w: %d repeat buyers with spend (at least 10 needed)", ErrNotIdentified, len(xs))
 	}
 	n := float64(len(xs))
-	lx := make([]float64, len(xs))
-	lz := make([]float64, len(xs))
-	for i := range xs {
-		lx[i], lz[i] = math.Log(xs[i]), math.Log(zs[i])
-	}
-	f := func(theta, grad []float64) float64 {
-		p, q, g := math.Exp(theta[0]), math.Exp(theta[1]), math.Exp(theta[2])
-		lgq, lg := lgamma(q), math.Log(g)
-		var psq float64
-		if grad != nil {
-			psq = mathext.Digamma(q)
-		}
-		var ll, dp, dq, dg float64
-		for i, x := range xs {
-			z := zs[i]
-			px := p * x
-			lgz := math.Log(g + x*z)
-			ll += lgamma(px+q) - lgamma(px) - lgq + q*lg + (px-1)*lz[i] + px*lx[i] - (px+q)*lgz
-			if grad != nil {
-				pspq := mathext.Digamma(px + q)
-				dp += x * (pspq - mathext.Digamma(px) + lz[i] + lx[i] - lgz)
-				dq += pspq - psq + lg - lgz
-				dg += q/g - (px+q)/(g+x*z)
-			}
-		}
-		if grad != nil {
-			grad[0] = -dp * p / n
-			grad[1] = -dq * q / n
-			grad[2] = -dg * g / n
-		}
-		return -ll / n
-	}
+	f := ggObjective(xs, zs)
 	start := []float64{0, 0, math.Log(stat.Mean(zs, nil))}
 	theta, iters, evals, method, err := minimize(f, start)
 	if err != nil {
@@ -106,7 +77,7 @@ func FitGammaGamma(cs []Customer) (*GammaGamma, error) {
 	m := &GammaGamma{P: p[0], Q: p[1], Gamma: p[2], FreqMonetaryCorr: stat.Correlation(xs, zs, nil), Excluded: excluded}
 	m.LogLikelihood = -f(theta, nil) * n
 	m.Iterations, m.Evaluations, m.Method, m.Customers = iters, evals, method, len(xs)
-	m.StdErrors = stdErrors(func(t []float64) float64 { return f(t, nil) * n }, theta)
+	m.StdErrors = stdErrorsGrad(f, n, theta)
 	if m.Q <= 1 {
 		return m, fmt.Errorf("Gamma-Gamma: %w: q = %.3g ≤ 1, so expected spend is infinite (spend is too heavy-tailed for the model)", ErrNotIdentified, m.Q)
 	}
@@ -124,4 +95,100 @@ func (m *GammaGamma) ExpectedSpend(c Customer) float64 {
 		return m.P * m.Gamma / (m.Q - 1)
 	}
 	return m.P * (m.Gamma + c.X*c.Monetary) / (m.P*c.X + m.Q - 1)
+}
+
+// ggObjective is the mean negative log-likelihood of mean spends zs over xs
+// repeat purchases, over log-parameters, with its analytic gradient.
+//
+// Everything but log(γ + x·z) depends on a customer through x alone, or is
+// linear in p and q with a constant coefficient: the log-gamma and digamma
+// terms are computed once per distinct x (a few dozen), Σ log z and
+// Σ x·log z once before the fit, and each evaluation costs one logarithm
+// (and with the gradient one division) per customer, on all cores for a
+// large data set.
+func ggObjective(xs, zs []float64) objective {
+	type run struct {
+		x, lx, n   float64
+		start, end int
+	}
+	// Customers sorted by x, in runs of equal x.
+	idx := make([]int, len(xs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(xs[a], xs[b]) })
+	zx := make([]float64, len(xs)) // x·z, in run order
+	var runs []run
+	var sumLz, sumXLz float64 // Σ log z, Σ x·log z
+	for i, j := range idx {
+		x, z := xs[j], zs[j]
+		zx[i] = x * z
+		lz := math.Log(z)
+		sumLz += lz
+		sumXLz += x * lz
+		if len(runs) == 0 || runs[len(runs)-1].x != x {
+			runs = append(runs, run{x: x, lx: math.Log(x), start: i})
+		}
+		r := &runs[len(runs)-1]
+		r.end, r.n = i+1, r.n+1
+	}
+	n := float64(len(xs))
+	return func(theta, grad []float64) float64 {
+		p, q, g := math.Exp(theta[0]), math.Exp(theta[1]), math.Exp(theta[2])
+		lg := math.Log(g)
+		// Per run: Σ log(γ + x·z) and Σ 1/(γ + x·z), then weighted by x.
+		width := 2
+		if grad != nil {
+			width = 4
+		}
+		sums := sumChunks(len(zx), width, func(lo, hi int, out []float64) {
+			for _, r := range runs {
+				s, e := max(r.start, lo), min(r.end, hi)
+				if s >= e {
+					continue
+				}
+				var sl, sr float64
+				if grad != nil {
+					for _, v := range zx[s:e] {
+						d := g + v
+						sl += math.Log(d)
+						sr += 1 / d
+					}
+					out[2] += sr
+					out[3] += r.x * sr
+				} else {
+					for _, v := range zx[s:e] {
+						sl += math.Log(g + v)
+					}
+				}
+				out[0] += sl
+				out[1] += r.x * sl
+			}
+		})
+		sumL, sumXL := sums[0], sums[1]
+		ll := p*sumXLz - sumLz + n*(q*lg-lgamma(q)) - p*sumXL - q*sumL
+		var dp, dq float64
+		psq := 0.0
+		if grad != nil {
+			psq = mathext.Digamma(q)
+		}
+		for _, r := range runs {
+			px := p * r.x
+			ll += r.n * (lgamma(px+q) - lgamma(px) + px*r.lx)
+			if grad != nil {
+				pspq := mathext.Digamma(px + q)
+				dp += r.n * r.x * (pspq - mathext.Digamma(px) + r.lx)
+				dq += r.n * pspq
+			}
+		}
+		if grad != nil {
+			dp += sumXLz - sumXL
+			dq += n*(lg-psq) - sumL
+			dg := n*q/g - p*sums[3] - q*sums[2]
+			grad[0] = -dp * p / n
+			grad[1] = -dq * q / n
+			grad[2] = -dg * g / n
+		}
+		return -ll / n
+	}
 }

@@ -52,3 +52,37 @@ func sumRuns(c *compressed, width int, body func(r xRun, out []float64)) []float
 	}
 	return total
 }
+
+// sumChunks evaluates body over [0, n) split into one chunk per core when
+// n is large (on one goroutine otherwise), and adds up the out slices each
+// call fills.
+func sumChunks(n, width int, body func(lo, hi int, out []float64)) []float64 {
+	total := make([]float64, width)
+	workers := runtime.GOMAXPROCS(0)
+	if n < parallelMin || workers < 2 {
+		body(0, n, total)
+		return total
+	}
+	per := (n + workers - 1) / workers
+	parts := make([][]float64, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*per, min((w+1)*per, n)
+		if lo >= hi {
+			continue
+		}
+		parts[w] = make([]float64, width)
+		wg.Add(1)
+		go func(lo, hi int, out []float64) {
+			defer wg.Done()
+			body(lo, hi, out)
+		}(lo, hi, parts[w])
+	}
+	wg.Wait()
+	for _, p := range parts {
+		for i, v := range p {
+			total[i] += v
+		}
+	}
+	return total
+}
