@@ -27,7 +27,7 @@ function load(lang) {
   const ctx = vm.createContext({ console, Intl, Date, Math, JSON, Promise, setTimeout, clearTimeout, URLSearchParams, document });
   ctx.window = ctx;
   vm.runInContext(fs.readFileSync(path.join(dir, 'i18n-' + lang + '.js'), 'utf8'), ctx);
-  for (const f of ['common.js', 'overview.js', 'segments.js']) vm.runInContext(js(f), ctx, { filename: f });
+  for (const f of ['common.js', 'overview.js', 'segments.js', 'sources.js']) vm.runInContext(js(f), ctx, { filename: f });
   return ctx;
 }
 
@@ -144,6 +144,12 @@ async function test(name, fn) {
     for (const x of w) assert.strictEqual(new Date(x + 'T00:00:00Z').getUTCDay(), 1);
   });
 
+  await test('chart axes show short days', () => {
+    assert.strictEqual(E.overview.shortDay('2026-08-24'), 'Aug 24');
+    assert.strictEqual(Z.overview.shortDay('2026-08-24'), '8月24日');
+    assert.strictEqual(E.overview.shortDay('nope'), '');
+  });
+
   await test('cluster descriptions are translated phrase by phrase', () => {
     assert.strictEqual(Z.segments.describe('buy often, large baskets'), '购买频繁，客单价高');
     assert.strictEqual(Z.segments.describe('buy often, something new'), '购买频繁，something new');
@@ -153,6 +159,26 @@ async function test(name, fn) {
   await test('RFM tints keep dark text readable', () => {
     assert.strictEqual(E.segments.tint([0, 0, 0], 1), 'rgb(77,77,77)');
     assert.strictEqual(E.segments.tint([0, 0, 0], 0), 'rgb(230,230,230)');
+  });
+
+  await test('sources page: rates, places and the chart', () => {
+    assert.strictEqual(E.sources.rate(191.8), '192/min');
+    assert.strictEqual(E.sources.rate(0.03), '0.03/min');
+    assert.strictEqual(Z.sources.rate(7.99), '7.99 条/分钟');
+    assert.strictEqual(E.sources.rate(null), '—');
+    assert.strictEqual(E.sources.where({ import_id: 'imp_1', line: 12, index: null, seq: null }), 'import imp_1 · line 12');
+    assert.strictEqual(Z.sources.where({ index: 3 }), '批次第 3 条');
+    assert.strictEqual(E.sources.where({ line: null, index: null, seq: null }), '');
+    const series = [];
+    for (let i = 0; i < 9; i++) series.push({ source_id: 's' + i, name: 'S' + i, events: 9 - i, per_minute: [i, 1] });
+    const opt = E.sources.rateOption({ window: 'hour', buckets: ['2026-11-22T10:00:00Z', '2026-11-22T10:01:00Z'], series, quarantined_per_minute: [0, 2] });
+    // The seven busiest, the rest summed, and the quarantine.
+    assert.strictEqual(opt.series.length, 9);
+    assert.strictEqual(opt.series[7].name, 'Other sources');
+    assert.deepStrictEqual(Array.from(opt.series[7].data), [15, 2]);
+    assert.strictEqual(opt.series[8].type, 'bar');
+    assert.strictEqual(opt.xAxis.data.length, 2);
+    assert.strictEqual(opt.animation, true);
   });
 
   await test('api sends the CSRF token on changes only, and decodes errors', async () => {

@@ -372,6 +372,13 @@
     }
   };
 
+  // reducedMotion reports whether the user asked the system for less
+  // motion: charts then appear at once instead of animating in.
+  TW.reducedMotion = function () {
+    return typeof window !== 'undefined' && typeof window.matchMedia === 'function' &&
+      window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+  };
+
   // ---- DOM ----
 
   // el makes an element: attrs are attributes (text sets textContent,

@@ -141,6 +141,13 @@
 
   var charts = {};
 
+  // shortDay is a day (YYYY-MM-DD) as month and day in the user's locale:
+  // "Aug 24", "8月24日".
+  function shortDay(day) {
+    var d = TW.parseTime(day + 'T00:00:00Z');
+    return d ? new Intl.DateTimeFormat(TW.locale, { month: 'short', day: 'numeric', timeZone: 'UTC' }).format(d) : '';
+  }
+
   // legendSpace is the room below a chart for its axis labels and a legend
   // of these names, wrapped onto as many lines as the width needs.
   function legendSpace(id, names) {
@@ -186,11 +193,15 @@
     var tooltipMoney = function (v) { return TW.money(v, base, 0); };
     var common = {
       color: PALETTE,
+      animation: !TW.reducedMotion(),
       aria: { enabled: true },
       grid: { left: 8, right: 16, top: 16, bottom: legendSpace('chart-revenue', names), containLabel: true },
       legend: { bottom: 0, itemGap: 14 },
       tooltip: { trigger: 'axis', valueFormatter: tooltipMoney },
-      xAxis: { type: 'category', data: labels, axisTick: { alignWithLabel: true }, axisLabel: { hideOverlap: true } }
+      // The axis shows month and day (a full date does not fit under the
+      // first bar); the tooltip shows the full date.
+      xAxis: { type: 'category', data: labels, axisTick: { alignWithLabel: true },
+        axisLabel: { hideOverlap: true, formatter: function (v, i) { return shortDay(xs[i]); } } }
     };
     var c1 = chart('chart-revenue');
     if (c1) {
@@ -286,5 +297,5 @@
   });
 
   // For tests.
-  TW.overview = { kpiSQL: kpiSQL, trendSQL: trendSQL, summarize: summarize, buckets: buckets, change: change };
+  TW.overview = { kpiSQL: kpiSQL, trendSQL: trendSQL, summarize: summarize, buckets: buckets, change: change, shortDay: shortDay };
 })();

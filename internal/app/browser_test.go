@@ -1,0 +1,772 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/tradewind/tradewind/internal/demo"
+)
+
+// The browser test drives the dashboard in a real headless Chromium
+// (Debian's chromium package) the way a user does: it signs in through the
+// form, switches the language with the language links, opens every page in
+// Chinese and in English, builds a segment with the rule builder and
+// exports its members as CSV, searches for a customer and opens their
+// customer-360 page, and reads the sources and data-quality page. Any
+// console error, uncaught exception or failed request (other than the one
+// it provokes on purpose) fails it. It saves a PNG screenshot of every page
+// in both languages in $TRADEWIND_TEST_ARTIFACTS (default: a temporary
+// directory, logged).
+//
+// Without Chromium it skips, unless CI=true, where it fails: CI must run
+// it (scripts/test installs the chromium package when it is missing).
+
+// chromiumPath finds the browser: $TRADEWIND_CHROMIUM, /usr/bin/chromium,
+// or chromium on the PATH.
+func chromiumPath() string {
+	if p := os.Getenv("TRADEWIND_CHROMIUM"); p != "" {
+		return p
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium"
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	return ""
+}
+
+// browserOwner signs in; the address is not a real person's, but the test
+// still never logs it.
+const (
+	browserOwnerEmail    = "owner@browser.tradewind.test"
+	browserOwnerPassword = "a long browser-test password"
+	// browserBuyer is the customer the test sends and then searches for.
+	browserBuyerEmail = "buyer.browser@kiteline.test"
+	browserBuyerID    = "browser-buyer-1"
+)
+
+// pageCheck is what the test reads from every page once it has settled.
+type pageCheck struct {
+	Lang    string   `json:"lang"`
+	Path    string   `json:"path"`
+	Title   string   `json:"title"`
+	Missing bool     `json:"missing"`
+	Errors  []string `json:"errors"`
+	Nav     []string `json:"nav"`
+	Current string   `json:"current"`
+}
+
+// checkJS reads a pageCheck: the language, missing catalog keys, error
+// boxes a user would see, the navigation's links and the current one.
+const checkJS = `(() => ({
+  lang: document.documentElement.lang,
+  path: location.pathname,
+  title: document.title,
+  missing: document.body.innerText.includes('[missing:'),
+  errors: [...document.querySelectorAll('.alert-error, [role=alert]')]
+    .filter(e => !e.hidden && e.offsetParent !== null && e.textContent.trim() !== '')
+    .map(e => e.textContent.trim()),
+  nav: [...document.querySelectorAll('#site-nav a')].map(a => a.getAttribute('href')),
+  current: (document.querySelector('#site-nav a[aria-current=page]') || {}).textContent || ''
+}))()`
+
+// settledJS is true once a page has loaded and its scripts have replaced
+// every "loading" placeholder and finished every busy button.
+const settledJS = `document.readyState === 'complete' &&
+  !document.querySelector('main .loading') &&
+  !document.querySelector('[aria-busy=true]')`
+
+// dashPage is one page of the dashboard and what shows it has its data.
+type dashPage struct {
+	name, path string
+	// ready is a JavaScript condition, beyond settledJS, that holds once the
+	// page shows its data.
+	ready string
+}
+
+var dashPages = []dashPage{
+	{"overview", "/", `document.querySelectorAll('#kpis .card').length >= 4 && !!document.querySelector('#chart-revenue canvas') && !!document.querySelector('#by-market table')`},
+	{"customers", "/customers", `!!document.querySelector('#top-customers table')`},
+	{"segments", "/segments", `!!document.querySelector('#seg-list ul') && !!document.querySelector('#rfm table') && !!document.querySelector('#clusters li') &&
+		![...document.querySelectorAll('.seg-list .badge')].some(b => b.textContent === '…')`},
+	{"sources", "/sources", `document.querySelectorAll('#q-cards .card').length === 4 && !!document.querySelector('#q-sources table') &&
+		!!document.querySelector('#q-quarantine table') && !!document.querySelector('#chart-rates canvas')`},
+	{"privacy", "/privacy", `true`},
+	{"audit", "/audit", `!!document.querySelector('#entries table') && !document.querySelector('#verify .loading')`},
+	{"settings", "/settings", `!!document.querySelector('#users table') && !!document.querySelector('#sources table')`},
+}
+
+func TestDashboardInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser and loads a demo seller")
+	}
+	chrome := chromiumPath()
+	if chrome == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("Chromium is not installed, and CI=true: the browser test must run in CI. " +
+				"Install Debian's chromium package (scripts/test does), or set TRADEWIND_CHROMIUM.")
+		}
+		t.Skip("Chromium is not installed (apt-get install chromium, or set TRADEWIND_CHROMIUM); CI=true makes this a failure")
+	}
+	start := time.Now()
+	artifacts := os.Getenv("TRADEWIND_TEST_ARTIFACTS")
+	if artifacts == "" {
+		artifacts = t.TempDir()
+	}
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots go to %s (set TRADEWIND_TEST_ARTIFACTS to keep them)", artifacts)
+
+	n := openNode(t, Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	if _, err := n.a.Auth.CreateOwner(ctx, browserOwnerEmail, "Browser test", browserOwnerPassword); err != nil {
+		t.Fatal(err)
+	}
+	b := startBrowser(t, ctx, chrome, n.srv.URL, artifacts)
+
+	// Signed out, the dashboard sends the visitor to the sign-in page; the
+	// language links switch it, and the choice is remembered.
+	b.navigate("/")
+	b.waitFor("the sign-in page", `!!document.querySelector('#login-form')`)
+	if c := b.check(); c.Path != "/login" {
+		t.Fatalf("signed out, / went to %s, want /login", c.Path)
+	}
+	b.switchLanguage("zh-CN")
+	b.screenshot("login-zh")
+	b.do("sign in",
+		chromedp.SendKeys(chromedp.CSS(`#login-form input[name=email]`), browserOwnerEmail),
+		chromedp.SendKeys(chromedp.CSS(`#login-form input[name=password]`), browserOwnerPassword))
+	b.loadAfter("sign in", chromedp.Click(chromedp.CSS(`#login-form button[type=submit]`)))
+	if c := b.check(); c.Path != "/" || c.Lang != "zh-CN" {
+		t.Fatalf("after signing in: %s in %q, want / in zh-CN (the language chosen on the sign-in page)", c.Path, c.Lang)
+	}
+
+	// Before any data, the pages say what to do next.
+	b.emptyStates()
+
+	// A small demo seller, today.
+	loadStart := time.Now()
+	fxFile := filepath.Join("..", "..", "..", "shared", "data", "fx", "eurofxref-hist.zip")
+	if _, err := os.Stat(fxFile); err != nil {
+		t.Logf("no ECB rates at %s: amounts in the base currency stay empty", fxFile)
+	}
+	day := time.Now().UTC().Truncate(24 * time.Hour)
+	rep, err := n.a.LoadDemo(ctx, demo.Config{Seed: 5, People: 400, Months: 3, Now: day}, fxFile, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.a.Profiles.WaitApplied(ctx, rep.LastSeq); err != nil {
+		t.Fatal(err)
+	}
+	n.sendBrowserBuyer(ctx)
+	// The segments `tradewind demo` starts with.
+	for _, s := range []struct{ name, rule string }{
+		{"Repeat buyers", `event "Order Completed" count >= 2 within 90d`},
+		{"At risk", `orders >= 2 and days_since_last_order > 60`},
+	} {
+		if code, m := n.admin("POST", "/v1/segments", map[string]any{"name": s.name, "rule_text": s.rule}); code != 201 {
+			t.Fatalf("segment %s: %d %v", s.name, code, m)
+		}
+	}
+	t.Logf("demo seller loaded in %s: %d messages, %d orders", time.Since(loadStart).Round(time.Millisecond), rep.Stats.Messages, rep.Stats.Orders)
+
+	for _, lang := range []string{"zh-CN", "en"} {
+		suffix := map[string]string{"zh-CN": "zh", "en": "en"}[lang]
+		if lang != "zh-CN" {
+			b.switchLanguage(lang)
+		}
+		for _, p := range dashPages {
+			b.visit(p, lang)
+			b.screenshot(p.name + "-" + suffix)
+			if p.name == "customers" {
+				b.findCustomer(lang)
+				b.screenshot("customer-" + suffix)
+			}
+		}
+		b.checkSourcesPage(lang)
+	}
+	b.buildSegment(n)
+	b.keyboard()
+	b.finish()
+	t.Logf("browser test done in %s; %d screenshots in %s", time.Since(start).Round(time.Millisecond), b.shots, artifacts)
+}
+
+// sendBrowserBuyer sends a customer through the tracking API with a
+// source's write key (an identify and an order), and one message that is
+// refused, so the quarantine has an entry; it waits until the store and the
+// profiles have both.
+func (n *node) sendBrowserBuyer(ctx context.Context) {
+	n.t.Helper()
+	src, ok := n.a.Sources.ByID("web")
+	if !ok {
+		n.t.Fatal("the demo has no source web")
+	}
+	post := func(path, body string, want int) {
+		req, _ := http.NewRequest("POST", n.srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", basic(src.WriteKey))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			n.t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			n.t.Fatalf("POST %s: %d %s, want %d", path, resp.StatusCode, b, want)
+		}
+	}
+	now := time.Now().UTC().Format(time.RFC3339)
+	post("/v1/identify", `{"userId":"`+browserBuyerID+`","traits":{"email":"`+browserBuyerEmail+`","country":"DE","language":"de"},"timestamp":"`+now+`"}`, 200)
+	post("/v1/track", `{"userId":"`+browserBuyerID+`","event":"Order Completed","timestamp":"`+now+`",
+		"properties":{"order_id":"browser-order-1","total":59.9,"revenue":59.9,"currency":"EUR","products":[{"product_id":"p1","sku":"K-1","name":"Kite","price":59.9,"quantity":1}]}}`, 200)
+	// A track without an event name is refused and quarantined.
+	post("/v1/track", `{"userId":"`+browserBuyerID+`","properties":{"note":"no event name"}}`, 400)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var quarantined, profiles int64
+		_ = n.a.Store.Scan(ctx, "SELECT count(*) FROM quarantine WHERE source_id = 'web'", nil, func(r []any) error { quarantined, _ = r[0].(int64); return nil })
+		_ = n.a.Store.Scan(ctx, "SELECT count(*) FROM profile_users WHERE source_id = 'web' AND user_id = ?", []any{browserBuyerID},
+			func(r []any) error { profiles, _ = r[0].(int64); return nil })
+		if quarantined > 0 && profiles > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			n.t.Fatalf("after 20 s: %d quarantined, %d profiles of the buyer", quarantined, profiles)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// browserRun is one browser tab on the dashboard, and what it saw.
+type browserRun struct {
+	t     *testing.T
+	ctx   context.Context
+	base  string
+	dir   string
+	shots int
+
+	mu       sync.Mutex
+	step     string
+	urls     map[network.RequestID]string
+	problems []string
+	// expected are failures provoked on purpose: a URL substring and the
+	// status; seen counts the matches.
+	expected map[string]int64
+	seen     map[string]int
+}
+
+func startBrowser(t *testing.T, parent context.Context, chrome, base, dir string) *browserRun {
+	t.Helper()
+	profile := t.TempDir()
+	alloc, cancelAlloc := chromedp.NewExecAllocator(parent,
+		chromedp.ExecPath(chrome),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("mute-audio", true),
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(1366, 900),
+	)
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	b := &browserRun{t: t, ctx: ctx, base: base, dir: dir, urls: map[network.RequestID]string{},
+		expected: map[string]int64{}, seen: map[string]int{}}
+	if err := chromedp.Listen(ctx, b.event); err != nil {
+		t.Fatalf("start %s: %v", chrome, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 900)); err != nil {
+		t.Fatal(err)
+	}
+	// Charts honour prefers-reduced-motion: drawn at once, the screenshots
+	// show them whole instead of halfway through their animation.
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}}}); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// event records what the page reports; it runs on the browser's reading
+// goroutine and must return fast.
+func (b *browserRun) event(ev any) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	add := func(format string, args ...any) {
+		b.problems = append(b.problems, fmt.Sprintf("[%s] ", b.step)+fmt.Sprintf(format, args...))
+	}
+	switch e := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		if e.Request != nil {
+			b.urls[e.RequestID] = e.Request.URL
+		}
+	case *network.EventResponseReceived:
+		if e.Response == nil || e.Response.Status < 400 {
+			return
+		}
+		if b.isExpected(e.Response.URL, e.Response.Status) {
+			return
+		}
+		add("HTTP %d for %s %s", e.Response.Status, e.Type, b.short(e.Response.URL))
+	case *network.EventLoadingFailed:
+		// A request the page aborted itself (a superseded live count, a
+		// navigation away) is not a failure.
+		if e.Canceled || e.ErrorText == "net::ERR_ABORTED" {
+			return
+		}
+		add("request failed: %s %s (%s)", e.Type, b.short(b.urls[e.RequestID]), e.ErrorText)
+	case *runtime.EventExceptionThrown:
+		d := e.ExceptionDetails
+		text := d.Text
+		if d.Exception != nil && d.Exception.Description != "" {
+			text += " " + d.Exception.Description
+		}
+		add("uncaught exception at %s:%d: %s", b.short(d.URL), d.LineNumber+1, text)
+	case *runtime.EventConsoleAPICalled:
+		if e.Type != runtime.ConsoleAPICalledTypeError && e.Type != runtime.ConsoleAPICalledTypeAssert {
+			return
+		}
+		var parts []string
+		for _, a := range e.Args {
+			if a.Description != "" {
+				parts = append(parts, a.Description)
+			} else {
+				parts = append(parts, string(a.Value))
+			}
+		}
+		add("console.%s: %s", e.Type, strings.Join(parts, " "))
+	case *cdplog.EventEntryAdded:
+		if e.Entry == nil || e.Entry.Level != cdplog.EntryLevelError {
+			return
+		}
+		// A failed response is reported here too ("Failed to load
+		// resource"); the expected ones are not problems.
+		if e.Entry.Source == "network" && b.isExpected(e.Entry.URL, -1) {
+			return
+		}
+		add("browser log (%s): %s %s", e.Entry.Source, e.Entry.Text, b.short(e.Entry.URL))
+	}
+}
+
+// isExpected reports whether a failure was provoked on purpose (status -1:
+// any status of an expected URL); b.mu is held.
+func (b *browserRun) isExpected(url string, status int64) bool {
+	for sub, want := range b.expected {
+		if strings.Contains(url, sub) && (status == -1 || status == want) {
+			if status != -1 {
+				b.seen[sub]++
+			}
+			return true
+		}
+	}
+	return false
+}
+
+func (b *browserRun) short(url string) string { return strings.TrimPrefix(url, b.base) }
+
+// expect declares a failure the next steps provoke on purpose.
+func (b *browserRun) expect(urlSub string, status int64) {
+	b.mu.Lock()
+	b.expected[urlSub] = status
+	b.mu.Unlock()
+}
+
+// setStep names what the browser does now, for the problems it reports.
+func (b *browserRun) setStep(s string) {
+	b.mu.Lock()
+	b.step = s
+	b.mu.Unlock()
+}
+
+// problemsSoFar fails the test with every problem the page reported.
+func (b *browserRun) problemsSoFar() {
+	b.t.Helper()
+	b.mu.Lock()
+	ps := b.problems
+	b.problems = nil
+	b.mu.Unlock()
+	for _, p := range ps {
+		b.t.Error(p)
+	}
+	if len(ps) > 0 {
+		b.t.FailNow()
+	}
+}
+
+// do runs actions as one step, with a time limit.
+func (b *browserRun) do(step string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	b.setStep(step)
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.fail(step, err)
+	}
+}
+
+func (b *browserRun) navigate(path string) {
+	b.t.Helper()
+	b.do("open "+path, chromedp.Navigate(b.base+path))
+}
+
+// loadAfter runs an action that loads a new page (a click on a link or a
+// form that navigates) and waits for the load.
+func (b *browserRun) loadAfter(step string, trigger chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	b.setStep(step)
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.WaitEvent(page.LoadEventFired, nil, trigger)); err != nil {
+		b.fail(step, err)
+	}
+}
+
+// fail ends the test at a step that did not happen: with the problems the
+// page reported, what it shows, and a screenshot.
+func (b *browserRun) fail(step string, err error) {
+	b.t.Helper()
+	b.mu.Lock()
+	ps := b.problems
+	b.problems = nil
+	b.mu.Unlock()
+	for _, p := range ps {
+		b.t.Error(p)
+	}
+	c := b.check()
+	b.screenshot("FAILED-" + regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(step), "-"))
+	b.t.Fatalf("%s: %v (on %s, errors shown: %q)", step, err, c.Path, c.Errors)
+}
+
+// waitFor waits until a JavaScript condition holds.
+func (b *browserRun) waitFor(what, cond string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 40*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingInterval(50*time.Millisecond),
+		chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		b.fail("waiting for "+what, err)
+	}
+}
+
+func evalJS[T any](b *browserRun, expr string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		b.t.Fatalf("evaluate %.60q: %v", expr, err)
+	}
+	return v
+}
+
+func (b *browserRun) check() pageCheck { return evalJS[pageCheck](b, checkJS) }
+
+// screenshot saves the whole page as a PNG.
+func (b *browserRun) screenshot(name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		b.t.Fatalf("screenshot %s is not a PNG", name)
+	}
+	b.shots++
+	if err := os.WriteFile(filepath.Join(b.dir, fmt.Sprintf("%02d-%s.png", b.shots, name)), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// switchLanguage clicks the language switch's link for lang and checks the
+// page came back in it.
+func (b *browserRun) switchLanguage(lang string) {
+	b.t.Helper()
+	b.loadAfter("switch to "+lang, chromedp.Click(chromedp.CSS(`.lang-switch a[hreflang="`+lang+`"]`)))
+	b.waitFor("the page in "+lang, `document.readyState === 'complete' && document.documentElement.lang === '`+lang+`'`)
+	if c := b.check(); strings.Contains(c.Path, "lang=") || c.Lang != lang {
+		b.t.Fatalf("after switching to %s: %s in %s", lang, c.Path, c.Lang)
+	}
+	b.problemsSoFar()
+}
+
+// visit opens a page by its address (so the language must come from the
+// remembered choice) and checks it: in lang, its data shown, no error box,
+// no missing message, the navigation marking it, nothing reported.
+func (b *browserRun) visit(p dashPage, lang string) {
+	b.t.Helper()
+	b.navigate(p.path)
+	b.setStep(p.name + " in " + lang)
+	b.waitFor(p.name+" in "+lang, "("+settledJS+") && ("+p.ready+")")
+	c := b.check()
+	if c.Lang != lang {
+		b.t.Errorf("%s: the page is in %q, want %q (the language choice was not remembered)", p.path, c.Lang, lang)
+	}
+	if c.Missing {
+		b.t.Errorf("%s in %s: a message is missing from the catalog", p.path, lang)
+	}
+	if len(c.Errors) > 0 {
+		b.t.Errorf("%s in %s: the page shows errors: %q", p.path, lang, c.Errors)
+	}
+	if c.Current == "" {
+		b.t.Errorf("%s in %s: no navigation entry is marked current", p.path, lang)
+	}
+	for _, q := range dashPages {
+		found := false
+		for _, h := range c.Nav {
+			found = found || h == q.path
+		}
+		if !found {
+			b.t.Errorf("%s in %s: the navigation has no link to %s (%v)", p.path, lang, q.path, c.Nav)
+		}
+	}
+	b.problemsSoFar()
+}
+
+// findCustomer searches the customers page, first for nobody (the page says
+// so; the 404 behind it is expected), then for the buyer the test sent, and
+// opens their customer-360 page.
+func (b *browserRun) findCustomer(lang string) {
+	b.t.Helper()
+	b.expect("/v1/profiles?email=nobody", 404)
+	b.do("search for nobody in "+lang,
+		chromedp.SetValue(chromedp.CSS(`#find-kind`), "email"),
+		chromedp.SendKeys(chromedp.CSS(`#find-value`), "nobody@kiteline.test"),
+		chromedp.Click(chromedp.CSS(`#customer-search button[type=submit]`)))
+	b.waitFor("the not-found note", `(() => { const e = document.querySelector('#search-error'); return e && !e.hidden && e.classList.contains('alert-warn') })()`)
+	b.mu.Lock()
+	seen := b.seen["/v1/profiles?email=nobody"]
+	b.mu.Unlock()
+	if seen == 0 {
+		b.t.Error("the search for nobody answered no 404 that the browser saw: the request watch is blind")
+	}
+	b.do("search for the buyer in "+lang, chromedp.Evaluate[chromedp.Void](`document.querySelector("#find-value").value = ""`),
+		chromedp.SendKeys(chromedp.CSS(`#find-value`), browserBuyerEmail))
+	b.loadAfter("open the buyer in "+lang, chromedp.Click(chromedp.CSS(`#customer-search button[type=submit]`)))
+	b.setStep("customer 360 in " + lang)
+	b.waitFor("the customer-360 page in "+lang, "("+settledJS+`) && location.pathname.startsWith('/customers/') &&
+		document.querySelectorAll('#c-cards .card').length > 0 && !!document.querySelector('#c-identities table, #c-identities ul, #c-identities dl') &&
+		!!document.querySelector('#c-timeline table, #c-timeline ul, #c-timeline ol')`)
+	c := b.check()
+	if c.Lang != lang || len(c.Errors) > 0 || c.Missing {
+		b.t.Errorf("customer page %s: lang %s, errors %q, missing %v", c.Path, c.Lang, c.Errors, c.Missing)
+	}
+	orders := evalJS[string](b, `document.querySelector('#c-cards .card .value').textContent`)
+	if orders != "1" {
+		b.t.Errorf("customer page %s: the orders card says %q, want 1", c.Path, orders)
+	}
+	b.problemsSoFar()
+}
+
+// checkSourcesPage checks the data-quality page shows real numbers: the
+// demo's events received in the last hour, and the refused message with
+// its field and reason.
+func (b *browserRun) checkSourcesPage(lang string) {
+	b.t.Helper()
+	b.visit(dashPages[3], lang)
+	got := evalJS[struct {
+		Hour   string   `json:"hour"`
+		Rows   int      `json:"rows"`
+		Fields []string `json:"fields"`
+	}](b, `({
+		hour: document.querySelectorAll('#q-cards .card .value')[1].textContent,
+		rows: document.querySelectorAll('#q-sources tbody tr').length,
+		fields: [...document.querySelectorAll('#q-quarantine tbody tr')].map(r => r.cells[4].textContent + ': ' + r.cells[5].textContent)
+	})`)
+	if !regexp.MustCompile(`[1-9]`).MatchString(got.Hour) {
+		b.t.Errorf("sources in %s: events in the last hour %q, want the demo's", lang, got.Hour)
+	}
+	if got.Rows < len(demo.Sources()) {
+		b.t.Errorf("sources in %s: %d rows, want at least the demo's %d sources", lang, got.Rows, len(demo.Sources()))
+	}
+	if len(got.Fields) == 0 || !strings.HasPrefix(got.Fields[0], "event:") {
+		b.t.Errorf("sources in %s: quarantine %q, want the refused track (field event)", lang, got.Fields)
+	}
+	// The day window redraws the chart.
+	b.do("rates of the day in "+lang, chromedp.Click(chromedp.CSS(`#q-window button[data-window=day]`)))
+	b.waitFor("the day's rates", `document.querySelector('#q-window button[data-window=day]').getAttribute('aria-pressed') === 'true' && !document.querySelector('[aria-busy=true]')`)
+	b.problemsSoFar()
+}
+
+var digits = regexp.MustCompile(`[^0-9]`)
+
+// buildSegment builds a segment with the rule builder, watches the live
+// count, saves it, waits for its members and exports them as CSV.
+func (b *browserRun) buildSegment(n *node) {
+	b.t.Helper()
+	b.visit(dashPages[2], "en")
+	b.do("write a rule",
+		chromedp.SendKeys(chromedp.CSS(`#seg-name`), "Browser test buyers"),
+		chromedp.SendKeys(chromedp.CSS(`#seg-rule`), `orders >= 1`))
+	b.waitFor("the live count", `/^[0-9,]+ customers match now$/.test(document.querySelector('#seg-count').textContent)`)
+	first := evalJS[string](b, `document.querySelector('#seg-count').textContent`)
+	// The count follows the rule as it changes.
+	b.do("change the rule", chromedp.SendKeys(chromedp.CSS(`#seg-rule`), ` and country = "DE"`))
+	b.waitFor("the new live count", `/^[0-9,]+ customers match now$/.test(document.querySelector('#seg-count').textContent) &&
+		document.querySelector('#seg-count').textContent !== `+strconv.Quote(first))
+	live, _ := strconv.Atoi(digits.ReplaceAllString(evalJS[string](b, `document.querySelector('#seg-count').textContent`), ""))
+	all, _ := strconv.Atoi(digits.ReplaceAllString(first, ""))
+	if live <= 0 || live >= all {
+		b.t.Fatalf("live counts: %d for orders >= 1, then %d with country DE: want 0 < second < first", all, live)
+	}
+	b.screenshot("segment-builder-en")
+	b.do("save the segment", chromedp.Click(chromedp.CSS(`#seg-form button[type=submit]`)))
+	b.waitFor("the saved segment", `(() => { const n = document.querySelector('#seg-error'); return n && !n.hidden && n.classList.contains('alert-ok') })() &&
+		[...document.querySelectorAll('.seg-list .seg-name')].some(e => e.textContent === 'Browser test buyers') &&
+		!document.querySelector('#members-panel').hidden`)
+	id := evalJS[string](b, `document.querySelector('#seg-form input[name=id]').value`)
+	if id == "" {
+		b.t.Fatal("the saved segment has no id in the form")
+	}
+	// Its members are filled in the background: wait until the engine has
+	// them all, then show them.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, m := n.admin("GET", "/v1/segments/"+id, nil)
+		if code == 200 && fmt.Sprint(m["members"]) == strconv.Itoa(live) {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("segment %s: %d %v members after 30 s, the live count said %d", id, code, m["members"], live)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.do("show the members", chromedp.Click(chromedp.CSS(`.seg-list li.selected .seg-actions button`)))
+	b.waitFor("the members", "("+settledJS+`) && document.querySelectorAll('#members tbody tr').length > 0`)
+	rows := evalJS[int](b, `document.querySelectorAll('#members tbody tr').length`)
+	if want := min(live, 50); rows != want {
+		b.t.Errorf("members table: %d rows, want %d", rows, want)
+	}
+	b.screenshot("segment-members-en")
+
+	// Export: the browser downloads the CSV.
+	downloads := filepath.Join(b.t.TempDir(), "downloads")
+	if err := os.MkdirAll(downloads, 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	b.setStep("export CSV")
+	if _, err := chromedp.CallBrowser(b.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads, EventsEnabled: new(true)}); err != nil {
+		b.t.Fatal(err)
+	}
+	dctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	progress := chromedp.BrowserEvents(dctx, browser.DownloadProgress)
+	b.do("export CSV", chromedp.Click(chromedp.CSS(`#members-csv`)))
+	var file string
+	for ev, err := range progress {
+		if err != nil {
+			b.t.Fatalf("CSV download: %v", err)
+		}
+		if ev.State == browser.DownloadProgressStateCanceled {
+			b.t.Fatal("CSV download canceled")
+		}
+		if ev.State == browser.DownloadProgressStateCompleted {
+			file = ev.FilePath
+			break
+		}
+	}
+	if file == "" {
+		file = filepath.Join(downloads, id+".csv")
+	}
+	body, err := os.ReadFile(file)
+	if err != nil {
+		b.t.Fatalf("the downloaded CSV: %v", err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if err != nil {
+		b.t.Fatalf("the downloaded CSV does not parse: %v", err)
+	}
+	if len(recs) == 0 || recs[0][0] != "profile_id" || len(recs)-1 != live {
+		header := []string{}
+		if len(recs) > 0 {
+			header = recs[0]
+		}
+		b.t.Errorf("CSV export: header %v and %d rows, want profile_id first and %d rows (the live count)", header, len(recs)-1, live)
+	}
+	for _, r := range recs[1:] {
+		if r[2] != "DE" {
+			b.t.Errorf("CSV export: a member in %q, the rule says DE", r[2])
+			break
+		}
+	}
+	b.problemsSoFar()
+}
+
+// emptyStates checks the overview and the data-quality page of a server
+// with no data yet: no error, and a note saying what to do.
+func (b *browserRun) emptyStates() {
+	b.t.Helper()
+	b.waitFor("the empty overview", settledJS+` && !!document.querySelector('#ov-note:not([hidden])')`)
+	if c := b.check(); len(c.Errors) > 0 {
+		b.t.Errorf("the empty overview shows errors: %q", c.Errors)
+	}
+	b.screenshot("overview-empty-zh")
+	b.navigate("/sources")
+	b.waitFor("the empty sources page", settledJS+` && !!document.querySelector('#q-sources .empty a[href^="/settings"]') &&
+		!!document.querySelector('#q-rates-note:not([hidden])') && !!document.querySelector('#q-quarantine .empty')`)
+	if c := b.check(); len(c.Errors) > 0 {
+		b.t.Errorf("the empty sources page shows errors: %q", c.Errors)
+	}
+	b.screenshot("sources-empty-zh")
+	b.problemsSoFar()
+}
+
+// keyboard checks the page works without a mouse: Tab reaches the skip
+// link first, which moves the focus to the content, and the next Tab stops
+// land on the page's own controls.
+func (b *browserRun) keyboard() {
+	b.t.Helper()
+	b.visit(dashPages[3], "en")
+	b.do("tab to the skip link", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`), chromedp.KeyEvent("\t"))
+	if got := evalJS[string](b, `document.activeElement.className`); got != "skip-link" {
+		b.t.Errorf("the first Tab stop is %q, want the skip link", got)
+	}
+	b.do("follow the skip link", chromedp.KeyEvent("\r"))
+	b.waitFor("the focus in the content", `document.activeElement && document.activeElement.id === 'main'`)
+	b.do("tab into the content", chromedp.KeyEvent("\t"))
+	if got := evalJS[string](b, `document.activeElement.id || document.activeElement.textContent`); got != "q-refresh" {
+		b.t.Errorf("the first Tab stop in the content is %q, want the refresh button", got)
+	}
+	b.do("refresh with the keyboard", chromedp.KeyEvent("\r"))
+	b.waitFor("the refreshed page", settledJS)
+	b.problemsSoFar()
+}
+
+// finish waits a moment for late requests and checks nothing failed.
+func (b *browserRun) finish() {
+	b.t.Helper()
+	b.setStep("end")
+	b.do("settle", chromedp.Sleep(300*time.Millisecond))
+	b.problemsSoFar()
+}
