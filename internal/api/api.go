@@ -250,6 +250,9 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 	res, err := s.Backend.Query(ctx, req.SQL, max)
 	var qe *duckdb.QueryError
 	switch {
+	case err != nil && r.Context().Err() != nil:
+		ingest.WriteError(w, statusClientClosed, "", "the client went away before the query finished")
+		return
 	case errors.Is(err, store.ErrReadOnly):
 		ingest.WriteError(w, http.StatusBadRequest, "sql", err.Error())
 		return

@@ -165,6 +165,8 @@ func (s *Server) audited(action string, h http.HandlerFunc) http.HandlerFunc {
 		switch {
 		case sw.status == http.StatusForbidden || sw.status == http.StatusUnauthorized:
 			outcome = "denied"
+		case sw.status == statusClientClosed:
+			outcome = "cancelled"
 		case sw.status >= 400:
 			outcome = "failed"
 		}
@@ -175,6 +177,11 @@ func (s *Server) audited(action string, h http.HandlerFunc) http.HandlerFunc {
 		s.record(r, action, sw.target, outcome, detail)
 	}
 }
+
+// statusClientClosed answers a request whose client went away before the
+// answer was ready (a page left while its query ran): not the request's
+// fault, so neither a 400 nor a 500 (the status nginx uses for it).
+const statusClientClosed = 499
 
 // statusWriter remembers the status of a response, and what the handler
 // wants said about it in the audit log (auditNote).
