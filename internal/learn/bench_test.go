@@ -26,7 +26,7 @@ func loopCPU(b *testing.B, body func()) {
 		body()
 		n++
 	}
-	b.ReportMetric((cpuTime() - start).Seconds()/float64(n), "cpu-s/op")
+	b.ReportMetric((cpuTime()-start).Seconds()/float64(n), "cpu-s/op")
 }
 
 // benchData is 1M rows × 12 features with interactions, the size of the

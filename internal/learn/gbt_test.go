@@ -393,7 +393,7 @@ func TestEarlyStopping(t *testing.T) {
 func TestFeatureCuts(t *testing.T) {
 	// Few distinct values: one bin each, cut at midpoints.
 	X := [][]float64{{1}, {1}, {2}, {4}, {math.NaN()}, {4}}
-	cuts := featureCuts(X, 0, []int{0, 1, 2, 3, 4, 5}, 255, 1)
+	cuts := featureCuts(X, 0, []int{0, 1, 2, 3, 4, 5}, 255)
 	if !slices.Equal(cuts, []float64{1.5, 3}) {
 		t.Errorf("cuts %v, want [1.5 3]", cuts)
 	}
@@ -417,7 +417,7 @@ func TestFeatureCuts(t *testing.T) {
 		X = append(X, []float64{v})
 		rows = append(rows, i)
 	}
-	cuts = featureCuts(X, 0, rows, 16, 1)
+	cuts = featureCuts(X, 0, rows, 16)
 	if len(cuts) != 15 || cuts[0] >= 6000 || cuts[0] <= 0 {
 		t.Fatalf("cuts %v: want 15 cuts, the first between 0 and 6000", cuts)
 	}

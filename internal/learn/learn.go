@@ -24,10 +24,17 @@
 // never fails or returns NaN because of one bad row.
 //
 // The metrics AUC, LogLoss, Brier and Calibration evaluate a model on a
-// holdout. Training is deterministic: the same data, options and seed give a
-// bit-identical model whatever GOMAXPROCS is, and models round-trip through
-// encoding/json with a format Version so stored predictions can name the
-// model that made them (see Fingerprint).
+// holdout; Evaluate computes them all. Training is deterministic: the same
+// data, options and seed give a bit-identical model whatever GOMAXPROCS is,
+// and models round-trip through encoding/json with a format Version so
+// stored predictions can name the model that made them (see Fingerprint).
+//
+// Intended use for churn: build features as of a cutoff date and labels from
+// the N days after it; fit both learners on an earlier cutoff and compare
+// them with Evaluate on a later one (a time split, not a random one, since
+// the model will score the future); keep the better by AUC, checking
+// log-loss and the calibration table; refit it on the latest labelled cutoff
+// and score everyone with Predict and TopReasons.
 package learn
 
 import (
@@ -132,7 +139,9 @@ func (d Dataset) names(p int) []string {
 	return out
 }
 
-// Model is a fitted binary classifier.
+// Model is a fitted binary classifier. Every method taking x expects one
+// value per training feature, in training order (a shorter x panics); NaN or
+// ±Inf means missing.
 type Model interface {
 	// Predict returns the probability that the label is 1.
 	Predict(x []float64) float64
@@ -193,9 +202,11 @@ func PredictAll(m Model, X [][]float64) []float64 {
 	return p
 }
 
-// Fingerprint returns a short hex SHA-256 of the model's JSON encoding, a
-// content-derived model version to store next to predictions: two models
-// share a fingerprint exactly when they score identically.
+// Fingerprint returns a content-derived model version to store next to
+// predictions, such as "gbt-1f0c6a9e3b2d4c51": the model name and the first
+// 64 bits of the SHA-256 of its JSON encoding. Retraining on the same data
+// with the same options and seed gives the same fingerprint; any change to
+// the model gives another.
 func Fingerprint(m Model) (string, error) {
 	b, err := json.Marshal(m)
 	if err != nil {

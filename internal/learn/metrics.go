@@ -89,10 +89,11 @@ func Brier(y, p []float64) float64 {
 // CalibrationBin summarises one bin of a reliability diagram: predictions in
 // [Lower, Upper], their mean, and the observed rate of label 1 among them.
 type CalibrationBin struct {
-	Lower, Upper  float64 // smallest and largest prediction in the bin
-	MeanPredicted float64 // mean prediction in the bin
-	ObservedRate  float64 // fraction of rows with label 1
-	Count         int     // rows in the bin
+	Lower         float64 `json:"lower"`          // smallest prediction in the bin
+	Upper         float64 `json:"upper"`          // largest prediction in the bin
+	MeanPredicted float64 `json:"mean_predicted"` // mean prediction in the bin
+	ObservedRate  float64 `json:"observed_rate"`  // fraction of rows with label 1
+	Count         int     `json:"count"`          // rows in the bin
 }
 
 // Calibration sorts predictions and cuts them into up to bins equal-count
@@ -174,7 +175,9 @@ type Report struct {
 }
 
 // Evaluate scores d with m and reports AUC, log-loss, Brier score and a
-// 10-bin calibration table, the numbers a model comparison needs.
+// 10-bin calibration table, the numbers a model comparison needs. If d holds
+// a single class, AUC is NaN and the Report cannot be JSON-encoded: check
+// Positives first.
 func Evaluate(m Model, d Dataset) Report {
 	p := PredictAll(m, d.X)
 	pos := 0

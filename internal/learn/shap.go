@@ -22,8 +22,9 @@ type pathElem struct {
 // Contributions they sum with Baseline() to LogOdds(x) and are measured in
 // log-odds; unlike them they are consistent (a feature that matters more in
 // the model never gets less credit) and do not favour features split near
-// the root. Cost is O(trees · leaves · depth²) per row: for 300 trees of
-// depth 5 about 300 µs, so prefer Contributions when scoring millions of
+// the root. Cost is O(trees · leaves · depth²) per row, about 40 times
+// Contributions: for 300 trees of depth 5 it measured 1.4–4.5 ms per row on
+// a busy 2-core machine, so prefer Contributions when explaining millions of
 // rows and SHAP for reports and spot checks.
 func (m *GBT) SHAP(x []float64) []float64 {
 	phi := make([]float64, len(m.Names))
