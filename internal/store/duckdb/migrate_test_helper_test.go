@@ -28,7 +28,13 @@ func createWithMigrations(dir string, ms []Migration) error {
 			return err
 		}
 	}
-	_, err = db.ExecContext(ctx, `INSERT INTO orders (store, order_id, source_id, "timestamp", currency, total, status, base_currency, updated_at, message_id, seq, first_seq)
+	// Since migration 004 the table is order_rows (orders is a view).
+	table := "orders"
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'order_rows'").Scan(&n); err == nil && n > 0 {
+		table = "order_rows"
+	}
+	_, err = db.ExecContext(ctx, `INSERT INTO `+table+` (store, order_id, source_id, "timestamp", currency, total, status, base_currency, updated_at, message_id, seq, first_seq)
 		VALUES ('s', 'o1', 'src', now(), 'EUR', 10, 'completed', 'USD', now(), 'm', 1, 1)`)
 	return err
 }
