@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -24,6 +25,8 @@ import (
 	"github.com/peterbourgon/ff/v3/ffcli"
 
 	"github.com/tradewind/tradewind/internal/app"
+	"github.com/tradewind/tradewind/internal/predict"
+	"github.com/tradewind/tradewind/internal/predict/btyd"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -114,6 +117,10 @@ type nodeFlags struct {
 	logMaxBytes                                                             int64
 	masterKeyFile, tlsCert, tlsKey, piiOverrides                            string
 	ingestRateIP, ingestRateSource                                          float64
+	predictEvery                                                            time.Duration
+	predictPeriod, marginByCategory                                         string
+	churnHorizon, clvMonths                                                 int
+	margin, discountRate                                                    float64
 }
 
 func (n *nodeFlags) register(fs *flag.FlagSet) {
@@ -134,6 +141,13 @@ func (n *nodeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&n.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.Float64Var(&n.ingestRateIP, "ingest-rate-ip", 2000, "tracking requests per second allowed from one client address (bursts of twice as many); -1 disables")
 	fs.Float64Var(&n.ingestRateSource, "ingest-rate-source", 5000, "tracking requests per second allowed to one source; -1 disables")
+	fs.DurationVar(&n.predictEvery, "predict-every", 24*time.Hour, "how often customer predictions (lifetime value, churn risk) are refreshed; negative: only on demand")
+	fs.StringVar(&n.predictPeriod, "predict-period", "week", "time unit of the lifetime models: week or day")
+	fs.IntVar(&n.churnHorizon, "churn-horizon-days", 90, "churn means no order in this many days (also the holdout the lifetime models are compared on)")
+	fs.IntVar(&n.clvMonths, "clv-months", 12, "lifetime-value horizon in months")
+	fs.Float64Var(&n.margin, "margin", 1.0, "share of revenue that is margin, for lifetime value (1 counts revenue)")
+	fs.StringVar(&n.marginByCategory, "margin-by-category", "", "margin per product category, e.g. 'shoes=0.35,bags=0.5' (others take --margin)")
+	fs.Float64Var(&n.discountRate, "discount-rate", 0.10, "annual discount rate of future margin")
 	fs.StringVar(&n.piiOverrides, "pii-overrides", "", "file of PII tier overrides, one 'path = high|medium|low' per line (path segments may be *)")
 }
 
@@ -145,6 +159,23 @@ func (n *nodeFlags) config() (app.Config, error) {
 		MasterKeyFile: n.masterKeyFile, MasterKey: os.Getenv("TRADEWIND_MASTER_KEY"),
 		TLSCert: n.tlsCert, TLSKey: n.tlsKey, PIIOverridesFile: n.piiOverrides,
 		IngestRatePerIP: n.ingestRateIP, IngestRatePerSource: n.ingestRateSource}
+	period, err := btyd.ParsePeriod(n.predictPeriod)
+	if err != nil {
+		return cfg, fmt.Errorf("--predict-period: %w", err)
+	}
+	if n.churnHorizon < 1 || n.clvMonths < 1 || n.margin <= 0 || n.margin > 1 || n.discountRate < 0 {
+		return cfg, errors.New("--churn-horizon-days and --clv-months must be at least 1, --margin in (0, 1], --discount-rate ≥ 0")
+	}
+	byCat, err := parseMargins(n.marginByCategory)
+	if err != nil {
+		return cfg, err
+	}
+	every := n.predictEvery
+	if every == 0 {
+		every = -1 // 0 in the config means the default; on the command line, never
+	}
+	cfg.Predict = predict.Config{Period: period, ChurnHorizonDays: n.churnHorizon, CLVMonths: n.clvMonths,
+		Margin: n.margin, MarginByCategory: byCat, AnnualDiscount: n.discountRate, Every: every}
 	if (n.tlsCert == "") != (n.tlsKey == "") {
 		return cfg, errors.New("--tls-cert and --tls-key go together")
 	}
@@ -161,6 +192,24 @@ func (n *nodeFlags) config() (app.Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// parseMargins reads --margin-by-category: category=share pairs.
+func parseMargins(s string) (map[string]float64, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	out := map[string]float64{}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		k = strings.TrimSpace(k)
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if !ok || k == "" || err != nil || f < 0 || f > 1 {
+			return nil, fmt.Errorf("--margin-by-category: %q is not category=share with a share from 0 to 1", strings.TrimSpace(kv))
+		}
+		out[k] = f
+	}
+	return out, nil
 }
 
 func newLogger(level string) *slog.Logger {

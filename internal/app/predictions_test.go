@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tradewind/tradewind/internal/demo"
+	"github.com/tradewind/tradewind/internal/predict"
 )
 
 // TestPredictionsOnDemoData loads a year of a demo seller through the real
@@ -140,6 +141,20 @@ func TestPredictionsOnDemoData(t *testing.T) {
 	if code != 200 || len(dist["clv"].([]any)) == 0 || len(dist["churn_risk"].([]any)) == 0 {
 		t.Errorf("distribution: %d %v", code, dist)
 	}
+	// Margins per category: each customer's share lies between the
+	// categories' and differs with what they buy; CLV follows.
+	margins, err := predict.ReadMargins(ctx, n.a.Store.Scan, day, map[string]float64{"Drinkware": 0.6, "Bags & Packs": 0.2}, 0.4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := 1.0, 0.0
+	for _, m := range margins {
+		lo, hi = min(lo, m), max(hi, m)
+	}
+	if len(margins) < 500 || lo < 0.2-1e-9 || hi > 0.6+1e-9 || hi-lo < 0.1 {
+		t.Errorf("margins of %d customers from %.3f to %.3f", len(margins), lo, hi)
+	}
+
 	// The report survives a restart.
 	n.srv.Close()
 	n.a.Close()

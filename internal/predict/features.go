@@ -220,3 +220,54 @@ func (s *Snapshot) Summary(period btyd.Period) *btyd.Summary {
 	}
 	return sum
 }
+
+// categoryRevenueSQL splits each customer's base-currency revenue up to the
+// cutoff over product categories, by the items' share of their order.
+const categoryRevenueSQL = `
+WITH o AS (
+  SELECT store, order_id, profile_id, total_base::DOUBLE AS amt FROM orders
+  WHERE profile_id IS NOT NULL AND status <> 'cancelled' AND total_base IS NOT NULL
+    AND CAST(timezone('UTC', "timestamp") AS DATE) <= $1::DATE
+), c AS (
+  SELECT i.store, i.order_id, coalesce(i.category, '') AS category, sum(i.price * i.quantity)::DOUBLE AS value
+  FROM order_items i JOIN o USING (store, order_id) GROUP BY 1, 2, 3
+), t AS (SELECT store, order_id, sum(value) AS total FROM c GROUP BY 1, 2)
+SELECT o.profile_id, c.category, sum(o.amt * c.value / t.total)
+FROM c JOIN t USING (store, order_id) JOIN o USING (store, order_id)
+WHERE t.total > 0 GROUP BY 1, 2`
+
+// ReadMargins is each customer's margin share of revenue up to the cutoff:
+// their revenue per category weighted by the category's margin (others
+// and orders without items: def). Customers not in the result take def.
+func ReadMargins(ctx context.Context, scan ScanFunc, cutoff time.Time, byCategory map[string]float64, def float64) (map[string]float64, error) {
+	type acc struct{ rev, margin float64 }
+	per := map[string]*acc{}
+	err := scan(ctx, categoryRevenueSQL, []any{cutoff.UTC().Format(time.DateOnly)}, func(r []any) error {
+		id, _ := r[0].(string)
+		cat, _ := r[1].(string)
+		rev := asFloat(r[2])
+		if math.IsNaN(rev) || rev <= 0 {
+			return nil
+		}
+		m, ok := byCategory[cat]
+		if !ok {
+			m = def
+		}
+		a := per[id]
+		if a == nil {
+			a = &acc{}
+			per[id] = a
+		}
+		a.rev += rev
+		a.margin += rev * m
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("predict: read revenue by category: %w", err)
+	}
+	out := make(map[string]float64, len(per))
+	for id, a := range per {
+		out[id] = a.margin / a.rev
+	}
+	return out, nil
+}

@@ -23,6 +23,9 @@ type LifetimeOptions struct {
 	// discounted expected margin over CLVMonths months.
 	CLVMonths              int
 	Margin, AnnualDiscount float64
+	// Margins, when set, is each customer's own margin share, in the
+	// summary's order, in place of Margin.
+	Margins []float64
 	// ParetoSample caps the customers Pareto/NBD is fitted on (a random
 	// sample, seeded): its likelihood costs some hundred times BG/NBD's.
 	// 0 is DefaultParetoSample; -1 skips Pareto/NBD.
@@ -196,7 +199,7 @@ func FitLifetime(s *btyd.Summary, o LifetimeOptions) (*LifetimeReport, []btyd.Sc
 	timed("score", func() {
 		scores = btyd.ScoreAll(models[r.Chosen], r.GammaGamma, s.Customers, btyd.ScoreOptions{
 			Horizon: o.Horizon, PeriodDays: unit, CLVMonths: o.CLVMonths,
-			AnnualDiscount: o.AnnualDiscount, Margin: o.Margin,
+			AnnualDiscount: o.AnnualDiscount, Margin: o.Margin, Margins: o.Margins,
 		})
 	})
 	return r, scores, nil

@@ -26,6 +26,9 @@ type Config struct {
 	// CLVMonths, Margin and AnnualDiscount define clv (12, 1.0, 0.10).
 	CLVMonths              int
 	Margin, AnnualDiscount float64
+	// MarginByCategory overrides Margin for products of these categories:
+	// a customer's margin share is their revenue's, weighted by category.
+	MarginByCategory map[string]float64
 	// Every is the scheduled refresh interval: 0 is 24h, negative
 	// schedules none.
 	Every time.Duration
@@ -66,12 +69,13 @@ type Run struct {
 	ModelVersion string    `json:"model_version,omitempty"`
 	Customers    int       `json:"customers"`
 	Config       struct {
-		Period           string  `json:"period"`
-		ChurnHorizonDays int     `json:"churn_horizon_days"`
-		HorizonDays      int     `json:"horizon_days"`
-		CLVMonths        int     `json:"clv_months"`
-		Margin           float64 `json:"margin"`
-		AnnualDiscount   float64 `json:"annual_discount_rate"`
+		Period           string             `json:"period"`
+		ChurnHorizonDays int                `json:"churn_horizon_days"`
+		HorizonDays      int                `json:"horizon_days"`
+		CLVMonths        int                `json:"clv_months"`
+		Margin           float64            `json:"margin"`
+		MarginByCategory map[string]float64 `json:"margin_by_category,omitempty"`
+		AnnualDiscount   float64            `json:"annual_discount_rate"`
 	} `json:"config"`
 	// Evaluation is the lifetime models fitted ChurnHorizonDays ago and
 	// compared with what happened since (the calibration report).
@@ -123,6 +127,7 @@ func (s *Service) Refresh(ctx context.Context) (*Run, error) {
 	run := &Run{CreatedAt: now.UTC(), AsOf: asOf.Format(time.DateOnly), RunID: now.UTC().Format("20060102T150405Z"), TimingsMS: map[string]float64{}}
 	run.Config.Period, run.Config.ChurnHorizonDays, run.Config.HorizonDays = string(cfg.Period), cfg.ChurnHorizonDays, cfg.HorizonDays
 	run.Config.CLVMonths, run.Config.Margin, run.Config.AnnualDiscount = cfg.CLVMonths, cfg.Margin, cfg.AnnualDiscount
+	run.Config.MarginByCategory = cfg.MarginByCategory
 	rows, err := s.run(ctx, run, cfg, asOf)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -200,6 +205,25 @@ func (s *Service) run(ctx context.Context, run *Run, cfg Config, asOf time.Time)
 	var scores []btyd.Score
 	sum := score.Summary(cfg.Period)
 	lo.Only = chosen
+	if len(cfg.MarginByCategory) > 0 {
+		if err := step("margins", func() error {
+			m, err := ReadMargins(ctx, s.Scan, asOf, cfg.MarginByCategory, cfg.Margin)
+			if err != nil {
+				return err
+			}
+			lo.Margins = make([]float64, len(score.IDs))
+			for i, id := range score.IDs {
+				if v, ok := m[id]; ok {
+					lo.Margins[i] = v
+				} else {
+					lo.Margins[i] = cfg.Margin
+				}
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
 	if err := step("lifetime", func() (err error) {
 		run.Lifetime, scores, err = FitLifetime(sum, lo)
 		return err

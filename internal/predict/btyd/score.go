@@ -34,6 +34,9 @@ type ScoreOptions struct {
 	// AnnualDiscount is the annual discount rate of future margin (0.10 is
 	// 10%); Margin the share of revenue that is margin (1 counts revenue).
 	AnnualDiscount, Margin float64
+	// Margins, when set, is each customer's own margin share (from the
+	// categories they buy), in place of Margin.
+	Margins []float64
 }
 
 // Score is one customer's prediction.
@@ -107,7 +110,11 @@ func ScoreAll(m TransactionModel, spend *GammaGamma, cs []Customer, o ScoreOptio
 						clv += (cur - prev) * disc
 						prev = cur
 					}
-					s.CLV = clv * s.Spend * o.Margin
+					margin := o.Margin
+					if o.Margins != nil {
+						margin = o.Margins[i]
+					}
+					s.CLV = clv * s.Spend * margin
 				}
 				out[i] = s
 			}
