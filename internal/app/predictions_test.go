@@ -29,13 +29,14 @@ func TestPredictionsOnDemoData(t *testing.T) {
 	}
 	day := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
 	clock := &fakeClock{t: day.Add(12 * time.Hour)}
-	n := openNode(t, Config{DataDir: t.TempDir(), Now: clock.Now})
+	// No schedule: the test runs the models itself.
+	n := openNode(t, Config{DataDir: t.TempDir(), Now: clock.Now, Predict: predict.Config{Every: -1}})
 	ctx := context.Background()
 
 	if code, m := n.admin("GET", "/v1/predictions/report", nil); code != 404 {
 		t.Fatalf("report before any run: %d %v", code, m)
 	}
-	rep, err := n.a.LoadDemo(ctx, demo.Config{Seed: 11, People: 2500, Months: 12, Now: day}, fxFile, nil)
+	rep, err := n.a.LoadDemo(ctx, demo.Config{Seed: 11, People: 4000, Months: 12, Now: day}, fxFile, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func TestPredictionsOnDemoData(t *testing.T) {
 		t.Errorf("no holdout comparison of the lifetime models: %v", eval)
 	}
 	churn := run["churn"].(map[string]any)
-	t.Logf("churn: chosen %v by %v, beats baseline %v, models %v", churn["chosen_model"], churn["chosen_by"], churn["beats_baseline"], summarizeModels(churn["models"]))
+	t.Logf("churn: chosen %v by %v, beats baseline %v, models %v; importance %v", churn["chosen_model"], churn["chosen_by"], churn["beats_baseline"], summarizeModels(churn["models"]), churn["importance"])
 	if churn["beats_baseline"] != true || churn["chosen_model"] == "p_alive" {
 		t.Errorf("the supervised churn model did not beat 1 − P(alive) on the demo's holdout: %v", summarizeModels(churn["models"]))
 	}
@@ -158,7 +159,7 @@ func TestPredictionsOnDemoData(t *testing.T) {
 	// The report survives a restart.
 	n.srv.Close()
 	n.a.Close()
-	n = openNode(t, Config{DataDir: n.a.Cfg.DataDir, Now: clock.Now})
+	n = openNode(t, Config{DataDir: n.a.Cfg.DataDir, Now: clock.Now, Predict: predict.Config{Every: -1}})
 	code, again := n.admin("GET", "/v1/predictions/report", nil)
 	if code != 200 || again["run_id"] != run["run_id"] {
 		t.Errorf("report after a restart: %d %v", code, again["run_id"])

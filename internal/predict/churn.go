@@ -46,38 +46,52 @@ func Tier(p float64) string {
 	return "low"
 }
 
-// featureSpace fixes the columns: the base features and the marketplaces
-// frequent in the training snapshot.
+// featureSpace fixes the columns: the base features, then indicators of
+// the marketplaces and the acquisition channels frequent in the snapshot.
 type featureSpace struct {
-	names   []string
-	markets []string
+	names    []string
+	markets  []string
+	channels []string
+}
+
+// frequent lists the values held by at least 20 rows, most frequent first,
+// at most maxMarkets of them.
+func frequent(s *Snapshot, of func(SnapshotRow) string) []string {
+	count := map[string]int{}
+	for _, r := range s.Rows {
+		if v := of(r); v != "" {
+			count[v]++
+		}
+	}
+	var vs []string
+	for v, n := range count {
+		if n >= 20 {
+			vs = append(vs, v)
+		}
+	}
+	sort.Slice(vs, func(i, j int) bool {
+		if count[vs[i]] != count[vs[j]] {
+			return count[vs[i]] > count[vs[j]]
+		}
+		return vs[i] < vs[j]
+	})
+	if len(vs) > maxMarkets {
+		vs = vs[:maxMarkets]
+	}
+	return vs
 }
 
 func newFeatureSpace(s *Snapshot) featureSpace {
-	count := map[string]int{}
-	for _, r := range s.Rows {
-		if r.Market != "" {
-			count[r.Market]++
-		}
+	fs := featureSpace{
+		markets:  frequent(s, func(r SnapshotRow) string { return r.Market }),
+		channels: frequent(s, func(r SnapshotRow) string { return r.Channel }),
+		names:    append([]string(nil), baseFeatures...),
 	}
-	var ms []string
-	for m, n := range count {
-		if n >= 20 {
-			ms = append(ms, m)
-		}
-	}
-	sort.Slice(ms, func(i, j int) bool {
-		if count[ms[i]] != count[ms[j]] {
-			return count[ms[i]] > count[ms[j]]
-		}
-		return ms[i] < ms[j]
-	})
-	if len(ms) > maxMarkets {
-		ms = ms[:maxMarkets]
-	}
-	fs := featureSpace{markets: ms, names: append([]string(nil), baseFeatures...)}
-	for _, m := range ms {
+	for _, m := range fs.markets {
 		fs.names = append(fs.names, "market:"+m)
+	}
+	for _, c := range fs.channels {
+		fs.names = append(fs.names, "channel:"+c)
 	}
 	return fs
 }
@@ -112,6 +126,11 @@ func (fs featureSpace) matrix(s *Snapshot, pAlive []float64) learn.Dataset {
 		for j, m := range fs.markets {
 			if r.Market == m {
 				x[len(baseFeatures)+j] = 1
+			}
+		}
+		for j, c := range fs.channels {
+			if r.Channel == c {
+				x[len(baseFeatures)+len(fs.markets)+j] = 1
 			}
 		}
 		d.X[i] = x
@@ -422,6 +441,11 @@ func describe(r learn.Reason, row SnapshotRow, x []float64) string {
 			return "" // not a reason anyone would read as a risk
 		}
 		return fmt.Sprintf("purchase pattern gives %.0f%% odds they are still a customer", v*100)
+	case strings.HasPrefix(r.Feature, "channel:"):
+		if v == 1 {
+			return "came through " + strings.ReplaceAll(strings.TrimPrefix(r.Feature, "channel:"), "_", " ")
+		}
+		return ""
 	case strings.HasPrefix(r.Feature, "market:"):
 		if v == 1 {
 			return "buys on " + strings.TrimPrefix(r.Feature, "market:")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tradewind/tradewind/internal/predict/btyd"
+	"github.com/tradewind/tradewind/internal/profile"
 )
 
 // ScanFunc runs one of tradewind's own parameterised reads and calls fn
@@ -45,6 +46,7 @@ type SnapshotRow struct {
 	Refunds, Reviews       int
 	Rating                 float64 // mean review rating; NaN without any
 	Priced                 bool    // every purchase day had a base-currency amount
+	Channel                string  // the marketing channel of their first campaign touch ("" without)
 }
 
 // snapshotSQL reads a snapshot from the store's orders and events views
@@ -80,8 +82,12 @@ WITH d AS (
     count(*) FILTER (WHERE event = 'Product Added' AND day > $1::DATE - 30) AS carts30,
     count(*) FILTER (WHERE event = 'Order Refunded') AS refunds,
     count(*) FILTER (WHERE event = 'Product Reviewed') AS reviews,
-    avg(TRY_CAST(json_extract_string(properties, '$.rating') AS DOUBLE)) FILTER (WHERE event = 'Product Reviewed') AS rating
-  FROM (SELECT profile_id, type, event, properties, CAST(timezone('UTC', "timestamp") AS DATE) AS day
+    avg(TRY_CAST(json_extract_string(properties, '$.rating') AS DOUBLE)) FILTER (WHERE event = 'Product Reviewed') AS rating,
+    arg_min(c_source, ts) FILTER (WHERE c_source IS NOT NULL OR c_medium IS NOT NULL) AS c_source,
+    arg_min(c_medium, ts) FILTER (WHERE c_source IS NOT NULL OR c_medium IS NOT NULL) AS c_medium
+  FROM (SELECT profile_id, type, event, properties, CAST(timezone('UTC', "timestamp") AS DATE) AS day, "timestamp" AS ts,
+               json_extract_string(context, '$.campaign.source') AS c_source,
+               json_extract_string(context, '$.campaign.medium') AS c_medium
         FROM events WHERE profile_id IS NOT NULL) ev
   WHERE day <= $1::DATE
   GROUP BY 1
@@ -89,7 +95,8 @@ WITH d AS (
 SELECT o.profile_id, o.order_days, $1::DATE - o.first_day, $1::DATE - o.last_day, o.last_day - o.first_day,
        o.spend, o.first_amt, o.o90, o.oprev90, coalesce(o.market, ''), o.future,
        coalesce(e.visits30, 0), $1::DATE - e.last_visit, coalesce(e.carts30, 0),
-       coalesce(e.refunds, 0), coalesce(e.reviews, 0), e.rating, o.priced
+       coalesce(e.refunds, 0), coalesce(e.reviews, 0), e.rating, o.priced,
+       coalesce(e.c_source, ''), coalesce(e.c_medium, '')
 FROM o LEFT JOIN e USING (profile_id)
 ORDER BY o.profile_id`
 
@@ -130,6 +137,9 @@ func ReadSnapshot(ctx context.Context, scan ScanFunc, cutoff time.Time, window i
 		row.Reviews = asInt(r[15])
 		row.Rating = asFloat(r[16])
 		row.Priced, _ = r[17].(bool)
+		src, _ := r[18].(string)
+		med, _ := r[19].(string)
+		row.Channel = profile.Channel(src, med)
 		s.IDs = append(s.IDs, id)
 		s.Rows = append(s.Rows, row)
 		return nil

@@ -110,12 +110,20 @@ func NewHistory(txs []Transaction) (*History, error) {
 	ids := map[string]int32{}
 	h := &History{HasAmounts: true, Transactions: len(txs), Last: math.MinInt64}
 	days := make([]day, 0, len(txs))
+	prev, pi := "", int32(-1)
 	for _, t := range txs {
-		i, ok := ids[t.Customer]
-		if !ok {
-			i = int32(len(h.IDs))
-			ids[t.Customer] = i
-			h.IDs = append(h.IDs, t.Customer)
+		// Logs usually list a customer's purchases together: the map is
+		// asked only when the customer changes.
+		i := pi
+		if pi < 0 || t.Customer != prev {
+			var ok bool
+			i, ok = ids[t.Customer]
+			if !ok {
+				i = int32(len(h.IDs))
+				ids[t.Customer] = i
+				h.IDs = append(h.IDs, t.Customer)
+			}
+			prev, pi = t.Customer, i
 		}
 		a := t.Amount
 		if math.IsNaN(a) {
@@ -134,10 +142,13 @@ func NewHistory(txs []Transaction) (*History, error) {
 	})
 	h.Days = make([][]int64, len(h.IDs))
 	h.Spend = make([][]float64, len(h.IDs))
+	// Every customer's days and spends are slices of two shared arrays
+	// (capped, so an append to one cannot overwrite the next).
+	allDays := make([]int64, 0, len(days))
+	allSpend := make([]float64, 0, len(days))
 	for i := 0; i < len(days); {
 		c := days[i].cust
-		var ds []int64
-		var sp []float64
+		lo := len(allDays)
 		for i < len(days) && days[i].cust == c {
 			d, amt := days[i].day, days[i].amount
 			i++
@@ -145,10 +156,11 @@ func NewHistory(txs []Transaction) (*History, error) {
 				amt += days[i].amount
 				i++
 			}
-			ds = append(ds, d)
-			sp = append(sp, amt)
+			allDays = append(allDays, d)
+			allSpend = append(allSpend, amt)
 		}
-		h.Days[c], h.Spend[c] = ds, sp
+		hi := len(allDays)
+		h.Days[c], h.Spend[c] = allDays[lo:hi:hi], allSpend[lo:hi:hi]
 	}
 	return h, nil
 }
@@ -176,6 +188,11 @@ func (h *History) Summarize(calEnd int64, observationEnd time.Time, period Perio
 		Period:         period,
 		HasAmounts:     h.HasAmounts,
 		Transactions:   h.Transactions,
+		IDs:            make([]string, 0, len(h.Days)),
+		Customers:      make([]Customer, 0, len(h.Days)),
+		First:          make([]time.Time, 0, len(h.Days)),
+		HoldoutTimes:   make([][]float64, 0, len(h.Days)),
+		HoldoutSpend:   make([]float64, 0, len(h.Days)),
 	}
 	if obsEnd > calEnd {
 		s.Holdout = float64(obsEnd-calEnd) / unit
