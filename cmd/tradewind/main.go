@@ -100,6 +100,7 @@ func run(ctx context.Context, args []string) error {
 			backupCommand(), restoreCommand(), privacyCommand(), consentCommand(), auditCommand(),
 			usersCommand(), retentionCommand(), keysCommand(), profilesCommand(), segmentsCommand(),
 			identityCommand(), rfmCommand(), clustersCommand(), predictCommand(), versionCommand(),
+			attributionCommand(), experimentCommand(),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/peterbourgon/ff/v3/ffcli"
+
+	"github.com/tradewind/tradewind/internal/attribution"
+)
+
+// attributionChannel is one channel's line of `attribution --json`.
+type attributionChannel struct {
+	Channel     string  `json:"channel"`
+	Conversions float64 `json:"conversions"`
+	Value       float64 `json:"value"`
+}
+
+// attributionOutput is the contract of `tradewind attribution --json`.
+type attributionOutput struct {
+	Model               string               `json:"model"`
+	Channels            []attributionChannel `json:"channels"`
+	RemovalEffects      map[string]float64   `json:"removal_effects,omitempty"`
+	ValueRemovalEffects map[string]float64   `json:"value_removal_effects,omitempty"`
+	Method              string               `json:"method,omitempty"`
+	HalfLife            float64              `json:"half_life,omitempty"`
+	Journeys            int                  `json:"journeys"`
+	TotalConversions    float64              `json:"total_conversions"`
+	TotalValue          float64              `json:"total_value"`
+	TotalNull           float64              `json:"total_null"`
+}
+
+func attributionCommand() *ffcli.Command {
+	fs := flag.NewFlagSet("attribution", flag.ContinueOnError)
+	paths := fs.String("paths", "", "journeys in ChannelAttribution's path format: ';'-separated CSV with header path;total_conversions;total_conversion_value;total_null and paths like 'a > b > c' (- reads standard input)")
+	model := fs.String("model", "", "first, last, last_non_direct, linear, time_decay, position, markov or shapley")
+	halfLife := fs.Float64("half-life", attribution.DefaultHalfLife, "time_decay: half-life in steps (a path file has no timestamps; one step is one unit of time)")
+	order := fs.Int("order", 1, fmt.Sprintf("markov: order of the chain, 1 to %d", attribution.MaxMarkovOrder))
+	direct := fs.String("direct", "direct,(direct)", "last_non_direct: comma-separated channels that are direct visits (case-insensitive)")
+	asJSON := fs.Bool("json", false, "print JSON: {model, channels: [{channel, conversions, value}], removal_effects (markov)}")
+	return &ffcli.Command{
+		Name:       "attribution",
+		ShortUsage: "tradewind attribution --paths FILE --model MODEL [--json]",
+		ShortHelp:  "split conversions and value over marketing channels from a path file",
+		LongHelp: "Credits every channel of the journeys with conversions and conversion value by one model.\n" +
+			"first, last and linear count every touch as written, repeats included; position is 40/20/40\n" +
+			"(one touch: all; two: 50/50); markov is the first-order removal effect solved exactly, using\n" +
+			"non-converting journeys; shapley is the simplified Shapley value (v(S) = conversions of the\n" +
+			"journeys whose channels lie within S).",
+		FlagSet: fs,
+		Exec: func(ctx context.Context, args []string) error {
+			if len(args) > 0 {
+				return usageErr(fmt.Errorf("unexpected arguments %q", args))
+			}
+			if *paths == "" || *model == "" {
+				return usageErr(errors.New("--paths and --model are required"))
+			}
+			m, err := attribution.ParseModel(*model)
+			if err != nil {
+				return usageErr(err)
+			}
+			if !(*halfLife > 0) {
+				return usageErr(fmt.Errorf("--half-life %v: want a number of steps > 0", *halfLife))
+			}
+			var in io.Reader = os.Stdin
+			name := "standard input"
+			if *paths != "-" {
+				name = *paths
+				f, err := os.Open(*paths)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				in = f
+			}
+			j, err := attribution.ReadPaths(in)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			directSet := map[string]bool{}
+			for d := range strings.SplitSeq(*direct, ",") {
+				if d = strings.TrimSpace(d); d != "" {
+					directSet[strings.ToLower(d)] = true
+				}
+			}
+			opt := attribution.Options{HalfLife: *halfLife, MarkovOrder: *order,
+				Direct: func(ch string) bool { return directSet[strings.ToLower(ch)] }}
+			res, err := attribution.Attribute(j, m, opt)
+			if err != nil {
+				return err
+			}
+			out := attributionOutput{Model: string(m), RemovalEffects: res.RemovalEffects, ValueRemovalEffects: res.ValueRemovalEffects,
+				Method: res.Method, Journeys: j.Len()}
+			out.TotalConversions, out.TotalValue, out.TotalNull = j.Totals()
+			if m == attribution.TimeDecay {
+				out.HalfLife = *halfLife
+			}
+			for _, c := range res.Credits {
+				out.Channels = append(out.Channels, attributionChannel{Channel: c.Channel, Conversions: c.Conversions, Value: c.Value})
+			}
+			if *asJSON {
+				return printJSON(out)
+			}
+			return printAttributionTable(os.Stdout, out)
+		},
+	}
+}
+
+// printAttributionTable prints the credits for a reader: each channel's
+// conversions and value with their shares, and the removal effect where the
+// model has one.
+func printAttributionTable(w io.Writer, out attributionOutput) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	share := func(x, total float64) string {
+		if total == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f%%", 100*x/total)
+	}
+	header := "channel\tconversions\tshare\tvalue\tshare\t"
+	if out.RemovalEffects != nil {
+		header += "removal effect\t"
+	}
+	fmt.Fprintln(tw, header)
+	for _, c := range out.Channels {
+		line := fmt.Sprintf("%s\t%.4f\t%s\t%.2f\t%s\t", c.Channel, c.Conversions, share(c.Conversions, out.TotalConversions),
+			c.Value, share(c.Value, out.TotalValue))
+		if out.RemovalEffects != nil {
+			line += fmt.Sprintf("%.4f\t", out.RemovalEffects[c.Channel])
+		}
+		fmt.Fprintln(tw, line)
+	}
+	fmt.Fprintf(tw, "total\t%.4f\t\t%.2f\t\t\n", out.TotalConversions, out.TotalValue)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "model %s over %d paths (%g non-converting)\n", out.Model, out.Journeys, out.TotalNull)
+	return err
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/peterbourgon/ff/v3/ffcli"
+
+	"github.com/tradewind/tradewind/internal/experiment"
+)
+
+// statsFile is the input of `tradewind experiment analyze --stats FILE`.
+// Pointers tell a missing field from a zero one.
+type statsFile struct {
+	MetricType *string        `json:"metric_type"`
+	Variants   []statsVariant `json:"variants"`
+	Weights    []float64      `json:"weights"`
+	Alpha      *float64       `json:"alpha"`
+	Inverse    bool           `json:"inverse"`
+}
+
+type statsVariant struct {
+	Name       *string  `json:"name"`
+	N          *int64   `json:"n"`
+	Sum        *float64 `json:"sum"`
+	SumSquares *float64 `json:"sum_squares"`
+	// CUPED: the same users' pre-period sums.
+	PreSum        *float64 `json:"pre_sum"`
+	PreSumSquares *float64 `json:"pre_sum_squares"`
+	SumProducts   *float64 `json:"sum_products"`
+}
+
+func experimentCommand() *ffcli.Command {
+	fs := flag.NewFlagSet("experiment analyze", flag.ContinueOnError)
+	stats := fs.String("stats", "", `JSON file (- reads standard input): {"metric_type": "mean"|"proportion", "variants": [{"name", "n", "sum", "sum_squares"?, "pre_sum"?, "pre_sum_squares"?, "sum_products"?}, …], "weights"?: [...], "alpha"?: 0.05, "inverse"?: false}`)
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	analyze := &ffcli.Command{
+		Name:       "analyze",
+		ShortUsage: "tradewind experiment analyze --stats FILE [--json]",
+		ShortHelp:  "compare each variant with the control (the first variant)",
+		LongHelp: "Welch t-test with absolute and relative lift (delta method), Bayesian chance to win and\n" +
+			"expected loss, a sample-ratio-mismatch check against the intended weights (equal by default),\n" +
+			"and CUPED when every variant has pre_sum, pre_sum_squares and sum_products. The statistics\n" +
+			"follow GrowthBook's gbstats. For a proportion, sum is the number of conversions.",
+		FlagSet: fs,
+		Exec: func(ctx context.Context, args []string) error {
+			if len(args) > 0 {
+				return usageErr(fmt.Errorf("unexpected arguments %q", args))
+			}
+			if *stats == "" {
+				return usageErr(errors.New("--stats is required"))
+			}
+			var data []byte
+			var err error
+			name := *stats
+			if *stats == "-" {
+				name = "standard input"
+				data, err = io.ReadAll(os.Stdin)
+			} else {
+				data, err = os.ReadFile(*stats)
+			}
+			if err != nil {
+				return err
+			}
+			variants, weights, opt, err := parseStats(data)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			rep, err := experiment.Analyze(variants, weights, opt)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			if rep.SRMWarning {
+				fmt.Fprintf(os.Stderr, "WARNING: sample ratio mismatch (p = %.3g): the users did not split as intended; find out why before trusting any result below.\n", rep.SRMPValue)
+			}
+			if *asJSON {
+				return printJSON(rep)
+			}
+			return printExperimentTable(os.Stdout, rep)
+		},
+	}
+	return &ffcli.Command{
+		Name:        "experiment",
+		ShortUsage:  "tradewind experiment analyze --stats FILE [--json]",
+		ShortHelp:   "A/B test statistics",
+		Subcommands: []*ffcli.Command{analyze},
+		Exec:        func(context.Context, []string) error { return flag.ErrHelp },
+	}
+}
+
+// parseStats decodes and checks a stats file strictly: an unknown key, a
+// wrong type or a missing field is an error that names it, because a typo
+// such as "sum_square" would otherwise silently drop a variance.
+func parseStats(data []byte) ([]experiment.Variant, []float64, experiment.Options, error) {
+	var in statsFile
+	var opt experiment.Options
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return nil, nil, opt, describeJSONError(data, err)
+	}
+	if dec.More() {
+		return nil, nil, opt, errors.New("unexpected data after the JSON object")
+	}
+	if in.MetricType == nil {
+		return nil, nil, opt, errors.New(`"metric_type" is required: "mean" or "proportion"`)
+	}
+	mt := experiment.MetricType(*in.MetricType)
+	if mt != experiment.Mean && mt != experiment.Proportion {
+		return nil, nil, opt, fmt.Errorf(`"metric_type" %q: want "mean" or "proportion"`, *in.MetricType)
+	}
+	if in.Alpha != nil {
+		if !(*in.Alpha > 0 && *in.Alpha < 1) {
+			return nil, nil, opt, fmt.Errorf(`"alpha" %v: want a level between 0 and 1`, *in.Alpha)
+		}
+		opt.Alpha = *in.Alpha
+	}
+	opt.Inverse = in.Inverse
+	variants := make([]experiment.Variant, len(in.Variants))
+	for i, v := range in.Variants {
+		where := fmt.Sprintf("variants[%d]", i)
+		if v.Name == nil || v.N == nil || v.Sum == nil {
+			return nil, nil, opt, fmt.Errorf(`%s: "name", "n" and "sum" are required`, where)
+		}
+		where = fmt.Sprintf("variants[%d] (%q)", i, *v.Name)
+		vv := experiment.Variant{Name: *v.Name, Stat: experiment.Stat{Type: mt, N: *v.N, Sum: *v.Sum}}
+		switch mt {
+		case experiment.Mean:
+			if v.SumSquares == nil {
+				return nil, nil, opt, fmt.Errorf(`%s: "sum_squares" is required for a mean`, where)
+			}
+			vv.SumSquares = *v.SumSquares
+		case experiment.Proportion:
+			// A proportion's values are 0 or 1, so its sum of squares is
+			// its sum; gbstats passes both, so an equal one is accepted.
+			if v.SumSquares != nil && *v.SumSquares != *v.Sum {
+				return nil, nil, opt, fmt.Errorf(`%s: "sum_squares" %v differs from "sum" %v, impossible for a proportion (leave it out)`, where, *v.SumSquares, *v.Sum)
+			}
+			vv.SumSquares = *v.Sum
+		}
+		switch {
+		case v.PreSum == nil && v.PreSumSquares == nil && v.SumProducts == nil:
+		case v.PreSum != nil && v.SumProducts != nil && (v.PreSumSquares != nil || mt == experiment.Proportion):
+			vv.Pre = &experiment.Covariate{Sum: *v.PreSum, SumProducts: *v.SumProducts, SumSquares: *v.PreSum}
+			if v.PreSumSquares != nil {
+				vv.Pre.SumSquares = *v.PreSumSquares
+			}
+		default:
+			return nil, nil, opt, fmt.Errorf(`%s: CUPED needs "pre_sum", "sum_products" and (for a mean) "pre_sum_squares" together`, where)
+		}
+		variants[i] = vv
+	}
+	return variants, in.Weights, opt, nil
+}
+
+// describeJSONError names where a JSON error is: the line, and for a type
+// error the field and the expected type.
+func describeJSONError(data []byte, err error) error {
+	line := func(off int64) int { return 1 + bytes.Count(data[:min(int(off), len(data))], []byte("\n")) }
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("line %d: invalid JSON: %v", line(se.Offset), se)
+	case errors.As(err, &te):
+		want := te.Type.String()
+		switch want {
+		case "int64":
+			want = "a whole number"
+		case "float64":
+			want = "a number"
+		case "string":
+			want = "a string"
+		}
+		return fmt.Errorf("line %d: %q is a JSON %s, want %s", line(te.Offset), te.Field, te.Value, want)
+	case errors.Is(err, io.EOF):
+		return errors.New("empty file: want a JSON object")
+	}
+	if s := err.Error(); strings.HasPrefix(s, "json: unknown field") {
+		return fmt.Errorf("%s (known: metric_type, variants[name, n, sum, sum_squares, pre_sum, pre_sum_squares, sum_products], weights, alpha, inverse)", strings.TrimPrefix(s, "json: "))
+	}
+	return err
+}
+
+// printExperimentTable prints the report for a reader.
+func printExperimentTable(w io.Writer, rep *experiment.Report) error {
+	level := 100 * (1 - rep.Alpha)
+	srm := "ok"
+	if rep.SRMWarning {
+		srm = "MISMATCH"
+	}
+	fmt.Fprintf(w, "metric %s; sample ratio p = %.4g (%s)\n", rep.MetricType, rep.SRMPValue, srm)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "variant\tn\tmean\trelative lift\t%g%% CI\tp\tabsolute lift\t%g%% CI\tp\tchance to win\texpected loss\t\n", level, level)
+	for _, v := range rep.Variants {
+		switch {
+		case v.Control:
+			fmt.Fprintf(tw, "%s (control)\t%d\t%.6g\t\t\t\t\t\t\t\t\t\n", v.Name, v.N, v.Mean)
+		case v.Comparison == nil:
+			fmt.Fprintf(tw, "%s\t%d\t%.6g\t%s\t\t\t\t\t\t\t\t\n", v.Name, v.N, v.Mean, v.Error)
+		default:
+			r, a := v.Relative, v.Absolute
+			fmt.Fprintf(tw, "%s\t%d\t%.6g\t%+.2f%%\t[%+.2f%%, %+.2f%%]\t%.4g\t%+.6g\t[%.6g, %.6g]\t%.4g\t%.1f%%\t%.3g%%\t\n",
+				v.Name, v.N, v.Mean, 100*r.Lift, 100*r.CILow, 100*r.CIHigh, r.PValue, a.Lift, a.CILow, a.CIHigh, a.PValue,
+				100*v.ChanceToWin, 100*v.ExpectedLoss)
+		}
+	}
+	return tw.Flush()
+}
