@@ -54,6 +54,8 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.analyticsRoutes()...)
 	rs = append(rs, s.qualityRoutes()...)
 	rs = append(rs, s.predictionRoutes()...)
+	rs = append(rs, s.marketingRoutes()...)
+	rs = append(rs, s.vocRoutes()...)
 	rs = append(rs, s.pageRoutes()...)
 	return rs
 }
