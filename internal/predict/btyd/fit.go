@@ -83,6 +83,22 @@ func (r flatStop) Record(*optimize.Location, optimize.Operation, *optimize.Stats
 // minimize fits the log-parameters theta from start with L-BFGS (a few
 // dozen evaluations with an analytic gradient).
 func minimize(f objective, start []float64) (theta []float64, iters, evals int, method string, err error) {
+	// A wall ten times beyond the bounds: past it the likelihoods lose
+	// their precision (log-gamma of 1e24) and could look better than the
+	// optimum; the optimiser stops at the wall and checkBounds refuses.
+	inner := f
+	hi, lo := math.Log(paramMax*10), math.Log(paramMin/10)
+	f = func(theta, grad []float64) float64 {
+		for _, t := range theta {
+			if t > hi || t < lo {
+				for i := range grad {
+					grad[i] = 0
+				}
+				return math.Inf(1)
+			}
+		}
+		return inner(theta, grad)
+	}
 	var cache struct {
 		x, g []float64
 		v    float64

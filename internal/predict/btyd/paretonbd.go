@@ -5,7 +5,6 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/diff/fd"
-	"gonum.org/v1/gonum/mathext"
 )
 
 // ParetoNBD is a fitted Pareto/NBD model (Schmittlein, Morrison & Colombo
@@ -22,36 +21,12 @@ type ParetoNBD struct {
 
 var paretoNames = []string{"r", "alpha", "s", "beta"}
 
-// logA0 is log of the hypergeometric term of the Pareto/NBD likelihood
-// (Fader & Hardie 2005, "A note on deriving the Pareto/NBD model"),
-// written with the larger of α and β so the series' argument stays in
-// [0, 1); -Inf when t_x = T (the term vanishes).
-func paretoLogA0(r, alpha, s, beta float64, c Customer) float64 {
-	rsx := r + s + c.X
-	maxab, absab := alpha, alpha-beta
-	b2 := s + 1
-	if alpha < beta {
-		maxab, absab, b2 = beta, beta-alpha, r+c.X
-	}
-	lf := func(t float64) float64 {
-		if absab == 0 {
-			return -rsx * math.Log(maxab+t)
-		}
-		return math.Log(mathext.Hypergeo(rsx, b2, rsx+1, absab/(maxab+t))) - rsx*math.Log(maxab+t)
-	}
-	l1, l2 := lf(c.Tx), lf(c.T)
-	if !(l1 > l2) {
-		return math.Inf(-1)
-	}
-	return l1 + math.Log1p(-math.Exp(l2-l1))
-}
-
 // ParetoNBDLogLikelihood is one customer's log-likelihood.
 func ParetoNBDLogLikelihood(r, alpha, s, beta float64, c Customer) float64 {
 	x := c.X
 	part1 := r*math.Log(alpha) + s*math.Log(beta) - lgamma(r) + lgamma(r+x)
 	part2 := -(r+x)*math.Log(alpha+c.T) - s*math.Log(beta+c.T)
-	part3 := math.Log(s) - math.Log(r+s+x) + paretoLogA0(r, alpha, s, beta, c)
+	part3 := math.Log(s) + logDeathIntegral(c.Tx, c.T, alpha, beta, r+x, s+1)
 	return part1 + logSumExp(part2, part3)
 }
 
@@ -99,7 +74,11 @@ func FitParetoNBD(cs []Customer) (*ParetoNBD, error) {
 	}
 	p := expAll(theta)
 	if err := checkBounds(paretoNames, p); err != nil {
-		return nil, fmt.Errorf("Pareto/NBD: %w", err)
+		hint := ""
+		if p[3] > paramMax {
+			hint = fmt.Sprintf(" — s and β grow together (s/β = %.3g per period): drop-out rates show no heterogeneity across customers, the limit in which Pareto/NBD has a single drop-out rate; BG/NBD is used", p[2]/p[3])
+		}
+		return nil, fmt.Errorf("Pareto/NBD: %w%s", err, hint)
 	}
 	m := &ParetoNBD{R: p[0], Alpha: p[1], S: p[2], Beta: p[3]}
 	m.LogLikelihood = -f(theta, nil) * c.n
@@ -114,11 +93,12 @@ func (m *ParetoNBD) Params() []float64 { return []float64{m.R, m.Alpha, m.S, m.B
 // PAlive is the probability that a customer with this history is alive at T.
 func (m *ParetoNBD) PAlive(c Customer) float64 {
 	r, alpha, s, beta := m.R, m.Alpha, m.S, m.Beta
-	la0 := paretoLogA0(r, alpha, s, beta, c)
-	if math.IsInf(la0, -1) {
+	li := logDeathIntegral(c.Tx, c.T, alpha, beta, r+c.X, s+1)
+	if math.IsInf(li, -1) {
 		return 1
 	}
-	l := math.Log(s) - math.Log(r+s+c.X) + (r+c.X)*math.Log(alpha+c.T) + s*math.Log(beta+c.T) + la0
+	// P(alive) = survival term / (survival term + death term).
+	l := math.Log(s) + li + (r+c.X)*math.Log(alpha+c.T) + s*math.Log(beta+c.T)
 	return 1 / (1 + math.Exp(l))
 }
 
