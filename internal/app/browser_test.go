@@ -26,6 +26,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tradewind/tradewind/internal/demo"
+	"github.com/tradewind/tradewind/internal/predict"
 )
 
 // The browser test drives the dashboard in a real headless Chromium
@@ -33,7 +34,9 @@ import (
 // form, switches the language with the language links, opens every page in
 // Chinese and in English, builds a segment with the rule builder and
 // exports its members as CSV, searches for a customer and opens their
-// customer-360 page, and reads the sources and data-quality page. Any
+// customer-360 page, reads the sources and data-quality page, and runs the
+// prediction models from the predictions page (empty, refused, scored, and
+// while another run is going) and opens a customer worth winning back. Any
 // console error, uncaught exception or failed request (other than the one
 // it provokes on purpose) fails it. It saves a PNG screenshot of every page
 // in both languages in $TRADEWIND_TEST_ARTIFACTS (default: a temporary
@@ -116,6 +119,11 @@ var dashPages = []dashPage{
 	{"privacy", "/privacy", `true`},
 	{"audit", "/audit", `!!document.querySelector('#entries table') && !document.querySelector('#verify .loading')`},
 	{"settings", "/settings", `!!document.querySelector('#users table') && !!document.querySelector('#sources table')`},
+	// With a run that scored, the key figures, the summary and the models'
+	// parameters; before one, the empty state.
+	{"predictions", "/predictions", `!!document.querySelector('#p-empty:not([hidden])') ||
+		(document.querySelectorAll('#p-cards .card').length === 4 && !!document.querySelector('#p-summary table, #p-summary .empty') &&
+		!!document.querySelector('#p-params table, #p-params .empty'))`},
 }
 
 func TestDashboardInBrowser(t *testing.T) {
@@ -140,8 +148,9 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	t.Logf("screenshots go to %s (set TRADEWIND_TEST_ARTIFACTS to keep them)", artifacts)
 
-	n := openNode(t, Config{})
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	// Predictions run when the test says, not on the schedule.
+	n := openNode(t, Config{Predict: predict.Config{Every: -1}})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if _, err := n.a.Auth.CreateOwner(ctx, browserOwnerEmail, "Browser test", browserOwnerPassword); err != nil {
 		t.Fatal(err)
@@ -168,14 +177,17 @@ func TestDashboardInBrowser(t *testing.T) {
 	// Before any data, the pages say what to do next.
 	b.emptyStates()
 
-	// A small demo seller, today.
+	// A small demo seller, today: a year of 1,000 shoppers, the least on
+	// which the churn models train and are compared on a holdout (with
+	// fewer, churn risk falls back to 1 − P(alive); with less than a year,
+	// Gamma-Gamma often cannot fit and there are no lifetime values).
 	loadStart := time.Now()
 	fxFile := filepath.Join("..", "..", "..", "shared", "data", "fx", "eurofxref-hist.zip")
 	if _, err := os.Stat(fxFile); err != nil {
 		t.Logf("no ECB rates at %s: amounts in the base currency stay empty", fxFile)
 	}
 	day := time.Now().UTC().Truncate(24 * time.Hour)
-	rep, err := n.a.LoadDemo(ctx, demo.Config{Seed: 5, People: 400, Months: 3, Now: day}, fxFile, nil)
+	rep, err := n.a.LoadDemo(ctx, demo.Config{Seed: 5, People: 1000, Months: 12, Now: day}, fxFile, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,6 +205,17 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 	}
 	t.Logf("demo seller loaded in %s: %d messages, %d orders", time.Since(loadStart).Round(time.Millisecond), rep.Stats.Messages, rep.Stats.Orders)
+	// The predictions, as the daily run makes them.
+	predStart := time.Now()
+	if err := n.a.Profiles.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	run, err := n.a.Predict.Refresh(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scored := run.Status == "scored"
+	t.Logf("predictions in %s: %s, %d customers, model %s %s", time.Since(predStart).Round(time.Millisecond), run.Status, run.Customers, run.ModelVersion, run.Error)
 
 	for _, lang := range []string{"zh-CN", "en"} {
 		suffix := map[string]string{"zh-CN": "zh", "en": "en"}[lang]
@@ -208,7 +231,9 @@ func TestDashboardInBrowser(t *testing.T) {
 			}
 		}
 		b.checkSourcesPage(lang)
+		b.checkPredictionsPage(lang, scored)
 	}
+	b.runPredictions(n, scored)
 	b.buildSegment(n)
 	b.keyboard()
 	b.finish()
@@ -576,7 +601,8 @@ func (b *browserRun) findCustomer(lang string) {
 	b.setStep("customer 360 in " + lang)
 	b.waitFor("the customer-360 page in "+lang, "("+settledJS+`) && location.pathname.startsWith('/customers/') &&
 		document.querySelectorAll('#c-cards .card').length > 0 && !!document.querySelector('#c-identities table, #c-identities ul, #c-identities dl') &&
-		!!document.querySelector('#c-timeline table, #c-timeline ul, #c-timeline ol')`)
+		!!document.querySelector('#c-timeline table, #c-timeline ul, #c-timeline ol') &&
+		!!document.querySelector('#c-predictions dl, #c-predictions .empty')`)
 	c := b.check()
 	if c.Lang != lang || len(c.Errors) > 0 || c.Missing {
 		b.t.Errorf("customer page %s: lang %s, errors %q, missing %v", c.Path, c.Lang, c.Errors, c.Missing)
@@ -723,8 +749,10 @@ func (b *browserRun) buildSegment(n *node) {
 	b.problemsSoFar()
 }
 
-// emptyStates checks the overview and the data-quality page of a server
-// with no data yet: no error, and a note saying what to do.
+// emptyStates checks the overview, the data-quality page and the
+// predictions page of a server with no data yet: no error, and a note
+// saying what to do; on the predictions page, Run now runs the models,
+// which refuse to score and say why.
 func (b *browserRun) emptyStates() {
 	b.t.Helper()
 	b.waitFor("the empty overview", settledJS+` && !!document.querySelector('#ov-note:not([hidden])')`)
@@ -739,6 +767,151 @@ func (b *browserRun) emptyStates() {
 		b.t.Errorf("the empty sources page shows errors: %q", c.Errors)
 	}
 	b.screenshot("sources-empty-zh")
+	b.problemsSoFar()
+
+	// No run yet: the report answers 404 and the page says what a run needs.
+	b.expect("/v1/predictions/report", 404)
+	b.navigate("/predictions")
+	b.waitFor("the empty predictions page", settledJS+` && !!document.querySelector('#p-empty:not([hidden]) button[data-run]') &&
+		document.querySelector('#p-body').hidden && document.querySelector('#p-run').hidden`)
+	if c := b.check(); len(c.Errors) > 0 {
+		b.t.Errorf("the empty predictions page shows errors: %q", c.Errors)
+	}
+	b.screenshot("predictions-empty-zh")
+	b.do("run the models on no data", chromedp.Click(chromedp.CSS(`#p-empty button[data-run]`)))
+	b.waitFor("the refused run", settledJS+` && (() => { const n = document.querySelector('#p-note'); return n && !n.hidden &&
+		n.classList.contains('alert-warn') && !!n.querySelector('.refused-error') })() && !document.querySelector('#p-empty').hidden`)
+	if got := evalJS[string](b, `document.querySelector('#p-note .refused-error').textContent`); !strings.Contains(got, "no customer") {
+		b.t.Errorf("the refused run's reason %q, want the model's (no customer with an order yet)", got)
+	}
+	if c := b.check(); len(c.Errors) > 0 {
+		b.t.Errorf("the refused predictions page shows errors: %q", c.Errors)
+	}
+	b.screenshot("predictions-refused-zh")
+	b.problemsSoFar()
+}
+
+// checkPredictionsPage checks the predictions page shows the scored run's
+// numbers: customers scored, the charts, the churn models compared on
+// their holdout, the lifetime models' holdout check, the summary by each
+// grouping and the customers worth winning back, with their reasons.
+func (b *browserRun) checkPredictionsPage(lang string, scored bool) {
+	b.t.Helper()
+	p := dashPages[len(dashPages)-1]
+	b.visit(p, lang)
+	if !scored {
+		// A refused run shows its reason, and the page nothing broken.
+		b.waitFor("the refused note", `!!document.querySelector('#p-note .refused-error')`)
+		return
+	}
+	got := evalJS[struct {
+		Scored   string   `json:"scored"`
+		CLV      string   `json:"clv"`
+		Charts   []string `json:"charts"`
+		Models   int      `json:"models"`
+		Params   int      `json:"params"`
+		Verdict  string   `json:"verdict"`
+		Winback  []string `json:"winback"`
+		Reasons  int      `json:"reasons"`
+		Summary  int      `json:"summary"`
+		Holdouts bool     `json:"holdouts"`
+	}](b, `({
+		scored: document.querySelectorAll('#p-cards .card .value')[0].textContent,
+		clv: document.querySelectorAll('#p-cards .card .value')[1].textContent,
+		charts: [...document.querySelectorAll('.chart')].filter(c => !c.hidden && c.querySelector('canvas')).map(c => c.id),
+		models: document.querySelectorAll('#p-models tbody tr').length,
+		params: document.querySelectorAll('#p-params tbody tr').length,
+		verdict: document.querySelector('#p-churn-verdict .alert').textContent,
+		winback: [...document.querySelectorAll('#p-winback tbody tr a')].map(a => a.getAttribute('href')),
+		reasons: document.querySelectorAll('#p-winback tbody ul.reasons li').length,
+		summary: document.querySelectorAll('#p-summary tbody tr').length,
+		holdouts: !document.querySelector('#p-holdout-charts').hidden
+	})`)
+	if !regexp.MustCompile(`^[1-9][0-9,]*$`).MatchString(got.Scored) {
+		b.t.Errorf("predictions in %s: customers scored %q", lang, got.Scored)
+	}
+	if !regexp.MustCompile(`[1-9]`).MatchString(got.CLV) {
+		b.t.Errorf("predictions in %s: expected lifetime value %q", lang, got.CLV)
+	}
+	want := []string{"chart-clv", "chart-churn"}
+	if got.Holdouts {
+		want = append(want, "chart-cumulative", "chart-frequency")
+	}
+	if got.Models > 0 {
+		want = append(want, "chart-calibration", "chart-importance")
+	}
+	for _, c := range want {
+		if !strings.Contains(strings.Join(got.Charts, " "), c) {
+			b.t.Errorf("predictions in %s: no %s (charts drawn: %v)", lang, c, got.Charts)
+		}
+	}
+	if got.Params == 0 || got.Summary == 0 || got.Verdict == "" {
+		b.t.Errorf("predictions in %s: %d parameter rows, %d summary rows, verdict %q", lang, got.Params, got.Summary, got.Verdict)
+	}
+	if len(got.Winback) > 0 && (!strings.HasPrefix(got.Winback[0], "/customers/") || got.Reasons == 0) {
+		b.t.Errorf("predictions in %s: worth winning back %v with %d reasons", lang, got.Winback, got.Reasons)
+	}
+	// Each grouping of the summary.
+	for _, by := range []string{"channel", "segment", "tier", "marketplace"} {
+		b.do("summary by "+by+" in "+lang, chromedp.Click(chromedp.CSS(`#p-by button[data-by=`+by+`]`)))
+		b.waitFor("the summary by "+by, settledJS+` && document.querySelector('#p-by button[data-by=`+by+`]').getAttribute('aria-pressed') === 'true' &&
+			!!document.querySelector('#p-summary table, #p-summary .empty')`)
+	}
+	b.problemsSoFar()
+}
+
+// runPredictions runs the models from the page while another run is going
+// (the page says so and shows the other run's result when it ends), then
+// alone, and opens a customer worth winning back.
+func (b *browserRun) runPredictions(n *node, scored bool) {
+	b.t.Helper()
+	b.visit(dashPages[len(dashPages)-1], "en")
+	before := evalJS[string](b, `document.querySelector('#p-cards .card:last-child .model-version') ? document.querySelector('#p-cards .card:last-child .model-version').textContent : ''`)
+	// A run started elsewhere: the page's run is refused with 409 while it
+	// goes (if it is still going when the click lands).
+	b.expect("/v1/predictions/refresh", 409)
+	other := make(chan error, 1)
+	go func() { _, err := n.a.Predict.Refresh(context.Background()); other <- err }()
+	time.Sleep(50 * time.Millisecond)
+	b.do("run now while a run goes", chromedp.Click(chromedp.CSS(`#p-run`)))
+	b.waitFor("the run's end", `(() => { const n = document.querySelector('#p-note');
+		return n && !n.hidden && (n.classList.contains('alert-ok') || n.textContent.includes('already going') || n.classList.contains('alert-warn')) })()`)
+	busy := evalJS[bool](b, `document.querySelector('#p-note').textContent.includes('already going')`)
+	if err := <-other; err != nil && !strings.Contains(err.Error(), "already going") {
+		b.t.Fatal(err)
+	}
+	if busy {
+		b.screenshot("predictions-busy-en")
+		// The page follows the other run and shows it when it ends.
+		b.waitFor("the other run's result", settledJS+` && document.querySelector('#p-note').hidden && !!document.querySelector('#p-cards .model-version') &&
+			document.querySelector('#p-cards .card:last-child .model-version').textContent !== `+strconv.Quote(before))
+	}
+	b.mu.Lock()
+	saw409 := b.seen["/v1/predictions/refresh"]
+	b.mu.Unlock()
+	b.t.Logf("run now during another run: the page saw %d answers 409, busy note %v", saw409, busy)
+	// Alone, the run ends and the page shows it.
+	b.do("run now", chromedp.Click(chromedp.CSS(`#p-run`)))
+	b.waitFor("the run's result", settledJS+` && (() => { const n = document.querySelector('#p-note'); return n && !n.hidden &&
+		(n.classList.contains('alert-ok') || !!n.querySelector('.refused-error')) })()`)
+	b.screenshot("predictions-ran-en")
+	if !scored {
+		b.problemsSoFar()
+		return
+	}
+	// A customer worth winning back, on their customer-360 page.
+	if evalJS[int](b, `document.querySelectorAll('#p-winback tbody a').length`) == 0 {
+		b.t.Log("no customer at high churn risk to open")
+		b.problemsSoFar()
+		return
+	}
+	b.loadAfter("open a customer worth winning back", chromedp.Click(chromedp.CSS(`#p-winback tbody a`)))
+	b.waitFor("their predictions", settledJS+` && location.pathname.startsWith('/customers/') && !!document.querySelector('#c-predictions dl .badge-bad') &&
+		document.querySelectorAll('#c-predictions ul.reasons li').length > 0`)
+	if c := b.check(); len(c.Errors) > 0 || c.Missing {
+		b.t.Errorf("customer worth winning back %s: errors %q, missing %v", c.Path, c.Errors, c.Missing)
+	}
+	b.screenshot("customer-winback-en")
 	b.problemsSoFar()
 }
 

@@ -153,6 +153,7 @@ var pageSpecs = []pageSpec{
 	{id: "customers", title: "customers.title", scripts: []string{"js/customers.js"}},
 	{id: "customer", title: "customer.title", scripts: []string{"js/customer.js"}},
 	{id: "segments", title: "segments.title", scripts: []string{"js/segments.js"}},
+	{id: "predictions", title: "predictions.title", scripts: []string{"js/predictions.js"}, charts: true},
 	{id: "sources", title: "sources.title", scripts: []string{"js/sources.js"}, charts: true},
 	{id: "privacy", title: "privacy.title", scripts: []string{"js/privacy.js"}},
 	{id: "audit", title: "audit.title", scripts: []string{"js/audit.js"}},
@@ -185,6 +186,7 @@ var navItems = []navItem{
 	{ID: "overview", Key: "nav.overview", Href: "/", Any: []auth.Permission{auth.DashboardRead}},
 	{ID: "customers", Key: "nav.customers", Href: "/customers", Any: []auth.Permission{auth.CustomersRead}},
 	{ID: "segments", Key: "nav.segments", Href: "/segments", Any: []auth.Permission{auth.DashboardRead}},
+	{ID: "predictions", Key: "nav.predictions", Href: "/predictions", Any: []auth.Permission{auth.DashboardRead}},
 	{ID: "sources", Key: "nav.sources", Href: "/sources", Any: []auth.Permission{auth.SourcesRead}},
 	{ID: "privacy", Key: "nav.privacy", Href: "/privacy", Any: privacyPerms},
 	{ID: "audit", Key: "nav.audit", Href: "/audit", Any: []auth.Permission{auth.AuditRead}},
@@ -201,6 +203,9 @@ func (u *UI) Pages() []Page {
 			v.ProfileID = r.PathValue("id")
 		})},
 		{Method: "GET", Path: "/segments", Perm: auth.DashboardRead, Handler: u.page("segments", "segments", u.segmentsData)},
+		// Lifetime value and churn risk: the newest run's numbers and how
+		// good its models are.
+		{Method: "GET", Path: "/predictions", Perm: auth.DashboardRead, Handler: u.page("predictions", "predictions", nil)},
 		// Sources and data quality: ingest rates and the quarantine.
 		{Method: "GET", Path: "/sources", Perm: auth.SourcesRead, Handler: u.page("sources", "sources", nil)},
 		// Any one of three permissions opens the privacy page, so the page

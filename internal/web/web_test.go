@@ -60,7 +60,7 @@ var (
 	viewer = &auth.Principal{Kind: auth.KindSession, UserID: "u_viewer", Email: "viewer@example.com", Role: auth.RoleViewer, CSRF: "csrf-viewer-token"}
 )
 
-var authPages = []string{"/", "/customers", "/customers/p_123", "/segments", "/sources", "/privacy", "/audit", "/settings"}
+var authPages = []string{"/", "/customers", "/customers/p_123", "/segments", "/predictions", "/sources", "/privacy", "/audit", "/settings"}
 
 func TestPagesRenderInBothLanguages(t *testing.T) {
 	u := newUI(t, Options{BaseCurrency: "USD"})
@@ -82,7 +82,7 @@ func TestPagesRenderInBothLanguages(t *testing.T) {
 			if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
 				t.Errorf("%s %s: Cache-Control %q", lang, path, cc)
 			}
-			for _, nav := range []string{"nav.overview", "nav.customers", "nav.segments", "nav.sources", "nav.privacy", "nav.audit", "nav.settings"} {
+			for _, nav := range []string{"nav.overview", "nav.customers", "nav.segments", "nav.predictions", "nav.sources", "nav.privacy", "nav.audit", "nav.settings"} {
 				if !strings.Contains(body, ">"+catalog(lang)[nav]+"</a>") {
 					t.Errorf("%s %s: the owner's navigation lacks %s", lang, path, nav)
 				}
@@ -179,8 +179,16 @@ func TestViewerSeesWhatTheRoleAllows(t *testing.T) {
 		}
 		checkPage(t, lang, "/privacy", rec.Body.String())
 	}
+	// Predictions: a viewer reads them but may not run the models.
+	body := get(t, h, "/predictions", nil).Body.String()
+	if strings.Contains(body, `id="p-run"`) || strings.Contains(body, "data-run") || !strings.Contains(body, catalog(En)["predictions.empty_no_run"]) {
+		t.Error("a viewer is offered to run the prediction models")
+	}
+	if !strings.Contains(get(t, serve(newUI(t, Options{}), owner), "/predictions", nil).Body.String(), `id="p-run"`) {
+		t.Error("the owner is not offered to run the prediction models")
+	}
 	// Segments: a viewer may preview but not save.
-	body := get(t, h, "/segments", nil).Body.String()
+	body = get(t, h, "/segments", nil).Body.String()
 	if strings.Contains(body, catalog(En)["segments.save"]) || !strings.Contains(body, catalog(En)["segments.readonly"]) {
 		t.Error("a viewer is offered to save segments")
 	}

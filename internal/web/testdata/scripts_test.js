@@ -27,7 +27,7 @@ function load(lang) {
   const ctx = vm.createContext({ console, Intl, Date, Math, JSON, Promise, setTimeout, clearTimeout, URLSearchParams, document });
   ctx.window = ctx;
   vm.runInContext(fs.readFileSync(path.join(dir, 'i18n-' + lang + '.js'), 'utf8'), ctx);
-  for (const f of ['common.js', 'overview.js', 'segments.js', 'sources.js']) vm.runInContext(js(f), ctx, { filename: f });
+  for (const f of ['common.js', 'overview.js', 'segments.js', 'sources.js', 'predictions.js']) vm.runInContext(js(f), ctx, { filename: f });
   return ctx;
 }
 
@@ -101,6 +101,8 @@ async function test(name, fn) {
     assert.strictEqual(Z.money('1234.5000', 'USD'), 'US$1,234.50');
     assert.strictEqual(E.money(null, 'USD'), '—');
     assert.strictEqual(E.pct(0.256), '25.6%');
+    assert.strictEqual(E.sig(1234.5678), '1,235');
+    assert.strictEqual(E.sig(0.000123456), '0.0001235');
     assert.strictEqual(E.num(1234567), '1,234,567');
     assert.strictEqual(E.date('0001-01-01T00:00:00Z'), '—');
     assert.ok(/2026/.test(Z.date('2026-03-05T10:00:00Z')));
@@ -179,6 +181,75 @@ async function test(name, fn) {
     assert.strictEqual(opt.series[8].type, 'bar');
     assert.strictEqual(opt.xAxis.data.length, 2);
     assert.strictEqual(opt.animation, true);
+  });
+
+  await test('churn reasons in the user language', () => {
+    assert.strictEqual(E.reason('no order in 249 days, 41.5× their usual gap'), 'no order in 249 days, 41.5× their usual gap');
+    assert.strictEqual(Z.reason('no order in 249 days, 41.5× their usual gap'), '已 249 天未下单，是其常规间隔的 41.5 倍');
+    assert.strictEqual(Z.reason('purchase pattern gives 15% odds they are still a customer'), '按购买规律，仍是活跃客户的概率为 15%');
+    assert.strictEqual(E.reason('spends 12.50 per order'), 'spends $12.50 per order');
+    assert.strictEqual(Z.reason('buys on amazon_de'), '在亚马逊德国站购买');
+    assert.strictEqual(Z.reason('came through paid search'), '来自搜索广告');
+    assert.strictEqual(E.reason('came through carrier pigeon'), 'came through carrier pigeon');
+    assert.strictEqual(Z.reason('1 order in the last 90 days against 3 in the 90 before'), '近 90 天下单 1 次，之前 90 天 3 次');
+    assert.strictEqual(Z.reason('something the catalog does not know'), 'something the catalog does not know');
+  });
+
+  await test('dates of calendar days do not move with the time zone', () => {
+    assert.strictEqual(E.day('2026-11-22'), 'Nov 22, 2026');
+    assert.strictEqual(Z.day('2026-11-22'), '2026年11月22日');
+    assert.strictEqual(E.day(''), '—');
+  });
+
+  await test('predictions page: labels, verdicts and charts', () => {
+    const P = E.predictions, PZ = Z.predictions;
+    assert.strictEqual(P.bucketLabel({ from: 16, to: 32 }, 'USD'), '$16–$32');
+    assert.strictEqual(P.bucketLabel({ from: 0, to: 1 }, 'USD'), 'below $1');
+    assert.strictEqual(P.bucketLabel({ from: null, to: null }, 'USD'), 'unknown');
+    assert.strictEqual(P.decileLabel(7), '70%–80%');
+    assert.strictEqual(P.featureName('days_since_visit'), 'Days since last visit');
+    assert.strictEqual(PZ.featureName('market:amazon_jp'), '在亚马逊日本站购买');
+    assert.strictEqual(P.featureName('channel:paid_social'), 'Came through Paid social');
+    assert.strictEqual(P.featureName('brand_new_feature'), 'brand_new_feature');
+    assert.strictEqual(P.groupName('tier', 'high'), 'High');
+    assert.strictEqual(PZ.groupName('marketplace', '(none)'), '（无）');
+    assert.strictEqual(P.groupName('segment', 'seg_x', { seg_x: 'VIPs' }), 'VIPs');
+    assert.strictEqual(P.groupName('channel', 'paid_search'), 'Paid search');
+    assert.strictEqual(P.tierOf(0.75), 'high');
+    assert.strictEqual(P.tierOf(0.5), 'medium');
+    assert.strictEqual(P.tierOf(0.49), 'low');
+    const models = [
+      { model: 'gbt', rows: 412, auc: 0.706, calibration: [{ mean_predicted: 0.4, observed_rate: 0.44, count: 41 }] },
+      { model: 'logistic', rows: 412, auc: 0.667, calibration: [] },
+      { model: 'p_alive', rows: 412, auc: 0.665, calibration: [{ mean_predicted: 0.01, observed_rate: 0.49, count: 41 }] },
+    ];
+    let v = P.churnVerdict({ chosen_model: 'gbt', beats_baseline: true, horizon_days: 90, test_cutoff: '2026-08-24', models });
+    assert.strictEqual(v.kind, 'ok');
+    assert.ok(v.text.includes('Gradient-boosted trees') && v.text.includes('0.706') && v.text.includes('0.665'), v.text);
+    v = P.churnVerdict({ chosen_model: 'p_alive', beats_baseline: false, models: [Object.assign({}, models[0], { auc: 0.6 }), models[2]] });
+    assert.strictEqual(v.kind, 'warn');
+    assert.ok(v.text.startsWith('The supervised models do not beat 1 − P(alive)'), v.text);
+    v = PZ.churnVerdict({ chosen_model: 'p_alive', beats_baseline: false, models: null });
+    assert.ok(v.text.includes('1 − P(存活)'), v.text);
+    const cal = P.calibrationOption(models);
+    // The two models with bins, and the diagonal.
+    assert.strictEqual(cal.series.length, 3);
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(cal.series[2].data)), [[0, 0], [1, 1]]);
+    assert.strictEqual(P.calibrationOption([]), null);
+    const clv = P.clvOption({ clv: [{ from: null, to: null, customers: 3 }, { from: 16, to: 32, customers: 8, clv: 250 }] }, 'USD');
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(clv.series[0].data)), [8]);
+    assert.strictEqual(P.clvOption({ clv: [{ from: null, to: null, customers: 3 }] }, 'USD'), null);
+    const churn = P.churnOption({ churn_risk: [{ decile: 0, customers: 5 }, { decile: 9, customers: 2 }] });
+    assert.strictEqual(churn.series[0].data.length, 10);
+    assert.strictEqual(churn.series[0].data[9].value, 2);
+    const holdout = [{ model: 'bgnbd', cumulative: [{ period: 1, actual: 7, predicted: 4.4 }], by_frequency: [{ frequency: 0, customers: 113, actual: 0.22, predicted: 0.26 }, { frequency: 5, or_more: true, customers: 4, actual: 3, predicted: 2 }] }];
+    const cum = P.cumulativeOption(holdout, 'week');
+    assert.strictEqual(cum.series.length, 2);
+    assert.strictEqual(cum.xAxis.name, 'weeks into the holdout');
+    const freq = P.frequencyOption(holdout);
+    assert.deepStrictEqual(Array.from(freq.xAxis.data), ['0', '5+']);
+    assert.strictEqual(P.importanceOption([{ feature: 'gap_ratio', weight: 0.2 }, { feature: 'refunds', weight: 0 }]).yAxis.data.length, 1);
+    assert.strictEqual(P.params({ r: 0.7163, alpha: 20.33, std_errors: [0.334, null] }, ['r', 'alpha']), 'r = 0.7163 ± 0.334, α = 20.33');
   });
 
   await test('api sends the CSRF token on changes only, and decodes errors', async () => {

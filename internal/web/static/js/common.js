@@ -57,6 +57,14 @@
     return new Intl.NumberFormat(TW.locale, o).format(n);
   };
 
+  // sig formats a number to a number of significant digits (4 by
+  // default): fitted parameters, from 0.0001234 to 12,340.
+  TW.sig = function (v, digits) {
+    var n = toNumber(v);
+    if (!isFinite(n)) return DASH;
+    return new Intl.NumberFormat(TW.locale, { maximumSignificantDigits: digits || 4 }).format(n);
+  };
+
   // money formats an amount in a currency (ISO code); without a currency
   // it is a plain number.
   TW.money = function (v, currency, digits) {
@@ -104,10 +112,23 @@
     return d ? new Intl.DateTimeFormat(TW.locale, { dateStyle: 'medium', timeStyle: 'short' }).format(d) : DASH;
   };
 
+  // day formats a calendar day (YYYY-MM-DD, or a time read as its UTC
+  // day) as a date, the same everywhere on earth.
+  TW.day = function (v) {
+    var d = TW.parseTime(typeof v === 'string' && /^\d{4}-\d\d-\d\d$/.test(v) ? v + 'T00:00:00Z' : v);
+    return d ? new Intl.DateTimeFormat(TW.locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(d) : DASH;
+  };
+
   // isoDay is the UTC day of a time, YYYY-MM-DD.
   TW.isoDay = function (v) {
     var d = TW.parseTime(v);
     return d ? d.toISOString().slice(0, 10) : '';
+  };
+
+  // channel names an acquisition channel ("paid_search").
+  TW.channel = function (code) {
+    if (code === null || code === undefined || code === '') return TW.t('common.none');
+    return TW.tOr('channel.' + code, String(code));
   };
 
   var storeNames = {};
@@ -146,6 +167,68 @@
       return v ? [v] : [];
     }
     return [];
+  };
+
+  // ---- predictions ----
+
+  // tierBadge shows a churn tier (high, medium, low) as a badge.
+  TW.tierBadge = function (tier) {
+    if (!tier) return TW.badge(TW.t('tier.none'), 'muted');
+    return TW.badge(TW.tOr('tier.' + tier, tier), { high: 'bad', medium: 'warn', low: 'ok' }[tier] || 'muted');
+  };
+
+  // The reasons the churn model gives (internal/predict: describe and
+  // baselineReasons), each a pattern and the catalog key that says it in
+  // the user's language; the numbers are formatted for the locale.
+  var REASONS = [
+    [/^no order in (\d+) days, ([\d.]+)× their usual gap$/, 'reason.gap', ['days', 'x']],
+    [/^no order in (\d+) days since their only purchase$/, 'reason.only_purchase', ['days']],
+    [/^only (\d+) orders? so far$/, 'reason.orders_so_far', ['n']],
+    [/^first bought (\d+) days ago$/, 'reason.first_bought', ['days']],
+    [/^spends ([\d.]+) per order$/, 'reason.spends', ['amount']],
+    [/^no order in the last 180 days$/, 'reason.no_order_180', []],
+    [/^(\d+) orders? in the last 90 days against (\d+) in the 90 before$/, 'reason.trend', ['n', 'before']],
+    [/^no visit in the last 30 days$/, 'reason.no_visit_30', []],
+    [/^only (\d+) visits? in the last 30 days$/, 'reason.visits_30', ['n']],
+    [/^never seen on the site or app$/, 'reason.never_seen', []],
+    [/^no visit in (\d+) days$/, 'reason.no_visit', ['days']],
+    [/^nothing added to a cart in the last 30 days$/, 'reason.no_cart', []],
+    [/^(\d+) refunds?$/, 'reason.refunds', ['n']],
+    [/^has never reviewed a product$/, 'reason.no_review', []],
+    [/^(\d+) reviews?$/, 'reason.reviews', ['n']],
+    [/^average review rating ([\d.]+)$/, 'reason.rating', ['r']],
+    [/^purchase pattern gives (\d+)% odds they are still a customer$/, 'reason.p_alive', ['pct']],
+    [/^buys on (\S+)$/, 'reason.buys_on', ['market']],
+    [/^does not buy on (\S+)$/, 'reason.not_on', ['market']],
+    [/^came through (.+)$/, 'reason.came_through', ['channel']]
+  ];
+
+  // reason says one reason of a churn prediction in the user's language;
+  // one the catalog does not know is shown as the model wrote it.
+  TW.reason = function (text) {
+    text = String(text || '');
+    for (var i = 0; i < REASONS.length; i++) {
+      var m = REASONS[i][0].exec(text);
+      if (!m) continue;
+      var vars = {};
+      REASONS[i][2].forEach(function (name, j) {
+        var v = m[j + 1];
+        if (name === 'market') vars[name] = TW.market(v);
+        else if (name === 'channel') vars[name] = TW.tOr('channel.' + v.replace(/ /g, '_'), v);
+        else if (name === 'amount') vars[name] = TW.money(v, TW.base());
+        else if (name === 'pct') vars[name] = TW.pct(Number(v) / 100, 0);
+        else vars[name] = TW.num(v, name === 'x' || name === 'r' ? 1 : 0);
+      });
+      return TW.t(REASONS[i][1], vars);
+    }
+    return text;
+  };
+
+  // reasonList shows the reasons of a churn prediction as a list.
+  TW.reasonList = function (reasons) {
+    var list = TW.list(reasons);
+    if (!list.length) return TW.el('span', { class: 'muted', text: TW.t('common.none') });
+    return TW.el('ul', { class: 'reasons' }, list.map(function (r) { return TW.el('li', { text: TW.reason(r) }); }));
   };
 
   // ---- the API ----

@@ -1,6 +1,6 @@
 // customer.js: the customer-360 page. The profile (GET /v1/profiles/{id}:
 // identities, traits masked unless the role has pii.read, computed traits,
-// segments, deviations), its consent (GET /v1/consent for its first user
+// segments, deviations, predictions), its consent (GET /v1/consent for its first user
 // id, with consent.read) and its timeline (GET /v1/profiles/{id}/timeline,
 // newest first, paged).
 (function () {
@@ -99,6 +99,31 @@
       dl.appendChild(TW.el('dd', { text: text || TW.DASH }));
     });
     box.appendChild(dl.firstChild ? dl : TW.el('p', { class: 'empty', text: TW.t('common.empty') }));
+  }
+
+  // renderPredictions shows the customer's lifetime value and churn risk
+  // from the newest prediction run, with the reasons for the risk.
+  function renderPredictions(p) {
+    var box = TW.clear(TW.$('#c-predictions'));
+    if (!p) {
+      box.appendChild(TW.el('p', { class: 'empty' }, TW.t('customer.no_predictions') + ' ', TW.link('/predictions', TW.t('customer.predictions_link'))));
+      return;
+    }
+    var base = TW.base();
+    var dl = TW.el('dl', { class: 'kv' });
+    [
+      [TW.t('predictions.clv'), TW.money(p.clv, base)],
+      [TW.t('predictions.p_alive'), TW.pct(p.p_alive, 0)],
+      [TW.t('predictions.expected_purchases'), TW.num(p.expected_purchases, 1)],
+      [TW.t('predictions.churn_risk'), TW.el('span', null, TW.pct(p.churn_risk, 0), ' ', TW.tierBadge(p.churn_tier))],
+      [TW.t('predictions.reasons'), TW.reasonList(p.reasons)]
+    ].forEach(function (kv) {
+      dl.appendChild(TW.el('dt', { text: kv[0] }));
+      dl.appendChild(TW.el('dd', null, kv[1]));
+    });
+    box.appendChild(dl);
+    box.appendChild(TW.el('p', { class: 'hint' }, TW.t('customer.predictions_as_of', { when: TW.dateTime(p.scored_at) }) + ' ',
+      TW.el('span', { class: 'mono model-version', text: p.model_version || '' }), ' · ', TW.link('/predictions', TW.t('customer.predictions_link'))));
   }
 
   function renderSegments(segs) {
@@ -216,6 +241,7 @@
       renderIdentities(p.identities);
       renderTraits(p.traits, p.masked);
       renderComputed(p.computed);
+      renderPredictions(p.predictions);
       renderSegments(p.segments);
       renderDeviations(p.deviations);
       renderConsent(p);
