@@ -23,7 +23,9 @@ type Config struct {
 	ChurnHorizonDays int
 	// HorizonDays is the span of expected_purchases (365).
 	HorizonDays int
-	// CLVMonths, Margin and AnnualDiscount define clv (12, 1.0, 0.10).
+	// CLVMonths and Margin define clv (0 takes 12 and 1.0); AnnualDiscount
+	// discounts it (0 is no discount: the command line passes its default,
+	// 0.10, explicitly).
 	CLVMonths              int
 	Margin, AnnualDiscount float64
 	// MarginByCategory overrides Margin for products of these categories:
