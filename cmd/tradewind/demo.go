@@ -123,7 +123,7 @@ func runDemo(ctx context.Context, a *app.App, cfg demo.Config, fxFile string) er
 	if err := a.Profiles.Flush(ctx); err != nil {
 		return err
 	}
-	run, err := a.Predict.Refresh(ctx)
+	run, err := a.Predict.RefreshAfter(ctx) // a scheduled run may have started during the load
 	if err != nil {
 		return fmt.Errorf("demo predictions: %w", err)
 	}

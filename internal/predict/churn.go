@@ -146,6 +146,18 @@ type ChurnOptions struct {
 	// HorizonDays is N in "no order in the next N days".
 	HorizonDays int
 	Period      btyd.Period
+	// Alive, when it has a snapshot, gives its customers' P(alive) from a
+	// lifetime model fitted already (a run's evaluation fit), sparing a
+	// Pareto/NBD fit.
+	Alive map[*Snapshot][]float64
+}
+
+// alive is P(alive) of a snapshot's customers: given, or fitted.
+func (o ChurnOptions) alive(s *Snapshot) []float64 {
+	if a, ok := o.Alive[s]; ok && len(a) == len(s.Rows) {
+		return a
+	}
+	return pAliveFor(s, o.Period)
 }
 
 // ChurnReport says how the churn model was chosen and how good it is.
@@ -240,7 +252,7 @@ func TrainChurn(train, test, score *Snapshot, o ChurnOptions) (*ChurnReport, []C
 		TrainRows: len(train.Rows), TestRows: len(test.Rows)}
 	fs := newFeatureSpace(test)
 	rep.Features = fs.names
-	scoreAlive := pAliveFor(score, o.Period)
+	scoreAlive := o.alive(score)
 	xScore := fs.matrix(score, scoreAlive)
 	baseline := func(reason string) (*ChurnReport, []ChurnScore, error) {
 		rep.Chosen, rep.Note = "p_alive", reason
@@ -251,8 +263,8 @@ func TrainChurn(train, test, score *Snapshot, o ChurnOptions) (*ChurnReport, []C
 		}
 		return rep, out, nil
 	}
-	dTrain := fs.matrix(train, pAliveFor(train, o.Period))
-	dTest := fs.matrix(test, pAliveFor(test, o.Period))
+	dTrain := fs.matrix(train, o.alive(train))
+	dTest := fs.matrix(test, o.alive(test))
 	if why := tooLittle(dTrain); why != "" {
 		rep.ChosenBy = "fallback"
 		return baseline("too little behaviour to train on: " + why + "; churn risk is 1 − P(alive)")

@@ -120,6 +120,18 @@ func (s *Service) Refresh(ctx context.Context) (*Run, error) {
 		return nil, ErrBusy
 	}
 	defer s.mu.Unlock()
+	return s.refresh(ctx)
+}
+
+// RefreshAfter waits for a run that is going to end, then runs (a caller
+// that has just changed the data wants a run that sees it).
+func (s *Service) RefreshAfter(ctx context.Context) (*Run, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refresh(ctx)
+}
+
+func (s *Service) refresh(ctx context.Context) (*Run, error) {
 	cfg := s.Config.withDefaults()
 	now := time.Now()
 	if s.Now != nil {
@@ -234,7 +246,16 @@ func (s *Service) run(ctx context.Context, run *Run, cfg Config, asOf time.Time)
 	}
 	var churn []ChurnScore
 	if err := step("churn", func() (err error) {
-		run.Churn, churn, err = TrainChurn(train, test, score, ChurnOptions{HorizonDays: n, Period: cfg.Period})
+		co := ChurnOptions{HorizonDays: n, Period: cfg.Period, Alive: map[*Snapshot][]float64{}}
+		// The evaluation fitted Pareto/NBD to the test snapshot already;
+		// and the scoring fit may be Pareto/NBD too.
+		if ev := run.Evaluation; ev != nil && ev.ParetoNBD != nil {
+			co.Alive[test] = allPAlive(ev.ParetoNBD, test.Summary(cfg.Period))
+		}
+		if l := run.Lifetime; l != nil && l.ParetoNBD != nil {
+			co.Alive[score] = allPAlive(l.ParetoNBD, sum)
+		}
+		run.Churn, churn, err = TrainChurn(train, test, score, co)
 		return err
 	}); err != nil {
 		return nil, err
@@ -256,6 +277,14 @@ func (s *Service) run(ctx context.Context, run *Run, cfg Config, asOf time.Time)
 		}
 	}
 	return rows, nil
+}
+
+func allPAlive(m btyd.TransactionModel, s *btyd.Summary) []float64 {
+	out := make([]float64, len(s.Customers))
+	for i, c := range s.Customers {
+		out[i] = m.PAlive(c)
+	}
+	return out
 }
 
 // Latest is the newest run's report, from memory or the store; nil when

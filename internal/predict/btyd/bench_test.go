@@ -28,6 +28,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -109,6 +110,28 @@ func millionData(b testing.TB) ([]Transaction, *Summary) {
 	return million.txs, million.sum
 }
 
+// reportCPU reports the process's CPU time (user + system) per operation
+// beside the wall-clock ns/op: on a machine shared with other work the
+// wall clock depends on the share of the cores the benchmark got, while
+// cpu-ms/op divided by the cores used is what an idle machine would take.
+// Call as defer reportCPU(b)() before the loop.
+func reportCPU(b *testing.B) func() {
+	start := cpuTime()
+	return func() {
+		if b.N > 0 {
+			b.ReportMetric(float64(cpuTime()-start)/1e6/float64(b.N), "cpu-ms/op")
+		}
+	}
+}
+
+func cpuTime() time.Duration {
+	var r syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &r); err != nil {
+		return 0
+	}
+	return time.Duration(r.Utime.Nano() + r.Stime.Nano())
+}
+
 func logFits(b *testing.B, m *BGNBD, g *GammaGamma) {
 	b.Logf("BG/NBD r=%.6g alpha=%.6g a=%.6g b=%.6g LL=%.6f (%d customers, %d evaluations); Gamma-Gamma p=%.6g q=%.6g gamma=%.6g LL=%.6f (%d repeat buyers, %d evaluations)",
 		m.R, m.Alpha, m.A, m.B, m.LogLikelihood, m.Customers, m.Evaluations, g.P, g.Q, g.Gamma, g.LogLikelihood, g.Customers, g.Evaluations)
@@ -138,6 +161,7 @@ func BenchmarkCDNOW(b *testing.B) {
 	m, g := fitBoth(b, cbsCs)
 	logFits(b, m, g)
 	b.Run("cbs/bgnbd", func(b *testing.B) {
+		defer reportCPU(b)()
 		for b.Loop() {
 			if _, err := FitBGNBD(cbsCs); err != nil {
 				b.Fatal(err)
@@ -145,6 +169,7 @@ func BenchmarkCDNOW(b *testing.B) {
 		}
 	})
 	b.Run("cbs/gammagamma", func(b *testing.B) {
+		defer reportCPU(b)()
 		for b.Loop() {
 			if _, err := FitGammaGamma(cbsCs); err != nil {
 				b.Fatal(err)
@@ -152,11 +177,13 @@ func BenchmarkCDNOW(b *testing.B) {
 		}
 	})
 	b.Run("cbs/fit", func(b *testing.B) {
+		defer reportCPU(b)()
 		for b.Loop() {
 			fitBoth(b, cbsCs)
 		}
 	})
 	b.Run("elog/summarize", func(b *testing.B) {
+		defer reportCPU(b)()
 		for b.Loop() {
 			if _, err := Summarize(txs, benchCalEnd, benchCalEnd, Week); err != nil {
 				b.Fatal(err)
@@ -164,11 +191,13 @@ func BenchmarkCDNOW(b *testing.B) {
 		}
 	})
 	b.Run("elog/fit", func(b *testing.B) {
+		defer reportCPU(b)()
 		for b.Loop() {
 			fitBoth(b, sum.Customers)
 		}
 	})
 	b.Run("elog/summarize+fit", func(b *testing.B) {
+		defer reportCPU(b)()
 		for b.Loop() {
 			s, err := Summarize(txs, benchCalEnd, benchCalEnd, Week)
 			if err != nil {
@@ -187,6 +216,7 @@ func BenchmarkMillion(b *testing.B) {
 	m, g := fitBoth(b, sum.Customers)
 	logFits(b, m, g)
 	b.Run("summarize", func(b *testing.B) {
+		defer reportCPU(b)()
 		for b.Loop() {
 			if _, err := Summarize(txs, benchCalEnd, benchCalEnd, Week); err != nil {
 				b.Fatal(err)
@@ -194,6 +224,7 @@ func BenchmarkMillion(b *testing.B) {
 		}
 	})
 	b.Run("bgnbd", func(b *testing.B) {
+		defer reportCPU(b)()
 		for b.Loop() {
 			if _, err := FitBGNBD(sum.Customers); err != nil {
 				b.Fatal(err)
@@ -201,6 +232,7 @@ func BenchmarkMillion(b *testing.B) {
 		}
 	})
 	b.Run("gammagamma", func(b *testing.B) {
+		defer reportCPU(b)()
 		for b.Loop() {
 			if _, err := FitGammaGamma(sum.Customers); err != nil {
 				b.Fatal(err)
@@ -208,17 +240,20 @@ func BenchmarkMillion(b *testing.B) {
 		}
 	})
 	b.Run("score", func(b *testing.B) {
+		defer reportCPU(b)()
 		for b.Loop() {
 			ScoreAll(m, g, sum.Customers, benchScore)
 		}
 	})
 	b.Run("fit+score", func(b *testing.B) {
+		defer reportCPU(b)()
 		for b.Loop() {
 			m, g := fitBoth(b, sum.Customers)
 			ScoreAll(m, g, sum.Customers, benchScore)
 		}
 	})
 	b.Run("summarize+fit+score", func(b *testing.B) {
+		defer reportCPU(b)()
 		for b.Loop() {
 			s, err := Summarize(txs, benchCalEnd, benchCalEnd, Week)
 			if err != nil {

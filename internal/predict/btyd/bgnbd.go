@@ -45,6 +45,20 @@ func bgnbdObjective(c *compressed) objective {
 			psr, psb, psab = mathext.Digamma(r), mathext.Digamma(b), mathext.Digamma(a+b)
 		}
 		la := math.Log(a)
+		// log(α + v) and 1/(α + v) for every distinct t_x and T.
+		lv := make([]float64, len(c.vals))
+		var iv []float64
+		if grad != nil {
+			iv = make([]float64, len(c.vals))
+		}
+		sumChunks(len(c.vals), 0, func(lo, hi int, _ []float64) {
+			for k, v := range c.vals[lo:hi] {
+				lv[lo+k] = math.Log(alpha + v)
+				if iv != nil {
+					iv[lo+k] = 1 / (alpha + v)
+				}
+			}
+		})
 		// out: ll, d/dr, d/dα, d/da, d/db
 		out := sumRuns(c, 5, func(run xRun, out []float64) {
 			x := run.x
@@ -63,19 +77,19 @@ func bgnbdObjective(c *compressed) objective {
 			}
 			var ll, gr, gal, ga, gb float64
 			for _, g := range c.groups[run.start:run.end] {
-				lT := math.Log(alpha + g.t)
+				lT := lv[g.it]
 				a3 := -rx * lT
 				if x == 0 {
 					ll += g.w * (base + a3)
 					if grad != nil {
 						gr += g.w * (dr0 - lT)
-						gal += g.w * (r/alpha - rx/(alpha+g.t))
+						gal += g.w * (r/alpha - rx*iv[g.it])
 						ga += g.w * da0
 						gb += g.w * db0
 					}
 					continue
 				}
-				ltx := math.Log(alpha + g.tx)
+				ltx := lv[g.itx]
 				a4 := la4 - rx*ltx
 				var l, w3 float64
 				if a3 > a4 {
@@ -91,7 +105,7 @@ func bgnbdObjective(c *compressed) objective {
 				ll += g.w * (base + l)
 				if grad != nil {
 					gr += g.w * (dr0 - w3*lT - w4*ltx)
-					gal += g.w * (r/alpha - rx*(w3/(alpha+g.t)+w4/(alpha+g.tx)))
+					gal += g.w * (r/alpha - rx*(w3*iv[g.it]+w4*iv[g.itx]))
 					ga += g.w * (da0 + w4/a)
 					gb += g.w * (db0 - w4*ibx)
 				}

@@ -147,7 +147,7 @@ func minimize(f objective, start []float64) (theta []float64, iters, evals int, 
 	}
 	st := &optimize.Settings{
 		GradientThreshold: gradTol,
-		FuncEvaluations:   2000,
+		FuncEvaluations:   300, // converged fits take under 60; more is a fit wandering off
 		Converger:         &optimize.FunctionConverge{Absolute: 1e-13, Relative: 1e-13, Iterations: 20},
 		Recorder:          flatStop{&stop},
 	}

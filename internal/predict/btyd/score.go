@@ -86,17 +86,26 @@ func ScoreAll(m TransactionModel, spend *GammaGamma, cs []Customer, o ScoreOptio
 		wg.Add(1)
 		go func(lo, hi int) {
 			defer wg.Done()
-			type key struct{ x, t float64 }
+			// Keyed by the values' bits: hashed as bytes, faster than as
+			// floats.
+			type key [2]uint64
 			cache := map[key][]float64{}
+			var last key
+			var nums []float64
 			for i := lo; i < hi; i++ {
 				c := cs[i]
-				nums, ok := cache[key{c.X, c.T}]
-				if !ok {
-					nums = make([]float64, len(ts))
-					for j, t := range ts {
-						nums[j] = m.conditionalNumerator(c.X, c.T, t)
+				k := key{math.Float64bits(c.X), math.Float64bits(c.T)}
+				if nums == nil || k != last {
+					var ok bool
+					nums, ok = cache[k]
+					if !ok {
+						nums = make([]float64, len(ts))
+						for j, t := range ts {
+							nums[j] = m.conditionalNumerator(c.X, c.T, t)
+						}
+						cache[k] = nums
 					}
-					cache[key{c.X, c.T}] = nums
+					last = k
 				}
 				pa := m.PAlive(c)
 				s := Score{PAlive: pa, Expected: nums[0] * pa, Spend: math.NaN(), CLV: math.NaN()}
