@@ -40,6 +40,11 @@ type Projector struct {
 	// Expired reports whether a message is older than the retention policy
 	// keeps its type; it projects to nothing. Nil keeps everything.
 	Expired func(typ, event string, ts time.Time) bool
+	// ScoreText scores a review's text (title and body) in its language
+	// ("" when the sender gave none): the enricher of the voice of the
+	// customer, run as the review is stored — after the acknowledgement.
+	// Nil scores nothing.
+	ScoreText func(text, lang string) TextScore
 
 	parser fastjson.Parser
 	err    error // first amount error of the message being projected
@@ -348,6 +353,13 @@ func (pr *Projector) review(ev *EventRow, props *fastjson.Value) *ReviewRow {
 		Rating: pr.money(props, "rating"), Timestamp: ev.Timestamp, Properties: ev.Properties}
 	if r.ReviewID == "" {
 		r.ReviewID = "msg:" + ev.MessageID
+	}
+	if pr.ScoreText != nil {
+		text := strings.TrimSpace(r.Title + "\n" + r.Body)
+		if text != "" {
+			sc := pr.ScoreText(text, r.Language)
+			r.Score = &sc
+		}
 	}
 	return r
 }

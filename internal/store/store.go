@@ -221,6 +221,17 @@ type ReviewRow struct {
 	Rating                                   NullDecimal
 	Timestamp                                time.Time
 	Properties                               []byte
+	// Score is the text's voice-of-the-customer scoring; nil without a
+	// scorer or a text.
+	Score *TextScore
+}
+
+// TextScore is what the review enricher says of a text.
+type TextScore struct {
+	Language  string // BCP-47 primary subtag; "und" when unknown
+	Sentiment string // positive, neutral, negative
+	Score     float64
+	Topics    []string
 }
 
 // AdSpendRow is one day of spend of one channel and campaign.

@@ -241,9 +241,13 @@ func (w *batchWriter) add(p *store.Projected) error {
 		w.cancels = append(w.cancels, []driver.Value{c.Store, c.OrderID, c.SourceID, c.MessageID, c.Timestamp, null(c.Reason), c.Seq})
 	}
 	if r := p.Review; r != nil {
+		var lang, label, topics, score driver.Value
+		if sc := r.Score; sc != nil {
+			lang, label, topics, score = null(sc.Language), null(sc.Sentiment), stringList(sc.Topics), sc.Score
+		}
 		w.reviews = append(w.reviews, []driver.Value{r.SourceID, r.MessageID, r.ReviewID, null(r.ProductID),
 			null(r.CustomerID), dec4(r.Rating), null(r.Title), null(r.Body), null(r.Language), r.Timestamp,
-			nullJSON(r.Properties), r.Seq})
+			nullJSON(r.Properties), r.Seq, lang, label, score, topics})
 	}
 	if a := p.AdSpend; a != nil {
 		dg := keyindex.Hash("ad_spend", a.SourceID, a.Date.Format(time.DateOnly), a.Channel, a.Campaign)
