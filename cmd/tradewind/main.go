@@ -99,7 +99,7 @@ func run(ctx context.Context, args []string) error {
 			serveCommand(), demoCommand(), importCommand(), sqlCommand(), sourcesCommand(),
 			backupCommand(), restoreCommand(), privacyCommand(), consentCommand(), auditCommand(),
 			usersCommand(), retentionCommand(), keysCommand(), profilesCommand(), segmentsCommand(),
-			identityCommand(), rfmCommand(), clustersCommand(), predictCommand(), versionCommand(),
+			identityCommand(), rfmCommand(), clustersCommand(), predictCommand(), vocCommand(), versionCommand(),
 			attributionCommand(), experimentCommand(),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
