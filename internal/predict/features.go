@@ -38,7 +38,7 @@ type SnapshotRow struct {
 	SpanDays               int     // last − first purchase day
 	Spend, FirstDaySpend   float64 // base currency; NaN when no order was priced
 	Orders90, OrdersPrev90 int     // purchase days in the last 90 days, and the 90 before
-	Market                 string  // the marketplace they buy on most
+	Market                 string  // the marketplace of their latest order
 	Future                 int     // purchase days in the window after the cutoff
 	Visits30               int     // page and screen views in the last 30 days
 	SinceVisitDays         float64 // days since the last view; NaN without any
@@ -51,15 +51,17 @@ type SnapshotRow struct {
 
 // snapshotSQL reads a snapshot from the store's orders and events views
 // (or tables of the same shape). $1 is the cutoff day, $2 the end of the
-// label window (the cutoff itself for none). Days are UTC calendar days.
+// label window (the cutoff itself for none). Days are UTC calendar days:
+// the store's sessions run in UTC, so a plain cast gives the UTC date
+// (timezone() per row cost a fifth of the query).
 const snapshotSQL = `
 WITH d AS (
-  SELECT profile_id, CAST(timezone('UTC', "timestamp") AS DATE) AS day,
+  SELECT profile_id, CAST("timestamp" AS DATE) AS day,
          sum(total_base)::DOUBLE AS amt, count(total_base) = count(*) AS priced,
          min(marketplace) AS market
   FROM orders
   WHERE profile_id IS NOT NULL AND status <> 'cancelled'
-    AND CAST(timezone('UTC', "timestamp") AS DATE) <= $2::DATE
+    AND CAST("timestamp" AS DATE) <= $2::DATE
   GROUP BY 1, 2
 ), o AS (
   SELECT profile_id,
@@ -70,7 +72,7 @@ WITH d AS (
     arg_min(amt, day) AS first_amt,
     count(*) FILTER (WHERE day > $1::DATE - 90 AND day <= $1::DATE) AS o90,
     count(*) FILTER (WHERE day > $1::DATE - 180 AND day <= $1::DATE - 90) AS oprev90,
-    mode(market) FILTER (WHERE day <= $1::DATE) AS market,
+    arg_max(market, day) FILTER (WHERE day <= $1::DATE AND market IS NOT NULL) AS market,
     count(*) FILTER (WHERE day > $1::DATE) AS future,
     bool_and(priced) FILTER (WHERE day <= $1::DATE) AS priced
   FROM d GROUP BY 1
@@ -85,7 +87,7 @@ WITH d AS (
     avg(TRY_CAST(json_extract_string(properties, '$.rating') AS DOUBLE)) FILTER (WHERE event = 'Product Reviewed') AS rating,
     arg_min(c_source, ts) FILTER (WHERE c_source IS NOT NULL OR c_medium IS NOT NULL) AS c_source,
     arg_min(c_medium, ts) FILTER (WHERE c_source IS NOT NULL OR c_medium IS NOT NULL) AS c_medium
-  FROM (SELECT profile_id, type, event, properties, CAST(timezone('UTC', "timestamp") AS DATE) AS day, "timestamp" AS ts,
+  FROM (SELECT profile_id, type, event, properties, CAST("timestamp" AS DATE) AS day, "timestamp" AS ts,
                json_extract_string(context, '$.campaign.source') AS c_source,
                json_extract_string(context, '$.campaign.medium') AS c_medium
         FROM events WHERE profile_id IS NOT NULL) ev
@@ -104,10 +106,10 @@ ORDER BY o.profile_id`
 // customers acquired by it.
 const futureSQL = `
 WITH d AS (
-  SELECT DISTINCT profile_id, CAST(timezone('UTC', "timestamp") AS DATE) AS day
+  SELECT DISTINCT profile_id, CAST("timestamp" AS DATE) AS day
   FROM orders
   WHERE profile_id IS NOT NULL AND status <> 'cancelled'
-    AND CAST(timezone('UTC', "timestamp") AS DATE) <= $2::DATE
+    AND CAST("timestamp" AS DATE) <= $2::DATE
 ), f AS (SELECT profile_id FROM d GROUP BY 1 HAVING min(day) <= $1::DATE)
 SELECT day - $1::DATE, count(*) FROM d JOIN f USING (profile_id)
 WHERE day > $1::DATE GROUP BY 1`
@@ -237,7 +239,7 @@ const categoryRevenueSQL = `
 WITH o AS (
   SELECT store, order_id, profile_id, total_base::DOUBLE AS amt FROM orders
   WHERE profile_id IS NOT NULL AND status <> 'cancelled' AND total_base IS NOT NULL
-    AND CAST(timezone('UTC', "timestamp") AS DATE) <= $1::DATE
+    AND CAST("timestamp" AS DATE) <= $1::DATE
 ), c AS (
   SELECT i.store, i.order_id, coalesce(i.category, '') AS category, sum(i.price * i.quantity)::DOUBLE AS value
   FROM order_items i JOIN o USING (store, order_id) GROUP BY 1, 2, 3

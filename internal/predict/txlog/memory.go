@@ -29,9 +29,13 @@ func Load(ctx context.Context, txs []btyd.Transaction) (*Memory, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(1) // one in-memory database per connection
+	if _, err := db.ExecContext(ctx, "SET TimeZone='UTC'"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("offline database: %w", err)
+	}
 	for _, q := range []string{
 		`CREATE TABLE orders (profile_id VARCHAR, "timestamp" TIMESTAMPTZ, total_base DOUBLE, status VARCHAR, marketplace VARCHAR)`,
-		`CREATE TABLE events (profile_id VARCHAR, "timestamp" TIMESTAMPTZ, type VARCHAR, event VARCHAR, properties JSON)`,
+		`CREATE TABLE events (profile_id VARCHAR, "timestamp" TIMESTAMPTZ, type VARCHAR, event VARCHAR, properties JSON, context JSON)`,
 	} {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			db.Close()

@@ -1,0 +1,378 @@
+// Command predict measures the end-to-end line of issue 6's benchmarks:
+// 20,000,000 transactions of 1,000,000 customers in the store aggregated,
+// fitted, scored and written back (goal: < 5 s on 2 cores).
+//
+// It creates a store with internal/store/duckdb (the product's settings:
+// --memory and --threads are DuckDB's memory_limit and threads, 256MB and 2
+// as `tradewind serve` has them by default), loads it straight through SQL
+// (see load), and then times, --repeat times each:
+//
+//  1. the lifetime-only path, which is what the 5-s goal names: one
+//     snapshot read with the product's SQL (predict.ReadSnapshot), turned
+//     into the models' summary (Snapshot.Summary, weeks), predict.FitLifetime
+//     with the model chosen before (Only: "bgnbd", as Service.Refresh's final
+//     step runs it: BG/NBD + Gamma-Gamma fitted, every customer scored with
+//     P(alive), expected purchases over a year and 12-month CLV), the rows
+//     built and written back with the store's SavePredictions (the same
+//     transaction Refresh uses);
+//  2. the same with FitLifetime's defaults (Pareto/NBD too, on a sample of
+//     10,000, with its log-likelihood on all customers), once per repeat;
+//  3. predict.Service.Refresh as the node runs it (three snapshots, the
+//     lifetime evaluation on the last 90 days, the lifetime fit, the churn
+//     model trained and compared, the write), with its timings_ms per step.
+//
+// Figures are medians over the repeats; the machine's load average is
+// printed with each. --cpuprofile profiles the timed phase.
+//
+// # Data
+//
+// Customer k (k < --customers) is user "u<k>" of source "bench-src" in
+// profile_users (profile "p<k>"), so the orders view gives each order its
+// profile_id. Everything derives from hash() of k (and the order's number):
+// first order 0–699 days before --as-of (uniform), active for an
+// exponential span (mean 250 days, cut at the as-of day), a share of the
+// orders proportional to an exponential draw times a uniform one (so
+// order counts vary from 1 to a few hundred, --orders in all, at least one
+// each), each order on a uniform day of the active span (the first on the
+// first day) at a uniform time of day, amounts around a per-customer mean
+// (20–220 EUR, ±50%), 2% cancelled, four marketplaces. A buy-till-you-die
+// process, so BG/NBD fits it.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tradewind/tradewind/internal/predict"
+	"github.com/tradewind/tradewind/internal/predict/btyd"
+	"github.com/tradewind/tradewind/internal/store"
+	"github.com/tradewind/tradewind/internal/store/duckdb"
+)
+
+var (
+	customers  = flag.Int("customers", 1_000_000, "customers (profiles)")
+	orders     = flag.Int("orders", 20_000_000, "orders in all")
+	dir        = flag.String("data", "", "store directory: a finished load is reused; empty: a new temporary one, removed at the end")
+	keep       = flag.Bool("keep", false, "keep the temporary store")
+	memory     = flag.String("memory", "256MB", "DuckDB memory_limit while timing (tradewind serve's default)")
+	loadMemory = flag.String("load-memory", "2GB", "DuckDB memory_limit while loading")
+	threads    = flag.Int("threads", 2, "DuckDB threads")
+	repeat     = flag.Int("repeat", 3, "timed repeats of each path")
+	refreshes  = flag.Int("refresh-repeat", 2, "timed repeats of Service.Refresh (0: skip)")
+	asOfFlag   = flag.String("as-of", "2026-11-01", "the day the runs score as of (data lies in the 700 days before)")
+	paths      = flag.String("paths", "bgnbd,defaults,refresh", "what to time: bgnbd (lifetime-only path, BG/NBD chosen before), defaults (lifetime-only path with FitLifetime's defaults), refresh (Service.Refresh)")
+	cpuprofile = flag.String("cpuprofile", "", "write a CPU profile of the timed phase")
+	jsonOut    = flag.String("json", "", "write the figures as JSON")
+)
+
+func main() {
+	flag.Parse()
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "predict bench:", err)
+		os.Exit(1)
+	}
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func run() error {
+	ctx := context.Background()
+	asOf, err := time.Parse(time.DateOnly, *asOfFlag)
+	if err != nil {
+		return err
+	}
+	d := *dir
+	if d == "" {
+		if d, err = os.MkdirTemp("", "twbench-predict."); err != nil {
+			return err
+		}
+		if !*keep {
+			defer os.RemoveAll(d)
+		} else {
+			fmt.Println("store kept in", d)
+		}
+	}
+	fmt.Printf("# %s bench/predict | %d cores, GOMAXPROCS %d | load %s\n", time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), runtime.GOMAXPROCS(0), loadavg())
+	if err := load(ctx, d, asOf); err != nil {
+		return err
+	}
+	db, err := duckdb.Open(ctx, duckdb.Config{Dir: d, MemoryLimit: *memory, Threads: *threads, BaseCurrency: "EUR"})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var nOrders, nCust int64
+	if err := db.Scan(ctx, "SELECT (SELECT count(*) FROM order_rows), (SELECT count(*) FROM profile_users)", nil, func(r []any) error {
+		nOrders, nCust = r[0].(int64), r[1].(int64)
+		return nil
+	}); err != nil {
+		return err
+	}
+	fmt.Printf("store %s: %d orders of %d customers; DuckDB memory_limit %s, %d threads\n", d, nOrders, nCust, *memory, *threads)
+
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	figures := map[string]any{"orders": nOrders, "customers": nCust, "memory_limit": *memory, "threads": *threads}
+
+	// 1 and 2: the lifetime-only path.
+	lifetime := func(only string) (map[string]float64, *predict.LifetimeReport, error) {
+		t := map[string]float64{}
+		start := time.Now()
+		snap, err := predict.ReadSnapshot(ctx, db.Scan, asOf, 0)
+		if err != nil {
+			return nil, nil, err
+		}
+		t["read"] = ms(time.Since(start))
+		s := time.Now()
+		sum := snap.Summary(btyd.Week)
+		t["summary"] = ms(time.Since(s))
+		s = time.Now()
+		rep, scores, err := predict.FitLifetime(sum, predict.LifetimeOptions{Horizon: 365.0 / 7, CLVMonths: 12, Margin: 1, AnnualDiscount: 0.10, Only: only})
+		if err != nil {
+			return nil, rep, err
+		}
+		t["fit+score"] = ms(time.Since(s))
+		for k, v := range rep.TimingsMS {
+			t["fit+score/"+k] = v
+		}
+		s = time.Now()
+		rows := make([]store.PredictionRow, len(sum.Customers))
+		for i, c := range sum.Customers {
+			sc := scores[i]
+			rows[i] = store.PredictionRow{ProfileID: snap.IDs[i], Frequency: c.X, Recency: c.Tx, T: c.T,
+				PAlive: sc.PAlive, ExpectedPurchases: sc.Expected, ExpectedSpend: sc.Spend, CLV: sc.CLV,
+				ChurnRisk: math.NaN(), Reasons: nil}
+		}
+		report, _ := json.Marshal(rep)
+		now := time.Now().UTC()
+		if err := db.SavePredictions(ctx, &store.PredictionRun{RunID: now.Format("20060102T150405.000Z"), ModelVersion: "bench/" + rep.Chosen,
+			CreatedAt: now, Status: "scored", Report: report, Rows: rows}); err != nil {
+			return nil, rep, err
+		}
+		t["write"] = ms(time.Since(s))
+		t["total"] = ms(time.Since(start))
+		return t, rep, nil
+	}
+	want := map[string]bool{}
+	for _, p := range strings.Split(*paths, ",") {
+		want[strings.TrimSpace(p)] = true
+	}
+	for _, v := range []struct {
+		name, only, path string
+		n                int
+	}{{"lifetime (BG/NBD chosen before)", "bgnbd", "bgnbd", *repeat}, {"lifetime (FitLifetime defaults: Pareto/NBD too)", "", "defaults", *repeat}} {
+		if !want[v.path] {
+			continue
+		}
+		all := map[string][]float64{}
+		var rep *predict.LifetimeReport
+		for i := range v.n {
+			fmt.Printf("\n%s, run %d/%d; load %s\n", v.name, i+1, v.n, loadavg())
+			t, r, err := lifetime(v.only)
+			if err != nil {
+				return fmt.Errorf("%s: %w", v.name, err)
+			}
+			rep = r
+			printTimings(t)
+			for k, x := range t {
+				all[k] = append(all[k], x)
+			}
+		}
+		med := map[string]float64{}
+		for k, x := range all {
+			med[k] = median(x)
+		}
+		fmt.Printf("%s — medians of %d (ms):\n", v.name, v.n)
+		printTimings(med)
+		fmt.Printf("  %d customers, %d repeat; BG/NBD r=%.4g α=%.4g a=%.4g b=%.4g (%d evaluations)", rep.Customers, rep.RepeatCustomers,
+			rep.BGNBD.R, rep.BGNBD.Alpha, rep.BGNBD.A, rep.BGNBD.B, rep.BGNBD.Evaluations)
+		if rep.GammaGamma != nil {
+			fmt.Printf("; Gamma-Gamma p=%.4g q=%.4g γ=%.4g", rep.GammaGamma.P, rep.GammaGamma.Q, rep.GammaGamma.Gamma)
+		}
+		if rep.ParetoNBD != nil {
+			fmt.Printf("; Pareto/NBD r=%.4g α=%.4g s=%.4g β=%.4g", rep.ParetoNBD.R, rep.ParetoNBD.Alpha, rep.ParetoNBD.S, rep.ParetoNBD.Beta)
+		}
+		fmt.Printf("; chosen %s\n", rep.Chosen)
+		figures[v.name] = map[string]any{"median_ms": med, "runs_ms": all}
+	}
+
+	// 3: the node's refresh.
+	if *refreshes > 0 && want["refresh"] {
+		svc := &predict.Service{Scan: db.Scan, Save: db.SavePredictions, Now: func() time.Time { return asOf.Add(12 * time.Hour) },
+			Logger: slog.New(slog.DiscardHandler), Config: predict.Config{Every: -1}}
+		all := map[string][]float64{}
+		for i := range *refreshes {
+			fmt.Printf("\nService.Refresh, run %d/%d; load %s\n", i+1, *refreshes, loadavg())
+			start := time.Now()
+			r, err := svc.Refresh(ctx)
+			if err != nil {
+				return err
+			}
+			t := map[string]float64{"total": ms(time.Since(start))}
+			for k, v := range r.TimingsMS {
+				t[k] = v
+			}
+			if r.Status != "scored" {
+				return fmt.Errorf("refresh %s: %s", r.Status, r.Error)
+			}
+			printTimings(t)
+			fmt.Printf("  model %s; churn chosen %s\n", r.ModelVersion, r.Churn.Chosen)
+			for k, x := range t {
+				all[k] = append(all[k], x)
+			}
+		}
+		med := map[string]float64{}
+		for k, x := range all {
+			med[k] = median(x)
+		}
+		fmt.Printf("Service.Refresh — medians of %d (ms):\n", *refreshes)
+		printTimings(med)
+		figures["refresh"] = map[string]any{"median_ms": med, "runs_ms": all}
+	}
+	figures["load_after"] = loadavg()
+	if *jsonOut != "" {
+		b, _ := json.MarshalIndent(figures, "", " ")
+		return os.WriteFile(*jsonOut, b, 0o644)
+	}
+	return nil
+}
+
+func printTimings(t map[string]float64) {
+	keys := make([]string, 0, len(t))
+	for k := range t {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s=%.0f", k, t[k])
+	}
+	fmt.Println(" ", b.String())
+}
+
+// load fills the store unless it already holds this many orders.
+func load(ctx context.Context, d string, asOf time.Time) error {
+	if _, err := os.Stat(filepath.Join(d, duckdb.FileName)); err == nil {
+		db, err := duckdb.Open(ctx, duckdb.Config{Dir: d, MemoryLimit: *loadMemory, Threads: *threads, BaseCurrency: "EUR"})
+		if err != nil {
+			return err
+		}
+		var n int64
+		err = db.Scan(ctx, "SELECT count(*) FROM order_rows", nil, func(r []any) error { n = r[0].(int64); return nil })
+		db.Close()
+		if err != nil {
+			return err
+		}
+		fmt.Printf("reusing the store in %s (%d orders; --customers and --orders are ignored)\n", d, n)
+		return nil
+	}
+	db, err := duckdb.Open(ctx, duckdb.Config{Dir: d, MemoryLimit: *loadMemory, Threads: *threads, BaseCurrency: "EUR"})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	sqlDB := db.SQL()
+	start := time.Now()
+	asOfLit := asOf.Format(time.DateOnly)
+	// u(n) is a uniform (0, 1) draw from hash n.
+	const u = `((hash(%s) %% 16777216 + 0.5) / 16777216.0)`
+	uf := func(expr string) string { return fmt.Sprintf(u, expr) }
+	steps := []string{
+		fmt.Sprintf(`INSERT INTO profile_users SELECT 'bench-src', 'u' || k, 'p' || k FROM range(%d) t(k)`, *customers),
+		fmt.Sprintf(`CREATE TABLE bench_cust AS
+WITH c AS (
+  SELECT k, CAST(floor(%[1]s * 700) AS INTEGER) AS first_ago,
+         -ln(%[2]s) * 250 AS span,
+         -ln(%[3]s) * (0.2 + 1.6 * %[4]s) AS w,
+         20 + 200 * %[5]s AS mean_amt
+  FROM range(%[6]d) t(k)
+), s AS (
+  SELECT *, sum(w) OVER (ORDER BY k ROWS UNBOUNDED PRECEDING) AS cw, sum(w) OVER () AS tw FROM c
+)
+SELECT k, first_ago, CAST(least(first_ago, floor(span)) AS INTEGER) AS life, mean_amt,
+       CAST(1 + floor(cw * %[7]d / tw) - floor((cw - w) * %[7]d / tw) AS INTEGER) AS n
+FROM s`, uf("k * 8 + 1"), uf("k * 8 + 2"), uf("k * 8 + 3"), uf("k * 8 + 4"), uf("k * 8 + 5"), *customers, *orders-*customers),
+	}
+	for _, q := range steps {
+		if _, err := sqlDB.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
+	}
+	// Orders in chunks of customers.
+	const chunk = 200_000
+	for lo := 0; lo < *customers; lo += chunk {
+		hi := min(lo+chunk, *customers)
+		id := `k * 65536 + j`
+		q := fmt.Sprintf(`INSERT INTO order_rows BY NAME
+SELECT 'bench-store' AS store, 'o' || k || '-' || j AS order_id, 'bench-src' AS source_id, 'u' || k AS customer_id, 'u' || k AS user_id,
+       TIMESTAMPTZ '%[1]s 00:00:00+00' - to_days(first_ago)
+         + to_days(CASE WHEN j = 0 THEN 0 ELSE CAST(floor(%[2]s * (life + 1)) AS INTEGER) END)
+         + to_seconds(CAST(hash(%[3]s * 3 + 1) %% 86400 AS BIGINT)) AS "timestamp",
+       'EUR' AS currency,
+       CAST(round(mean_amt * (0.5 + %[4]s), 2) AS DECIMAL(18,4)) AS total,
+       CASE WHEN hash(%[3]s * 5 + 2) %% 50 = 0 THEN 'cancelled' ELSE 'completed' END AS status,
+       ['amazon_de', 'amazon_uk', 'shopify_eu', 'tiktok_shop_uk'][1 + CAST(hash(k * 7 + 3) %% 4 AS BIGINT)] AS marketplace,
+       'EUR' AS base_currency,
+       CAST(round(mean_amt * (0.5 + %[4]s), 2) AS DECIMAL(18,4)) AS total_base,
+       TIMESTAMPTZ '%[1]s 00:00:00+00' AS updated_at, 'o' || k || '-' || j AS message_id,
+       CAST(0 AS UBIGINT) AS seq, CAST(0 AS UBIGINT) AS first_seq
+FROM (SELECT k, first_ago, life, mean_amt, unnest(range(n)) AS j FROM bench_cust WHERE k >= %[5]d AND k < %[6]d)`,
+			asOfLit, uf(id+" * 3 + 2"), id, uf(id+" * 3 + 3"), lo, hi)
+		if _, err := sqlDB.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("load orders: %w", err)
+		}
+		fmt.Printf("  loaded customers %d–%d (%.0f s)\n", lo, hi, time.Since(start).Seconds())
+	}
+	if _, err := sqlDB.ExecContext(ctx, "DROP TABLE bench_cust"); err != nil {
+		return err
+	}
+	if _, err := sqlDB.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		return err
+	}
+	var n int64
+	if err := db.Scan(ctx, "SELECT count(*) FROM order_rows", nil, func(r []any) error { n = r[0].(int64); return nil }); err != nil {
+		return err
+	}
+	fmt.Printf("loaded %d orders of %d customers in %.0f s; load %s\n", n, *customers, time.Since(start).Seconds(), loadavg())
+	return nil
+}
