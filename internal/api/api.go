@@ -30,6 +30,7 @@ import (
 	"github.com/tradewind/tradewind/internal/source"
 	"github.com/tradewind/tradewind/internal/store"
 	"github.com/tradewind/tradewind/internal/store/duckdb"
+	"github.com/tradewind/tradewind/internal/voc"
 	"github.com/tradewind/tradewind/internal/web"
 )
 
@@ -68,6 +69,9 @@ type Server struct {
 	// Predict runs and reports customer predictions; nil serves none of
 	// their endpoints.
 	Predict *predict.Service
+	// VoC checks brand health on demand; nil serves none of the voice of
+	// the customer's endpoints.
+	VoC *voc.Monitor
 	// Web is the dashboard; nil serves no pages.
 	Web *web.UI
 	// Now is the clock of segment windows; nil is time.Now.

@@ -42,6 +42,7 @@ import (
 	"github.com/tradewind/tradewind/internal/source"
 	"github.com/tradewind/tradewind/internal/store"
 	"github.com/tradewind/tradewind/internal/store/duckdb"
+	"github.com/tradewind/tradewind/internal/voc"
 	"github.com/tradewind/tradewind/internal/web"
 )
 
@@ -86,6 +87,9 @@ type Config struct {
 	// Predict configures customer predictions and their schedule
 	// (Predict.Every: default 24h, negative schedules none).
 	Predict predict.Config
+	// VoCEvery is how often brand health is checked (0: hourly; negative:
+	// only on demand).
+	VoCEvery time.Duration
 	// SourcePrecedence lists source ids or kinds whose traits win over
 	// others' in a profile, strongest first; SharedUserSpaces maps sources
 	// that share one user-id space (a site and its app) to its name.
@@ -130,6 +134,8 @@ type App struct {
 	Web *web.UI
 	// Predict keeps customer lifetime value and churn risk fresh.
 	Predict *predict.Service
+	// VoC watches brand health and raises alerts.
+	VoC *voc.Monitor
 
 	lock      *os.File
 	closeOnce sync.Once
@@ -205,11 +211,12 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Importer = &importer.Importer{Ingest: a.Ingest, Store: a.Store, Redact: a.Privacy.RedactRow}
 	a.writer = &store.Writer{Log: a.Log, Store: a.Store, Logger: cfg.Logger, Metrics: store.NewWriterMetrics(a.Registry),
 		Projector: &store.Projector{Source: a.sourceInfo, ToBase: a.toBase, TokenOf: privacy.TokenOf,
-			Suppressed: a.Privacy.StoreSuppressed, Expired: a.Retention.Expired}}
+			Suppressed: a.Privacy.StoreSuppressed, Expired: a.Retention.Expired, ScoreText: voc.ScoreText}}
 	if err := a.openProfiles(ctx); err != nil {
 		return nil, err
 	}
 	a.openPredictions()
+	a.openVoC()
 	if a.Web, err = web.New(web.Options{Logger: cfg.Logger, SecureCookies: cfg.TLSCert != "",
 		BaseCurrency: cfg.BaseCurrency, HasOwner: a.Auth.HasOwner}); err != nil {
 		return nil, err
@@ -231,6 +238,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.Retention.Loop(wctx, every)
 	}()
 	a.Predict.Start(wctx)
+	a.VoC.Start(wctx)
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -369,7 +377,7 @@ func (a *App) ingestLimit() func(kind, key string) (bool, time.Duration) {
 // API is the node's REST API server.
 func (a *App) API() *api.Server {
 	return &api.Server{Backend: a, Auth: a.Auth, Audit: a.Audit, Access: a.Access, Privacy: a.Privacy,
-		Retention: a.Retention, Profiles: a.Profiles, Predict: a.Predict, Now: a.Cfg.Now, Web: a.Web, Logger: a.Logger, MaxRows: a.Cfg.MaxRows, SecureCookies: a.Cfg.TLSCert != "",
+		Retention: a.Retention, Profiles: a.Profiles, Predict: a.Predict, VoC: a.VoC, Now: a.Cfg.Now, Web: a.Web, Logger: a.Logger, MaxRows: a.Cfg.MaxRows, SecureCookies: a.Cfg.TLSCert != "",
 		Metrics:      promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}),
 		Limiter:      auth.NewLimiter(50, 200, auth.LimiterOptions{}),
 		LoginLimiter: auth.NewLimiter(1, 10, auth.LimiterOptions{})}

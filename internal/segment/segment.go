@@ -39,6 +39,9 @@ const (
 	// IdentityUnmerge records an admin's unmerge in the log, so a replay
 	// undoes the merge at the same position.
 	IdentityUnmerge = "identity_unmerge"
+	// AlertRaised is an alert of the monitors (brand health), for
+	// triggers and the alerts inbox; properties carry the alert.
+	AlertRaised = "alert_raised"
 )
 
 // EngineSource is the source id of the real-time engine's own messages; no
@@ -47,7 +50,7 @@ const EngineSource = "_tradewind"
 
 // IsEngineType reports whether t is one of the engine's own message types.
 func IsEngineType(t string) bool {
-	return t == SegmentEntered || t == SegmentExited || t == ProfileDeviation || t == IdentityUnmerge
+	return t == SegmentEntered || t == SegmentExited || t == ProfileDeviation || t == IdentityUnmerge || t == AlertRaised
 }
 
 // Consent purposes tradewind honours. Segment's context.consent categories
