@@ -27,7 +27,7 @@ func vocCommand() *ffcli.Command {
 		Name:        "voc",
 		ShortUsage:  "tradewind voc score [flags] < texts.ndjson",
 		ShortHelp:   "voice of the customer: language, sentiment and topics of reviews and posts",
-		Subcommands: []*ffcli.Command{vocScoreCommand(os.Stdin, os.Stdout, os.Stderr)},
+		Subcommands: []*ffcli.Command{vocScoreCommand(os.Stdin, os.Stdout, os.Stderr), vocReportCommand(), vocCheckCommand()},
 		Exec:        func(context.Context, []string) error { return flag.ErrHelp },
 	}
 }
@@ -329,3 +329,41 @@ func primarySubtag(tag string) string {
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+// vocReportCommand prints the node's voice-of-the-customer summary: the
+// sentiment mix by marketplace and language, the topics with their rating
+// impact, and the open alerts.
+func vocReportCommand() *ffcli.Command {
+	var days int
+	return command("report", "tradewind voc report [--days 90]",
+		"sentiment by marketplace and language, topics with rating impact, open alerts — from the node's reviews",
+		func(fs *flag.FlagSet) { fs.IntVar(&days, "days", 90, "days of reviews") },
+		func(ctx context.Context, r *remote, _ []string) error {
+			out := map[string]any{}
+			for key, path := range map[string]string{
+				"by_marketplace": fmt.Sprintf("/v1/voc/summary?by=marketplace&days=%d", days),
+				"by_language":    fmt.Sprintf("/v1/voc/summary?by=language&days=%d", days),
+				"topics":         fmt.Sprintf("/v1/voc/topics?days=%d", days),
+				"open_alerts":    "/v1/alerts?status=open",
+			} {
+				var v any
+				if err := r.get(ctx, path, &v); err != nil {
+					return err
+				}
+				out[key] = v
+			}
+			return printJSON(out)
+		})
+}
+
+// vocCheckCommand runs the brand-health check now.
+func vocCheckCommand() *ffcli.Command {
+	return command("check", "tradewind voc check", "run the brand-health check now and print its alerts",
+		nil, func(ctx context.Context, r *remote, _ []string) error {
+			var out any
+			if err := r.postJSON(ctx, "/v1/voc/check", map[string]any{}, &out); err != nil {
+				return err
+			}
+			return printJSON(out)
+		})
+}
