@@ -8,7 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -87,13 +90,198 @@ func experimentCommand() *ffcli.Command {
 			return printExperimentTable(os.Stdout, rep)
 		},
 	}
+	create, update := experimentSaveCommand(true), experimentSaveCommand(false)
+	list := command("list", "tradewind experiment list", "list the experiments defined on the node", nil,
+		func(ctx context.Context, r *remote, _ []string) error {
+			var out any
+			if err := r.get(ctx, "/v1/experiments", &out); err != nil {
+				return err
+			}
+			return printJSON(out)
+		})
+	get := command("get", "tradewind experiment get ID", "show an experiment's definition", nil,
+		func(ctx context.Context, r *remote, args []string) error {
+			if len(args) != 1 {
+				return usageErr(errors.New("give one experiment id"))
+			}
+			var out any
+			if err := r.get(ctx, "/v1/experiments/"+url.PathEscape(args[0]), &out); err != nil {
+				return err
+			}
+			return printJSON(out)
+		})
+	del := command("delete", "tradewind experiment delete ID", "delete an experiment's definition (its events stay)", nil,
+		func(ctx context.Context, r *remote, args []string) error {
+			if len(args) != 1 {
+				return usageErr(errors.New("give one experiment id"))
+			}
+			return r.do(ctx, http.MethodDelete, "/v1/experiments/"+url.PathEscape(args[0]), nil, "", nil)
+		})
+	var resJSON bool
+	results := command("results", "tradewind experiment results [--json] ID",
+		"analyse an experiment on the store: per metric, the variants' sums and the verdict of `experiment analyze`",
+		func(fs *flag.FlagSet) { fs.BoolVar(&resJSON, "json", false, "print the results as JSON") },
+		func(ctx context.Context, r *remote, args []string) error {
+			if len(args) != 1 {
+				return usageErr(errors.New("give one experiment id"))
+			}
+			var raw json.RawMessage
+			if err := r.get(ctx, "/v1/experiments/"+url.PathEscape(args[0])+"/results", &raw); err != nil {
+				return err
+			}
+			var res struct {
+				Users             map[string]int64 `json:"users"`
+				MultipleExposures int64            `json:"multiple_exposures"`
+				Metrics           []struct {
+					Metric struct {
+						Name string `json:"name"`
+					} `json:"metric"`
+					Report *experiment.Report `json:"report"`
+					Error  string             `json:"error"`
+				} `json:"metrics"`
+			}
+			if err := json.Unmarshal(raw, &res); err != nil {
+				return err
+			}
+			for _, m := range res.Metrics {
+				if m.Report != nil && m.Report.SRMWarning {
+					fmt.Fprintf(os.Stderr, "WARNING: sample ratio mismatch (p = %.3g): the users did not split as intended; find out why before trusting any result.\n", m.Report.SRMPValue)
+					break
+				}
+			}
+			if resJSON {
+				return printJSON(raw)
+			}
+			fmt.Printf("users %v (left out: %d seen in several variants)\n", res.Users, res.MultipleExposures)
+			for _, m := range res.Metrics {
+				fmt.Printf("\n%s\n", m.Metric.Name)
+				if m.Report == nil {
+					fmt.Println("  no verdict:", m.Error)
+					continue
+				}
+				if err := printExperimentTable(os.Stdout, m.Report); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	return &ffcli.Command{
 		Name:        "experiment",
-		ShortUsage:  "tradewind experiment analyze --stats FILE [--json]",
-		ShortHelp:   "A/B test statistics",
-		Subcommands: []*ffcli.Command{analyze},
+		ShortUsage:  "tradewind experiment analyze --stats FILE [--json] | create|update|list|get|delete|results",
+		ShortHelp:   "A/B test statistics, offline or on the node's events",
+		Subcommands: []*ffcli.Command{analyze, create, update, list, get, del, results},
 		Exec:        func(context.Context, []string) error { return flag.ErrHelp },
 	}
+}
+
+// experimentSaveCommand is `experiment create` (POST /v1/experiments) or
+// `experiment update ID` (PUT): the definition from a JSON file, or from
+// flags for the common case.
+func experimentSaveCommand(create bool) *ffcli.Command {
+	var file, id, name, variants, names, weights, event, key string
+	var metrics stringList
+	var cuped, window int
+	usage := "tradewind experiment create --id ID --variants 0,1 [--variant-names control,treatment] [--metric conversion --metric revenue --metric count:EVENT] [--cuped-days 14] | --file DEF.json"
+	name0 := "create"
+	help := "define an experiment over events (assignment: track \"Experiment Viewed\" with experiment_id and variation_id)"
+	if !create {
+		usage = "tradewind experiment update --file DEF.json ID | [flags as create] ID"
+		name0 = "update"
+		help = "replace an experiment's definition"
+	}
+	return command(name0, usage, help,
+		func(fs *flag.FlagSet) {
+			fs.StringVar(&file, "file", "", `definition as JSON: {"id", "name", "variants": [{"id", "name"}], "weights"?, "assignment_event"?, "experiment_property"?, "variant_property"?, "key"?, "start"?, "end"?, "metrics": [{"kind": "conversion"|"revenue"|"count", "event"?, "window_days"?, "cuped_days"?}]}`)
+			fs.StringVar(&id, "id", "", "experiment id (default: from the name); the experiment_id value unless --key")
+			fs.StringVar(&name, "name", "", "name")
+			fs.StringVar(&variants, "variants", "", "comma-separated variation_id values, control first")
+			fs.StringVar(&names, "variant-names", "", "comma-separated names of the variants")
+			fs.StringVar(&weights, "weights", "", "comma-separated intended traffic split (default equal)")
+			fs.StringVar(&event, "assignment-event", "", `assignment track event (default "Experiment Viewed")`)
+			fs.StringVar(&key, "key", "", "experiment_id value in the events (default the id)")
+			fs.Var(&metrics, "metric", "goal: conversion, revenue or count:EVENT (repeatable; default conversion and revenue)")
+			fs.IntVar(&cuped, "cuped-days", 0, "CUPED: the same metric over this many days before assignment")
+			fs.IntVar(&window, "window-days", 0, "count each metric this many days after assignment (0: all)")
+		},
+		func(ctx context.Context, r *remote, args []string) error {
+			path := "/v1/experiments"
+			method := http.MethodPost
+			if !create {
+				if len(args) != 1 {
+					return usageErr(errors.New("give one experiment id"))
+				}
+				path += "/" + url.PathEscape(args[0])
+				method = http.MethodPut
+			} else if len(args) > 0 {
+				return usageErr(fmt.Errorf("unexpected arguments %q", args))
+			}
+			var body io.Reader
+			if file != "" {
+				data, err := os.ReadFile(file)
+				if err != nil {
+					return err
+				}
+				body = bytes.NewReader(data)
+			} else {
+				def, err := experimentFromFlags(id, name, variants, names, weights, event, key, metrics, cuped, window)
+				if err != nil {
+					return usageErr(err)
+				}
+				if body, err = jsonBody(def); err != nil {
+					return err
+				}
+			}
+			var out any
+			if err := r.do(ctx, method, path, body, "application/json", &out); err != nil {
+				return err
+			}
+			return printJSON(out)
+		})
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// experimentFromFlags builds a definition from flags; the server checks
+// the rest and names what is wrong.
+func experimentFromFlags(id, name, variants, names, weights, event, key string, metrics []string, cuped, window int) (map[string]any, error) {
+	if variants == "" {
+		return nil, errors.New("--variants (or --file) is required: the variation_id values, control first")
+	}
+	var vs []map[string]string
+	nameList := strings.Split(names, ",")
+	for i, v := range strings.Split(variants, ",") {
+		m := map[string]string{"id": strings.TrimSpace(v)}
+		if names != "" && i < len(nameList) {
+			m["name"] = strings.TrimSpace(nameList[i])
+		}
+		vs = append(vs, m)
+	}
+	def := map[string]any{"id": id, "name": name, "variants": vs, "assignment_event": event, "key": key}
+	if weights != "" {
+		var ws []float64
+		for _, w := range strings.Split(weights, ",") {
+			f, err := strconv.ParseFloat(strings.TrimSpace(w), 64)
+			if err != nil {
+				return nil, fmt.Errorf("--weights %q: %q is not a number", weights, w)
+			}
+			ws = append(ws, f)
+		}
+		def["weights"] = ws
+	}
+	if len(metrics) == 0 {
+		metrics = []string{"conversion", "revenue"}
+	}
+	var ms []map[string]any
+	for _, m := range metrics {
+		kind, ev, _ := strings.Cut(m, ":")
+		ms = append(ms, map[string]any{"kind": kind, "event": ev, "cuped_days": cuped, "window_days": window})
+	}
+	def["metrics"] = ms
+	return def, nil
 }
 
 // parseStats decodes and checks a stats file strictly: an unknown key, a

@@ -23,6 +23,7 @@ import (
 	"github.com/tradewind/tradewind/internal/auth"
 	"github.com/tradewind/tradewind/internal/backup"
 	"github.com/tradewind/tradewind/internal/ingest"
+	"github.com/tradewind/tradewind/internal/marketing"
 	"github.com/tradewind/tradewind/internal/predict"
 	"github.com/tradewind/tradewind/internal/privacy"
 	"github.com/tradewind/tradewind/internal/realtime"
@@ -69,6 +70,9 @@ type Server struct {
 	// Predict runs and reports customer predictions; nil serves none of
 	// their endpoints.
 	Predict *predict.Service
+	// Marketing runs attribution, ROI, influencers and experiments; nil
+	// serves none of their endpoints.
+	Marketing *marketing.Service
 	// VoC checks brand health on demand; nil serves none of the voice of
 	// the customer's endpoints.
 	VoC *voc.Monitor

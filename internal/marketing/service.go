@@ -1,0 +1,360 @@
+package marketing
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tradewind/tradewind/internal/attribution"
+	"github.com/tradewind/tradewind/internal/touch"
+)
+
+// Service runs the analyses over a node's store.
+type Service struct {
+	// Scan reads the store.
+	Scan ScanFunc
+	// Taxonomy classifies touches; nil is touch.Default().
+	Taxonomy *touch.Taxonomy
+	// JetStream and Bucket keep the experiment definitions (a key-value
+	// bucket: they must be the same on every node and outlive the store,
+	// which a restore or rebuild replaces).
+	JetStream jetstream.JetStream
+	Bucket    string
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+
+	mu sync.Mutex
+	kv jetstream.KeyValue
+}
+
+func (s *Service) taxonomy() *touch.Taxonomy {
+	if s.Taxonomy != nil {
+		return s.Taxonomy
+	}
+	return touch.Default()
+}
+
+// ChannelTaxonomy is the taxonomy in force.
+func (s *Service) ChannelTaxonomy() *touch.Taxonomy { return s.taxonomy() }
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Period is the time range and window of an analysis.
+type Period struct {
+	// From and To bound the conversions analysed, [From, To); zero From
+	// is 90 days before To, zero To is tomorrow (UTC).
+	From, To time.Time
+	// Lookback is the look-back window (default 30 days).
+	Lookback time.Duration
+}
+
+func (s *Service) resolve(p Period) Period {
+	if p.To.IsZero() {
+		n := s.now().UTC()
+		p.To = time.Date(n.Year(), n.Month(), n.Day()+1, 0, 0, 0, 0, time.UTC)
+	}
+	if p.From.IsZero() {
+		p.From = p.To.AddDate(0, 0, -90)
+	}
+	if p.Lookback <= 0 {
+		p.Lookback = DefaultLookback
+	}
+	return p
+}
+
+// load reads the data of a period.
+func (s *Service) load(ctx context.Context, p Period) (*Data, Period, error) {
+	p = s.resolve(p)
+	d, err := Load(ctx, s.Scan, s.taxonomy(), p.From, p.To, p.Lookback)
+	return d, p, err
+}
+
+// AttributionQuery asks for one model's credit, or every model's.
+type AttributionQuery struct {
+	Period
+	// Models to run (one, or all of them).
+	Models []attribution.Model
+	Level  Level
+	Options
+}
+
+// AttributionResult is the answer: one report per model, and what was
+// analysed.
+type AttributionResult struct {
+	From         string                `json:"from"`
+	To           string                `json:"to"`
+	LookbackDays float64               `json:"lookback_days"`
+	By           Level                 `json:"by"`
+	Converting   int                   `json:"converting_journeys"`
+	NonConverted int                   `json:"non_converting_journeys"`
+	Unpriced     int                   `json:"unpriced_orders"`
+	Coupons      map[string]CouponLink `json:"coupons,omitempty"`
+	Models       []AttributionReport   `json:"models"`
+}
+
+// Attribution credits channels (or campaigns) with the orders of the
+// period by each requested model.
+func (s *Service) Attribution(ctx context.Context, q AttributionQuery) (*AttributionResult, error) {
+	d, p, err := s.load(ctx, q.Period)
+	if err != nil {
+		return nil, err
+	}
+	if q.Level == "" {
+		q.Level = ByChannel
+	}
+	js := d.Journeys()
+	out := &AttributionResult{From: p.From.Format(time.DateOnly), To: p.To.Format(time.DateOnly),
+		LookbackDays: p.Lookback.Hours() / 24, By: q.Level, Coupons: d.Coupons}
+	for _, j := range js {
+		if j.Converted {
+			out.Converting++
+			if !d.Profiles[j.Profile].Orders[j.Order].Priced {
+				out.Unpriced++
+			}
+		} else {
+			out.NonConverted++
+		}
+	}
+	for _, m := range q.Models {
+		rep, _, err := d.Attribute(js, q.Level, m, q.Options)
+		if err != nil {
+			return nil, fmt.Errorf("marketing: %s: %w", m, err)
+		}
+		out.Models = append(out.Models, rep)
+	}
+	return out, nil
+}
+
+// ROIQuery asks for return on ad spend.
+type ROIQuery struct {
+	Period
+	// Model attributes the orders (default markov).
+	Model attribution.Model
+	// Group is channel or campaign.
+	Group Level
+	// By splits further: "", "marketplace" or "week".
+	By string
+	Options
+}
+
+// ROIRow is one group's return.
+type ROIRow struct {
+	Channel      string   `json:"channel"`
+	Campaign     string   `json:"campaign,omitempty"`
+	Marketplace  string   `json:"marketplace,omitempty"`
+	Week         string   `json:"week,omitempty"`
+	Spend        float64  `json:"spend"`
+	Impressions  int64    `json:"impressions"`
+	Clicks       int64    `json:"clicks"`
+	Conversions  float64  `json:"conversions"`
+	Revenue      float64  `json:"revenue"`
+	NewCustomers float64  `json:"new_customers"`
+	ROAS         *float64 `json:"roas"`
+	CAC          *float64 `json:"cac"`
+	CostPerOrder *float64 `json:"cost_per_order"`
+	// PredictedLTV is the mean predicted lifetime value of the attributed
+	// new customers who have a prediction; LTVToCAC divides it by CAC.
+	PredictedLTV *float64 `json:"predicted_ltv"`
+	LTVToCAC     *float64 `json:"ltv_to_cac"`
+
+	ltvSum, ltvWeight float64
+}
+
+// ROIResult is the answer of ROI.
+type ROIResult struct {
+	From         string   `json:"from"`
+	To           string   `json:"to"`
+	LookbackDays float64  `json:"lookback_days"`
+	Model        string   `json:"model"`
+	Group        Level    `json:"group"`
+	By           string   `json:"by,omitempty"`
+	Currency     string   `json:"currency,omitempty"`
+	Rows         []ROIRow `json:"rows"`
+	Total        ROIRow   `json:"total"`
+	// UnpricedSpend counts spend rows without a base-currency amount
+	// (no exchange rate yet): left out of spend.
+	UnpricedSpend int64 `json:"unpriced_spend_rows"`
+}
+
+// spendSQL sums ad spend in the base currency per channel, campaign,
+// marketplace (the row's, else its source's id) and ISO week.
+const spendSQL = `
+SELECT channel, lower(trim(campaign)), coalesce(nullif(marketplace, ''), source_id), CAST(date_trunc('week', date) AS DATE),
+  coalesce(sum(spend_base), 0)::DOUBLE, coalesce(sum(impressions), 0)::BIGINT, coalesce(sum(clicks), 0)::BIGINT,
+  count(*) FILTER (WHERE spend_base IS NULL), any_value(base_currency)
+FROM ad_spend WHERE date >= ? AND date < ?
+GROUP BY ALL`
+
+type spendRow struct {
+	channel, campaign, marketplace, week string
+	spend                                float64
+	impressions, clicks, unpriced        int64
+	currency                             string
+}
+
+func (s *Service) spend(ctx context.Context, p Period) ([]spendRow, error) {
+	tax := s.taxonomy()
+	var out []spendRow
+	err := s.Scan(ctx, spendSQL, []any{p.From, p.To}, func(r []any) error {
+		out = append(out, spendRow{channel: tax.Alias(r[0].(string)), campaign: r[1].(string), marketplace: r[2].(string),
+			week: r[3].(time.Time).Format(time.DateOnly), spend: r[4].(float64), impressions: r[5].(int64), clicks: r[6].(int64),
+			unpriced: r[7].(int64), currency: r[8].(string)})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("marketing: ad spend: %w", err)
+	}
+	return out, nil
+}
+
+// ROI joins attributed orders with ad spend per group: ROAS (attributed
+// revenue / spend), CAC (spend / attributed new customers), cost per order
+// (spend / attributed orders) and predicted LTV:CAC, where predictions
+// exist. A group without spend still shows what it brought.
+func (s *Service) ROI(ctx context.Context, q ROIQuery) (*ROIResult, error) {
+	d, p, err := s.load(ctx, q.Period)
+	if err != nil {
+		return nil, err
+	}
+	if q.Model == "" {
+		q.Model = attribution.Markov
+	}
+	if q.Group == "" {
+		q.Group = ByChannel
+	}
+	js := d.Journeys()
+	_, res, err := d.Attribute(js, q.Group, q.Model, q.Options)
+	if err != nil {
+		return nil, err
+	}
+	credits := d.JourneyCredits(js, q.Group, res, q.Options)
+	rows := map[string]*ROIRow{}
+	row := func(label, market, wk string) *ROIRow {
+		ch, camp, _ := strings.Cut(label, "/")
+		switch q.By {
+		case "marketplace":
+			wk = ""
+		case "week":
+			market = ""
+		default:
+			market, wk = "", ""
+		}
+		k := label + "\x00" + market + "\x00" + wk
+		r := rows[k]
+		if r == nil {
+			r = &ROIRow{Channel: ch, Campaign: camp, Marketplace: market, Week: wk}
+			rows[k] = r
+		}
+		return r
+	}
+	for i, j := range js {
+		if !j.Converted {
+			continue
+		}
+		p := &d.Profiles[j.Profile]
+		o := p.Orders[j.Order]
+		for _, sh := range credits[i] {
+			r := row(sh.Label, o.Marketplace, week(o.At))
+			r.Conversions += sh.Conversions
+			r.Revenue += sh.Value
+			if o.Rank == 1 {
+				r.NewCustomers += sh.Conversions
+				if !math.IsNaN(p.CLV) {
+					r.ltvSum += sh.Conversions * p.CLV
+					r.ltvWeight += sh.Conversions
+				}
+			}
+		}
+	}
+	sp, err := s.spend(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := &ROIResult{From: p.From.Format(time.DateOnly), To: p.To.Format(time.DateOnly), LookbackDays: p.Lookback.Hours() / 24,
+		Model: string(q.Model), Group: q.Group, By: q.By, Rows: []ROIRow{}}
+	for _, x := range sp {
+		label := x.channel
+		if q.Group == ByCampaign && x.campaign != "" {
+			label += "/" + x.campaign
+		}
+		r := row(label, x.marketplace, x.week)
+		r.Spend += x.spend
+		r.Impressions += x.impressions
+		r.Clicks += x.clicks
+		out.UnpricedSpend += x.unpriced
+		out.Currency = x.currency
+	}
+	out.Total.Channel = "total"
+	for _, r := range rows {
+		r.finish()
+		out.Rows = append(out.Rows, *r)
+		t := &out.Total
+		t.Spend += r.Spend
+		t.Impressions += r.Impressions
+		t.Clicks += r.Clicks
+		t.Conversions += r.Conversions
+		t.Revenue += r.Revenue
+		t.NewCustomers += r.NewCustomers
+		t.ltvSum += r.ltvSum
+		t.ltvWeight += r.ltvWeight
+	}
+	out.Total.finish()
+	sort.Slice(out.Rows, func(i, j int) bool {
+		a, b := out.Rows[i], out.Rows[j]
+		if a.Week != b.Week {
+			return a.Week < b.Week
+		}
+		if a.Marketplace != b.Marketplace {
+			return a.Marketplace < b.Marketplace
+		}
+		if a.Spend != b.Spend {
+			return a.Spend > b.Spend
+		}
+		if a.Revenue != b.Revenue {
+			return a.Revenue > b.Revenue
+		}
+		return a.Channel+"/"+a.Campaign < b.Channel+"/"+b.Campaign
+	})
+	return out, nil
+}
+
+// finish computes the ratios (nil where a denominator is 0) and rounds
+// the amounts to cents for reading.
+func (r *ROIRow) finish() {
+	ratio := func(a, b float64) *float64 {
+		if b <= 0 {
+			return nil
+		}
+		v := round(a/b, 4)
+		return &v
+	}
+	r.ROAS = ratio(r.Revenue, r.Spend)
+	if r.Spend > 0 {
+		// Without spend a CAC of 0 would read as "free customers" where
+		// the truth is "no cost recorded".
+		r.CAC = ratio(r.Spend, r.NewCustomers)
+		r.CostPerOrder = ratio(r.Spend, r.Conversions)
+	}
+	r.PredictedLTV = ratio(r.ltvSum, r.ltvWeight)
+	if r.PredictedLTV != nil && r.CAC != nil && *r.CAC > 0 {
+		r.LTVToCAC = ratio(*r.PredictedLTV, *r.CAC)
+	}
+	r.Spend, r.Revenue = round(r.Spend, 2), round(r.Revenue, 2)
+	r.Conversions, r.NewCustomers = round(r.Conversions, 4), round(r.NewCustomers, 4)
+}
+
+func round(x float64, places int) float64 {
+	p := math.Pow(10, float64(places))
+	return math.Round(x*p) / p
+}
