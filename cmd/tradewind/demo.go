@@ -133,6 +133,11 @@ func runDemo(ctx context.Context, a *app.App, cfg demo.Config, fxFile string) er
 	} else {
 		fmt.Printf("predictions: not yet (%s)\n", run.Error)
 	}
+	vr, err := a.VoC.Run(ctx)
+	if err != nil {
+		return fmt.Errorf("demo brand-health check: %w", err)
+	}
+	fmt.Printf("voice of the customer: %d reviews scored, %d alerts\n", vr.Texts, len(vr.Alerts))
 	return nil
 }
 
