@@ -133,7 +133,7 @@ func runDemo(ctx context.Context, a *app.App, cfg demo.Config, fxFile string) er
 	} else {
 		fmt.Printf("predictions: not yet (%s)\n", run.Error)
 	}
-	vr, err := a.VoC.Run(ctx)
+	vr, err := a.VoC.RunDays(ctx, 366) // the whole history: its incidents fill the alerts inbox
 	if err != nil {
 		return fmt.Errorf("demo brand-health check: %w", err)
 	}

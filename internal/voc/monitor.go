@@ -66,10 +66,15 @@ type Result struct {
 	New []AlertRow
 }
 
-// Run computes the index and alerts over the days up to today and saves
-// them; alerts dated within the last two days that were not known are new
-// and published.
+// Run computes the index and alerts over yesterday and today and saves
+// them; alerts in that range that were not known are new and published.
 func (m *Monitor) Run(ctx context.Context) (*Result, error) {
+	return m.RunDays(ctx, 1)
+}
+
+// RunDays is Run over the last days days: a backfill finds the incidents
+// of a history loaded at once (the demo, an import of old reviews).
+func (m *Monitor) RunDays(ctx context.Context, days int) (*Result, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := time.Now()
@@ -77,7 +82,7 @@ func (m *Monitor) Run(ctx context.Context) (*Result, error) {
 		now = m.Now()
 	}
 	to := now.UTC().Truncate(24 * time.Hour)
-	from := to.AddDate(0, 0, -1)
+	from := to.AddDate(0, 0, -max(days, 1))
 	since := from.AddDate(0, 0, -health.LookbackDays(m.Options))
 	var texts []health.Text
 	err := m.Scan(ctx, reviewsSQL, []any{since}, func(r []any) error {
@@ -102,10 +107,13 @@ func (m *Monitor) Run(ctx context.Context) (*Result, error) {
 	hr := health.Run(texts, from, to, m.Options)
 	res.Index, res.Alerts = hr.Index, hr.Alerts
 	known := map[string]bool{}
-	_ = m.Scan(ctx, "SELECT alert_id FROM alerts WHERE day >= $1::DATE", []any{from.AddDate(0, 0, -30)}, func(r []any) error {
+	err = m.Scan(ctx, "SELECT alert_id FROM alerts WHERE day >= $1::DATE", []any{from.AddDate(0, 0, -30)}, func(r []any) error {
 		known[str(r[0])] = true
 		return nil
 	})
+	if err != nil {
+		return nil, fmt.Errorf("voc: read alerts: %w", err)
+	}
 	for _, a := range hr.Alerts {
 		if !known[a.ID] && !a.Day.Before(from) {
 			res.New = append(res.New, a)
