@@ -6,11 +6,15 @@
 # Prints its output, wall time and peak RSS (/usr/bin/time -v), and the row
 # counts it produced.
 #
-# Environment: RUNS (1), NO_BUILD=1, KEEP=1, QUIET_* (lib.sh).
+# Environment: RUNS (1), DEMO_TIMEOUT (1800: seconds before the demo is
+# stopped; a stopped run prints its wall time and what it printed so far, so
+# its figure is "more than DEMO_TIMEOUT"), NO_BUILD=1, KEEP=1, QUIET_* (lib.sh);
+# TW_BIN with NO_BUILD=1 measures a binary built elsewhere (of a commit).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 RUNS=${RUNS:-1}
+DEMO_TIMEOUT=${DEMO_TIMEOUT:-1800}
 build
 echo "$(describe) | demo $*"
 for run in $(seq 1 "$RUNS"); do
@@ -19,7 +23,8 @@ for run in $(seq 1 "$RUNS"); do
 	wait_quiet
 	echo "## run $run/$RUNS"
 	t=$dir.time
-	(cd "$ROOT" && /usr/bin/time -v -o "$t" timeout 1800 "$TW_BIN" demo --data "$dir" --no-serve --log-level warn "$@")
+	(cd "$ROOT" && /usr/bin/time -v -o "$t" timeout "$DEMO_TIMEOUT" "$TW_BIN" demo --data "$dir" --no-serve --log-level warn "$@") ||
+		echo "demo exited with status $? (124: stopped after DEMO_TIMEOUT=${DEMO_TIMEOUT}s)"
 	echo "wall $(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$t"), peak RSS $(($(sed -n 's/.*Maximum resident set size (kbytes): //p' "$t") / 1024)) MiB," \
 		"CPU user $(sed -n 's/.*User time (seconds): //p' "$t") s + system $(sed -n 's/.*System time (seconds): //p' "$t") s, load after $(cut -d' ' -f1 /proc/loadavg)"
 	timeout 300 "$TW_BIN" sql --data "$dir" --log-level warn "SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM orders) AS orders, (SELECT count(*) FROM customers) AS customers, (SELECT count(*) FROM reviews) AS reviews, (SELECT count(*) FROM orders WHERE total_base IS NULL) AS orders_without_base"

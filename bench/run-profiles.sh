@@ -13,8 +13,7 @@
 # order_rows topped up to 20,000,000 orders. Then, unless RFM_BENCH=0, it
 # runs the pure-SQL RFM benchmark (internal/profile/rfm BenchmarkRFM1M: 1M
 # profiles, 20M orders generated inside DuckDB). bench/profiles/main.go
-# documents the data and the method; bench/profiles/RESULTS.md has the
-# figures.
+# documents the data and the method; bench/README.md has the figures.
 #
 # Flags go to the program, e.g.
 #   bench/run-profiles.sh --people 1000000 --segments 50 --rate 20000 --duration 60s
@@ -27,6 +26,9 @@
 #                 worktree, with bench/profiles of the working tree) instead
 #                 of the working tree as it is
 #   RFM_BENCH=0   skip BenchmarkRFM1M; RFM_BENCHTIME (3x) its -benchtime
+# On a busy machine, e.g. (what 2026-11-22's figures used):
+#   COMMIT=da5528b PROFILE=1 RFM_BENCHTIME=1x bench/run-profiles.sh --people 20000 \
+#     --duration 10s --late-segment=false --rfm-orders 0 --drain-limit 10m
 #   NO_BUILD=1, QUIET_* (lib.sh)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"

@@ -31,6 +31,10 @@ type rule struct {
 // allocates), then the innermost subsystems before the ones that call them.
 var rules = []rule{
 	{"GC (mark workers, assists, write barriers, sweep)", []string{"runtime.gcBgMarkWorker", "runtime.gcAssistAlloc", "runtime.wbBufFlush", "runtime.bgsweep", "runtime.bgscavenge", "runtime.sweepone", "runtime.gcStart", "runtime.markroot"}},
+	// The real-time profile engine (HEAD since the profiles work) reads the
+	// log too and keeps its own Pebble state: before the key index rule, so
+	// that its Pebble work is not counted as the store writer's.
+	{"profile engine (internal/realtime: identity, profiles, segments, its Pebble, flush)", []string{"internal/realtime"}},
 	{"privacy: seal high-tier fields, data keys, tokens (pii, keystore)", []string{"internal/privacy"}},
 	{"key index (pebble)", []string{"internal/store/keyindex", "cockroachdb/pebble"}},
 	{"store writer: projection", []string{"internal/store.(*Projector)"}},
@@ -61,6 +65,16 @@ var details = map[string][][2]string{
 		{"  of which phone normalisation", "phonenumbers"},
 		{"data keys (KeyFor: create, wrap, write)", "keystore.(*Store).KeyFor"},
 		{"store side: envelope tokens (TokenOf)", "privacy.TokenOf"},
+	},
+	"profile engine (internal/realtime: identity, profiles, segments, its Pebble, flush)": {
+		{"identity resolution (internal/identity)", "internal/identity."},
+		{"profile state and computed traits (internal/profile)", "internal/profile."},
+		{"segment evaluation (internal/audience, segments.go)", "internal/audience."},
+		{"Pebble (engine state: reads, batch commits, compactions)", "cockroachdb/pebble"},
+		{"JSON (decode/encode of messages and state)", "encoding/json"},
+		{"fastjson", "valyala/fastjson"},
+		{"flush to the store (DuckDB)", "duckdb"},
+		{"consume from JetStream (nats.go)", "nats-io/nats.go"},
 	},
 	"GC (mark workers, assists, write barriers, sweep)": {
 		{"background mark", "runtime.gcBgMarkWorker"},
