@@ -7,6 +7,7 @@ import (
 
 	"github.com/tradewind/tradewind/internal/auth"
 	"github.com/tradewind/tradewind/internal/ingest"
+	"github.com/tradewind/tradewind/internal/voc/suspect"
 )
 
 // vocRoutes are the endpoints of the voice of the customer: review
@@ -20,8 +21,49 @@ func (s *Server) vocRoutes() []Route {
 		{Method: "GET", Path: "/v1/voc/topics", Perm: auth.DashboardRead, handler: s.vocTopics},
 		{Method: "GET", Path: "/v1/voc/reviews", Perm: auth.DashboardRead, handler: s.vocReviews},
 		{Method: "POST", Path: "/v1/voc/check", Perm: auth.ModelsRun, handler: s.audited("voc.check", s.vocCheck)},
+		{Method: "GET", Path: "/v1/voc/suspicious", Perm: auth.DashboardRead, handler: s.vocSuspicious},
 		{Method: "GET", Path: "/v1/alerts", Perm: auth.DashboardRead, handler: s.listAlerts},
 	}
+}
+
+// vocSuspicious answers GET /v1/voc/suspicious?days=90: reviews flagged
+// as part of a burst, a near-duplicate of another product's or account's
+// review, or contradicting their own rating, each with the reason in
+// words. Detection runs over the period's reviews on each request (about
+// a second per 100,000 reviews).
+func (s *Server) vocSuspicious(w http.ResponseWriter, r *http.Request) {
+	days, ok := vocDays(w, r)
+	if !ok {
+		return
+	}
+	var reviews []suspect.Review
+	res, err := s.Backend.QueryArgs(r.Context(), `SELECT review_id, coalesce(product_id, ''), coalesce(customer_id, ''), "timestamp",
+		coalesce(CAST(round(rating) AS INTEGER), 0), coalesce(title, '') || ' ' || coalesce(body, ''), coalesce(sentiment_score, 0)
+		FROM reviews WHERE "timestamp" >= ? ORDER BY "timestamp"`, []any{s.now().AddDate(0, 0, -days)})
+	if err != nil {
+		s.Logger.Error("voc suspicious", "err", err)
+		ingest.WriteError(w, http.StatusInternalServerError, "", "could not read the reviews")
+		return
+	}
+	for _, row := range res.Rows {
+		rv := suspect.Review{ID: asString(row[0]), Product: asString(row[1]), Account: asString(row[2]), Text: asString(row[5])}
+		rv.Time, _ = row[3].(time.Time)
+		if n, ok := row[4].(int32); ok {
+			rv.Rating = int(n)
+		}
+		rv.Score, _ = row[6].(float64)
+		reviews = append(reviews, rv)
+	}
+	flags := suspect.Detect(reviews, suspect.Options{})
+	if flags == nil {
+		flags = []suspect.Flag{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"days": days, "reviews": len(reviews), "flags": flags})
+}
+
+func asString(v any) string {
+	s, _ := v.(string)
+	return s
 }
 
 // vocDays reads ?days= (default 90).

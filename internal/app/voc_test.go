@@ -83,6 +83,10 @@ func TestVoCOnDemoData(t *testing.T) {
 	if code, m := n.admin("GET", "/v1/voc/reviews?sentiment=angry", nil); code != 400 {
 		t.Errorf("bad sentiment: %d %v", code, m)
 	}
+	code, sus := n.admin("GET", "/v1/voc/suspicious?days=365", nil)
+	if code != 200 || sus["reviews"].(float64) < 50 || sus["flags"] == nil {
+		t.Errorf("suspicious: %d %v", code, sus)
+	}
 	code, chk := n.admin("POST", "/v1/voc/check", nil)
 	if code != 200 || chk["texts"].(float64) < 50 {
 		t.Fatalf("check: %d %v", code, chk)
