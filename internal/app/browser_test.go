@@ -27,6 +27,7 @@ import (
 
 	"github.com/tradewind/tradewind/internal/demo"
 	"github.com/tradewind/tradewind/internal/predict"
+	"github.com/tradewind/tradewind/internal/voc/health"
 )
 
 // The browser test drives the dashboard in a real headless Chromium
@@ -119,6 +120,14 @@ var dashPages = []dashPage{
 	{"privacy", "/privacy", `true`},
 	{"audit", "/audit", `!!document.querySelector('#entries table') && !document.querySelector('#verify .loading')`},
 	{"settings", "/settings", `!!document.querySelector('#users table') && !!document.querySelector('#sources table')`},
+	// With scored reviews, the key figures, the three charts, the topics
+	// and the example texts.
+	{"voc", "/voc", `document.querySelectorAll('#v-cards .card').length === 4 && !!document.querySelector('#chart-v-market canvas') &&
+		!!document.querySelector('#chart-v-lang canvas') && !!document.querySelector('#chart-v-trend canvas') &&
+		!!document.querySelector('#v-topics table') && !!document.querySelector('#v-examples ul, #v-examples .empty')`},
+	// The inbox with the open alerts, or saying there are none under the
+	// filter.
+	{"alerts", "/alerts", `!!document.querySelector('#al-list table, #al-list .empty')`},
 	// With a run that scored, the key figures, the summary and the models'
 	// parameters; before one, the empty state.
 	{"predictions", "/predictions", `!!document.querySelector('#p-empty:not([hidden])') ||
@@ -149,7 +158,8 @@ func TestDashboardInBrowser(t *testing.T) {
 	t.Logf("screenshots go to %s (set TRADEWIND_TEST_ARTIFACTS to keep them)", artifacts)
 
 	// Predictions run when the test says, not on the schedule.
-	n := openNode(t, Config{Predict: predict.Config{Every: -1}})
+	// So does the brand-health check.
+	n := openNode(t, Config{Predict: predict.Config{Every: -1}, VoCEvery: -1})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if _, err := n.a.Auth.CreateOwner(ctx, browserOwnerEmail, "Browser test", browserOwnerPassword); err != nil {
@@ -216,6 +226,8 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	scored := run.Status == "scored"
 	t.Logf("predictions in %s: %s, %d customers, model %s %s", time.Since(predStart).Round(time.Millisecond), run.Status, run.Customers, run.ModelVersion, run.Error)
+	// Brand health, as the hourly check makes it.
+	n.checkBrandHealth(ctx)
 
 	for _, lang := range []string{"zh-CN", "en"} {
 		suffix := map[string]string{"zh-CN": "zh", "en": "en"}[lang]
@@ -231,8 +243,12 @@ func TestDashboardInBrowser(t *testing.T) {
 			}
 		}
 		b.checkSourcesPage(lang)
+		b.checkVoCPage(lang)
+		b.checkAlertsPage(lang)
 		b.checkPredictionsPage(lang, scored)
 	}
+	b.checkNow()
+	b.tablet()
 	b.runPredictions(n, scored)
 	b.buildSegment(n)
 	b.keyboard()
@@ -769,6 +785,22 @@ func (b *browserRun) emptyStates() {
 	b.screenshot("sources-empty-zh")
 	b.problemsSoFar()
 
+	// No review yet: the voice of the customer says how reviews arrive,
+	// and the inbox that there are no alerts.
+	b.navigate("/voc")
+	b.waitFor("the empty voice of the customer", settledJS+` && !!document.querySelector('#v-empty:not([hidden])') && document.querySelector('#v-body').hidden`)
+	if c := b.check(); len(c.Errors) > 0 || c.Missing {
+		b.t.Errorf("the empty voice of the customer shows errors %q, missing %v", c.Errors, c.Missing)
+	}
+	b.screenshot("voc-empty-zh")
+	b.navigate("/alerts")
+	b.waitFor("the empty alerts inbox", settledJS+` && !!document.querySelector('#al-empty:not([hidden])') && document.querySelector('#al-panel').hidden`)
+	if c := b.check(); len(c.Errors) > 0 || c.Missing {
+		b.t.Errorf("the empty alerts inbox shows errors %q, missing %v", c.Errors, c.Missing)
+	}
+	b.screenshot("alerts-empty-zh")
+	b.problemsSoFar()
+
 	// No run yet: the report answers 404 and the page says what a run needs.
 	b.expect("/v1/predictions/report", 404)
 	b.navigate("/predictions")
@@ -941,5 +973,216 @@ func (b *browserRun) finish() {
 	b.t.Helper()
 	b.setStep("end")
 	b.do("settle", chromedp.Sleep(300*time.Millisecond))
+	b.problemsSoFar()
+}
+
+// checkBrandHealth waits until the demo's reviews are scored, runs the
+// brand-health check as the hourly schedule would, and, when the demo's
+// reviews raise no alert (it injects no incident), saves one made the way
+// the monitor makes them, so the inbox has a row with example texts to
+// show.
+func (n *node) checkBrandHealth(ctx context.Context) {
+	n.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var all, scored int64
+		_ = n.a.Store.Scan(ctx, "SELECT count(*), count(sentiment) FROM reviews", nil, func(r []any) error {
+			all, _ = r[0].(int64)
+			scored, _ = r[1].(int64)
+			return nil
+		})
+		if all > 0 && scored == all {
+			break
+		}
+		if time.Now().After(deadline) {
+			n.t.Fatalf("after 30 s: %d of %d reviews scored", scored, all)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	res, err := n.a.VoC.Run(ctx)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	n.t.Logf("brand health: %d texts from %s to %s, %d alerts", res.Texts, res.From.Format(time.DateOnly), res.To.Format(time.DateOnly), len(res.Alerts))
+	if res.Texts == 0 {
+		n.t.Fatal("the brand-health check read no scored review of the demo")
+	}
+	open := 0
+	for _, a := range res.Alerts {
+		if a.Status == health.Open {
+			open++
+		}
+	}
+	if open > 0 {
+		return
+	}
+	var examples []health.Example
+	_ = n.a.Store.Scan(ctx, `SELECT review_id, body, sentiment_score, CAST(rating AS DOUBLE) FROM reviews
+		WHERE sentiment = 'negative' AND body IS NOT NULL ORDER BY sentiment_score, review_id LIMIT 3`, nil, func(r []any) error {
+		e := health.Example{}
+		e.ID, _ = r[0].(string)
+		e.Text, _ = r[1].(string)
+		e.Score, _ = r[2].(float64)
+		e.Rating, _ = r[3].(float64)
+		examples = append(examples, e)
+		return nil
+	})
+	day := res.To.AddDate(0, 0, -1)
+	series := "marketplace=amazon_de"
+	al := health.Alert{IncidentID: health.IncidentID(series, day), Series: series, Metric: health.MetricNegativeShare,
+		Grade: health.Warning, Day: day, Observed: 0.46, Expected: 0.12, Z: 5.3, Count: 24, Negatives: 11, Examples: examples,
+		OpenedAt: day, Status: health.Open}
+	al.ID = al.IncidentID + "-warning"
+	al.Message = "warning: negative share 46% vs expected 12% (11 of 24 texts) on " + day.Format(time.DateOnly) + " in " + series + ", z=5.3"
+	if err := n.a.VoC.Save(ctx, []health.Alert{al}); err != nil {
+		n.t.Fatal(err)
+	}
+	n.t.Logf("the demo raised no open alert: saved a test alert on %s with %d examples", series, len(examples))
+}
+
+// checkVoCPage checks the voice of the customer shows the demo's reviews:
+// reviews scored, the topics with their rating impact, example texts in
+// their own language, and that the period, the marketplace of the topics
+// and the example filters each reload what they govern.
+func (b *browserRun) checkVoCPage(lang string) {
+	b.t.Helper()
+	p := pageNamed("voc")
+	b.visit(p, lang)
+	got := evalJS[struct {
+		Scored   string   `json:"scored"`
+		Topics   int      `json:"topics"`
+		Impacts  []string `json:"impacts"`
+		Examples int      `json:"examples"`
+		Langs    []string `json:"langs"`
+		Markets  int      `json:"markets"`
+	}](b, `({
+		scored: document.querySelector('#v-cards .card .value').textContent,
+		topics: document.querySelectorAll('#v-topics tbody tr').length,
+		impacts: [...document.querySelectorAll('#v-topics tbody tr')].map(r => r.cells[3].textContent),
+		examples: document.querySelectorAll('#v-examples li.review').length,
+		langs: [...document.querySelectorAll('#v-examples blockquote[lang]')].map(q => q.getAttribute('lang')),
+		markets: document.querySelectorAll('#v-topic-market option').length
+	})`)
+	if !regexp.MustCompile(`^[1-9][0-9,]*$`).MatchString(got.Scored) {
+		b.t.Errorf("voc in %s: reviews scored %q", lang, got.Scored)
+	}
+	if got.Topics == 0 {
+		b.t.Errorf("voc in %s: no topics", lang)
+	}
+	for _, s := range got.Impacts {
+		if !regexp.MustCompile(`^([+-][0-9]\.[0-9]{2}|0\.00|—) (★|星)$|^—$`).MatchString(s) {
+			b.t.Errorf("voc in %s: rating impact %q is not a signed number of stars", lang, s)
+			break
+		}
+	}
+	if got.Examples == 0 || len(got.Langs) == 0 {
+		b.t.Errorf("voc in %s: %d example texts, languages %v", lang, got.Examples, got.Langs)
+	}
+	if got.Markets < 2 {
+		b.t.Errorf("voc in %s: the topics' marketplace list has %d entries", lang, got.Markets)
+	}
+	// A topic's button shows its example texts.
+	topic := evalJS[string](b, `document.querySelector('#v-topics tbody button[data-topic]').getAttribute('data-topic')`)
+	b.do("examples of "+topic+" in "+lang, chromedp.Click(chromedp.CSS(`#v-topics tbody button[data-topic]`)))
+	b.waitFor("the examples of "+topic, settledJS+` && document.querySelector('#v-ex-topic').value === `+strconv.Quote(topic)+` &&
+		!!document.querySelector('#v-examples ul, #v-examples .empty')`)
+	b.do("positive examples in "+lang, chromedp.SetValue(chromedp.CSS(`#v-ex-sentiment`), "positive"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#v-ex-sentiment').dispatchEvent(new Event('change'))`))
+	b.waitFor("the positive examples", settledJS+` && !!document.querySelector('#v-examples ul, #v-examples .empty')`)
+	// Topics of one marketplace.
+	b.do("topics of one marketplace in "+lang, chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#v-topic-market');
+		s.value = s.options[1].value; s.dispatchEvent(new Event('change')) })()`))
+	b.waitFor("the marketplace's topics", settledJS+` && !!document.querySelector('#v-topics table, #v-topics .empty')`)
+	// The period.
+	for _, d := range []string{"30", "365"} {
+		b.do("the last "+d+" days in "+lang, chromedp.Click(chromedp.CSS(`#v-days button[data-days="`+d+`"]`)))
+		b.waitFor("the last "+d+" days", settledJS+` && document.querySelector('#v-days button[data-days="`+d+`"]').getAttribute('aria-pressed') === 'true' &&
+			document.querySelectorAll('#v-cards .card').length === 4`)
+	}
+	if c := b.check(); len(c.Errors) > 0 || c.Missing {
+		b.t.Errorf("voc in %s after the filters: errors %q, missing %v", lang, c.Errors, c.Missing)
+	}
+	b.screenshot("voc-365-" + map[string]string{"zh-CN": "zh", "en": "en"}[lang])
+	b.problemsSoFar()
+}
+
+// checkAlertsPage checks the inbox lists the open alert with its series in
+// words and values, opens its details with the example texts, and filters
+// by grade and status.
+func (b *browserRun) checkAlertsPage(lang string) {
+	b.t.Helper()
+	b.visit(pageNamed("alerts"), lang)
+	got := evalJS[struct {
+		Rows   int      `json:"rows"`
+		Series []string `json:"series"`
+		Grades []string `json:"grades"`
+	}](b, `({
+		rows: document.querySelectorAll('#al-list tbody tr.alert-row').length,
+		series: [...document.querySelectorAll('#al-list tbody tr.alert-row th')].map(e => e.textContent),
+		grades: [...document.querySelectorAll('#al-list tbody tr.alert-row .badge')].map(e => e.className)
+	})`)
+	if got.Rows == 0 {
+		b.t.Fatalf("alerts in %s: no open alert listed", lang)
+	}
+	for _, s := range got.Series {
+		if strings.Contains(s, "=") {
+			b.t.Errorf("alerts in %s: series %q is not in words", lang, s)
+		}
+	}
+	b.do("open an alert's details in "+lang, chromedp.Click(chromedp.CSS(`#al-list tbody tr.alert-row button[aria-expanded]`)))
+	b.waitFor("the alert's details", `document.querySelector('#al-list tbody tr.alert-row button').getAttribute('aria-expanded') === 'true' &&
+		!!document.querySelector('#al-list tr.alert-detail-row:not([hidden]) .alert-detail dl')`)
+	if n := evalJS[int](b, `document.querySelectorAll('#al-list tr.alert-detail-row:not([hidden]) blockquote').length`); n == 0 {
+		b.t.Errorf("alerts in %s: the details show no example text", lang)
+	}
+	b.screenshot("alerts-detail-" + map[string]string{"zh-CN": "zh", "en": "en"}[lang])
+	// Filters: a grade no alert has, then every alert.
+	b.do("critical alerts in "+lang, chromedp.SetValue(chromedp.CSS(`#al-grade`), "critical"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#al-grade').dispatchEvent(new Event('change'))`))
+	b.waitFor("the critical alerts", settledJS+` && !!document.querySelector('#al-list table, #al-list .empty')`)
+	b.do("every alert in "+lang, chromedp.SetValue(chromedp.CSS(`#al-status`), "all"), chromedp.SetValue(chromedp.CSS(`#al-grade`), ""),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#al-status').dispatchEvent(new Event('change'))`))
+	b.waitFor("every alert", settledJS+` && document.querySelectorAll('#al-list tbody tr.alert-row').length >= `+strconv.Itoa(got.Rows))
+	if c := b.check(); len(c.Errors) > 0 || c.Missing {
+		b.t.Errorf("alerts in %s after the filters: errors %q, missing %v", lang, c.Errors, c.Missing)
+	}
+	b.problemsSoFar()
+}
+
+// checkNow runs the brand-health check from the voice of the customer
+// page, which says how many texts it read and links to the alerts.
+func (b *browserRun) checkNow() {
+	b.t.Helper()
+	b.visit(pageNamed("voc"), "en")
+	b.do("check now", chromedp.Click(chromedp.CSS(`#v-check`)))
+	b.waitFor("the check's result", settledJS+` && (() => { const n = document.querySelector('#v-note');
+		return n && !n.hidden && (n.classList.contains('alert-ok') || n.classList.contains('alert-warn')) && /Checked [1-9]/.test(n.textContent) })()`)
+	b.screenshot("voc-checked-en")
+	b.problemsSoFar()
+}
+
+// pageNamed is the page of dashPages with that name.
+func pageNamed(name string) dashPage {
+	for _, p := range dashPages {
+		if p.name == name {
+			return p
+		}
+	}
+	panic("no page " + name)
+}
+
+// tablet opens the voice of the customer and the alerts at a tablet's
+// width (portrait, 820 px): one column, nothing wider than the screen.
+func (b *browserRun) tablet() {
+	b.t.Helper()
+	b.do("tablet viewport", chromedp.EmulateViewport(820, 1180))
+	for _, name := range []string{"voc", "alerts"} {
+		b.visit(pageNamed(name), "en")
+		if w := evalJS[int](b, `document.documentElement.scrollWidth`); w > 820 {
+			b.t.Errorf("%s on a tablet: the page is %d px wide, the screen 820", name, w)
+		}
+		b.screenshot(name + "-tablet-en")
+	}
+	b.do("laptop viewport", chromedp.EmulateViewport(1366, 900))
 	b.problemsSoFar()
 }

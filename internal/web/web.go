@@ -154,6 +154,8 @@ var pageSpecs = []pageSpec{
 	{id: "customer", title: "customer.title", scripts: []string{"js/customer.js"}},
 	{id: "segments", title: "segments.title", scripts: []string{"js/segments.js"}},
 	{id: "predictions", title: "predictions.title", scripts: []string{"js/predictions.js"}, charts: true},
+	{id: "voc", title: "voc.title", scripts: []string{"js/voc.js"}, charts: true},
+	{id: "alerts", title: "alerts.title", scripts: []string{"js/alerts.js"}},
 	{id: "sources", title: "sources.title", scripts: []string{"js/sources.js"}, charts: true},
 	{id: "privacy", title: "privacy.title", scripts: []string{"js/privacy.js"}},
 	{id: "audit", title: "audit.title", scripts: []string{"js/audit.js"}},
@@ -187,6 +189,8 @@ var navItems = []navItem{
 	{ID: "customers", Key: "nav.customers", Href: "/customers", Any: []auth.Permission{auth.CustomersRead}},
 	{ID: "segments", Key: "nav.segments", Href: "/segments", Any: []auth.Permission{auth.DashboardRead}},
 	{ID: "predictions", Key: "nav.predictions", Href: "/predictions", Any: []auth.Permission{auth.DashboardRead}},
+	{ID: "voc", Key: "nav.voc", Href: "/voc", Any: []auth.Permission{auth.DashboardRead}},
+	{ID: "alerts", Key: "nav.alerts", Href: "/alerts", Any: []auth.Permission{auth.DashboardRead}},
 	{ID: "sources", Key: "nav.sources", Href: "/sources", Any: []auth.Permission{auth.SourcesRead}},
 	{ID: "privacy", Key: "nav.privacy", Href: "/privacy", Any: privacyPerms},
 	{ID: "audit", Key: "nav.audit", Href: "/audit", Any: []auth.Permission{auth.AuditRead}},
@@ -206,6 +210,11 @@ func (u *UI) Pages() []Page {
 		// Lifetime value and churn risk: the newest run's numbers and how
 		// good its models are.
 		{Method: "GET", Path: "/predictions", Perm: auth.DashboardRead, Handler: u.page("predictions", "predictions", nil)},
+		// Voice of the customer: review sentiment by marketplace, language
+		// and week, topics with their rating impact, example texts.
+		{Method: "GET", Path: "/voc", Perm: auth.DashboardRead, Handler: u.page("voc", "voc", nil)},
+		// The alerts inbox of the brand-health monitor.
+		{Method: "GET", Path: "/alerts", Perm: auth.DashboardRead, Handler: u.page("alerts", "alerts", nil)},
 		// Sources and data quality: ingest rates and the quarantine.
 		{Method: "GET", Path: "/sources", Perm: auth.SourcesRead, Handler: u.page("sources", "sources", nil)},
 		// Any one of three permissions opens the privacy page, so the page

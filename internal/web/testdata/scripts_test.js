@@ -27,7 +27,7 @@ function load(lang) {
   const ctx = vm.createContext({ console, Intl, Date, Math, JSON, Promise, setTimeout, clearTimeout, URLSearchParams, document });
   ctx.window = ctx;
   vm.runInContext(fs.readFileSync(path.join(dir, 'i18n-' + lang + '.js'), 'utf8'), ctx);
-  for (const f of ['common.js', 'overview.js', 'segments.js', 'sources.js', 'predictions.js']) vm.runInContext(js(f), ctx, { filename: f });
+  for (const f of ['common.js', 'overview.js', 'segments.js', 'sources.js', 'predictions.js', 'voc.js', 'alerts.js']) vm.runInContext(js(f), ctx, { filename: f });
   return ctx;
 }
 
@@ -250,6 +250,50 @@ async function test(name, fn) {
     assert.deepStrictEqual(Array.from(freq.xAxis.data), ['0', '5+']);
     assert.strictEqual(P.importanceOption([{ feature: 'gap_ratio', weight: 0.2 }, { feature: 'refunds', weight: 0 }]).yAxis.data.length, 1);
     assert.strictEqual(P.params({ r: 0.7163, alpha: 20.33, std_errors: [0.334, null] }, ['r', 'alpha']), 'r = 0.7163 ± 0.334, α = 20.33');
+  });
+
+  await test('voice of the customer: names, rating impact and charts', () => {
+    const V = E.voc, VZ = Z.voc;
+    assert.strictEqual(V.langName('de'), 'German');
+    assert.strictEqual(VZ.langName('ja'), '日语');
+    assert.strictEqual(V.langName('und'), 'Unknown language');
+    assert.strictEqual(V.topicName('size_fit'), 'Size and fit');
+    assert.strictEqual(VZ.topicName('shipping'), '物流配送');
+    assert.strictEqual(V.topicName('brand_new_topic'), 'brand new topic');
+    assert.strictEqual(V.groupName('marketplace', 'amazon_de'), 'Amazon DE');
+    assert.strictEqual(V.groupName('marketplace', '(none)'), 'No marketplace');
+    assert.strictEqual(V.groupName('week', '2026-11-16'), 'Nov 16, 2026');
+    assert.strictEqual(V.signedStars(0.4234), '+0.42 ★');
+    assert.strictEqual(V.signedStars(-0.371), '-0.37 ★');
+    assert.strictEqual(VZ.signedStars(-0.371), '-0.37 星');
+    assert.strictEqual(V.signedStars(null), '—');
+    assert.strictEqual(V.impactClass(-0.3), 'delta-down');
+    assert.strictEqual(V.impactClass(0.3), 'delta-up');
+    assert.strictEqual(V.impactClass(0.01), 'muted');
+    const groups = [{ group: 'amazon_de', reviews: 10, positive: 6, neutral: 1, negative: 3 }, { group: 'amazon_us', reviews: 20, positive: 10, neutral: 5, negative: 5 }, { group: 'x', reviews: 0 }];
+    const mix = V.mixOption('marketplace', groups);
+    assert.deepStrictEqual(Array.from(mix.yAxis.data), ['Amazon DE', 'Amazon US']);
+    assert.strictEqual(mix.series.length, 3);
+    assert.deepStrictEqual(Array.from(mix.series[2].data), [0.3, 0.25]);
+    assert.strictEqual(V.mixOption('language', []), null);
+    const trend = V.trendOption([{ group: '2026-11-09', reviews: 4, positive: 2, neutral: 1, negative: 1 }]);
+    assert.strictEqual(trend.series.length, 4);
+    assert.deepStrictEqual(Array.from(trend.series[3].data), [0.25]);
+  });
+
+  await test('alerts: series in words, values and details', () => {
+    const A = E.alerts, AZ = Z.alerts;
+    assert.strictEqual(A.seriesName('marketplace=amazon_de'), 'Marketplace: Amazon DE');
+    assert.strictEqual(AZ.seriesName('marketplace=amazon_de'), '平台：亚马逊德国站');
+    assert.strictEqual(A.seriesName('all'), 'All reviews');
+    assert.strictEqual(A.seriesName('country=DE'), 'Country: Germany');
+    assert.strictEqual(A.seriesName('marketplace=amazon_de,product=K%2C1'), 'Marketplace: Amazon DE · Product: K,1');
+    assert.strictEqual(A.metricName('negative_share'), 'Negative share');
+    assert.strictEqual(A.value('negative_share', 0.375), '37.5%');
+    assert.strictEqual(A.value('volume', 41.6), '42');
+    assert.strictEqual(A.detailOf({ detail: '{"message":"m","examples":[{"id":"r1","text":"t"}]}' }).examples[0].id, 'r1');
+    assert.strictEqual(A.detailOf({ detail: { message: 'm' } }).message, 'm');
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(A.detailOf({ detail: 'not json' }))), {});
   });
 
   await test('api sends the CSRF token on changes only, and decodes errors', async () => {
