@@ -125,6 +125,10 @@ var dashPages = []dashPage{
 	{"voc", "/voc", `document.querySelectorAll('#v-cards .card').length === 4 && !!document.querySelector('#chart-v-market canvas') &&
 		!!document.querySelector('#chart-v-lang canvas') && !!document.querySelector('#chart-v-trend canvas') &&
 		!!document.querySelector('#v-topics table') && !!document.querySelector('#v-examples ul, #v-examples .empty')`},
+	// Marketing: the attribution comparison, the ROI table, the influencer
+	// board and the experiments, each as a table or saying what to do next.
+	{"marketing", "/marketing", `!!document.querySelector('#mk-attr table, #mk-attr .empty') && !!document.querySelector('#mk-roi table, #mk-roi .empty') &&
+		!!document.querySelector('#mk-inf table, #mk-inf .empty') && !!document.querySelector('#mk-exp table, #mk-exp .empty')`},
 	// The inbox with the open alerts, or saying there are none under the
 	// filter.
 	{"alerts", "/alerts", `!!document.querySelector('#al-list table, #al-list .empty')`},
@@ -214,6 +218,12 @@ func TestDashboardInBrowser(t *testing.T) {
 			t.Fatalf("segment %s: %d %v", s.name, code, m)
 		}
 	}
+	// An experiment (the demo sends no assignments: its results say so).
+	if code, m := n.admin("POST", "/v1/experiments", map[string]any{"id": "checkout_v2", "name": "Checkout v2",
+		"variants": []map[string]string{{"id": "0", "name": "control"}, {"id": "1", "name": "one-page"}},
+		"metrics":  []map[string]string{{"kind": "conversion"}}}); code != 201 {
+		t.Fatalf("experiment: %d %v", code, m)
+	}
 	t.Logf("demo seller loaded in %s: %d messages, %d orders", time.Since(loadStart).Round(time.Millisecond), rep.Stats.Messages, rep.Stats.Orders)
 	// The predictions, as the daily run makes them.
 	predStart := time.Now()
@@ -245,6 +255,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		b.checkSourcesPage(lang)
 		b.checkVoCPage(lang)
 		b.checkAlertsPage(lang)
+		b.checkMarketingPage(lang)
 		b.checkPredictionsPage(lang, scored)
 	}
 	b.checkNow()
@@ -799,6 +810,14 @@ func (b *browserRun) emptyStates() {
 		b.t.Errorf("the empty alerts inbox shows errors %q, missing %v", c.Errors, c.Missing)
 	}
 	b.screenshot("alerts-empty-zh")
+	// No touches yet: marketing says where they come from.
+	b.navigate("/marketing")
+	b.waitFor("the empty marketing page", settledJS+` && !!document.querySelector('#mk-empty:not([hidden])') &&
+		!!document.querySelector('#mk-attr .empty') && !!document.querySelector('#mk-exp .empty')`)
+	if c := b.check(); len(c.Errors) > 0 || c.Missing {
+		b.t.Errorf("the empty marketing page shows errors %q, missing %v", c.Errors, c.Missing)
+	}
+	b.screenshot("marketing-empty-zh")
 	b.problemsSoFar()
 
 	// No run yet: the report answers 404 and the page says what a run needs.
@@ -1103,6 +1122,24 @@ func (b *browserRun) checkVoCPage(lang string) {
 		b.t.Errorf("voc in %s after the filters: errors %q, missing %v", lang, c.Errors, c.Missing)
 	}
 	b.screenshot("voc-365-" + map[string]string{"zh-CN": "zh", "en": "en"}[lang])
+	b.problemsSoFar()
+}
+
+// checkMarketingPage checks the marketing page compares the models per
+// channel in a chart and a table, and opens the experiment's results.
+func (b *browserRun) checkMarketingPage(lang string) {
+	b.t.Helper()
+	b.visit(pageNamed("marketing"), lang)
+	if !evalJS[bool](b, `!!document.querySelector('#chart-mk-attr canvas') && document.querySelectorAll('#mk-attr thead th').length === 9`) {
+		b.t.Errorf("marketing in %s: no attribution chart, or not every model in the table", lang)
+	}
+	b.do("open the experiment's results in "+lang, chromedp.Click(chromedp.CSS(`#mk-exp tbody button[aria-expanded]`)))
+	b.waitFor("the experiment's results", settledJS+` && document.querySelector('#mk-exp tbody button').getAttribute('aria-expanded') === 'true' &&
+		!!document.querySelector('#mk-exp-0:not([hidden]) .exp-results, #mk-exp-0:not([hidden]) .alert')`)
+	if c := b.check(); len(c.Errors) > 0 || c.Missing {
+		b.t.Errorf("marketing in %s with the results: errors %q, missing %v", lang, c.Errors, c.Missing)
+	}
+	b.screenshot("marketing-results-" + map[string]string{"zh-CN": "zh", "en": "en"}[lang])
 	b.problemsSoFar()
 }
 

@@ -156,6 +156,7 @@ var pageSpecs = []pageSpec{
 	{id: "predictions", title: "predictions.title", scripts: []string{"js/predictions.js"}, charts: true},
 	{id: "voc", title: "voc.title", scripts: []string{"js/voc.js"}, charts: true},
 	{id: "alerts", title: "alerts.title", scripts: []string{"js/alerts.js"}},
+	{id: "marketing", title: "marketing.title", scripts: []string{"js/marketing.js"}, charts: true},
 	{id: "sources", title: "sources.title", scripts: []string{"js/sources.js"}, charts: true},
 	{id: "privacy", title: "privacy.title", scripts: []string{"js/privacy.js"}},
 	{id: "audit", title: "audit.title", scripts: []string{"js/audit.js"}},
@@ -190,6 +191,7 @@ var navItems = []navItem{
 	{ID: "segments", Key: "nav.segments", Href: "/segments", Any: []auth.Permission{auth.DashboardRead}},
 	{ID: "predictions", Key: "nav.predictions", Href: "/predictions", Any: []auth.Permission{auth.DashboardRead}},
 	{ID: "voc", Key: "nav.voc", Href: "/voc", Any: []auth.Permission{auth.DashboardRead}},
+	{ID: "marketing", Key: "nav.marketing", Href: "/marketing", Any: []auth.Permission{auth.DashboardRead}},
 	{ID: "alerts", Key: "nav.alerts", Href: "/alerts", Any: []auth.Permission{auth.DashboardRead}},
 	{ID: "sources", Key: "nav.sources", Href: "/sources", Any: []auth.Permission{auth.SourcesRead}},
 	{ID: "privacy", Key: "nav.privacy", Href: "/privacy", Any: privacyPerms},
@@ -215,6 +217,8 @@ func (u *UI) Pages() []Page {
 		{Method: "GET", Path: "/voc", Perm: auth.DashboardRead, Handler: u.page("voc", "voc", nil)},
 		// The alerts inbox of the brand-health monitor.
 		{Method: "GET", Path: "/alerts", Perm: auth.DashboardRead, Handler: u.page("alerts", "alerts", nil)},
+		// Which marketing works: attribution, ROI, influencers, experiments.
+		{Method: "GET", Path: "/marketing", Perm: auth.DashboardRead, Handler: u.page("marketing", "marketing", nil)},
 		// Sources and data quality: ingest rates and the quarantine.
 		{Method: "GET", Path: "/sources", Perm: auth.SourcesRead, Handler: u.page("sources", "sources", nil)},
 		// Any one of three permissions opens the privacy page, so the page

@@ -60,7 +60,7 @@ var (
 	viewer = &auth.Principal{Kind: auth.KindSession, UserID: "u_viewer", Email: "viewer@example.com", Role: auth.RoleViewer, CSRF: "csrf-viewer-token"}
 )
 
-var authPages = []string{"/", "/customers", "/customers/p_123", "/segments", "/predictions", "/voc", "/alerts", "/sources", "/privacy", "/audit", "/settings"}
+var authPages = []string{"/", "/customers", "/customers/p_123", "/segments", "/predictions", "/voc", "/marketing", "/alerts", "/sources", "/privacy", "/audit", "/settings"}
 
 func TestPagesRenderInBothLanguages(t *testing.T) {
 	u := newUI(t, Options{BaseCurrency: "USD"})
@@ -82,7 +82,7 @@ func TestPagesRenderInBothLanguages(t *testing.T) {
 			if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
 				t.Errorf("%s %s: Cache-Control %q", lang, path, cc)
 			}
-			for _, nav := range []string{"nav.overview", "nav.customers", "nav.segments", "nav.predictions", "nav.voc", "nav.alerts", "nav.sources", "nav.privacy", "nav.audit", "nav.settings"} {
+			for _, nav := range []string{"nav.overview", "nav.customers", "nav.segments", "nav.predictions", "nav.voc", "nav.marketing", "nav.alerts", "nav.sources", "nav.privacy", "nav.audit", "nav.settings"} {
 				if !strings.Contains(body, ">"+catalog(lang)[nav]+"</a>") {
 					t.Errorf("%s %s: the owner's navigation lacks %s", lang, path, nav)
 				}
@@ -187,9 +187,9 @@ func TestViewerSeesWhatTheRoleAllows(t *testing.T) {
 	if !strings.Contains(get(t, serve(newUI(t, Options{}), owner), "/predictions", nil).Body.String(), `id="p-run"`) {
 		t.Error("the owner is not offered to run the prediction models")
 	}
-	// Voice of the customer: a viewer reads it and the alerts but may not
-	// run the brand-health check.
-	for _, path := range []string{"/voc", "/alerts"} {
+	// Voice of the customer and marketing: a viewer reads them and the
+	// alerts but may not run the brand-health check.
+	for _, path := range []string{"/voc", "/marketing", "/alerts"} {
 		rec := get(t, h, path, nil)
 		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `aria-current="page"`) {
 			t.Errorf("%s for a viewer: %d, or not marked in the navigation", path, rec.Code)
