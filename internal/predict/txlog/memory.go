@@ -11,6 +11,7 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/tradewind/tradewind/internal/predict/btyd"
+	storedb "github.com/tradewind/tradewind/internal/store/duckdb"
 )
 
 // Memory is a transaction log loaded into an in-memory DuckDB, shaped like
@@ -81,25 +82,7 @@ func (m *Memory) Scan(ctx context.Context, q string, args []any, fn func(row []a
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return err
-	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
-		if err := fn(vals); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return storedb.EachRow(rows, fn)
 }
 
 // Close releases the database.

@@ -267,45 +267,37 @@ func (s *DB) PersonData(ctx context.Context, p *store.Person, tables ...string) 
 
 // ErasePerson implements store.PersonStore. It runs under the writer's lock,
 // so no batch lands between finding the rows and deleting them.
-func (s *DB) ErasePerson(ctx context.Context, p *store.Person) (_ *store.Erased, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.wconn
-	if _, err := c.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return nil, fmt.Errorf("store: begin: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_, _ = c.ExecContext(context.Background(), "ROLLBACK")
-		}
-	}()
-	if err := s.stagePerson(ctx, c, p); err != nil {
-		return nil, err
-	}
+func (s *DB) ErasePerson(ctx context.Context, p *store.Person) (*store.Erased, error) {
 	out := &store.Erased{Rows: map[string]int64{}}
-	rows, err := c.QueryContext(ctx, "SELECT seq FROM tmp_seqs ORDER BY seq")
+	err := s.writeTx(ctx, "erasure", func(c *sql.Conn) error {
+		if err := s.stagePerson(ctx, c, p); err != nil {
+			return err
+		}
+		rows, err := c.QueryContext(ctx, "SELECT seq FROM tmp_seqs ORDER BY seq")
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var seq uint64
+			if err := rows.Scan(&seq); err != nil {
+				rows.Close()
+				return err
+			}
+			out.Seqs = append(out.Seqs, seq)
+		}
+		rows.Close()
+		for _, t := range personTables {
+			res, err := c.ExecContext(ctx, `DELETE FROM `+t.table+` WHERE `+t.where)
+			if err != nil {
+				return fmt.Errorf("store: erase %s rows: %w", t.table, err)
+			}
+			n, _ := res.RowsAffected()
+			out.Rows[publicName(t.table)] = n
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	for rows.Next() {
-		var seq uint64
-		if err := rows.Scan(&seq); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out.Seqs = append(out.Seqs, seq)
-	}
-	rows.Close()
-	for _, t := range personTables {
-		res, err := c.ExecContext(ctx, `DELETE FROM `+t.table+` WHERE `+t.where)
-		if err != nil {
-			return nil, fmt.Errorf("store: erase %s rows: %w", t.table, err)
-		}
-		n, _ := res.RowsAffected()
-		out.Rows[publicName(t.table)] = n
-	}
-	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
-		return nil, fmt.Errorf("store: commit erasure: %w", err)
 	}
 	return out, nil
 }

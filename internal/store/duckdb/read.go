@@ -274,25 +274,7 @@ func (s *DB) Scan(ctx context.Context, q string, args []any, fn func(row []any) 
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return err
-	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
-		if err := fn(vals); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return EachRow(rows, fn)
 }
 
 // QueryArgs runs one of tradewind's own parameterised reads and returns all
