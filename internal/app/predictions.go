@@ -2,19 +2,17 @@ package app
 
 import (
 	"context"
-	"math"
-
-	"github.com/tradewind/tradewind/internal/realtime"
-	"github.com/tradewind/tradewind/internal/store"
 
 	"github.com/tradewind/tradewind/internal/predict"
+	"github.com/tradewind/tradewind/internal/realtime"
+	"github.com/tradewind/tradewind/internal/store"
 )
 
 // openPredictions sets up the prediction service over the store; its
 // schedule starts with the node's workers.
 func (a *App) openPredictions() {
 	a.Predict = &predict.Service{
-		Scan: a.Store.Scan, Save: a.Store.SavePredictions, Load: a.latestPredictionReport,
+		Scan: a.Store.Scan, Save: a.Store.SavePredictions,
 		Now: a.Cfg.Now, Logger: a.Logger, Config: a.Cfg.Predict, OnScored: a.predictionsToProfiles,
 	}
 }
@@ -36,36 +34,9 @@ func (a *App) restorePredictions(ctx context.Context) error {
 	if a.Profiles.HasPredictions() {
 		return nil
 	}
-	var rows []store.PredictionRow
-	err := a.Store.Scan(ctx, `SELECT profile_id, clv, p_alive, expected_purchases, churn_risk, coalesce(churn_tier, '')
-		FROM customer_predictions`, nil, func(r []any) error {
-		p := store.PredictionRow{ProfileID: r[0].(string), CLV: nan(r[1]), PAlive: nan(r[2]),
-			ExpectedPurchases: nan(r[3]), ChurnRisk: nan(r[4])}
-		p.ChurnTier, _ = r[5].(string)
-		rows = append(rows, p)
-		return nil
-	})
+	rows, err := a.Predict.Stored(ctx)
 	if err != nil || len(rows) == 0 {
 		return err
 	}
 	return a.predictionsToProfiles(ctx, rows)
-}
-
-func nan(v any) float64 {
-	if f, ok := v.(float64); ok {
-		return f
-	}
-	return math.NaN()
-}
-
-// latestPredictionReport reads the newest run's report from the store.
-func (a *App) latestPredictionReport(ctx context.Context) ([]byte, error) {
-	var out []byte
-	err := a.Store.Scan(ctx, "SELECT CAST(report AS VARCHAR) FROM prediction_runs ORDER BY created_at DESC LIMIT 1", nil, func(r []any) error {
-		if s, ok := r[0].(string); ok {
-			out = []byte(s)
-		}
-		return nil
-	})
-	return out, err
 }

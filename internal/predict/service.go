@@ -95,8 +95,6 @@ type Service struct {
 	// Scan reads the store; Save writes a run.
 	Scan ScanFunc
 	Save func(ctx context.Context, run *store.PredictionRun) error
-	// Latest reads the newest saved run's report (nil, nil when none).
-	Load func(ctx context.Context) ([]byte, error)
 	// OnScored, when set, is given every run's predictions after they are
 	// saved (the profile engine makes them segment attributes).
 	OnScored func(ctx context.Context, rows []store.PredictionRow) error
@@ -287,16 +285,37 @@ func allPAlive(m btyd.TransactionModel, s *btyd.Summary) []float64 {
 	return out
 }
 
+// Stored reads the predictions of the newest run that scored back from the
+// store (the segment attributes of the profile engine, on a rebuild).
+func (s *Service) Stored(ctx context.Context) ([]store.PredictionRow, error) {
+	var rows []store.PredictionRow
+	err := s.Scan(ctx, `SELECT profile_id, clv, p_alive, expected_purchases, churn_risk, coalesce(churn_tier, '')
+		FROM customer_predictions`, nil, func(r []any) error {
+		p := store.PredictionRow{ProfileID: r[0].(string), CLV: asFloat(r[1]), PAlive: asFloat(r[2]),
+			ExpectedPurchases: asFloat(r[3]), ChurnRisk: asFloat(r[4])}
+		p.ChurnTier, _ = r[5].(string)
+		rows = append(rows, p)
+		return nil
+	})
+	return rows, err
+}
+
 // Latest is the newest run's report, from memory or the store; nil when
 // there has been none.
 func (s *Service) Latest(ctx context.Context) (*Run, error) {
 	s.lastMu.Lock()
 	last := s.last
 	s.lastMu.Unlock()
-	if last != nil || s.Load == nil {
+	if last != nil {
 		return last, nil
 	}
-	b, err := s.Load(ctx)
+	var b []byte
+	err := s.Scan(ctx, "SELECT CAST(report AS VARCHAR) FROM prediction_runs ORDER BY created_at DESC LIMIT 1", nil, func(r []any) error {
+		if v, ok := r[0].(string); ok {
+			b = []byte(v)
+		}
+		return nil
+	})
 	if err != nil || b == nil {
 		return nil, err
 	}
