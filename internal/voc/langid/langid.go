@@ -105,11 +105,11 @@ func DetectConfidence(text string) (string, float64) {
 			if r|0x20 >= 'a' && r|0x20 <= 'z' {
 				lat++
 			}
-		case isKana(r):
+		case IsKana(r):
 			kana++
-		case isHan(r):
+		case IsHan(r):
 			han++
-		case isHangul(r):
+		case IsHangul(r):
 			hangul++
 		case unicode.Is(unicode.Latin, r):
 			lat++
@@ -211,18 +211,30 @@ func init() {
 	}
 }
 
-// Fast script tests (the unicode tables' binary search showed in profiles).
+// Fast script tests (the unicode tables' binary search showed in
+// profiles), exported for the other text models that treat Chinese,
+// Japanese and Korean apart.
 
-func isHan(r rune) bool {
+// IsCJK reports Han, kana and Hangul characters: the scripts written
+// without spaces between words.
+func IsCJK(r rune) bool {
+	return r >= 0x1100 && (IsHan(r) || IsKana(r) || IsHangul(r))
+}
+
+// IsHan reports Chinese characters (also used in Japanese), with the
+// iteration marks 々 and 〇.
+func IsHan(r rune) bool {
 	return (r >= 0x4E00 && r <= 0x9FFF) || (r >= 0x3400 && r <= 0x4DBF) || (r >= 0xF900 && r <= 0xFAFF) ||
 		(r >= 0x20000 && r <= 0x2FFFF) || r == 0x3005 || r == 0x3007
 }
 
-func isKana(r rune) bool {
+// IsKana reports hiragana and katakana, half-width forms included.
+func IsKana(r rune) bool {
 	return (r >= 0x3040 && r <= 0x30FF) || (r >= 0x31F0 && r <= 0x31FF) || (r >= 0xFF66 && r <= 0xFF9F)
 }
 
-func isHangul(r rune) bool {
+// IsHangul reports Korean syllables and jamo.
+func IsHangul(r rune) bool {
 	return (r >= 0xAC00 && r <= 0xD7AF) || (r >= 0x1100 && r <= 0x11FF) || (r >= 0x3130 && r <= 0x318F)
 }
 

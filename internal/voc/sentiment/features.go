@@ -3,6 +3,8 @@ package sentiment
 import (
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tradewind/tradewind/internal/voc/langid"
 )
 
 // Feature is one hashed feature of a text: a bucket of the model's weight
@@ -117,7 +119,7 @@ func (f *featurizer) features(text, lang string) []Feature {
 		}
 		i += size
 		switch {
-		case isCJK(r):
+		case langid.IsCJK(r):
 			f.endWord(caps, allCaps)
 			caps = true
 			f.addCJK(r)
@@ -285,27 +287,6 @@ func indexByte(b []byte, c byte) int {
 
 func isLink(s string) bool {
 	return len(s) > 7 && (s[:7] == "http://" || s[:8] == "https://" || s[:4] == "www.")
-}
-
-// isCJK reports Han, kana and Hangul characters, which are featurised as
-// character n-grams because these languages do not separate words.
-func isCJK(r rune) bool {
-	return r >= 0x1100 && (isHan(r) || isKana(r) || isHangul(r))
-}
-
-// Fast script tests (the unicode tables' binary search showed in profiles).
-
-func isHan(r rune) bool {
-	return (r >= 0x4E00 && r <= 0x9FFF) || (r >= 0x3400 && r <= 0x4DBF) || (r >= 0xF900 && r <= 0xFAFF) ||
-		(r >= 0x20000 && r <= 0x2FFFF) || r == 0x3005 || r == 0x3007
-}
-
-func isKana(r rune) bool {
-	return (r >= 0x3040 && r <= 0x30FF) || (r >= 0x31F0 && r <= 0x31FF) || (r >= 0xFF66 && r <= 0xFF9F)
-}
-
-func isHangul(r rune) bool {
-	return (r >= 0xAC00 && r <= 0xD7AF) || (r >= 0x1100 && r <= 0x11FF) || (r >= 0x3130 && r <= 0x318F)
 }
 
 // isEmoji reports pictographs and symbols that stand as words of their own.

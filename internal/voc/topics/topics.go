@@ -22,6 +22,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tradewind/tradewind/internal/voc/langid"
 )
 
 // Topic is one topic id with its terms per language (BCP-47 primary
@@ -252,7 +254,7 @@ func words(text string, buf []string) []string {
 	start := -1
 	lower := strings.ToLower(text)
 	for i, r := range lower {
-		inWord := unicode.IsLetter(r) && !isCJK(r) || unicode.IsDigit(r) ||
+		inWord := unicode.IsLetter(r) && !langid.IsCJK(r) || unicode.IsDigit(r) ||
 			(start >= 0 && (r == '\'' || r == '’' || r == '-'))
 		if inWord && start < 0 {
 			start = i
@@ -280,28 +282,9 @@ func appendWord(buf []string, w string) []string {
 	return append(buf, w)
 }
 
-func isCJK(r rune) bool {
-	return r >= 0x1100 && (isHan(r) || isKana(r) || isHangul(r))
-}
-
-// Fast script tests (the unicode tables' binary search showed in profiles).
-
-func isHan(r rune) bool {
-	return (r >= 0x4E00 && r <= 0x9FFF) || (r >= 0x3400 && r <= 0x4DBF) || (r >= 0xF900 && r <= 0xFAFF) ||
-		(r >= 0x20000 && r <= 0x2FFFF) || r == 0x3005 || r == 0x3007
-}
-
-func isKana(r rune) bool {
-	return (r >= 0x3040 && r <= 0x30FF) || (r >= 0x31F0 && r <= 0x31FF) || (r >= 0xFF66 && r <= 0xFF9F)
-}
-
-func isHangul(r rune) bool {
-	return (r >= 0xAC00 && r <= 0xD7AF) || (r >= 0x1100 && r <= 0x11FF) || (r >= 0x3130 && r <= 0x318F)
-}
-
 func hasCJK(s string) bool {
 	for _, r := range s {
-		if isCJK(r) {
+		if langid.IsCJK(r) {
 			return true
 		}
 	}
