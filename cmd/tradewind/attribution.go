@@ -17,28 +17,12 @@ import (
 
 	"github.com/tradewind/tradewind/internal/app"
 	"github.com/tradewind/tradewind/internal/attribution"
+	"github.com/tradewind/tradewind/internal/marketing"
 )
 
-// attributionChannel is one channel's line of `attribution --json`.
-type attributionChannel struct {
-	Channel     string  `json:"channel"`
-	Conversions float64 `json:"conversions"`
-	Value       float64 `json:"value"`
-}
-
-// attributionOutput is the contract of `tradewind attribution --json`.
-type attributionOutput struct {
-	Model               string               `json:"model"`
-	Channels            []attributionChannel `json:"channels"`
-	RemovalEffects      map[string]float64   `json:"removal_effects,omitempty"`
-	ValueRemovalEffects map[string]float64   `json:"value_removal_effects,omitempty"`
-	Method              string               `json:"method,omitempty"`
-	HalfLife            float64              `json:"half_life,omitempty"`
-	Journeys            int                  `json:"journeys"`
-	TotalConversions    float64              `json:"total_conversions"`
-	TotalValue          float64              `json:"total_value"`
-	TotalNull           float64              `json:"total_null"`
-}
+// attributionOutput is the contract of `tradewind attribution --json`: the
+// same report the API and the store path give.
+type attributionOutput = marketing.AttributionReport
 
 func attributionCommand() *ffcli.Command {
 	fs := flag.NewFlagSet("attribution", flag.ContinueOnError)
@@ -112,15 +96,7 @@ func attributionCommand() *ffcli.Command {
 			if err != nil {
 				return err
 			}
-			out := attributionOutput{Model: string(m), RemovalEffects: res.RemovalEffects, ValueRemovalEffects: res.ValueRemovalEffects,
-				Method: res.Method, Journeys: j.Len()}
-			out.TotalConversions, out.TotalValue, out.TotalNull = j.Totals()
-			if m == attribution.TimeDecay {
-				out.HalfLife = *halfLife
-			}
-			for _, c := range res.Credits {
-				out.Channels = append(out.Channels, attributionChannel{Channel: c.Channel, Conversions: c.Conversions, Value: c.Value})
-			}
+			out := marketing.NewReport(j, res, *halfLife)
 			if *asJSON {
 				return printJSON(out)
 			}
