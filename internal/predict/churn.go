@@ -103,14 +103,7 @@ func (fs featureSpace) matrix(s *Snapshot, pAlive []float64) learn.Dataset {
 	d := learn.Dataset{Names: fs.names, X: make([][]float64, len(s.Rows)), Y: make([]float64, len(s.Rows))}
 	for i, r := range s.Rows {
 		x := make([]float64, len(fs.names))
-		gap := math.NaN()
-		if r.OrderDays > 1 {
-			gap = float64(r.SpanDays) / float64(r.OrderDays-1)
-		}
-		ratio := math.NaN()
-		if gap > 0 {
-			ratio = float64(r.RecencyDays) / gap
-		}
+		gap, ratio := r.usualGap(), r.gapRatio()
 		spend, per := r.Spend, math.NaN()
 		if !r.Priced {
 			spend = math.NaN()
@@ -406,10 +399,7 @@ func describe(r learn.Reason, row SnapshotRow, x []float64) string {
 	v := r.Value
 	switch {
 	case r.Feature == "recency_days" || r.Feature == "gap_ratio" || r.Feature == "usual_gap_days":
-		if ratio := x[4]; !math.IsNaN(ratio) {
-			return fmt.Sprintf("no order in %d days, %.1f× their usual gap", row.RecencyDays, ratio)
-		}
-		return fmt.Sprintf("no order in %d days since their only purchase", row.RecencyDays)
+		return recencyReason(row)
 	case r.Feature == "order_days":
 		return fmt.Sprintf("only %d %s so far", row.OrderDays, plural(row.OrderDays, "order", "orders"))
 	case r.Feature == "tenure_days":
@@ -467,17 +457,36 @@ func describe(r learn.Reason, row SnapshotRow, x []float64) string {
 	return ""
 }
 
+// usualGap is the mean gap in days between a customer's order days; NaN
+// with a single order day.
+func (r SnapshotRow) usualGap() float64 {
+	if r.OrderDays < 2 {
+		return math.NaN()
+	}
+	return float64(r.SpanDays) / float64(r.OrderDays-1)
+}
+
+// gapRatio is the days since the last order as a multiple of the usual
+// gap; NaN with a single order day.
+func (r SnapshotRow) gapRatio() float64 {
+	if gap := r.usualGap(); gap > 0 {
+		return float64(r.RecencyDays) / gap
+	}
+	return math.NaN()
+}
+
+// recencyReason says how long a customer has not ordered, against their
+// own rhythm when they have one.
+func recencyReason(r SnapshotRow) string {
+	if ratio := r.gapRatio(); !math.IsNaN(ratio) {
+		return fmt.Sprintf("no order in %d days, %.1f× their usual gap", r.RecencyDays, ratio)
+	}
+	return fmt.Sprintf("no order in %d days since their only purchase", r.RecencyDays)
+}
+
 // baselineReasons explain 1 − P(alive) when no supervised model is used.
 func baselineReasons(r SnapshotRow, pAlive float64) []string {
-	var out []string
-	if r.OrderDays > 1 {
-		gap := float64(r.SpanDays) / float64(r.OrderDays-1)
-		if gap > 0 {
-			out = append(out, fmt.Sprintf("no order in %d days, %.1f× their usual gap", r.RecencyDays, float64(r.RecencyDays)/gap))
-		}
-	} else {
-		out = append(out, fmt.Sprintf("no order in %d days since their only purchase", r.RecencyDays))
-	}
+	out := []string{recencyReason(r)}
 	if !math.IsNaN(pAlive) {
 		out = append(out, fmt.Sprintf("purchase pattern gives %.0f%% odds they are still a customer", pAlive*100))
 	}
