@@ -204,16 +204,15 @@ func (s *Service) run(ctx context.Context, run *Run, cfg Config, asOf time.Time)
 	// Compare the lifetime models on the last N days, then refit the
 	// better one on everything.
 	var chosen string
-	if err := step("lifetime_evaluation", func() error {
-		rep, _, err := FitLifetime(test.Summary(cfg.Period), lo)
+	testSum := test.Summary(cfg.Period)
+	_ = step("lifetime_evaluation", func() error {
+		rep, _, err := FitLifetime(testSum, lo)
 		run.Evaluation = rep
 		if err == nil {
 			chosen = rep.Chosen
 		}
 		return nil // an evaluation that cannot run leaves the choice to log-likelihood
-	}); err != nil {
-		return nil, err
-	}
+	})
 	var scores []btyd.Score
 	sum := score.Summary(cfg.Period)
 	lo.Only = chosen
@@ -248,7 +247,7 @@ func (s *Service) run(ctx context.Context, run *Run, cfg Config, asOf time.Time)
 		// The evaluation fitted Pareto/NBD to the test snapshot already;
 		// and the scoring fit may be Pareto/NBD too.
 		if ev := run.Evaluation; ev != nil && ev.ParetoNBD != nil {
-			co.Alive[test] = allPAlive(ev.ParetoNBD, test.Summary(cfg.Period))
+			co.Alive[test] = allPAlive(ev.ParetoNBD, testSum)
 		}
 		if l := run.Lifetime; l != nil && l.ParetoNBD != nil {
 			co.Alive[score] = allPAlive(l.ParetoNBD, sum)
