@@ -56,6 +56,8 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.predictionRoutes()...)
 	rs = append(rs, s.marketingRoutes()...)
 	rs = append(rs, s.vocRoutes()...)
+	rs = append(rs, s.complianceRoutes()...)
+	rs = append(rs, s.actionRoutes()...)
 	rs = append(rs, s.pageRoutes()...)
 	return rs
 }
