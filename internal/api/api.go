@@ -23,6 +23,7 @@ import (
 	"github.com/tradewind/tradewind/internal/auth"
 	"github.com/tradewind/tradewind/internal/backup"
 	"github.com/tradewind/tradewind/internal/ingest"
+	"github.com/tradewind/tradewind/internal/journey"
 	"github.com/tradewind/tradewind/internal/marketing"
 	"github.com/tradewind/tradewind/internal/predict"
 	"github.com/tradewind/tradewind/internal/privacy"
@@ -76,6 +77,9 @@ type Server struct {
 	// VoC checks brand health on demand; nil serves none of the voice of
 	// the customer's endpoints.
 	VoC *voc.Monitor
+	// Journeys runs journeys and delivers their actions; nil serves none
+	// of their endpoints.
+	Journeys *journey.Engine
 	// Web is the dashboard; nil serves no pages.
 	Web *web.UI
 	// Now is the clock of segment windows; nil is time.Now.

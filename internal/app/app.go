@@ -31,6 +31,7 @@ import (
 	"github.com/tradewind/tradewind/internal/eventlog"
 	"github.com/tradewind/tradewind/internal/fx"
 	"github.com/tradewind/tradewind/internal/importer"
+	"github.com/tradewind/tradewind/internal/journey"
 	"github.com/tradewind/tradewind/internal/ingest"
 	"github.com/tradewind/tradewind/internal/ingest/records"
 	"github.com/tradewind/tradewind/internal/predict"
@@ -136,6 +137,8 @@ type App struct {
 	Predict *predict.Service
 	// VoC watches brand health and raises alerts.
 	VoC *voc.Monitor
+	// Journeys runs journeys and delivers their actions.
+	Journeys *journey.Engine
 
 	lock      *os.File
 	closeOnce sync.Once
@@ -217,6 +220,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.openPredictions()
 	a.openVoC()
+	if err := a.openActions(ctx); err != nil {
+		return nil, err
+	}
 	if a.Web, err = web.New(web.Options{Logger: cfg.Logger, SecureCookies: cfg.TLSCert != "",
 		BaseCurrency: cfg.BaseCurrency, HasOwner: a.Auth.HasOwner}); err != nil {
 		return nil, err
@@ -239,6 +245,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}()
 	a.Predict.Start(wctx)
 	a.VoC.Start(wctx)
+	a.startActions(wctx)
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -377,7 +384,7 @@ func (a *App) ingestLimit() func(kind, key string) (bool, time.Duration) {
 // API is the node's REST API server.
 func (a *App) API() *api.Server {
 	return &api.Server{Backend: a, Auth: a.Auth, Audit: a.Audit, Access: a.Access, Privacy: a.Privacy,
-		Retention: a.Retention, Profiles: a.Profiles, Predict: a.Predict, VoC: a.VoC, Marketing: a.marketing(), Now: a.Cfg.Now, Web: a.Web, Logger: a.Logger, MaxRows: a.Cfg.MaxRows, SecureCookies: a.Cfg.TLSCert != "",
+		Retention: a.Retention, Profiles: a.Profiles, Predict: a.Predict, VoC: a.VoC, Marketing: a.marketing(), Journeys: a.Journeys, Now: a.Cfg.Now, Web: a.Web, Logger: a.Logger, MaxRows: a.Cfg.MaxRows, SecureCookies: a.Cfg.TLSCert != "",
 		Metrics:      promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}),
 		Limiter:      auth.NewLimiter(50, 200, auth.LimiterOptions{}),
 		LoginLimiter: auth.NewLimiter(1, 10, auth.LimiterOptions{})}
@@ -414,6 +421,7 @@ func (a *App) close() error {
 		a.wg.Wait()
 	}
 	var errs []error
+	errs = append(errs, a.closeActions())
 	if a.Profiles != nil {
 		errs = append(errs, a.Profiles.Close())
 	}
