@@ -1,0 +1,186 @@
+// Package sendtime decides when a message may go to a person: not in the
+// quiet hours of their own clock, not on a public holiday or weekend of
+// their country when a journey says so, and at a chosen time of day. The
+// journey engine asks Rules.Next for the earliest allowed instant and shows
+// the reason it moved a message, so an operator can see why a send waited.
+//
+// Holidays come from a directory of per-country files (see LoadCalendar);
+// time zones come from the embedded IANA database, so the binary behaves
+// the same on a machine without /usr/share/zoneinfo.
+package sendtime
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Date is a day on the calendar, without a time or a zone: a holiday is a
+// date in the country's own calendar, not a 24-hour span of UTC.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// DateOf is the calendar date of t on t's own clock (in its location).
+func DateOf(t time.Time) Date {
+	y, m, d := t.Date()
+	return Date{y, m, d}
+}
+
+// ParseDate reads a date written YYYY-MM-DD.
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return Date{}, fmt.Errorf("date %q: want YYYY-MM-DD", s)
+	}
+	return DateOf(t), nil
+}
+
+// String writes the date as YYYY-MM-DD.
+func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day) }
+
+// AddDays is the date n days later (earlier for negative n), normalised
+// across month and year ends.
+func (d Date) AddDays(n int) Date {
+	return DateOf(time.Date(d.Year, d.Month, d.Day+n, 12, 0, 0, 0, time.UTC))
+}
+
+// Weekday is the day of the week of the date.
+func (d Date) Weekday() time.Weekday {
+	return time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, time.UTC).Weekday()
+}
+
+// Calendar knows the public holidays (and observances) of some countries.
+// The zero value and a nil *Calendar are valid and know no holidays, so a
+// node without a holiday directory still schedules messages.
+type Calendar struct {
+	days map[string]map[Date]string // country → date → name
+}
+
+// LoadCalendar reads every file named XX_*.json in dir, where XX is an
+// ISO 3166-1 alpha-2 country code and the file is a JSON object
+// {"YYYY-MM-DD": "name", …}. Several files of one country merge; a date
+// named in two files keeps both names, joined with "; ". An empty dir gives
+// an empty calendar. A file that cannot be read or parsed is an error
+// naming the file (and the bad date), because a silently missing holiday
+// would send a campaign on Chinese New Year.
+func LoadCalendar(dir string) (*Calendar, error) {
+	c := &Calendar{days: map[string]map[Date]string{}}
+	if dir == "" {
+		return c, nil
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, fmt.Errorf("holiday directory %s: %w", dir, err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("holiday directory: %w", err)
+	}
+	sort.Strings(files)
+	for _, path := range files {
+		base := filepath.Base(path)
+		cc, _, ok := strings.Cut(base, "_")
+		if !ok || len(cc) != 2 || strings.ToUpper(cc) != cc {
+			continue // not a holiday file (XX_NAME.json)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("holiday file: %w", err)
+		}
+		var m map[string]string
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("holiday file %s: want a JSON object {\"YYYY-MM-DD\": \"name\"}: %w", path, err)
+		}
+		days := c.days[cc]
+		if days == nil {
+			days = map[Date]string{}
+			c.days[cc] = days
+		}
+		for k, name := range m {
+			d, err := ParseDate(k)
+			if err != nil {
+				return nil, fmt.Errorf("holiday file %s: %w", path, err)
+			}
+			if name = strings.TrimSpace(name); name == "" {
+				return nil, fmt.Errorf("holiday file %s: %s has no name", path, k)
+			}
+			if old, ok := days[d]; ok && old != name {
+				name = old + "; " + name
+			}
+			days[d] = name
+		}
+	}
+	return c, nil
+}
+
+// Holiday names the holiday of country (ISO alpha-2, any case) on day, or
+// reports false when the calendar knows none — also when it knows nothing
+// about the country at all.
+func (c *Calendar) Holiday(country string, day Date) (name string, ok bool) {
+	if c == nil {
+		return "", false
+	}
+	name, ok = c.days[strings.ToUpper(country)][day]
+	return name, ok
+}
+
+// Countries lists the countries the calendar has holidays for, sorted.
+func (c *Calendar) Countries() []string {
+	if c == nil {
+		return nil
+	}
+	out := make([]string, 0, len(c.days))
+	for cc := range c.days {
+		out = append(out, cc)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// observances are named days in the holiday data that are not days off for
+// most people — several are the biggest marketing dates of the year
+// (Valentine's Day, International Women's Day in China), so avoiding them
+// by default would be wrong. A day is an observance only if every one of
+// its names is.
+var observances = map[string]map[string]bool{
+	"US": set("Groundhog Day", "Valentine's Day", "Saint Patrick's Day", "Good Friday", "Easter Sunday",
+		"Mother's Day", "Father's Day", "Halloween", "Christmas Eve", "New Year's Eve", "Election Day"),
+	// Half-day or group-specific holidays (women, youth, children, the
+	// army) under the State Council's holiday rules: work goes on for
+	// everyone else.
+	"CN": set("International Women's Day", "Youth Day", "Children's Day", "Army Day"),
+	"TH": set("Teacher's Day", "HM King Ramkhamhaeng Memorial Day", "Royal Thai Armed Forces Day", "Thai Veterans Day",
+		"International Women's Day", "National Science Day", "Thai National Flag Day", "Loy Krathong",
+		"National Artist Day", "National Forest Conservation Day", "National Aviation Day", "National Children's Day"),
+}
+
+func set(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// IsObservance reports whether a holiday name of country (as Holiday
+// returns it) is only an observance — a named day that is not a day off,
+// such as Valentine's Day in the US or Youth Day in China. Rules avoid
+// observances only when AvoidObservances is set.
+func IsObservance(country, name string) bool {
+	obs := observances[strings.ToUpper(country)]
+	if obs == nil {
+		return false
+	}
+	for _, part := range strings.Split(name, "; ") {
+		if !obs[part] {
+			return false
+		}
+	}
+	return true
+}
