@@ -185,8 +185,9 @@ var sharedClient = &http.Client{
 
 func newTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	// Enough idle connections for a lane's workers to reuse theirs; no
+	// ResponseHeaderTimeout, since each Webhook's own Timeout applies.
 	t.MaxIdleConnsPerHost = 16
-	t.ResponseHeaderTimeout = DefaultWebhookTimeout
 	return t
 }
 
