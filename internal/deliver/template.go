@@ -118,9 +118,13 @@ func (c *Compiled) Locales() []string {
 }
 
 // Choose returns the locale Render would use for locale: the exact variant
-// ("zh-CN"), else the language's variant ("zh"), else the default. Nothing
-// cleverer (no "zh-TW reader gets zh-CN"), because guessing a script or a
-// regional variant a person did not ask for can offend more than English does.
+// ("zh-TW"), else the variant for the language in its script ("zh-Hant",
+// when the template has one: Taiwanese and Hong Kong readers get Traditional
+// characters, mainland and Singapore readers Simplified, the script being
+// inferred from the region when not written), else the language's variant
+// ("zh"), else the default. Nothing looser than that — no zh-TW reader gets a
+// zh-CN variant — because a script or regional variant a person did not ask
+// for can offend more than the default language does.
 func (c *Compiled) Choose(locale string) string {
 	tag, err := language.Parse(strings.TrimSpace(locale))
 	if err != nil {
@@ -130,10 +134,18 @@ func (c *Compiled) Choose(locale string) string {
 		return tag.String()
 	}
 	base, conf := tag.Base()
-	if conf != language.No {
-		if _, ok := c.variants[base.String()]; ok {
-			return base.String()
+	if conf == language.No {
+		return c.fallback
+	}
+	if script, sconf := tag.Script(); sconf != language.No {
+		if st, err := language.Compose(base, script); err == nil {
+			if _, ok := c.variants[st.String()]; ok {
+				return st.String()
+			}
 		}
+	}
+	if _, ok := c.variants[base.String()]; ok {
+		return base.String()
 	}
 	return c.fallback
 }

@@ -117,3 +117,23 @@ func TestCompileErrorsNameLocaleAndPart(t *testing.T) {
 		}
 	}
 }
+
+func TestRenderChoosesScript(t *testing.T) {
+	c, err := Compile(Template{ID: "s", DefaultLocale: "en", Variants: map[string]Variant{
+		"en":      {Subject: "Hi", Text: "Hi"},
+		"zh-Hans": {Subject: "简", Text: "简体"},
+		"zh-Hant": {Subject: "繁", Text: "繁體"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for asked, want := range map[string]string{
+		"zh-TW": "zh-Hant", "zh-HK": "zh-Hant", "zh-Hant-MO": "zh-Hant",
+		"zh-CN": "zh-Hans", "zh-SG": "zh-Hans", "zh": "zh-Hans",
+		"ja": "en", "en-GB": "en",
+	} {
+		if got := c.Choose(asked); got != want {
+			t.Errorf("Choose(%q) = %q, want %q", asked, got, want)
+		}
+	}
+}
