@@ -489,3 +489,25 @@ func TestMessageID(t *testing.T) {
 		}
 	}
 }
+
+func TestMailerPlainRelayOnLocalhost(t *testing.T) {
+	b := &smtpBackend{user: "relay", pass: "pw"}
+	srv := smtp.NewServer(b)
+	srv.Domain = "relay.test"
+	srv.AllowInsecureAuth = true // a local relay, as TLS "none" is meant for
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	defer srv.Close()
+	m := testMailer(l.Addr().(*net.TCPAddr).Port, nil)
+	m.TLS, m.TLSConfig, m.Username, m.Password = TLSNone, nil, "relay", "pw"
+	if err := m.Send(context.Background(), chineseEmail()); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	if len(b.messages) != 1 || b.messages[0].tlsAtMail {
+		t.Fatalf("messages %+v", b.messages)
+	}
+	checkChineseMessage(t, b.messages[0].data, chineseEmail())
+}
