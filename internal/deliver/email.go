@@ -31,6 +31,7 @@ import (
 	"net/smtp"
 	"net/textproto"
 	"net/url"
+	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -304,6 +305,11 @@ func (m *Mailer) classify(ctx context.Context, step string, err error) error {
 		// The connection was closed under net/smtp by the context; report
 		// the context's error, not the resulting "use of closed connection".
 		return &RetryableError{Dest: dest, Reason: step, Err: ctx.Err()}
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// The connection's deadline (the context's) fired before the
+		// context's own timer was seen: the same timeout.
+		return &RetryableError{Dest: dest, Reason: step + ": timed out", Err: context.DeadlineExceeded}
 	}
 	if strings.Contains(err.Error(), "unencrypted connection") {
 		// net/smtp's PlainAuth refusing to send the password in clear.
