@@ -255,6 +255,15 @@ func Rules() []Rule {
 	return s.Rules()
 }
 
+// RulesFor lists the current rules that apply to country (ISO alpha-2,
+// any case) on any channel, sorted by id.
+func RulesFor(country string) []Rule {
+	mu.RLock()
+	s := current
+	mu.RUnlock()
+	return s.ForCountry(country)
+}
+
 // Check checks content against the current rules.
 func Check(c Content) Report {
 	mu.RLock()
