@@ -21,6 +21,7 @@ type PermanentError struct {
 	Err error
 }
 
+// Error names the destination, the reason and "[permanent]".
 func (e *PermanentError) Error() string { return formatErr("permanent", e.Dest, e.Reason, e.Err) }
 
 // Unwrap returns the underlying error so errors.Is sees through it.
@@ -43,6 +44,8 @@ type RetryableError struct {
 	Err error
 }
 
+// Error names the destination, the reason, any requested wait and
+// "[retryable]".
 func (e *RetryableError) Error() string {
 	s := formatErr("retryable", e.Dest, e.Reason, e.Err)
 	if e.RetryAfter > 0 {

@@ -31,6 +31,8 @@ const (
 
 // Defaults for a Webhook whose fields are zero.
 const (
+	// DefaultWebhookTimeout bounds one attempt: long enough for a slow
+	// receiver, short enough that a hung one frees its lane's worker.
 	DefaultWebhookTimeout = 10 * time.Second
 	// DefaultTolerance is how far a signature's timestamp may be from the
 	// receiver's clock; it bounds how long a captured request can be replayed.
