@@ -80,6 +80,9 @@ type Server struct {
 	// Journeys runs journeys and delivers their actions; nil serves none
 	// of their endpoints.
 	Journeys *journey.Engine
+	// Unsubscribe carries out a signed unsubscribe link and says which
+	// channel it stopped; nil serves no unsubscribe links.
+	Unsubscribe func(ctx context.Context, token string) (string, error)
 	// Web is the dashboard; nil serves no pages.
 	Web *web.UI
 	// Now is the clock of segment windows; nil is time.Now.

@@ -91,6 +91,8 @@ type Config struct {
 	// VoCEvery is how often brand health is checked (0: hourly; negative:
 	// only on demand).
 	VoCEvery time.Duration
+	// Actions configures journeys: SMTP, public URL, send-time rules.
+	Actions ActionsConfig
 	// SourcePrecedence lists source ids or kinds whose traits win over
 	// others' in a profile, strongest first; SharedUserSpaces maps sources
 	// that share one user-id space (a site and its app) to its name.
@@ -141,6 +143,7 @@ type App struct {
 	Journeys *journey.Engine
 
 	lock      *os.File
+	unsubKey  []byte
 	closeOnce sync.Once
 	closeErr  error
 	cancel    context.CancelFunc
@@ -384,7 +387,7 @@ func (a *App) ingestLimit() func(kind, key string) (bool, time.Duration) {
 // API is the node's REST API server.
 func (a *App) API() *api.Server {
 	return &api.Server{Backend: a, Auth: a.Auth, Audit: a.Audit, Access: a.Access, Privacy: a.Privacy,
-		Retention: a.Retention, Profiles: a.Profiles, Predict: a.Predict, VoC: a.VoC, Marketing: a.marketing(), Journeys: a.Journeys, Now: a.Cfg.Now, Web: a.Web, Logger: a.Logger, MaxRows: a.Cfg.MaxRows, SecureCookies: a.Cfg.TLSCert != "",
+		Retention: a.Retention, Profiles: a.Profiles, Predict: a.Predict, VoC: a.VoC, Marketing: a.marketing(), Journeys: a.Journeys, Unsubscribe: a.unsubscribeFunc(), Now: a.Cfg.Now, Web: a.Web, Logger: a.Logger, MaxRows: a.Cfg.MaxRows, SecureCookies: a.Cfg.TLSCert != "",
 		Metrics:      promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}),
 		Limiter:      auth.NewLimiter(50, 200, auth.LimiterOptions{}),
 		LoginLimiter: auth.NewLimiter(1, 10, auth.LimiterOptions{})}

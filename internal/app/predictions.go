@@ -25,7 +25,17 @@ func (a *App) predictionsToProfiles(ctx context.Context, rows []store.Prediction
 		m[r.ProfileID] = realtime.Prediction{CLV: r.CLV, PAlive: r.PAlive, ExpectedPurchases: r.ExpectedPurchases,
 			ChurnRisk: r.ChurnRisk, ChurnTier: r.ChurnTier}
 	}
-	return a.Profiles.SetPredictions(ctx, m)
+	if err := a.Profiles.SetPredictions(ctx, m); err != nil {
+		return err
+	}
+	if a.Journeys == nil {
+		return nil
+	}
+	next, err := a.nextOrders(ctx)
+	if err != nil {
+		return err
+	}
+	return a.Journeys.PlanNextOrders(ctx, next)
 }
 
 // restorePredictions gives a profile engine without predictions (new, or

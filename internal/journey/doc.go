@@ -5,6 +5,3 @@
 // person's journey state durable so a restart neither skips nor repeats an
 // action.
 package journey
-
-// Engine is a running journey engine.
-type Engine struct{}

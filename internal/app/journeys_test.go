@@ -1,0 +1,287 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/mail"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/tradewind/tradewind/internal/deliver"
+)
+
+// mailbox is a real SMTP server for tests: it keeps every message it
+// receives.
+type mailbox struct {
+	mu   sync.Mutex
+	msgs [][]byte
+	addr string
+}
+
+func (m *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{m: m}, nil }
+
+type mailSession struct{ m *mailbox }
+
+func (s *mailSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *mailSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (s *mailSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.m.mu.Lock()
+	s.m.msgs = append(s.m.msgs, b)
+	s.m.mu.Unlock()
+	return nil
+}
+func (s *mailSession) Reset()        {}
+func (s *mailSession) Logout() error { return nil }
+
+func startMailbox(t *testing.T) *mailbox {
+	t.Helper()
+	m := &mailbox{}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.addr = l.Addr().String()
+	srv := smtp.NewServer(m)
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { srv.Close() })
+	return m
+}
+
+func (m *mailbox) all() [][]byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([][]byte{}, m.msgs...)
+}
+
+// hookReceiver is a real HTTP receiver that checks signatures.
+type hookReceiver struct {
+	mu     sync.Mutex
+	secret []byte
+	ids    []string
+	bodies []map[string]any
+	bad    int
+	srv    *httptest.Server
+	delay  time.Duration
+	status int
+}
+
+func startReceiver(t *testing.T) *hookReceiver {
+	h := &hookReceiver{status: 200}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		h.mu.Lock()
+		secret, delay, status := h.secret, h.delay, h.status
+		h.mu.Unlock()
+		time.Sleep(delay)
+		if err := deliver.Verify(secret, r.Header.Get(deliver.HeaderSignature), body, time.Now(), time.Minute); err != nil {
+			h.mu.Lock()
+			h.bad++
+			h.mu.Unlock()
+			w.WriteHeader(400)
+			return
+		}
+		var m map[string]any
+		_ = json.Unmarshal(body, &m)
+		h.mu.Lock()
+		h.ids = append(h.ids, r.Header.Get(deliver.HeaderID))
+		h.bodies = append(h.bodies, m)
+		h.mu.Unlock()
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *hookReceiver) received() ([]string, int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string{}, h.ids...), h.bad
+}
+
+func waitFor(t *testing.T, what string, d time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestAbandonedCheckoutJourney is issue 9's acceptance: an abandoned
+// checkout produces exactly one localised e-mail and one signed webhook,
+// through a real SMTP server and a real HTTP receiver; a checkout followed
+// by its order produces nothing; the delivery log and the stats say so.
+func TestAbandonedCheckoutJourney(t *testing.T) {
+	box := startMailbox(t)
+	hook := startReceiver(t)
+	n := openNode(t, Config{Actions: ActionsConfig{SMTPURL: "smtp+plain://" + box.addr, MailFrom: "Shop <news@shop.example>",
+		PublicURL: "https://shop.example", PostalAddress: "Shop GmbH, 100 Main Street, Springfield, IL 62701"}})
+	_, key := n.createSource("Shop", "EUR")
+
+	code, dest := n.admin("POST", "/v1/destinations", map[string]any{"name": "crm", "url": hook.srv.URL})
+	if code != 201 || !strings.HasPrefix(dest["secret"].(string), "whsec_") {
+		t.Fatalf("destination: %d %v", code, dest)
+	}
+	hook.mu.Lock()
+	hook.secret = []byte(dest["secret"].(string))
+	hook.mu.Unlock()
+	if code, list := n.admin("GET", "/v1/destinations", nil); code != 200 || strings.Contains(fmt.Sprint(list), "whsec_") {
+		t.Fatalf("a listing must not show the secret: %d %v", code, list)
+	}
+
+	def := map[string]any{
+		"name":    "Abandoned checkout",
+		"trigger": map[string]any{"type": "abandoned_checkout", "hours": 0.0005},
+		"steps": []any{
+			map[string]any{"id": "mail", "type": "email", "template": map[string]any{"default_locale": "en", "variants": map[string]any{
+				"en": map[string]any{"subject": "You left something, {{.first_name}}", "text": "Your cart is waiting."},
+				"de": map[string]any{"subject": "Ihr Warenkorb wartet, {{.first_name}}", "text": "Sie haben etwas vergessen.",
+					"html": "<p>Hallo {{.first_name}}</p>"},
+			}}},
+			map[string]any{"id": "crm", "type": "webhook", "destination": "crm"},
+		},
+		"goal":    map[string]any{"event": "Order Completed", "within": "7d"},
+		"consent": "required",
+	}
+	if code, m := n.admin("POST", "/v1/journeys", def); code != 201 {
+		t.Fatalf("create journey: %d %v", code, m)
+	}
+	if code, m := n.admin("POST", "/v1/journeys/abandoned-checkout/start", nil); code != 200 || m["status"] != "active" {
+		t.Fatalf("start: %d %v", code, m)
+	}
+
+	send := func(body map[string]any) {
+		t.Helper()
+		b, _ := json.Marshal(body)
+		if code, m := n.do("POST", "/v1/"+body["type"].(string), basic(key), b, nil); code != 200 {
+			t.Fatalf("%v: %d %v", body["type"], code, m)
+		}
+	}
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	// Anna abandons her checkout; Ben orders within the window.
+	send(map[string]any{"type": "identify", "userId": "anna", "timestamp": now, "traits": map[string]any{
+		"email": "anna@example.de", "firstName": "Anna", "locale": "de-DE", "email_opt_in": true,
+		"address": map[string]any{"country": "DE"}}})
+	send(map[string]any{"type": "identify", "userId": "ben", "timestamp": now, "traits": map[string]any{
+		"email": "ben@example.com", "firstName": "Ben", "email_opt_in": true}})
+	send(map[string]any{"type": "track", "userId": "anna", "event": "Checkout Started", "timestamp": now,
+		"properties": map[string]any{"value": "59.90", "currency": "EUR"}})
+	send(map[string]any{"type": "track", "userId": "ben", "event": "Checkout Started", "timestamp": now})
+	send(map[string]any{"type": "track", "userId": "ben", "event": "Order Completed", "timestamp": now,
+		"properties": map[string]any{"order_id": "o-1", "total": "20.00", "currency": "EUR"}})
+
+	defer func() {
+		if t.Failed() {
+			_, st := n.admin("GET", "/v1/journeys/abandoned-checkout/stats", nil)
+			_, dead := n.admin("GET", "/v1/journeys/abandoned-checkout/deliveries", nil)
+			t.Logf("stats %v\ndead letters %v\napplied %d, profiles %d", st, dead, n.a.Journeys.Applied(), n.a.Profiles.Applied())
+		}
+	}()
+	waitFor(t, "one e-mail and one webhook", 30*time.Second, func() bool {
+		ids, _ := hook.received()
+		return len(box.all()) >= 1 && len(ids) >= 1
+	})
+	// Nothing more comes: Ben recovered, and nobody is sent twice.
+	time.Sleep(2 * time.Second)
+	msgs := box.all()
+	ids, bad := hook.received()
+	if len(msgs) != 1 || len(ids) != 1 || bad != 0 {
+		t.Fatalf("%d e-mails, %d webhooks (%d with bad signatures), want exactly one each", len(msgs), len(ids), bad)
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(msgs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	if subject != "Ihr Warenkorb wartet, Anna" {
+		t.Errorf("subject %q, want the German variant personalised", subject)
+	}
+	if to := msg.Header.Get("To"); !strings.Contains(to, "anna@example.de") {
+		t.Errorf("to %q", to)
+	}
+	if lu := msg.Header.Get("List-Unsubscribe"); !strings.Contains(lu, "https://shop.example/u/") {
+		t.Errorf("List-Unsubscribe %q", lu)
+	}
+	if msg.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
+		t.Errorf("List-Unsubscribe-Post %q", msg.Header.Get("List-Unsubscribe-Post"))
+	}
+	// The Message-ID and the webhook's id are the same idempotency key.
+	if mid := msg.Header.Get("Message-Id"); !strings.HasPrefix(mid, "<act_") {
+		t.Errorf("Message-ID %q", mid)
+	}
+	_, params, _ := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	parts := 0
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		if _, err := mr.NextPart(); err != nil {
+			break
+		}
+		parts++
+	}
+	if parts != 2 {
+		t.Errorf("%d MIME parts, want text and HTML", parts)
+	}
+	if !strings.HasPrefix(ids[0], "act_") {
+		t.Errorf("webhook id %q", ids[0])
+	}
+	hook.mu.Lock()
+	body := hook.bodies[0]
+	hook.mu.Unlock()
+	if body["journey"] != "abandoned-checkout" || body["step"] != "crm" || body["profile_id"] == "" {
+		t.Errorf("webhook body %v", body)
+	}
+
+	// Stats: two watched, one recovered, one entered the treatment (no
+	// control group), both actions delivered.
+	code, st := n.admin("GET", "/v1/journeys/abandoned-checkout/stats", nil)
+	if code != 200 {
+		t.Fatalf("stats: %d %v", code, st)
+	}
+	c := st["counters"].(map[string]any)
+	if c["recovered_none"] != 1.0 || c["entered_treatment"] != 1.0 || c["delivered:mail"] != 1.0 || c["delivered:crm"] != 1.0 {
+		t.Errorf("counters %v", c)
+	}
+	pid := body["profile_id"].(string)
+	code, dl := n.admin("GET", "/v1/profiles/"+pid+"/deliveries", nil)
+	if code != 200 || len(dl["deliveries"].([]any)) != 2 {
+		t.Fatalf("deliveries: %d %v", code, dl)
+	}
+	for _, d := range dl["deliveries"].([]any) {
+		if d := d.(map[string]any); d["status"] != "delivered" {
+			t.Errorf("delivery %v", d)
+		}
+	}
+
+	// The unsubscribe link works once signed, refuses a forged one, and
+	// stops further e-mail.
+	lu := msg.Header.Get("List-Unsubscribe")
+	link := lu[strings.Index(lu, "https://shop.example")+len("https://shop.example") : strings.Index(lu, ">")]
+	if code, _ := n.do("POST", link+"x", "", nil, nil); code != 400 {
+		t.Errorf("forged unsubscribe: %d", code)
+	}
+	if code, _ := n.do("POST", link, "", nil, nil); code != 200 {
+		t.Errorf("unsubscribe: %d", code)
+	}
+	if why, ok := n.a.Journeys.Suppressed(pid, "email"); !ok {
+		t.Errorf("not suppressed after unsubscribing (%q)", why)
+	}
+}

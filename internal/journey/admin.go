@@ -1,0 +1,722 @@
+package journey
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tradewind/tradewind/internal/deliver"
+)
+
+// Destination is a webhook destination.
+type Destination struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
+	// Secret signs every delivery; it is generated on creation and shown
+	// only then.
+	Secret string `json:"secret,omitempty"`
+	// Concurrency and RatePerSecond bound this destination alone.
+	Concurrency   int      `json:"concurrency"`
+	RatePerSecond float64  `json:"rate_per_second"`
+	Timeout       Duration `json:"timeout,omitempty"`
+	// IncludePII sends the person's decrypted traits (a CRM that needs the
+	// address); off, the body carries the profile id only.
+	IncludePII bool      `json:"include_pii"`
+	CreatedAt  time.Time `json:"created_at"`
+	CreatedBy  string    `json:"created_by,omitempty"`
+}
+
+// Errors of the admin API.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+)
+
+func (e *Engine) loadDefinitions(ctx context.Context) error {
+	kv, err := e.cfg.JetStream.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: e.cfg.Bucket,
+		Description: "tradewind journeys and destinations", History: 10, Storage: jetstream.FileStorage})
+	if err != nil {
+		return fmt.Errorf("journey: bucket %s: %w", e.cfg.Bucket, err)
+	}
+	e.kv = kv
+	lister, err := kv.ListKeys(ctx)
+	if err != nil {
+		return err
+	}
+	for k := range lister.Keys() {
+		v, err := kv.Get(ctx, k)
+		if err != nil {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(k, "journey."):
+			var j Journey
+			if json.Unmarshal(v.Value(), &j) == nil {
+				e.journeys[j.ID] = &j
+			}
+		case strings.HasPrefix(k, "dest."):
+			var d Destination
+			if json.Unmarshal(v.Value(), &d) == nil {
+				e.dests[d.Name] = &d
+			}
+		}
+	}
+	return nil
+}
+
+func (e *Engine) putKV(ctx context.Context, key string, v any) error {
+	if e.kv == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = e.kv.Put(ctx, key, b)
+	return err
+}
+
+// Journeys lists the definitions by id.
+func (e *Engine) Journeys() []Journey {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]Journey, 0, len(e.journeys))
+	for _, j := range e.journeys {
+		out = append(out, *j)
+	}
+	slices.SortFunc(out, func(a, b Journey) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Journey returns one definition.
+func (e *Engine) Journey(id string) (Journey, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	j, ok := e.journeys[id]
+	if !ok {
+		return Journey{}, fmt.Errorf("journey %q: %w", id, ErrNotFound)
+	}
+	return *j, nil
+}
+
+// Save creates (create) or replaces a definition. A running journey's
+// steps may change: people mid-way continue at the step of the same index.
+// The status is changed with SetStatus, not here.
+func (e *Engine) Save(ctx context.Context, j Journey, create bool, by string) (Journey, []string, error) {
+	status := j.Status
+	j.Status = ""
+	if err := j.Validate(); err != nil {
+		return Journey{}, nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	old, exists := e.journeys[j.ID]
+	if create && exists {
+		return Journey{}, nil, fmt.Errorf("journey %q: %w", j.ID, ErrExists)
+	}
+	if !create && !exists {
+		return Journey{}, nil, fmt.Errorf("journey %q: %w", j.ID, ErrNotFound)
+	}
+	if err := e.checkDestinations(&j); err != nil {
+		return Journey{}, nil, err
+	}
+	now := e.cfg.Now().UTC()
+	j.Status, j.Version, j.CreatedAt, j.CreatedBy = StatusDraft, 1, now, by
+	if exists {
+		if old.Status == StatusStopped {
+			return Journey{}, nil, errStopped
+		}
+		j.Status, j.Version, j.CreatedAt, j.CreatedBy = old.Status, old.Version+1, old.CreatedAt, old.CreatedBy
+		j.StartedAt, j.StartSeq = old.StartedAt, old.StartSeq
+	}
+	_ = status
+	j.UpdatedAt, j.UpdatedBy = now, by
+	warnings, err := e.checkContent(&j)
+	if err != nil && j.Status == StatusActive {
+		return Journey{}, warnings, err
+	}
+	if j.Trigger.Type == TriggerPrediction && j.Status == StatusActive {
+		if err := e.ensurePredictionSegment(ctx, &j); err != nil {
+			return Journey{}, nil, err
+		}
+	}
+	if err := e.putKV(ctx, "journey."+j.ID, &j); err != nil {
+		return Journey{}, nil, err
+	}
+	e.journeys[j.ID] = &j
+	return j, warnings, nil
+}
+
+func (e *Engine) checkDestinations(j *Journey) error {
+	for i, s := range j.Steps {
+		if s.Type == StepWebhook && e.dests[s.Destination] == nil {
+			return fieldErr(fmt.Sprintf("steps[%d].destination", i), "no webhook destination %q (create it first: POST /v1/destinations)", s.Destination)
+		}
+	}
+	return nil
+}
+
+// ErrBlocked is returned when content compliance blocks a journey.
+type ErrBlocked struct{ Reasons []string }
+
+func (e *ErrBlocked) Error() string {
+	return "content compliance blocks this journey: " + strings.Join(e.Reasons, "; ")
+}
+
+// checkContent runs every e-mail variant through the compliance check for
+// the countries it may reach: warnings come back, blocks are an error.
+func (e *Engine) checkContent(j *Journey) ([]string, error) {
+	if e.cfg.Check == nil {
+		return nil, nil
+	}
+	var warnings, blocks []string
+	for _, s := range j.Steps {
+		if s.Type != StepEmail || s.Template == nil {
+			continue
+		}
+		locales := make([]string, 0, len(s.Template.Variants))
+		for loc := range s.Template.Variants {
+			locales = append(locales, loc)
+		}
+		slices.Sort(locales)
+		for _, loc := range locales {
+			v := s.Template.Variants[loc]
+			countries := j.Countries
+			if len(countries) == 0 {
+				countries = countriesOfLocale(loc)
+			}
+			for _, c := range countries {
+				text, htmlBody := withFooter(v.Text, v.HTML, loc, checkURL, e.cfg.PostalAddress)
+				verdict, reasons := e.cfg.Check(c, "email", loc, v.Subject, text, htmlBody)
+				for _, r := range reasons {
+					line := fmt.Sprintf("step %s, %s variant, %s: %s", s.ID, loc, c, r)
+					if verdict == "block" {
+						blocks = append(blocks, line)
+					} else {
+						warnings = append(warnings, line)
+					}
+				}
+			}
+		}
+	}
+	if len(blocks) > 0 {
+		return append(blocks, warnings...), &ErrBlocked{Reasons: blocks}
+	}
+	return warnings, nil
+}
+
+// countriesOfLocale guesses where a locale's variant goes: its region, or
+// the main markets of its language.
+func countriesOfLocale(loc string) []string {
+	parts := strings.FieldsFunc(loc, func(r rune) bool { return r == '-' || r == '_' })
+	if len(parts) > 1 && len(parts[len(parts)-1]) == 2 {
+		return []string{strings.ToUpper(parts[len(parts)-1])}
+	}
+	switch strings.ToLower(parts[0]) {
+	case "zh":
+		return []string{"CN"}
+	case "ja":
+		return []string{"JP"}
+	case "ko":
+		return []string{"KR"}
+	case "de":
+		return []string{"DE"}
+	case "fr":
+		return []string{"FR"}
+	case "es":
+		return []string{"ES", "MX"}
+	case "it":
+		return []string{"IT"}
+	case "en":
+		return []string{"US", "GB"}
+	}
+	return nil
+}
+
+func (e *Engine) ensurePredictionSegment(ctx context.Context, j *Journey) error {
+	val, _ := json.Marshal(j.Trigger.Value)
+	rule := fmt.Sprintf("%s %s %s", j.Trigger.Attribute, j.Trigger.Op, val)
+	return e.cfg.People.EnsureSegment(ctx, predictionSegment(j.ID), "Journey "+j.Name+": "+rule, rule)
+}
+
+// SetStatus starts (active), pauses, resumes or stops a journey. Starting
+// checks the content and marks the log position: only what happens after
+// it triggers. Stopping is final: runs end, the outbox drops its actions.
+func (e *Engine) SetStatus(ctx context.Context, id, status, by string) (Journey, []string, error) {
+	switch status {
+	case StatusActive, StatusPaused, StatusStopped:
+	default:
+		return Journey{}, nil, fieldErr("status", "%q is not active, paused or stopped", status)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	jp, ok := e.journeys[id]
+	if !ok {
+		return Journey{}, nil, fmt.Errorf("journey %q: %w", id, ErrNotFound)
+	}
+	j := *jp
+	if j.Status == StatusStopped {
+		return Journey{}, nil, errStopped
+	}
+	var warnings []string
+	if status == StatusActive {
+		if err := e.checkDestinations(&j); err != nil {
+			return Journey{}, nil, err
+		}
+		var err error
+		if warnings, err = e.checkContent(&j); err != nil {
+			return Journey{}, warnings, err
+		}
+		if j.Trigger.Type == TriggerPrediction {
+			if err := e.ensurePredictionSegment(ctx, &j); err != nil {
+				return Journey{}, nil, fmt.Errorf("journey %s: keeping its prediction segment: %w", id, err)
+			}
+		}
+		if j.StartSeq == 0 {
+			last, err := e.cfg.Log.LastSeq(ctx)
+			if err != nil {
+				return Journey{}, nil, err
+			}
+			j.StartSeq, j.StartedAt = last, e.cfg.Now().UTC()
+			// Nothing before the start is read: the log position moves
+			// there if the engine was behind with nothing running.
+			if len(e.active()) == 0 && e.applied.Load() < last {
+				e.applied.Store(last)
+			}
+		}
+	}
+	j.Status, j.UpdatedAt, j.UpdatedBy = status, e.cfg.Now().UTC(), by
+	j.Version++
+	if err := e.putKV(ctx, "journey."+j.ID, &j); err != nil {
+		return Journey{}, nil, err
+	}
+	e.journeys[id] = &j
+	if status == StatusActive && j.Trigger.Type == TriggerBeforeNextOrder && e.cfg.PlanNext != nil {
+		go func() {
+			pctx := context.WithoutCancel(ctx)
+			next, err := e.cfg.PlanNext(pctx)
+			if err == nil {
+				err = e.PlanNextOrders(pctx, next)
+			}
+			if err != nil {
+				e.cfg.Logger.Error("journey next-order dates", "journey", id, "err", err)
+			}
+		}()
+	}
+	return j, warnings, nil
+}
+
+// Delete removes a journey that is not running, with its state.
+func (e *Engine) Delete(ctx context.Context, id string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	j, ok := e.journeys[id]
+	if !ok {
+		return fmt.Errorf("journey %q: %w", id, ErrNotFound)
+	}
+	if j.Status == StatusActive || j.Status == StatusPaused {
+		return fieldErr("status", "stop the journey before deleting it")
+	}
+	if e.kv != nil {
+		if err := e.kv.Delete(ctx, "journey."+id); err != nil {
+			return err
+		}
+	}
+	delete(e.journeys, id)
+	b := e.db.NewBatch()
+	for _, p := range []string{prefRun, prefIdle, prefSeen} {
+		pre := []byte(p + id + "/")
+		_ = b.DeleteRange(pre, prefixEnd(pre), nil)
+	}
+	_ = b.Delete([]byte(prefCount+id), nil)
+	return b.Commit(e.syncOpt())
+}
+
+// Destinations lists the webhook destinations, without their secrets.
+func (e *Engine) Destinations() []Destination {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]Destination, 0, len(e.dests))
+	for _, d := range e.dests {
+		c := *d
+		c.Secret = ""
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b Destination) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// SaveDestination creates a destination (its secret generated and
+// returned this once) or changes one (the secret kept unless rotate).
+func (e *Engine) SaveDestination(ctx context.Context, d Destination, create, rotate bool, by string) (Destination, error) {
+	d.Name = strings.TrimSpace(d.Name)
+	if !validID(d.Name) {
+		return Destination{}, fieldErr("name", "%q must be 1–64 letters, digits, '-' or '_'", d.Name)
+	}
+	if err := deliver.Validate(d.URL); err != nil {
+		return Destination{}, fieldErr("url", "%v", err)
+	}
+	if d.Concurrency < 0 || d.Concurrency > 64 {
+		return Destination{}, fieldErr("concurrency", "must be between 1 and 64")
+	}
+	if d.RatePerSecond < 0 {
+		return Destination{}, fieldErr("rate_per_second", "must not be negative")
+	}
+	if d.Timeout < 0 || time.Duration(d.Timeout) > time.Minute {
+		return Destination{}, fieldErr("timeout", "must be at most 1m")
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	old, exists := e.dests[d.Name]
+	if create && exists {
+		return Destination{}, fmt.Errorf("destination %q: %w", d.Name, ErrExists)
+	}
+	if !create && !exists {
+		return Destination{}, fmt.Errorf("destination %q: %w", d.Name, ErrNotFound)
+	}
+	if d.Concurrency == 0 {
+		d.Concurrency = 4
+	}
+	d.CreatedAt, d.CreatedBy = e.cfg.Now().UTC(), by
+	shown := ""
+	if exists {
+		d.CreatedAt, d.CreatedBy, d.Secret = old.CreatedAt, old.CreatedBy, old.Secret
+	}
+	if !exists || rotate {
+		buf := make([]byte, 32)
+		_, _ = rand.Read(buf)
+		d.Secret = "whsec_" + hex.EncodeToString(buf)
+		shown = d.Secret
+	}
+	if err := e.putKV(ctx, "dest."+d.Name, &d); err != nil {
+		return Destination{}, err
+	}
+	e.dests[d.Name] = &d
+	out := d
+	out.Secret = shown
+	return out, nil
+}
+
+// DeleteDestination removes a destination no journey uses.
+func (e *Engine) DeleteDestination(ctx context.Context, name string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.dests[name]; !ok {
+		return fmt.Errorf("destination %q: %w", name, ErrNotFound)
+	}
+	for _, j := range e.journeys {
+		for _, s := range j.Steps {
+			if s.Type == StepWebhook && s.Destination == name && j.Status != StatusStopped {
+				return fieldErr("name", "journey %s uses it", j.ID)
+			}
+		}
+	}
+	if e.kv != nil {
+		if err := e.kv.Delete(ctx, "dest."+name); err != nil {
+			return err
+		}
+	}
+	delete(e.dests, name)
+	return nil
+}
+
+// Stats are a journey's tallies: people entered and converted per arm,
+// at each step, and deliveries by outcome; with the uplift of treatment
+// over control.
+type Stats struct {
+	Journey  string           `json:"journey"`
+	Counters map[string]int64 `json:"counters"`
+	// Active people now in the journey; Watching abandoned checkouts not
+	// yet abandoned long enough.
+	Active   int64       `json:"active"`
+	Watching int64       `json:"watching"`
+	Steps    []StepStats `json:"steps"`
+	Arms     []ArmStats  `json:"arms"`
+	Outbox   int         `json:"outbox"`
+	Dead     int         `json:"dead"`
+}
+
+// StepStats tallies one step.
+type StepStats struct {
+	ID        string `json:"id"`
+	Type      string `json:"type"`
+	Reached   int64  `json:"reached"`
+	Delivered int64  `json:"delivered"`
+	Skipped   int64  `json:"skipped"`
+	Dead      int64  `json:"dead"`
+}
+
+// ArmStats are an arm's entries and goal conversions.
+type ArmStats struct {
+	Arm       string  `json:"arm"`
+	Entered   int64   `json:"entered"`
+	Converted int64   `json:"converted"`
+	Rate      float64 `json:"conversion_rate"`
+}
+
+// JourneyStats reads a journey's tallies.
+func (e *Engine) JourneyStats(id string) (*Stats, error) {
+	j, err := e.Journey(id)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]int64{}
+	if _, err := getJSON(e.db, []byte(prefCount+id), &m); err != nil {
+		return nil, err
+	}
+	s := &Stats{Journey: id, Counters: m, Active: m["active"], Watching: m["watching"], Steps: []StepStats{}}
+	for _, st := range j.Steps {
+		s.Steps = append(s.Steps, StepStats{ID: st.ID, Type: st.Type, Reached: m["reached:"+st.ID],
+			Delivered: m[Delivered+":"+st.ID], Skipped: m[Skipped+":"+st.ID], Dead: m[Dead+":"+st.ID]})
+	}
+	for _, arm := range []string{"treatment", "control"} {
+		a := ArmStats{Arm: arm, Entered: m["entered_"+arm], Converted: m["converted_"+arm]}
+		if a.Entered > 0 {
+			a.Rate = float64(a.Converted) / float64(a.Entered)
+		}
+		s.Arms = append(s.Arms, a)
+	}
+	s.Outbox = e.countOutbox(id, prefOutbox)
+	s.Dead = e.countOutbox(id, prefDead)
+	return s, nil
+}
+
+func (e *Engine) countOutbox(jid, prefix string) int {
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: []byte(prefix), UpperBound: prefixEnd([]byte(prefix))})
+	if err != nil {
+		return 0
+	}
+	defer it.Close()
+	n := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		var a action
+		if json.Unmarshal(it.Value(), &a) == nil && a.Journey == jid {
+			n++
+		}
+	}
+	return n
+}
+
+// Deliveries lists a person's delivery log (person != "") or a journey's
+// (journey != ""), newest first.
+func (e *Engine) Deliveries(person, journey string, limit int) ([]Delivery, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	var pre []byte
+	switch {
+	case person != "":
+		pre = []byte(prefLogP + person + "\x00")
+	case journey != "":
+		pre = []byte(prefLogJ + journey + "\x00")
+	default:
+		return nil, fieldErr("person", "give a person or a journey")
+	}
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: pre, UpperBound: prefixEnd(pre)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	out := []Delivery{}
+	for ok := it.Last(); ok && len(out) < limit; ok = it.Prev() {
+		var d Delivery
+		if json.Unmarshal(it.Value(), &d) == nil {
+			out = append(out, d)
+		}
+	}
+	// A person's pending actions come first: they are what happens next.
+	if person != "" {
+		pending, err := e.pending(person)
+		if err != nil {
+			return nil, err
+		}
+		out = append(pending, out...)
+	}
+	return out, nil
+}
+
+func (e *Engine) pending(person string) ([]Delivery, error) {
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: []byte(prefOutbox), UpperBound: prefixEnd([]byte(prefOutbox))})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []Delivery
+	for ok := it.First(); ok; ok = it.Next() {
+		var a action
+		if json.Unmarshal(it.Value(), &a) == nil && a.Person == person {
+			reason := a.LastErr
+			if a.Deferred != "" {
+				reason = "deferred: " + a.Deferred
+			}
+			out = append(out, Delivery{ID: a.ID, Journey: a.Journey, Person: a.Person, Step: a.Step, Kind: a.Kind,
+				Status: "pending", Reason: reason, Attempts: a.Attempts, At: a.DueAt})
+		}
+	}
+	return out, nil
+}
+
+// DeadLetter is an action that gave up, with its last error.
+type DeadLetter struct {
+	ID       string    `json:"id"`
+	Journey  string    `json:"journey"`
+	Person   string    `json:"person"`
+	Step     string    `json:"step"`
+	Kind     string    `json:"kind"`
+	Attempts int       `json:"attempts"`
+	Error    string    `json:"error"`
+	Created  time.Time `json:"created"`
+}
+
+// DeadLetters lists the dead-letter queue (a journey's, or all).
+func (e *Engine) DeadLetters(journey string, limit int) ([]DeadLetter, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: []byte(prefDead), UpperBound: prefixEnd([]byte(prefDead))})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	out := []DeadLetter{}
+	for ok := it.First(); ok && len(out) < limit; ok = it.Next() {
+		var a action
+		if json.Unmarshal(it.Value(), &a) != nil || (journey != "" && a.Journey != journey) {
+			continue
+		}
+		out = append(out, DeadLetter{ID: a.ID, Journey: a.Journey, Person: a.Person, Step: a.Step, Kind: a.Kind,
+			Attempts: a.Attempts, Error: a.LastErr, Created: a.Created})
+	}
+	return out, nil
+}
+
+// Replay puts dead letters back in the outbox (the ids given, or all of a
+// journey's, or all): they keep their ids, so receivers that did get a
+// first attempt can drop the repeat.
+func (e *Engine) Replay(ids []string, journey string) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	b := e.db.NewIndexedBatch()
+	defer b.Close()
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: []byte(prefDead), UpperBound: prefixEnd([]byte(prefDead))})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	now := e.cfg.Now()
+	for ok := it.First(); ok; ok = it.Next() {
+		var a action
+		if json.Unmarshal(it.Value(), &a) != nil {
+			continue
+		}
+		if len(want) > 0 && !want[a.ID] || journey != "" && a.Journey != journey {
+			continue
+		}
+		a.Attempts, a.DueAt, a.LastErr = 0, now, ""
+		_ = b.Delete(append([]byte{}, it.Key()...), nil)
+		_ = b.Delete([]byte(prefDone+a.ID), nil)
+		if err := setJSON(b, []byte(prefOutbox+a.ID), &a); err != nil {
+			it.Close()
+			return 0, err
+		}
+		_ = b.Set(nanosKey(prefDue, now, a.ID), nil, nil)
+		n++
+	}
+	it.Close()
+	if err := b.Commit(e.syncOpt()); err != nil {
+		return 0, err
+	}
+	e.poke()
+	return n, nil
+}
+
+// Unsubscribe records a person's opt-out of a channel: nothing more of
+// that channel goes to them, whatever the journey.
+func (e *Engine) Unsubscribe(pid, channel, reason string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	b := e.db.NewBatch()
+	if err := setJSON(b, []byte(prefSupp+pid+"\x00"+channel), map[string]any{"reason": reason, "at": e.cfg.Now().UTC()}); err != nil {
+		return err
+	}
+	return b.Commit(e.syncOpt())
+}
+
+// Forget deletes everything the engine holds of an erased person: runs,
+// pending actions, delivery log, caps and suppression.
+func (e *Engine) Forget(pids []string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	b := e.db.NewIndexedBatch()
+	defer b.Close()
+	for _, pid := range pids {
+		for _, p := range []string{prefLogP, prefFreq, prefSupp} {
+			pre := []byte(p + pid + "\x00")
+			_ = b.DeleteRange(pre, prefixEnd(pre), nil)
+		}
+		for jid := range e.journeys {
+			var r run
+			if ok, _ := getJSON(b, runKey(jid, pid), &r); ok && !r.WakeAt.IsZero() {
+				_ = b.Delete(timerKey(r.WakeAt, jid, pid), nil)
+			}
+			_ = b.Delete(runKey(jid, pid), nil)
+			var idle int64
+			if ok, _ := getJSON(b, idleKey(jid, pid), &idle); ok {
+				_ = b.Delete(timerKey(time.Unix(0, idle), jid, pid+timerSuffix(timerIdle)), nil)
+			}
+			_ = b.Delete(idleKey(jid, pid), nil)
+			pre := []byte(prefSeen + jid + "/" + pid + "/")
+			_ = b.DeleteRange(pre, prefixEnd(pre), nil)
+		}
+	}
+	// Actions and journey logs name the person inside their values.
+	drop := map[string]bool{}
+	for _, pid := range pids {
+		drop[pid] = true
+	}
+	for _, pre := range []string{prefOutbox, prefDead, prefDone} {
+		it, err := b.NewIter(&pebble.IterOptions{LowerBound: []byte(pre), UpperBound: prefixEnd([]byte(pre))})
+		if err != nil {
+			return err
+		}
+		for ok := it.First(); ok; ok = it.Next() {
+			var a struct {
+				ID     string    `json:"id"`
+				Person string    `json:"person"`
+				DueAt  time.Time `json:"due_at"`
+			}
+			if json.Unmarshal(it.Value(), &a) == nil && drop[a.Person] {
+				_ = b.Delete(append([]byte{}, it.Key()...), nil)
+				if pre == prefOutbox {
+					_ = b.Delete(nanosKey(prefDue, a.DueAt, a.ID), nil)
+				}
+			}
+		}
+		it.Close()
+	}
+	it, err := b.NewIter(&pebble.IterOptions{LowerBound: []byte(prefLogJ), UpperBound: prefixEnd([]byte(prefLogJ))})
+	if err != nil {
+		return err
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		var d Delivery
+		if json.Unmarshal(it.Value(), &d) == nil && drop[d.Person] {
+			_ = b.Delete(append([]byte{}, it.Key()...), nil)
+		}
+	}
+	it.Close()
+	return b.Commit(pebble.Sync)
+}
