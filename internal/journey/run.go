@@ -188,7 +188,9 @@ func orNull(b []byte) []byte {
 }
 
 // predictionSegment is the id of the segment a prediction trigger keeps.
-func predictionSegment(jid string) string { return "journey_" + strings.ReplaceAll(jid, "-", "_") + "_trigger" }
+func predictionSegment(jid string) string {
+	return "journey_" + strings.ReplaceAll(jid, "-", "_") + "_trigger"
+}
 
 // observe handles what a track message means for runs already going: a
 // goal reached, an abandoned checkout recovered, an event a branch asks

@@ -61,7 +61,7 @@ type run struct {
 	Arm string `json:"arm"`
 	// Outcome of an ended run: completed, converted, exited, recovered
 	// (ordered before an abandoned-checkout e-mail), excluded.
-	Outcome   string    `json:"outcome,omitempty"`
+	Outcome string `json:"outcome,omitempty"`
 	// Converted: the goal was reached within its window (counted once,
 	// whether or not the run had ended).
 	Converted bool      `json:"converted,omitempty"`
