@@ -130,15 +130,32 @@ func bounded(s string, a, b int) bool {
 	return true
 }
 
-// excepted reports whether [a, b) lies inside an occurrence of an except
-// term (第一 inside 第一次).
-func excepted(s string, a, b int, except []term) bool {
-	if len(except) == 0 {
-		return false
-	}
-	for _, sp := range spans(s, except) {
-		if sp[0] <= a && b <= sp[1] {
-			return true
+// exceptions finds the occurrences of the except terms once per field;
+// inside reports whether [a, b) lies within one of them (第一 inside 第一次).
+type exceptions [][2]int
+
+func (ex exceptions) inside(a, b int) bool {
+	// The spans are sorted by start and do not overlap: the only candidate
+	// is the last one starting at or before a.
+	i := sort.Search(len(ex), func(i int) bool { return ex[i][0] > a }) - 1
+	return i >= 0 && ex[i][0] <= a && b <= ex[i][1]
+}
+
+// containsAny reports whether any of the terms occurs in s (with word
+// boundaries where the term needs them), stopping at the first.
+func containsAny(s string, terms []term) bool {
+	for _, t := range terms {
+		for from := 0; from <= len(s); {
+			i := strings.Index(s[from:], t.s)
+			if i < 0 {
+				break
+			}
+			a := from + i
+			if !t.boundary || bounded(s, a, a+len(t.s)) {
+				return true
+			}
+			_, size := utf8.DecodeRuneInString(s[a:])
+			from = a + size
 		}
 	}
 	return false
@@ -161,7 +178,7 @@ func (m *Matcher) find(msg *message) []hit {
 	if len(m.ctx) > 0 {
 		found := false
 		for _, f := range msg.fields {
-			if len(spans(f.n.s, m.ctx)) > 0 {
+			if containsAny(f.n.s, m.ctx) {
 				found = true
 				break
 			}
@@ -197,8 +214,12 @@ func (m *Matcher) find(msg *message) []hit {
 		case KindNumber:
 			sp = unluckyNumbers(f.n.s, m.Digit[0])
 		}
+		var ex exceptions
+		if len(m.except) > 0 && len(sp) > 0 {
+			ex = spans(f.n.s, m.except)
+		}
 		for _, s := range sp {
-			if excepted(f.n.s, s[0], s[1], m.except) {
+			if ex.inside(s[0], s[1]) {
 				continue
 			}
 			out = append(out, f.hit(s[0], s[1]))
@@ -262,7 +283,12 @@ func unluckyNumbers(s string, d byte) [][2]int {
 		if k := strings.LastIndexAny(tok, ".,"); k >= 0 && len(tok)-k-1 <= 2 {
 			intPart, frac = tok[:k], tok[k+1:]
 		}
-		intPart = strings.NewReplacer(",", "", ".", "").Replace(intPart)
+		intPart = strings.Map(func(r rune) rune {
+			if r == ',' || r == '.' {
+				return -1
+			}
+			return r
+		}, intPart)
 		if strings.Trim(frac, "0") == "" {
 			frac = ""
 		}
