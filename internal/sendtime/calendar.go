@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -61,7 +62,14 @@ func (d Date) Weekday() time.Weekday {
 // node without a holiday directory still schedules messages.
 type Calendar struct {
 	days map[string]map[Date]string // country → date → name
+	// workdays are weekend days made working days in exchange for a day
+	// off elsewhere (China's 调休: "Day off (substituted from 02/14/2026)"
+	// makes Saturday 14 February 2026 a working day).
+	workdays map[string]map[Date]bool
 }
+
+// substituted reads the working day a substitute day off was taken from.
+var substituted = regexp.MustCompile(`substituted from (\d{2})/(\d{2})/(\d{4})`)
 
 // LoadCalendar reads every file named XX_*.json in dir, where XX is an
 // ISO 3166-1 alpha-2 country code and the file is a JSON object
@@ -71,7 +79,7 @@ type Calendar struct {
 // naming the file (and the bad date), because a silently missing holiday
 // would send a campaign on Chinese New Year.
 func LoadCalendar(dir string) (*Calendar, error) {
-	c := &Calendar{days: map[string]map[Date]string{}}
+	c := &Calendar{days: map[string]map[Date]string{}, workdays: map[string]map[Date]bool{}}
 	if dir == "" {
 		return c, nil
 	}
@@ -114,6 +122,16 @@ func LoadCalendar(dir string) (*Calendar, error) {
 				name = old + "; " + name
 			}
 			days[d] = name
+			for _, m := range substituted.FindAllStringSubmatch(name, -1) {
+				w, err := ParseDate(m[3] + "-" + m[1] + "-" + m[2])
+				if err != nil {
+					return nil, fmt.Errorf("holiday file %s: %s: %w", path, k, err)
+				}
+				if c.workdays[cc] == nil {
+					c.workdays[cc] = map[Date]bool{}
+				}
+				c.workdays[cc][w] = true
+			}
 		}
 	}
 	return c, nil
@@ -128,6 +146,17 @@ func (c *Calendar) Holiday(country string, day Date) (name string, ok bool) {
 	}
 	name, ok = c.days[strings.ToUpper(country)][day]
 	return name, ok
+}
+
+// Workday reports whether day is a weekend day that country has made a
+// working day, in exchange for a day off next to a holiday (China's and
+// Vietnam's substitute days). Rules that avoid weekends allow such days:
+// people are at work.
+func (c *Calendar) Workday(country string, day Date) bool {
+	if c == nil {
+		return false
+	}
+	return c.workdays[strings.ToUpper(country)][day]
 }
 
 // Countries lists the countries the calendar has holidays for, sorted.

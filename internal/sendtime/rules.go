@@ -82,7 +82,8 @@ type Rules struct {
 	// (Valentine's Day, Halloween; see IsObservance). Off by default:
 	// they are marketing dates, not rest days.
 	AvoidObservances bool `json:"avoid_observances"`
-	// AvoidWeekends moves a message off the country's weekend days.
+	// AvoidWeekends moves a message off the country's weekend days, except
+	// those the calendar knows as made-up working days (Calendar.Workday).
 	AvoidWeekends bool `json:"avoid_weekends"`
 	// Weekend overrides the weekend days per country (ISO alpha-2, upper
 	// case); countries not in it use WeekendFor.
@@ -174,6 +175,11 @@ func (r Rules) weekend(country string, d Date) bool {
 	return false
 }
 
+// restDay is a weekend day that the calendar has not made a working day.
+func (r Rules) restDay(country string, d Date, cal *Calendar) bool {
+	return r.weekend(country, d) && !cal.Workday(country, d)
+}
+
 // weekendReason says which days are the weekend of country.
 func (r Rules) weekendReason(country string) string {
 	days, ok := r.Weekend[strings.ToUpper(country)]
@@ -192,7 +198,7 @@ func (r Rules) holiday(country string, d Date, cal *Calendar) string {
 	if name, ok := cal.Holiday(country, d); ok && (r.AvoidObservances || !IsObservance(country, name)) {
 		return name
 	}
-	if !r.weekend(country, d) {
+	if !r.restDay(country, d, cal) {
 		return ""
 	}
 	// A weekend day inside a holiday break: the nearest non-weekend days
@@ -201,7 +207,7 @@ func (r Rules) holiday(country string, d Date, cal *Calendar) string {
 	var before, after string
 	for i := 1; i <= 7; i++ {
 		p := d.AddDays(-i)
-		if r.weekend(country, p) {
+		if r.restDay(country, p, cal) {
 			continue
 		}
 		if name, ok := cal.Holiday(country, p); ok && !IsObservance(country, name) {
@@ -214,7 +220,7 @@ func (r Rules) holiday(country string, d Date, cal *Calendar) string {
 	}
 	for i := 1; i <= 7; i++ {
 		n := d.AddDays(i)
-		if r.weekend(country, n) {
+		if r.restDay(country, n, cal) {
 			continue
 		}
 		if name, ok := cal.Holiday(country, n); ok && !IsObservance(country, name) {
@@ -278,7 +284,7 @@ func (r Rules) Next(t time.Time, loc *time.Location, country string, cal *Calend
 				continue
 			}
 		}
-		if r.AvoidWeekends && r.weekend(country, day) {
+		if r.AvoidWeekends && r.restDay(country, day, cal) {
 			add(r.weekendReason(country))
 			cur = wall(day.AddDays(1), 0, loc)
 			continue

@@ -263,6 +263,23 @@ func TestChineseNewYearRun(t *testing.T) {
 	}
 }
 
+// China moves weekend days: Saturday 14 February 2026 is a working day
+// (its day off moved to 20 February), so a weekend rule allows it.
+func TestMadeUpWorkday(t *testing.T) {
+	cal := realCalendar(t)
+	if !cal.Workday("CN", Date{2026, 2, 14}) || cal.Workday("CN", Date{2026, 2, 21}) || cal.Workday("US", Date{2026, 2, 14}) {
+		t.Fatal("Workday")
+	}
+	sh := zone(t, "Asia/Shanghai")
+	r := Rules{AvoidWeekends: true, AvoidHolidays: true}
+	if got, why := r.Next(at(sh, 2026, 2, 14, 10, 0), sh, "CN", cal); why != "" || !got.Equal(at(sh, 2026, 2, 14, 10, 0)) {
+		t.Errorf("made-up workday moved: %v %q", got, why)
+	}
+	if got, _ := r.Next(at(sh, 2026, 3, 7, 10, 0), sh, "CN", cal); !got.Equal(at(sh, 2026, 3, 9, 0, 0)) {
+		t.Errorf("ordinary Saturday: %v", got.In(sh))
+	}
+}
+
 func TestObservances(t *testing.T) {
 	cal := realCalendar(t)
 	ny := zone(t, "America/New_York")
