@@ -46,6 +46,19 @@ func ParseDate(s string) (Date, error) {
 // String writes the date as YYYY-MM-DD.
 func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day) }
 
+// MarshalText writes the date as YYYY-MM-DD (JSON keys and values).
+func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText reads a date written YYYY-MM-DD.
+func (d *Date) UnmarshalText(b []byte) error {
+	v, err := ParseDate(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
 // AddDays is the date n days later (earlier for negative n), normalised
 // across month and year ends.
 func (d Date) AddDays(n int) Date {

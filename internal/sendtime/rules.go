@@ -348,3 +348,27 @@ func wall(d Date, c TimeOfDay, loc *time.Location) time.Time {
 	}
 	return best.In(loc)
 }
+
+// LegalQuiet is a period of the day in which a country's law restricts
+// advertising messages, with the law that says so.
+type LegalQuiet struct {
+	Start, End TimeOfDay
+	Source     string
+}
+
+// legalQuiet are the statutory quiet hours known to the package. Korea
+// requires separate, explicit consent for advertising sent to a phone
+// between 21:00 and 08:00; without it, those hours are closed.
+var legalQuiet = map[string]LegalQuiet{
+	"KR": {Clock(21, 0), Clock(8, 0), "정보통신망 이용촉진 및 정보보호 등에 관한 법률 제50조 제3항"},
+}
+
+// LegalQuietHours are the hours in which country's law restricts
+// advertising messages without separate consent, if it has such a rule
+// the package knows (Korea: 21:00–08:00). A journey sending advertising to
+// a person without that consent should use them as its quiet hours, or
+// widen its own to cover them.
+func LegalQuietHours(country string) (LegalQuiet, bool) {
+	q, ok := legalQuiet[strings.ToUpper(country)]
+	return q, ok
+}

@@ -420,3 +420,32 @@ func TestDate(t *testing.T) {
 		t.Error("ParseDate accepted 2026-02-30")
 	}
 }
+
+func TestLegalQuietHours(t *testing.T) {
+	q, ok := LegalQuietHours("kr")
+	if !ok || q.Start != Clock(21, 0) || q.End != Clock(8, 0) || !strings.Contains(q.Source, "제50조") {
+		t.Fatalf("KR: %+v %v", q, ok)
+	}
+	if _, ok := LegalQuietHours("US"); ok {
+		t.Error("US has no statutory quiet hours for messages")
+	}
+	seoul := ZoneFor("KR")
+	r := Rules{QuietStart: q.Start, QuietEnd: q.End}
+	if got, _ := r.Next(at(seoul, 2026, 5, 12, 21, 30), seoul, "KR", nil); !got.Equal(at(seoul, 2026, 5, 13, 8, 0)) {
+		t.Errorf("KR 21:30: %v", got.In(seoul))
+	}
+}
+
+func TestDateJSON(t *testing.T) {
+	b, err := json.Marshal(map[string]Date{"d": {2026, 2, 17}})
+	if err != nil || string(b) != `{"d":"2026-02-17"}` {
+		t.Fatalf("%s %v", b, err)
+	}
+	var m map[string]Date
+	if err := json.Unmarshal(b, &m); err != nil || m["d"] != (Date{2026, 2, 17}) {
+		t.Errorf("%v %v", m, err)
+	}
+	if err := json.Unmarshal([]byte(`{"d":"17.02.2026"}`), &m); err == nil {
+		t.Error("accepted a bad date")
+	}
+}
