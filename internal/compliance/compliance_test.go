@@ -435,3 +435,48 @@ func TestForCountry(t *testing.T) {
 		t.Errorf("KR rules %v", got)
 	}
 }
+
+// nearMiss is, per rule, content that looks like its positive example but
+// must not fire it: another country or channel, a word inside a longer
+// word, the element present.
+var nearMiss = map[string][]Content{
+	"cn-adlaw-absolute-terms":              {{Country: "US", Channel: "ad", Text: "The first order ships free"}, {Country: "CN", Channel: "ad", Text: "第一次购买，最后一天"}},
+	"cn-adlaw-medical-claims":              {{Country: "CN", Channel: "ad", Text: "收纳整理好帮手"}, {Country: "JP", Channel: "ad", Text: "治疗"}},
+	"cn-email-ad-label":                    {{Country: "CN", Channel: "email", Subject: "【广告】春节大促"}, {Country: "CN", Channel: "sms", Text: "春节大促 回T退订"}},
+	"cn-sms-opt-out":                       {{Country: "CN", Channel: "sms", Text: "春节大促，回T退订"}, {Country: "CN", Channel: "push", Text: "春节大促"}},
+	"us-canspam-unsubscribe":               {{Country: "US", Channel: "email", Text: "Sale. Opt-out: reply STOP. PO Box 12, Austin"}, {Country: "CA", Channel: "email", Text: "Sale"}},
+	"us-canspam-postal-address":            {{Country: "US", Channel: "email", Text: "Sale. Unsubscribe. 500 Elm Street, Dallas"}, {Country: "US", Channel: "sms", Text: "Sale"}},
+	"us-ftc-general-environmental-claims":  {{Country: "US", Channel: "ad", Text: "A green t-shirt"}, {Country: "US", Channel: "ad", Text: "ecofriendlyish"}},
+	"us-ftc-made-in-usa":                   {{Country: "US", Channel: "ad", Text: "Made in usable sizes"}, {Country: "DE", Channel: "ad", Text: "Made in USA"}},
+	"us-sms-opt-out":                       {{Country: "US", Channel: "sms", Text: "Sale today. Reply STOP to opt out"}, {Country: "US", Channel: "push", Text: "Sale"}},
+	"eu-ucpd-generic-environmental-claims": {{Country: "DE", Channel: "ad", Text: "Grünes T-Shirt"}, {Country: "CH", Channel: "ad", Text: "eco-friendly"}},
+	"eu-ucpd-offset-neutrality-claims":     {{Country: "FR", Channel: "ad", Text: "neutral colours for the climate of your home"}, {Country: "US", Channel: "ad", Text: "carbon neutral"}},
+	"eu-disease-claims":                    {{Country: "IE", Channel: "ad", Text: "Cured ham, 24-hour cure time"}, {Country: "IE", Channel: "ad", Text: "Treats for your dog"}},
+	"eu-unauthorised-health-claims":        {{Country: "NL", Channel: "ad", Text: "Vitamin C contributes to the normal function of the immune system"}, {Country: "NL", Channel: "ad", Text: "detoxified? no: detoxification-free"}},
+	"eu-eprivacy-unsubscribe":              {{Country: "ES", Channel: "email", Text: "Rebajas. Darse de baja aquí"}, {Country: "ES", Channel: "ad", Text: "Rebajas"}},
+	"gb-pecr-unsubscribe":                  {{Country: "GB", Channel: "email", Text: "Sale. Unsubscribe"}, {Country: "GB", Channel: "push", Text: "Sale"}},
+	"gb-cma-green-claims":                  {{Country: "GB", Channel: "ad", Text: "Sustainability report 2026"}, {Country: "IE", Channel: "sms", Text: "Go greener"}},
+	"kr-ad-label-email":                    {{Country: "KR", Channel: "email", Subject: "(광고) 설날 세일", Text: "수신거부"}, {Country: "KR", Channel: "sms", Text: "(광고) 수신거부"}},
+	"kr-ad-label-message":                  {{Country: "KR", Channel: "push", Text: "(광고) 세일 수신거부"}, {Country: "KR", Channel: "email", Subject: "(광고)", Text: "수신거부"}},
+	"kr-opt-out":                           {{Country: "KR", Channel: "sms", Text: "(광고) 세일 무료수신거부 080-000-0000"}, {Country: "KR", Channel: "ad", Text: "세일"}},
+	"jp-email-opt-out":                     {{Country: "JP", Channel: "email", Text: "新春セール 配信停止はこちら"}, {Country: "JP", Channel: "sms", Text: "新春セール"}},
+	"east-asia-number-four":                {{Country: "JP", Channel: "ad", Text: "2024年モデル、14日間返品可"}, {Country: "US", Channel: "ad", Text: "4 pack"}},
+	"east-asia-mourning-colours":           {{Country: "CN", Channel: "ad", Text: "黑白条纹T恤"}, {Country: "US", Channel: "ad", Text: "Christmas gift: black and white"}},
+	"cn-clock-gift":                        {{Country: "CN", Channel: "ad", Text: "5分钟送达，礼品包装"}, {Country: "CN", Channel: "ad", Text: "静音挂钟"}},
+	"cn-green-hat":                         {{Country: "CN", Channel: "ad", Text: "绿色帆布包，红帽子"}, {Country: "US", Channel: "ad", Text: "green hat"}},
+}
+
+func TestNoRuleFiresOnItsNearMisses(t *testing.T) {
+	for _, r := range Default().Rules() {
+		misses, ok := nearMiss[r.ID]
+		if !ok {
+			t.Errorf("rule %s has no near-miss examples in the test", r.ID)
+			continue
+		}
+		for _, c := range misses {
+			if rep := Default().Check(c); has(rep, r.ID) {
+				t.Errorf("rule %s fired on %+v: %+v", r.ID, c, rep.Findings)
+			}
+		}
+	}
+}

@@ -97,16 +97,14 @@ func spans(s string, terms []term) [][2]int {
 		}
 		return all[i][1] > all[j][1]
 	})
+	// Keep a match only if it starts after the last kept one ends: one
+	// inside or overlapping a kept match is not reported a second time.
 	var out [][2]int
 	end := -1
 	for _, sp := range all {
 		if sp[0] >= end {
 			out = append(out, sp)
 			end = sp[1]
-		} else if sp[1] > end {
-			// Overlaps the previous match without being inside it:
-			// extend nothing, report nothing twice.
-			continue
 		}
 	}
 	return out
