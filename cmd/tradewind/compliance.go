@@ -163,7 +163,7 @@ func writeComplianceReport(w io.Writer, rep compliance.Report, lang string) {
 		}
 		fmt.Fprintf(w, "%-5s %s %s %s: %s [%s]\n", strings.ToUpper(string(f.Severity)), f.RuleID, where, what, reason, f.Source)
 	}
-	fmt.Fprintf(w, "verdict: %s (%d finding(s), %d rule(s) for %s %s)\n", rep.Verdict, len(rep.Findings), rep.Rules, rep.Country, rep.Channel)
+	fmt.Fprintf(w, "verdict: %s (%d finding(s), %d rule(s) for %s %s)\n", rep.Verdict, len(rep.Findings), rep.RulesApplied, rep.Country, rep.Channel)
 }
 
 func complianceRulesCommand(stdout io.Writer) *ffcli.Command {

@@ -122,8 +122,8 @@ type Report struct {
 	// Verdict is ok, warn or block.
 	Verdict  Severity  `json:"verdict"`
 	Findings []Finding `json:"findings"`
-	// Rules is how many rules applied to this country and channel.
-	Rules int `json:"rules_applied"`
+	// RulesApplied is how many rules cover this country and channel.
+	RulesApplied int `json:"rules_applied"`
 }
 
 // Rule is one check, as written in a rules file.
@@ -542,7 +542,7 @@ func (s *Set) Check(c Content) Report {
 		if !r.applies(country, channel) {
 			continue
 		}
-		rep.Rules++
+		rep.RulesApplied++
 		for i := range r.Match {
 			for _, h := range r.Match[i].find(m) {
 				rep.Findings = append(rep.Findings, Finding{RuleID: r.ID, Severity: r.Severity, Field: h.field,
