@@ -123,6 +123,9 @@ type nodeFlags struct {
 	predictPeriod, marginByCategory                                         string
 	churnHorizon, clvMonths                                                 int
 	margin, discountRate                                                    float64
+	smtpURL, mailFrom, publicURL, postalAddress, holidaysDir, quietHours    string
+	complianceRules                                                         string
+	avoidHolidays                                                           bool
 }
 
 func (n *nodeFlags) register(fs *flag.FlagSet) {
@@ -151,6 +154,14 @@ func (n *nodeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&n.marginByCategory, "margin-by-category", "", "margin per product category, e.g. 'shoes=0.35,bags=0.5' (others take --margin)")
 	fs.Float64Var(&n.discountRate, "discount-rate", 0.10, "annual discount rate of future margin")
 	fs.StringVar(&n.piiOverrides, "pii-overrides", "", "file of PII tier overrides, one 'path = high|medium|low' per line (path segments may be *)")
+	fs.StringVar(&n.smtpURL, "smtp-url", "", "SMTP server for journey e-mail: smtp://user:password@host:587 (STARTTLS), smtps://…:465 or smtp+plain://localhost:25 (TRADEWIND_SMTP_URL keeps the password out of the process list)")
+	fs.StringVar(&n.mailFrom, "mail-from", "", "sender of journey e-mail, e.g. 'Shop <news@shop.example>'")
+	fs.StringVar(&n.publicURL, "public-url", "", "URL people reach this node at, for unsubscribe links (default http://LISTEN)")
+	fs.StringVar(&n.postalAddress, "postal-address", "", "sender's postal address for e-mail footers (US commercial e-mail must carry one)")
+	fs.StringVar(&n.holidaysDir, "holidays-dir", "", "directory of public holidays per country (XX_*.json, {\"YYYY-MM-DD\": \"name\"}) for send-time rules")
+	fs.StringVar(&n.quietHours, "quiet-hours", "21:00-09:00", "no person-facing message in these hours of the person's own time zone; empty for none")
+	fs.BoolVar(&n.avoidHolidays, "avoid-holidays", true, "hold person-facing messages on public holidays of the person's country (needs --holidays-dir)")
+	fs.StringVar(&n.complianceRules, "compliance-rules", "", "directory of extra content compliance rules (see docs/compliance.md)")
 }
 
 func (n *nodeFlags) config() (app.Config, error) {
@@ -160,7 +171,17 @@ func (n *nodeFlags) config() (app.Config, error) {
 		LogMaxAge: n.logMaxAge, LogMaxBytes: n.logMaxBytes,
 		MasterKeyFile: n.masterKeyFile, MasterKey: os.Getenv("TRADEWIND_MASTER_KEY"),
 		TLSCert: n.tlsCert, TLSKey: n.tlsKey, PIIOverridesFile: n.piiOverrides,
-		IngestRatePerIP: n.ingestRateIP, IngestRatePerSource: n.ingestRateSource}
+		IngestRatePerIP: n.ingestRateIP, IngestRatePerSource: n.ingestRateSource,
+		Actions: app.ActionsConfig{SMTPURL: n.smtpURL, MailFrom: n.mailFrom, PublicURL: n.publicURL,
+			PostalAddress: n.postalAddress, HolidaysDir: n.holidaysDir, QuietHours: n.quietHours,
+			AvoidHolidays: n.avoidHolidays, ComplianceRules: n.complianceRules}}
+	if cfg.Actions.PublicURL == "" {
+		scheme := "http://"
+		if n.tlsCert != "" {
+			scheme = "https://"
+		}
+		cfg.Actions.PublicURL = scheme + n.listen
+	}
 	period, err := btyd.ParsePeriod(n.predictPeriod)
 	if err != nil {
 		return cfg, fmt.Errorf("--predict-period: %w", err)

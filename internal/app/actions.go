@@ -195,10 +195,10 @@ func parseSMTPURL(raw, from string) (*deliver.Mailer, error) {
 
 // complianceChecker adapts the content rules to the journey engine.
 func (a *App) complianceChecker(dir string) (func(country, channel, locale, subject, text, html string) (string, []string), error) {
-	rules := compliance.Default()
+	// The operator's rules join the built-in ones for the whole node: the
+	// API's check and the journeys' apply the same set.
 	if dir != "" {
-		var err error
-		if rules, err = rules.WithDir(dir); err != nil {
+		if err := compliance.Load(dir); err != nil {
 			return nil, fmt.Errorf("compliance rules: %w", err)
 		}
 	}
@@ -206,7 +206,7 @@ func (a *App) complianceChecker(dir string) (func(country, channel, locale, subj
 		if country == "" {
 			return "ok", nil // no country: no country's rules apply
 		}
-		rep := rules.Check(compliance.Content{Country: country, Channel: channel, Locale: locale, Subject: subject,
+		rep := compliance.Check(compliance.Content{Country: country, Channel: channel, Locale: locale, Subject: subject,
 			Text: text, HTML: html})
 		var reasons []string
 		for _, f := range rep.Findings {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/mail"
@@ -16,59 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
 	"github.com/tradewind/tradewind/internal/deliver"
+	"github.com/tradewind/tradewind/internal/testmail"
 )
-
-// mailbox is a real SMTP server for tests: it keeps every message it
-// receives.
-type mailbox struct {
-	mu   sync.Mutex
-	msgs [][]byte
-	addr string
-}
-
-func (m *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{m: m}, nil }
-
-type mailSession struct{ m *mailbox }
-
-func (s *mailSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *mailSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (s *mailSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.m.mu.Lock()
-	s.m.msgs = append(s.m.msgs, b)
-	s.m.mu.Unlock()
-	return nil
-}
-func (s *mailSession) Reset()        {}
-func (s *mailSession) Logout() error { return nil }
-
-func startMailbox(t *testing.T) *mailbox {
-	t.Helper()
-	m := &mailbox{}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.addr = l.Addr().String()
-	srv := smtp.NewServer(m)
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { srv.Close() })
-	return m
-}
-
-func (m *mailbox) all() [][]byte {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([][]byte{}, m.msgs...)
-}
 
 // hookReceiver is a real HTTP receiver that checks signatures.
 type hookReceiver struct {
@@ -131,9 +80,9 @@ func waitFor(t *testing.T, what string, d time.Duration, ok func() bool) {
 // through a real SMTP server and a real HTTP receiver; a checkout followed
 // by its order produces nothing; the delivery log and the stats say so.
 func TestAbandonedCheckoutJourney(t *testing.T) {
-	box := startMailbox(t)
+	box := testmail.Start(t)
 	hook := startReceiver(t)
-	n := openNode(t, Config{Actions: ActionsConfig{SMTPURL: "smtp+plain://" + box.addr, MailFrom: "Shop <news@shop.example>",
+	n := openNode(t, Config{Actions: ActionsConfig{SMTPURL: "smtp+plain://" + box.Addr, MailFrom: "Shop <news@shop.example>",
 		PublicURL: "https://shop.example", PostalAddress: "Shop GmbH, 100 Main Street, Springfield, IL 62701"}})
 	_, key := n.createSource("Shop", "EUR")
 
@@ -198,11 +147,11 @@ func TestAbandonedCheckoutJourney(t *testing.T) {
 	}()
 	waitFor(t, "one e-mail and one webhook", 30*time.Second, func() bool {
 		ids, _ := hook.received()
-		return len(box.all()) >= 1 && len(ids) >= 1
+		return len(box.Messages()) >= 1 && len(ids) >= 1
 	})
 	// Nothing more comes: Ben recovered, and nobody is sent twice.
 	time.Sleep(2 * time.Second)
-	msgs := box.all()
+	msgs := box.Messages()
 	ids, bad := hook.received()
 	if len(msgs) != 1 || len(ids) != 1 || bad != 0 {
 		t.Fatalf("%d e-mails, %d webhooks (%d with bad signatures), want exactly one each", len(msgs), len(ids), bad)

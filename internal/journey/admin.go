@@ -300,6 +300,11 @@ func (e *Engine) SetStatus(ctx context.Context, id, status, by string) (Journey,
 		return Journey{}, nil, err
 	}
 	e.journeys[id] = &j
+	if status == StatusStopped {
+		if err := e.endAll(&j); err != nil {
+			return Journey{}, nil, err
+		}
+	}
 	if status == StatusActive && j.Trigger.Type == TriggerBeforeNextOrder && e.cfg.PlanNext != nil {
 		go func() {
 			pctx := context.WithoutCancel(ctx)
@@ -313,6 +318,34 @@ func (e *Engine) SetStatus(ctx context.Context, id, status, by string) (Journey,
 		}()
 	}
 	return j, warnings, nil
+}
+
+// endAll ends every run of a stopped journey (caller holds e.mu); its
+// pending actions are skipped when their turn comes.
+func (e *Engine) endAll(j *Journey) error {
+	b := e.db.NewIndexedBatch()
+	defer b.Close()
+	tx := &txn{e: e, b: b, c: newCounters(b), now: e.cfg.Now(), people: map[string]*Person{}}
+	pre := []byte(prefRun + j.ID + "/")
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: pre, UpperBound: prefixEnd(pre)})
+	if err != nil {
+		return err
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		var r run
+		if json.Unmarshal(it.Value(), &r) != nil || r.Phase == phaseEnded {
+			continue
+		}
+		if err := tx.end(j, string(it.Key()[len(pre):]), &r, "stopped"); err != nil {
+			it.Close()
+			return err
+		}
+	}
+	it.Close()
+	if err := tx.c.flush(); err != nil {
+		return err
+	}
+	return b.Commit(e.syncOpt())
 }
 
 // Delete removes a journey that is not running, with its state.

@@ -283,8 +283,14 @@ func (e *Engine) sendEmail(ctx context.Context, j *Journey, s *Step, a *action) 
 			return outcome{status: Skipped, reason: "content compliance blocked it for " + p.Country + ": " + strings.Join(reasons, "; ")}
 		}
 	}
+	// One-click List-Unsubscribe (RFC 8058) must be https; a node served
+	// over plain http (a laptop) keeps the link in the footer only.
+	header := unsub
+	if !strings.HasPrefix(unsub, "https://") {
+		header = ""
+	}
 	err = e.cfg.Mailer.Send(ctx, deliver.Email{MessageID: deliver.MessageID(a.ID, e.cfg.MailDomain), To: p.Email,
-		Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML, UnsubscribeURL: unsub,
+		Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML, UnsubscribeURL: header,
 		Headers: map[string]string{"X-Tradewind-Journey": j.ID}})
 	if err != nil {
 		o := e.retryOrDead(a, err)
