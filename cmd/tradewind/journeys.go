@@ -69,7 +69,9 @@ func journeysCommand() *ffcli.Command {
 			name, usage, help = "update", "tradewind journeys update --file DEF.json ID", "replace a journey's definition"
 		}
 		return command(name, usage, help,
-			func(fs *flag.FlagSet) { fs.StringVar(&file, "file", "", "the definition as JSON (- reads standard input); see docs/journeys.md") },
+			func(fs *flag.FlagSet) {
+				fs.StringVar(&file, "file", "", "the definition as JSON (- reads standard input); see docs/journeys.md")
+			},
 			func(ctx context.Context, r *remote, args []string) error {
 				body, err := readDefinition(file)
 				if err != nil {
@@ -170,7 +172,7 @@ func journeysCommand() *ffcli.Command {
 			var out struct {
 				Deliveries []struct {
 					ID, Journey, Person, Step, Kind, Status, Reason, At string
-					Attempts                                           int
+					Attempts                                            int
 				}
 			}
 			if err := r.get(ctx, path+"?limit="+strconv.Itoa(dlLimit), &out); err != nil {
@@ -196,7 +198,9 @@ func journeysCommand() *ffcli.Command {
 	var replayJourney string
 	replay := command("replay", "tradewind journeys replay [--journey ID] [ACTION-ID…]",
 		"put dead letters back in the outbox (same ids: receivers can drop repeats)",
-		func(fs *flag.FlagSet) { fs.StringVar(&replayJourney, "journey", "", "replay this journey's dead letters") },
+		func(fs *flag.FlagSet) {
+			fs.StringVar(&replayJourney, "journey", "", "replay this journey's dead letters")
+		},
 		func(ctx context.Context, r *remote, args []string) error {
 			if replayJourney == "" && len(args) == 0 {
 				return usageErr(errors.New("give --journey or action ids (replaying every dead letter at once must be meant: use --journey)"))
