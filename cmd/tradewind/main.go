@@ -101,7 +101,7 @@ func run(ctx context.Context, args []string) error {
 			usersCommand(), retentionCommand(), keysCommand(), profilesCommand(), segmentsCommand(),
 			identityCommand(), rfmCommand(), clustersCommand(), predictCommand(), vocCommand(), versionCommand(),
 			attributionCommand(), experimentCommand(),
-			roiCommand(), influencersCommand(), complianceCommand(), journeysCommand(),
+			roiCommand(), influencersCommand(), complianceCommand(), journeysCommand(), audiencesCommand(),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}

@@ -80,6 +80,9 @@ type Server struct {
 	// Journeys runs journeys and delivers their actions; nil serves none
 	// of their endpoints.
 	Journeys *journey.Engine
+	// Audiences exports segments as ad-platform customer lists; nil serves
+	// none of their endpoints.
+	Audiences AudienceService
 	// Unsubscribe carries out a signed unsubscribe link and says which
 	// channel it stopped; nil serves no unsubscribe links.
 	Unsubscribe func(ctx context.Context, token string) (string, error)

@@ -58,6 +58,7 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.vocRoutes()...)
 	rs = append(rs, s.complianceRoutes()...)
 	rs = append(rs, s.actionRoutes()...)
+	rs = append(rs, s.audienceRoutes()...)
 	rs = append(rs, s.pageRoutes()...)
 	return rs
 }
