@@ -1,0 +1,355 @@
+package audiencesync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Service keeps sync definitions and runs them. Its zero value is not
+// usable: JetStream, Root, Members, Fingerprint and SegmentExists are
+// required.
+type Service struct {
+	// JetStream holds the definitions' bucket, named Bucket (default
+	// tradewind_audience_syncs).
+	JetStream jetstream.JetStream
+	Bucket    string
+	// Root is the directory files may be written under (absolute); a
+	// sync's dir outside it is refused.
+	Root string
+	// Members reads a segment's members with their e-mail, phone and
+	// country in plain text, leaving out those consent rules out.
+	Members func(ctx context.Context, segment string, consent Consent) (Members, error)
+	// Fingerprint summarises a segment's membership: it changes when a
+	// member joins or leaves.
+	Fingerprint func(ctx context.Context, segment string) (string, error)
+	// SegmentExists says whether a segment is defined.
+	SegmentExists func(id string) bool
+	// CheckEvery is how often the runner looks at the syncs (default a
+	// minute).
+	CheckEvery time.Duration
+	Now        func() time.Time
+	Logger     *slog.Logger
+
+	mu    sync.Mutex
+	kv    jetstream.KeyValue
+	locks map[string]*sync.Mutex // one run of a sync at a time
+}
+
+// Run is the record of one run of a sync.
+type Run struct {
+	At time.Time `json:"at"`
+	// Trigger is why it ran: first, schedule, change, manual, retry.
+	Trigger string `json:"trigger"`
+	Result
+	// File is the file written, by its base name in the sync's dir.
+	File   string `json:"file,omitempty"`
+	Error  string `json:"error,omitempty"`
+	Millis int64  `json:"millis"`
+}
+
+// state is what the runner remembers of a sync between checks.
+type state struct {
+	// Fingerprint is the membership the last successful run exported.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// LastAttempt and LastSuccess drive the schedule and retries.
+	LastAttempt time.Time `json:"last_attempt"`
+	LastSuccess time.Time `json:"last_success"`
+	// Runs are the newest runs, newest first, at most keepRuns.
+	Runs []Run `json:"runs"`
+}
+
+// keepRuns bounds the run history kept per sync.
+const keepRuns = 50
+
+// retryAfter is how soon a failed run is tried again, whatever the
+// schedule: a full disk or a store hiccup should not cost a day's refresh.
+const retryAfter = 10 * time.Minute
+
+func defKey(id string) string   { return "sync." + id }
+func stateKey(id string) string { return "state." + id }
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// bucket opens the bucket on first use.
+func (s *Service) bucket(ctx context.Context) (jetstream.KeyValue, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.kv != nil {
+		return s.kv, nil
+	}
+	if s.JetStream == nil {
+		return nil, errors.New("audiencesync: no JetStream for sync definitions")
+	}
+	b := s.Bucket
+	if b == "" {
+		b = "tradewind_audience_syncs"
+	}
+	kv, err := s.JetStream.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: b,
+		Description: "tradewind audience syncs", History: 5, Storage: jetstream.FileStorage})
+	if err != nil {
+		return nil, fmt.Errorf("audiencesync: bucket %s: %w", b, err)
+	}
+	s.kv = kv
+	return kv, nil
+}
+
+// lock returns the mutex of one sync's runs.
+func (s *Service) lock(id string) *sync.Mutex {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.locks == nil {
+		s.locks = map[string]*sync.Mutex{}
+	}
+	m, ok := s.locks[id]
+	if !ok {
+		m = &sync.Mutex{}
+		s.locks[id] = m
+	}
+	return m
+}
+
+// Syncs lists the definitions by id.
+func (s *Service) Syncs(ctx context.Context) ([]Sync, error) {
+	kv, err := s.bucket(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lister, err := kv.ListKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []Sync{}
+	for k := range lister.Keys() {
+		if !strings.HasPrefix(k, "sync.") {
+			continue
+		}
+		e, err := kv.Get(ctx, k)
+		if err != nil {
+			continue
+		}
+		var x Sync
+		if json.Unmarshal(e.Value(), &x) == nil {
+			out = append(out, x)
+		}
+	}
+	slices.SortFunc(out, func(a, b Sync) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// Get reads one definition.
+func (s *Service) Get(ctx context.Context, id string) (*Sync, error) {
+	kv, err := s.bucket(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !ValidID(id) {
+		return nil, ErrNotFound
+	}
+	e, err := kv.Get(ctx, defKey(id))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	var x Sync
+	if err := json.Unmarshal(e.Value(), &x); err != nil {
+		return nil, fmt.Errorf("audiencesync: sync %s: %w", id, err)
+	}
+	return &x, nil
+}
+
+// check validates a definition against the segments, the export root and
+// the other syncs (two syncs in one directory would prune and point
+// latest.csv at each other's files).
+func (s *Service) check(ctx context.Context, x *Sync) error {
+	if err := x.normalize(); err != nil {
+		return err
+	}
+	if !s.SegmentExists(x.Segment) {
+		return &FieldError{Field: "segment", Reason: fmt.Sprintf("%q is not a segment", x.Segment)}
+	}
+	dir, err := ResolveDir(s.Root, x.Dir, x.ID)
+	if err != nil {
+		return err
+	}
+	others, err := s.Syncs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, o := range others {
+		if o.ID == x.ID {
+			continue
+		}
+		if od, err := ResolveDir(s.Root, o.Dir, o.ID); err == nil && od == dir {
+			return &FieldError{Field: "dir", Reason: fmt.Sprintf("%q is the directory of sync %s; give each sync its own", x.Dir, o.ID)}
+		}
+	}
+	return nil
+}
+
+// Create saves a new definition.
+func (s *Service) Create(ctx context.Context, x Sync, by string) (*Sync, error) {
+	if err := s.check(ctx, &x); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	x.Version, x.CreatedAt, x.UpdatedAt, x.CreatedBy, x.UpdatedBy = 1, now, now, by, by
+	b, _ := json.Marshal(x)
+	if _, err := s.kv.Create(ctx, defKey(x.ID), b); err != nil {
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			return nil, ErrExists
+		}
+		return nil, err
+	}
+	return &x, nil
+}
+
+// Update replaces a definition, keeping its id, creation and run history.
+// A changed segment, format or consent exports a different list: the next
+// check runs it as if it were new.
+func (s *Service) Update(ctx context.Context, id string, x Sync, by string) (*Sync, error) {
+	old, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	x.ID = id
+	if err := s.check(ctx, &x); err != nil {
+		return nil, err
+	}
+	x.Version, x.CreatedAt, x.CreatedBy = old.Version+1, old.CreatedAt, old.CreatedBy
+	x.UpdatedAt, x.UpdatedBy = s.now(), by
+	b, _ := json.Marshal(x)
+	if _, err := s.kv.Put(ctx, defKey(id), b); err != nil {
+		return nil, err
+	}
+	if x.Segment != old.Segment || x.Format != old.Format || x.Consent != old.Consent {
+		m := s.lock(id)
+		m.Lock()
+		st, rev, err := s.state(ctx, id)
+		if err == nil {
+			st.Fingerprint, st.LastAttempt, st.LastSuccess = "", time.Time{}, time.Time{}
+			err = s.saveState(ctx, id, st, rev)
+		}
+		m.Unlock()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &x, nil
+}
+
+// Delete removes a definition, its run history and the files it wrote:
+// they hold hashes of people who may since have left the segment or been
+// erased, and nothing would prune them any more.
+func (s *Service) Delete(ctx context.Context, id string) error {
+	x, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	m := s.lock(id)
+	m.Lock()
+	defer m.Unlock()
+	if err := s.kv.Delete(ctx, defKey(id)); err != nil {
+		return err
+	}
+	if err := s.kv.Delete(ctx, stateKey(id)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return err
+	}
+	if dir, err := ResolveDir(s.Root, x.Dir, x.ID); err == nil {
+		if err := removeFiles(dir, id); err != nil {
+			s.logger().Error("audience sync: removing its files", "sync", id, "err", err)
+		}
+	}
+	return nil
+}
+
+// state reads a sync's state and its revision (0: none yet).
+func (s *Service) state(ctx context.Context, id string) (state, uint64, error) {
+	kv, err := s.bucket(ctx)
+	if err != nil {
+		return state{}, 0, err
+	}
+	e, err := kv.Get(ctx, stateKey(id))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return state{}, 0, nil
+	}
+	if err != nil {
+		return state{}, 0, err
+	}
+	var st state
+	if err := json.Unmarshal(e.Value(), &st); err != nil {
+		return state{}, 0, fmt.Errorf("audiencesync: state of %s: %w", id, err)
+	}
+	return st, e.Revision(), nil
+}
+
+// saveState writes a state read at revision rev. The write is a
+// compare-and-set, so when several nodes share the bucket a run another
+// node recorded meanwhile is not overwritten (the loser's file stays on its
+// disk, unrecorded, and is pruned with the others).
+func (s *Service) saveState(ctx context.Context, id string, st state, rev uint64) error {
+	b, _ := json.Marshal(st)
+	var err error
+	if rev == 0 {
+		_, err = s.kv.Create(ctx, stateKey(id), b)
+	} else {
+		_, err = s.kv.Update(ctx, stateKey(id), b, rev)
+	}
+	if err != nil {
+		return fmt.Errorf("audiencesync: record the run of %s: %w", id, err)
+	}
+	return nil
+}
+
+// Runs lists a sync's recorded runs, newest first.
+func (s *Service) Runs(ctx context.Context, id string) ([]Run, error) {
+	if _, err := s.Get(ctx, id); err != nil {
+		return nil, err
+	}
+	st, _, err := s.state(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if st.Runs == nil {
+		st.Runs = []Run{}
+	}
+	return st.Runs, nil
+}
+
+// Export writes a segment's members as a customer list in format f to w.
+// The rows are read (and any error returned) before the first byte is
+// written, so a caller can still answer with an error.
+func (s *Service) Export(ctx context.Context, segment string, f Format, c Consent, w io.Writer) (Result, error) {
+	if !s.SegmentExists(segment) {
+		return Result{}, &FieldError{Field: "segment", Reason: fmt.Sprintf("%q is not a segment", segment)}
+	}
+	m, err := s.Members(ctx, segment, c)
+	if err != nil {
+		return Result{}, fmt.Errorf("audiencesync: read segment %s: %w", segment, err)
+	}
+	n, err := Write(w, f, m.Rows)
+	return Result{Members: m.Total, Written: n.Written, Skipped: n.Skipped, NoConsent: m.NoConsent}, err
+}
