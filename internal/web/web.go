@@ -161,6 +161,8 @@ var pageSpecs = []pageSpec{
 	{id: "privacy", title: "privacy.title", scripts: []string{"js/privacy.js"}},
 	{id: "audit", title: "audit.title", scripts: []string{"js/audit.js"}},
 	{id: "settings", title: "settings.title", scripts: []string{"js/settings.js"}},
+	{id: "journeys", title: "journeys.title", scripts: []string{"js/journeys.js"}, charts: true},
+	{id: "compliance", title: "compliance.title", scripts: []string{"js/compliance.js"}},
 	{id: "forbidden", title: "forbidden.title"},
 	{id: "login", title: "login.title", scripts: []string{"js/login.js"}},
 	{id: "setup", title: "setup.title", scripts: []string{"js/login.js"}},
@@ -193,6 +195,8 @@ var navItems = []navItem{
 	{ID: "voc", Key: "nav.voc", Href: "/voc", Any: []auth.Permission{auth.DashboardRead}},
 	{ID: "marketing", Key: "nav.marketing", Href: "/marketing", Any: []auth.Permission{auth.DashboardRead}},
 	{ID: "alerts", Key: "nav.alerts", Href: "/alerts", Any: []auth.Permission{auth.DashboardRead}},
+	{ID: "journeys", Key: "nav.journeys", Href: "/journeys", Any: []auth.Permission{auth.DashboardRead}},
+	{ID: "compliance", Key: "nav.compliance", Href: "/compliance", Any: []auth.Permission{auth.DashboardRead}},
 	{ID: "sources", Key: "nav.sources", Href: "/sources", Any: []auth.Permission{auth.SourcesRead}},
 	{ID: "privacy", Key: "nav.privacy", Href: "/privacy", Any: privacyPerms},
 	{ID: "audit", Key: "nav.audit", Href: "/audit", Any: []auth.Permission{auth.AuditRead}},
@@ -219,6 +223,16 @@ func (u *UI) Pages() []Page {
 		{Method: "GET", Path: "/alerts", Perm: auth.DashboardRead, Handler: u.page("alerts", "alerts", nil)},
 		// Which marketing works: attribution, ROI, influencers, experiments.
 		{Method: "GET", Path: "/marketing", Perm: auth.DashboardRead, Handler: u.page("marketing", "marketing", nil)},
+		// Journeys: the list with their tallies, one journey's definition,
+		// per-step stats, treatment against control, deliveries and dead
+		// letters; the JSON editor with its dry run; webhook destinations.
+		// Changing anything needs actions.write, which the page checks
+		// (and the API checks again).
+		{Method: "GET", Path: "/journeys", Perm: auth.DashboardRead, Handler: u.page("journeys", "journeys", u.journeysData)},
+		{Method: "GET", Path: "/journeys/{id}", Perm: auth.DashboardRead, Handler: u.page("journeys", "journeys", u.journeysData)},
+		// The content compliance check of a message for a country, and the
+		// rules in force there.
+		{Method: "GET", Path: "/compliance", Perm: auth.DashboardRead, Handler: u.page("compliance", "compliance", nil)},
 		// Sources and data quality: ingest rates and the quarantine.
 		{Method: "GET", Path: "/sources", Perm: auth.SourcesRead, Handler: u.page("sources", "sources", nil)},
 		// Any one of three permissions opens the privacy page, so the page
@@ -255,6 +269,9 @@ type view struct {
 	Perms string
 	// ProfileID is the customer of the customer page.
 	ProfileID string
+	// JourneyID is the journey the journeys page opens (/journeys/{id});
+	// JourneyExample the definition its editor starts with.
+	JourneyID, JourneyExample string
 	// RFMGrid is the segment of each (R, F) score pair as JSON; RFMCellSQL
 	// counts customers per (R, F) cell over the last 365 days.
 	RFMGrid, RFMCellSQL string

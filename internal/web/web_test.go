@@ -60,7 +60,7 @@ var (
 	viewer = &auth.Principal{Kind: auth.KindSession, UserID: "u_viewer", Email: "viewer@example.com", Role: auth.RoleViewer, CSRF: "csrf-viewer-token"}
 )
 
-var authPages = []string{"/", "/customers", "/customers/p_123", "/segments", "/predictions", "/voc", "/marketing", "/alerts", "/sources", "/privacy", "/audit", "/settings"}
+var authPages = []string{"/", "/customers", "/customers/p_123", "/segments", "/predictions", "/voc", "/marketing", "/alerts", "/journeys", "/journeys/abandoned-checkout", "/compliance", "/sources", "/privacy", "/audit", "/settings"}
 
 func TestPagesRenderInBothLanguages(t *testing.T) {
 	u := newUI(t, Options{BaseCurrency: "USD"})
@@ -82,7 +82,7 @@ func TestPagesRenderInBothLanguages(t *testing.T) {
 			if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
 				t.Errorf("%s %s: Cache-Control %q", lang, path, cc)
 			}
-			for _, nav := range []string{"nav.overview", "nav.customers", "nav.segments", "nav.predictions", "nav.voc", "nav.marketing", "nav.alerts", "nav.sources", "nav.privacy", "nav.audit", "nav.settings"} {
+			for _, nav := range []string{"nav.overview", "nav.customers", "nav.segments", "nav.predictions", "nav.voc", "nav.marketing", "nav.alerts", "nav.journeys", "nav.compliance", "nav.sources", "nav.privacy", "nav.audit", "nav.settings"} {
 				if !strings.Contains(body, ">"+catalog(lang)[nav]+"</a>") {
 					t.Errorf("%s %s: the owner's navigation lacks %s", lang, path, nav)
 				}

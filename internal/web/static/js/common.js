@@ -231,6 +231,14 @@
     return TW.el('ul', { class: 'reasons' }, list.map(function (r) { return TW.el('li', { text: TW.reason(r) }); }));
   };
 
+  // ---- journeys ----
+
+  // deliveryStatus shows the status of a journey's delivery (delivered,
+  // skipped, failed, dead) as a badge.
+  TW.deliveryStatus = function (s) {
+    return TW.badge(TW.tOr('jdelivery.' + s, s || DASH), { delivered: 'ok', skipped: 'muted', failed: 'warn', dead: 'bad' }[s] || 'info');
+  };
+
   // ---- the API ----
 
   function meta(name) {
@@ -248,6 +256,9 @@
     this.status = status;
     this.apiMessage = body && typeof body.error === 'string' ? body.error : '';
     this.field = body && typeof body.field === 'string' ? body.field : '';
+    // body is the whole answer, for the pages that read more of it (the
+    // reasons of a journey that content compliance blocks).
+    this.body = body && typeof body === 'object' ? body : null;
     this.message = TW.errorMessage(status, this.apiMessage);
   }
   APIError.prototype = Object.create(Error.prototype);

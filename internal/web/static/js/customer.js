@@ -1,8 +1,9 @@
 // customer.js: the customer-360 page. The profile (GET /v1/profiles/{id}:
 // identities, traits masked unless the role has pii.read, computed traits,
 // segments, deviations, predictions), its consent (GET /v1/consent for its first user
-// id, with consent.read) and its timeline (GET /v1/profiles/{id}/timeline,
-// newest first, paged).
+// id, with consent.read), the messages journeys sent or skipped (GET
+// /v1/profiles/{id}/deliveries) and its timeline (GET
+// /v1/profiles/{id}/timeline, newest first, paged).
 (function () {
   'use strict';
   var TW = window.TW;
@@ -166,6 +167,26 @@
     });
   }
 
+  // loadMessages lists what journeys sent this person, or skipped and
+  // why (consent, caps, quiet hours, a blocked content check).
+  function loadMessages(id) {
+    var box = TW.$('#c-messages');
+    if (!box) return;
+    TW.loading(box);
+    TW.api('GET', '/v1/profiles/' + encodeURIComponent(id) + '/deliveries' + TW.qs({ limit: 50 })).then(function (res) {
+      TW.clear(box).appendChild(TW.table([
+        { label: TW.t('customer.when'), value: function (d) { return TW.dateTime(d.at); } },
+        { label: TW.t('customer.journey'), value: function (d) { return TW.link('/journeys/' + encodeURIComponent(d.journey), d.journey); } },
+        { label: TW.t('customer.step'), value: function (d) { return TW.el('span', null, TW.el('code', { text: d.step }), ' ', TW.el('span', { class: 'muted', text: TW.tOr('jsteptype.' + d.kind, d.kind) })); } },
+        { label: TW.t('customer.status'), value: function (d) { return TW.deliveryStatus(d.status); } },
+        { label: TW.t('customer.reason'), value: function (d) { return [d.reason, d.locale ? '[' + d.locale + ']' : ''].filter(Boolean).join(' '); } }
+      ], res.deliveries || [], { empty: TW.t('customer.no_messages'), label: TW.t('customer.messages') }));
+    }, function (err) {
+      TW.clear(box);
+      TW.showError(box.appendChild(TW.el('div')), err);
+    });
+  }
+
   var before = '';
   var tbody = null;
   function loadTimeline(id, more) {
@@ -245,6 +266,7 @@
       renderSegments(p.segments);
       renderDeviations(p.deviations);
       renderConsent(p);
+      loadMessages(p.profile_id);
       loadTimeline(p.profile_id, false);
       TW.$('#c-more').addEventListener('click', function () { loadTimeline(p.profile_id, true); });
     }, function (err) {
