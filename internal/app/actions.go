@@ -363,7 +363,12 @@ func (p appPeople) Person(ctx context.Context, pid string) (*journey.Person, err
 	return out, nil
 }
 
-// EnsureSegment keeps a prediction trigger's segment.
+// journeysUser is who the segments journeys keep are defined by.
+const journeysUser = "journeys"
+
+// EnsureSegment keeps a segment a journey needs (a prediction trigger's,
+// a list): created if missing, updated if journeys own it, refused if
+// someone defined it with another rule.
 func (p appPeople) EnsureSegment(ctx context.Context, id, name, rule string) error {
 	a := p.a
 	r, err := realtime.ParseRule(rule)
@@ -371,10 +376,47 @@ func (p appPeople) EnsureSegment(ctx context.Context, id, name, rule string) err
 		return err
 	}
 	raw, _ := json.Marshal(r)
-	d := realtime.SegmentDef{ID: id, Name: name, Rule: raw, RuleText: rule}
-	_, exists := a.Profiles.Segment(id)
-	_, err = a.Profiles.SaveSegment(ctx, d, !exists, "journeys")
+	old, exists := a.Profiles.Segment(id)
+	if exists && old.CreatedBy != journeysUser {
+		if cur, err := realtime.ParseRule(old.RuleText); err == nil {
+			if b, _ := json.Marshal(cur); string(b) == string(raw) {
+				return nil
+			}
+		}
+		return fmt.Errorf("segment %q exists with its own rule; choose another segment id for the journey's list", id)
+	}
+	_, err = a.Profiles.SaveSegment(ctx, realtime.SegmentDef{ID: id, Name: name, Rule: raw, RuleText: rule}, !exists, journeysUser)
 	return err
+}
+
+// SetTraits publishes an identify for the person's userId, from the
+// source that userId belongs to, with the action's id as messageId: the
+// profile engine applies it like any identify, and a repeat after a crash
+// is a duplicate the log drops.
+func (p appPeople) SetTraits(ctx context.Context, pid, messageID string, traits map[string]any) error {
+	a := p.a
+	v, err := a.Profiles.Profile(pid, a.clock())
+	if errors.Is(err, realtime.ErrProfileNotFound) {
+		return &journey.PersonError{Reason: "the person no longer exists (erased or merged away)"}
+	}
+	if err != nil {
+		return err
+	}
+	for _, id := range v.Identities {
+		if id.Kind != identity.User {
+			continue
+		}
+		if _, ok := a.Sources.ByID(id.NS); !ok {
+			continue // a shared user-id space, not a source
+		}
+		raw, err := json.Marshal(map[string]any{"type": segment.Identify, "userId": id.Value, "messageId": messageID,
+			"traits": traits, "context": map[string]any{"library": map[string]any{"name": "tradewind-journeys"}}})
+		if err != nil {
+			return err
+		}
+		return a.publishInternal(ctx, id.NS, raw)
+	}
+	return &journey.PersonError{Reason: "the person has no userId to attach traits to (anonymous only)"}
 }
 
 // unsubscribeValid is how long an unsubscribe link works (CAN-SPAM asks

@@ -12,10 +12,12 @@ import (
 	"net/mail"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tradewind/tradewind/internal/deliver"
+	"github.com/tradewind/tradewind/internal/identity"
 	"github.com/tradewind/tradewind/internal/testmail"
 )
 
@@ -232,5 +234,87 @@ func TestAbandonedCheckoutJourney(t *testing.T) {
 	}
 	if why, ok := n.a.Journeys.Suppressed(pid, "email"); !ok {
 		t.Errorf("not suppressed after unsubscribing (%q)", why)
+	}
+}
+
+// TestFailingDestinationIsolatedAndProfileActions checks that a slow,
+// failing webhook destination does not hold up another (every delivery to
+// the healthy one lands while the failing one has not even been tried for
+// everyone), and that profile actions reach the profile through the log:
+// a trait set, and membership of a list segment.
+func TestFailingDestinationIsolatedAndProfileActions(t *testing.T) {
+	const people = 30
+	slow, fast := startReceiver(t), startReceiver(t)
+	var slowTries atomic.Int64
+	slow.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		slowTries.Add(1)
+		time.Sleep(300 * time.Millisecond)
+		w.WriteHeader(503)
+	})
+	n := openNode(t, Config{})
+	_, key := n.createSource("Shop", "EUR")
+	for name, h := range map[string]*hookReceiver{"slow": slow, "fast": fast} {
+		code, d := n.admin("POST", "/v1/destinations", map[string]any{"name": name, "url": h.srv.URL, "concurrency": 1})
+		if code != 201 {
+			t.Fatalf("destination %s: %d %v", name, code, d)
+		}
+		h.mu.Lock()
+		h.secret = []byte(d["secret"].(string))
+		h.mu.Unlock()
+	}
+	def := map[string]any{"name": "Welcome", "trigger": map[string]any{"type": "event", "event": "Signed Up"},
+		"steps": []any{
+			map[string]any{"id": "to-slow", "type": "webhook", "destination": "slow"},
+			map[string]any{"id": "to-fast", "type": "webhook", "destination": "fast"},
+			map[string]any{"id": "list", "type": "add_to_segment", "segment": "welcomed"},
+			map[string]any{"id": "mark", "type": "set_trait", "trait": "welcome_journey", "value": "done"},
+		}}
+	if code, m := n.admin("POST", "/v1/journeys", def); code != 201 {
+		t.Fatalf("journey: %d %v", code, m)
+	}
+	if code, m := n.admin("POST", "/v1/journeys/welcome/start", nil); code != 200 {
+		t.Fatalf("start: %d %v", code, m)
+	}
+	var sb strings.Builder
+	sb.WriteString(`{"batch":[`)
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	for i := 0; i < people; i++ {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		fmt.Fprintf(&sb, `{"type":"track","userId":"p%d","event":"Signed Up","timestamp":%q}`, i, now)
+	}
+	sb.WriteString(`]}`)
+	if code, m := n.do("POST", "/v1/batch", basic(key), []byte(sb.String()), nil); code != 200 {
+		t.Fatalf("batch: %d %v", code, m)
+	}
+	waitFor(t, "every delivery to the healthy destination", 60*time.Second, func() bool {
+		ids, _ := fast.received()
+		return len(ids) == people
+	})
+	if tried := slowTries.Load(); tried >= people {
+		t.Errorf("the failing destination was tried %d times before the healthy one finished: it held it up", tried)
+	}
+	// Profile actions: the list segment and the trait.
+	waitFor(t, "the list segment's members", 30*time.Second, func() bool {
+		_, m := n.admin("GET", "/v1/segments/welcomed/members?limit=100", nil)
+		ms, _ := m["members"].([]any)
+		return len(ms) == people
+	})
+	pid, err := n.a.Profiles.Lookup(identity.ID{Kind: identity.User, NS: n.a.SourceList()[0].ID, Value: "p0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := n.a.Profiles.Profile(pid, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(v.Traits["welcome_journey"]) != `"done"` {
+		t.Errorf("trait welcome_journey = %s", v.Traits["welcome_journey"])
+	}
+	// The failing destination's actions are still being retried, not lost.
+	_, st := n.admin("GET", "/v1/journeys/welcome/stats", nil)
+	if st["outbox"].(float64) == 0 && st["dead"].(float64) == 0 {
+		t.Errorf("the failing destination's actions vanished: %v", st)
 	}
 }

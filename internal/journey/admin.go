@@ -144,8 +144,8 @@ func (e *Engine) Save(ctx context.Context, j Journey, create bool, by string) (J
 	if err != nil && j.Status == StatusActive {
 		return Journey{}, warnings, err
 	}
-	if j.Trigger.Type == TriggerPrediction && j.Status == StatusActive {
-		if err := e.ensurePredictionSegment(ctx, &j); err != nil {
+	if j.Status == StatusActive {
+		if err := e.ensureSegments(ctx, &j); err != nil {
 			return Journey{}, nil, err
 		}
 	}
@@ -242,10 +242,24 @@ func countriesOfLocale(loc string) []string {
 	return nil
 }
 
-func (e *Engine) ensurePredictionSegment(ctx context.Context, j *Journey) error {
-	val, _ := json.Marshal(j.Trigger.Value)
-	rule := fmt.Sprintf("%s %s %s", j.Trigger.Attribute, j.Trigger.Op, val)
-	return e.cfg.People.EnsureSegment(ctx, predictionSegment(j.ID), "Journey "+j.Name+": "+rule, rule)
+// ensureSegments keeps the segments a running journey needs: its
+// prediction trigger's, and the list segments its steps add people to.
+func (e *Engine) ensureSegments(ctx context.Context, j *Journey) error {
+	if j.Trigger.Type == TriggerPrediction {
+		val, _ := json.Marshal(j.Trigger.Value)
+		rule := fmt.Sprintf("%s %s %s", j.Trigger.Attribute, j.Trigger.Op, val)
+		if err := e.cfg.People.EnsureSegment(ctx, predictionSegment(j.ID), "Journey "+j.Name+": "+rule, rule); err != nil {
+			return fieldErr("trigger", "keeping its prediction segment: %v", err)
+		}
+	}
+	for i, s := range j.Steps {
+		if s.Type == StepAddToSegment || s.Type == StepRemoveFromSegment {
+			if err := e.cfg.People.EnsureSegment(ctx, s.Segment, "List "+s.Segment, ListRule(s.Segment)); err != nil {
+				return fieldErr(fmt.Sprintf("steps[%d].segment", i), "%v", err)
+			}
+		}
+	}
+	return nil
 }
 
 // SetStatus starts (active), pauses, resumes or stops a journey. Starting
@@ -276,10 +290,8 @@ func (e *Engine) SetStatus(ctx context.Context, id, status, by string) (Journey,
 		if warnings, err = e.checkContent(&j); err != nil {
 			return Journey{}, warnings, err
 		}
-		if j.Trigger.Type == TriggerPrediction {
-			if err := e.ensurePredictionSegment(ctx, &j); err != nil {
-				return Journey{}, nil, fmt.Errorf("journey %s: keeping its prediction segment: %w", id, err)
-			}
+		if err := e.ensureSegments(ctx, &j); err != nil {
+			return Journey{}, nil, err
 		}
 		if j.StartSeq == 0 {
 			last, err := e.cfg.Log.LastSeq(ctx)
@@ -752,4 +764,18 @@ func (e *Engine) Forget(pids []string) error {
 	}
 	it.Close()
 	return b.Commit(pebble.Sync)
+}
+
+// countDue counts the outbox's actions due at now.
+func (e *Engine) countDue(now time.Time) int {
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: prefDue, UpperBound: nanosKey(prefDue, now.Add(time.Nanosecond), "")})
+	if err != nil {
+		return 0
+	}
+	defer it.Close()
+	n := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		n++
+	}
+	return n
 }

@@ -112,6 +112,11 @@ const (
 	StepEmail   = "email"
 	StepNotify  = "notify"
 	StepExit    = "exit"
+	// Profile actions: they change the person's traits through the event
+	// log (an identify from tradewind), so segments and the store follow.
+	StepSetTrait          = "set_trait"
+	StepAddToSegment      = "add_to_segment"
+	StepRemoveFromSegment = "remove_from_segment"
 )
 
 // Step is one step of a journey. Steps run in order; a branch, or any
@@ -141,6 +146,13 @@ type Step struct {
 	// Notify: a message to the team (the alerts inbox and, if set, a
 	// webhook destination).
 	Message string `json:"message,omitempty"`
+
+	// set_trait: the trait and its new value.
+	Trait string `json:"trait,omitempty"`
+	Value any    `json:"value,omitempty"`
+	// add_to_segment / remove_from_segment: a list segment the engine
+	// keeps (rule: traits.tw_list_<id> = "member").
+	Segment string `json:"segment,omitempty"`
 }
 
 // Condition is a branch's test on the person.
@@ -193,7 +205,17 @@ type Reentry struct {
 // Duration is a time.Duration written as "90m", "4h" or "7d" in JSON.
 type Duration time.Duration
 
-var durRe = regexp.MustCompile(`^(\d+(?:\.\d+)?)d$`)
+var (
+	durRe   = regexp.MustCompile(`^(\d+(?:\.\d+)?)d$`)
+	traitRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
+	segRe   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+)
+
+// ListTrait is the trait that puts a person in a list segment.
+func ListTrait(segment string) string { return "tw_list_" + strings.ReplaceAll(segment, "-", "_") }
+
+// ListRule is a list segment's rule.
+func ListRule(segment string) string { return "traits." + ListTrait(segment) + ` = "member"` }
 
 // ParseDuration reads Go durations plus days ("7d").
 func ParseDuration(s string) (time.Duration, error) {
@@ -474,11 +496,28 @@ func (s *Step) validate(field string, ids map[string]bool, teamOnly bool) error 
 		if strings.TrimSpace(s.Message) == "" {
 			return fieldErr(field+".message", "is required")
 		}
+	case StepSetTrait:
+		if teamOnly {
+			return fieldErr(field, "an alert journey has no person whose traits to set")
+		}
+		if !traitRe.MatchString(s.Trait) {
+			return fieldErr(field+".trait", "%q must be a trait name (letters, digits, _; at most 64)", s.Trait)
+		}
+		if s.Value == nil {
+			return fieldErr(field+".value", "is required")
+		}
+	case StepAddToSegment, StepRemoveFromSegment:
+		if teamOnly {
+			return fieldErr(field, "an alert journey has no person to add to a segment")
+		}
+		if !segRe.MatchString(s.Segment) {
+			return fieldErr(field+".segment", "%q must be lower-case letters, digits, _ or - (at most 63)", s.Segment)
+		}
 	case StepExit:
 	case "":
-		return fieldErr(field+".type", "is required (wait, branch, webhook, email, notify, exit)")
+		return fieldErr(field+".type", "is required (wait, branch, webhook, email, notify, set_trait, add_to_segment, remove_from_segment, exit)")
 	default:
-		return fieldErr(field+".type", "%q is not wait, branch, webhook, email, notify or exit", s.Type)
+		return fieldErr(field+".type", "%q is not wait, branch, webhook, email, notify, set_trait, add_to_segment, remove_from_segment or exit", s.Type)
 	}
 	return nil
 }

@@ -101,6 +101,8 @@ func (e *Engine) laneOf(a *action) string {
 		}
 	case StepNotify:
 		return "notify"
+	case StepSetTrait, StepAddToSegment, StepRemoveFromSegment:
+		return "profile"
 	}
 	return a.Kind
 }
@@ -165,6 +167,22 @@ func (e *Engine) attempt(ctx context.Context, j *Journey, s *Step, a *action) ou
 			person = ""
 		}
 		if err := e.cfg.Notify(ctx, j.ID, s.ID, s.Message, person); err != nil {
+			return e.retryOrDead(a, err)
+		}
+		return outcome{status: Delivered}
+	case StepSetTrait, StepAddToSegment, StepRemoveFromSegment:
+		traits := map[string]any{s.Trait: s.Value}
+		switch s.Type {
+		case StepAddToSegment:
+			traits = map[string]any{ListTrait(s.Segment): "member"}
+		case StepRemoveFromSegment:
+			traits = map[string]any{ListTrait(s.Segment): "removed"}
+		}
+		if err := e.cfg.People.SetTraits(ctx, a.Person, a.ID, traits); err != nil {
+			var pe *PersonError
+			if errors.As(err, &pe) {
+				return outcome{status: Skipped, reason: pe.Reason}
+			}
 			return e.retryOrDead(a, err)
 		}
 		return outcome{status: Delivered}
@@ -465,6 +483,12 @@ func compileTemplate(jid string, s *Step) (*deliver.Compiled, error) {
 	}
 	return deliver.Compile(t)
 }
+
+// PersonError says why an action cannot be done for a person (no userId
+// to attach traits to, erased): the action is skipped, not retried.
+type PersonError struct{ Reason string }
+
+func (e *PersonError) Error() string { return e.Reason }
 
 // errStopped is returned for changes to a stopped journey.
 var errStopped = errors.New("the journey is stopped; copy it into a new one to run it again")

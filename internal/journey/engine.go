@@ -33,9 +33,13 @@ type People interface {
 	Resolve(ctx context.Context, d eventlog.Delivery) (string, error)
 	// Person returns a person's details, personal data decrypted.
 	Person(ctx context.Context, pid string) (*Person, error)
-	// EnsureSegment creates or updates a segment the engine keeps for a
-	// prediction trigger.
+	// EnsureSegment creates or updates a segment the engine keeps (a
+	// prediction trigger's, a list segment); it refuses to change a
+	// segment someone else defined with another rule.
 	EnsureSegment(ctx context.Context, id, name, rule string) error
+	// SetTraits sets a person's traits through the event log (an identify
+	// message with the given id, so a repeat is dropped as a duplicate).
+	SetTraits(ctx context.Context, pid, messageID string, traits map[string]any) error
 }
 
 // Person is what actions and branches read of a person.

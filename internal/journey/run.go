@@ -220,13 +220,13 @@ func (tx *txn) observe(ctx context.Context, j *Journey, m message, resolve func(
 		return tx.end(j, pid, &r, "recovered")
 	}
 	if goal && r.Phase != phaseWatch && r.Arm != "" && m.at.Sub(r.EnteredAt) <= time.Duration(j.Goal.Within) &&
-		!m.at.Before(r.EnteredAt) && r.Outcome != "converted" && !r.Converted {
+		!m.at.Before(r.EnteredAt) && !r.Converted {
 		r.Converted = true
 		if err := tx.c.add(j.ID, "converted_"+r.Arm, 1); err != nil {
 			return err
 		}
 		if r.Phase == phaseActive {
-			return tx.end(j, pid, &r, "converted")
+			return tx.end(j, pid, &r, "goal")
 		}
 		return setJSON(tx.b, runKey(j.ID, pid), &r)
 	}
@@ -427,7 +427,7 @@ func (tx *txn) advance(ctx context.Context, j *Journey, pid string, r *run) erro
 			r.Step = next
 		case StepExit:
 			return tx.end(j, pid, r, "exited")
-		case StepWebhook, StepEmail, StepNotify:
+		case StepWebhook, StepEmail, StepNotify, StepSetTrait, StepAddToSegment, StepRemoveFromSegment:
 			if err := tx.enqueue(j, pid, r, s); err != nil {
 				return err
 			}

@@ -59,8 +59,11 @@ type run struct {
 	Step int `json:"step"`
 	// Arm is treatment or control.
 	Arm string `json:"arm"`
-	// Outcome of an ended run: completed, converted, exited, recovered
-	// (ordered before an abandoned-checkout e-mail), excluded.
+	// Outcome of an ended run: completed (ran out of steps), goal (reached
+	// the goal while going), exited, recovered (ordered before an
+	// abandoned-checkout e-mail), excluded (not among the countries),
+	// stopped. Its counter is <outcome>_<arm>; conversions are counted
+	// apart (converted_<arm>), whether or not the run was still going.
 	Outcome string `json:"outcome,omitempty"`
 	// Converted: the goal was reached within its window (counted once,
 	// whether or not the run had ended).
