@@ -1337,6 +1337,8 @@ var messages = map[string]msg{
 	"jarm.control":                   {"Control", "对照组"},
 	"joutcome.send":                  {"would send", "将发送"},
 	"joutcome.skip":                  {"skipped", "跳过"},
+	"joutcome.control":               {"held out (control group)", "留出（对照组）"},
+	"joutcome.excluded":              {"not entered (country)", "未进入（国家不符）"},
 	"joutcome.defer":                 {"deferred", "延后"},
 	"jdelivery.delivered":            {"Delivered", "已送达"},
 	"jdelivery.skipped":              {"Skipped", "已跳过"},

@@ -299,14 +299,25 @@
     TW.hide(TW.$('#j-error'));
     TW.$('#j-detail').hidden = false;
     TW.loading(TW.$('#j-def'));
-    if (push && history.pushState) history.pushState(null, '', '/journeys/' + encodeURIComponent(id));
-    return refreshDetail().then(function () {
-      var h = TW.$('#j-detail-h');
-      if (push && h && h.scrollIntoView) h.scrollIntoView({ block: 'start' });
+    if (push && history.pushState) {
+      history.pushState(null, '', '/journeys/' + encodeURIComponent(id));
+      followPath();
+    }
+    var h = TW.$('#j-detail-h');
+    if (push && h && h.scrollIntoView) h.scrollIntoView({ block: 'start' });
+    return refreshDetail();
+  }
+
+  // followPath points the language links at the address the page moved
+  // to (the server wrote them for the address it served).
+  function followPath() {
+    TW.$$('.lang-switch a').forEach(function (a) {
+      var m = /[?&]lang=([^&]+)/.exec(a.getAttribute('href') || '');
+      if (m) a.setAttribute('href', location.pathname + '?lang=' + m[1]);
     });
   }
 
-  // warningsBox shows the content check's warnings (or a block's reasons)
+  // showWarnings shows the content check's warnings (or a block's reasons)
   // prominently.
   function showWarnings(box, list, blocked) {
     if (!box) return;
@@ -410,7 +421,7 @@
   function outcomeText(key) {
     // "email:send", "email:skip: no consent", "webhook:defer: quiet hours"
     var i = key.indexOf(':');
-    if (i < 0) return key;
+    if (i < 0) return TW.tOr('joutcome.' + key, key);
     var kind = key.slice(0, i), rest = key.slice(i + 1);
     var j = rest.indexOf(':');
     var outcome = j < 0 ? rest : rest.slice(0, j);
@@ -573,6 +584,7 @@
       var m = /^\/journeys\/([^/]+)$/.exec(location.pathname);
       if (m) open(decodeURIComponent(m[1]), false);
       else { current = ''; TW.$('#j-detail').hidden = true; }
+      followPath();
     });
   });
 })();
