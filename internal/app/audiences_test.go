@@ -277,6 +277,26 @@ func TestAudienceExportAndSync(t *testing.T) {
 		t.Fatalf("download audit: %v", au)
 	}
 
+	// An erased member leaves the segment: the on-change sync writes a
+	// file without her, and a fresh export cannot include her.
+	code, m = n.admin("POST", "/v1/privacy/erasure", map[string]any{"identifier": map[string]string{"email": "wang.fang@example.cn"}})
+	if code != 202 {
+		t.Fatalf("erasure: %d %v", code, m)
+	}
+	if done := n.waitRequest(m["request_id"].(string)); done["status"] != "completed" {
+		t.Fatalf("erasure: %v", done)
+	}
+	members(4)
+	check()
+	latest, _ = os.ReadFile(filepath.Join(dir, "latest.csv"))
+	wang := adlist.Hash("wang.fang@example.cn")
+	if bytes.Contains(latest, []byte(wang)) || !bytes.Contains(latest, []byte(adlist.Hash("lena.k@example.com"))) {
+		t.Fatalf("latest.csv after the erasure:\n%s", latest)
+	}
+	if _, _, body := n.getRaw("/v1/segments/" + seg + "/audience?format=meta"); bytes.Contains(body, []byte(wang)) {
+		t.Fatal("an erased member exported")
+	}
+
 	// Listing, changing, deleting.
 	if code, m := n.admin("GET", "/v1/audience-syncs", nil); code != 200 || len(m["syncs"].([]any)) != 1 {
 		t.Fatalf("list: %d %v", code, m)
