@@ -215,7 +215,7 @@ var (
 func ListTrait(segment string) string { return "tw_list_" + strings.ReplaceAll(segment, "-", "_") }
 
 // ListRule is a list segment's rule.
-func ListRule(segment string) string { return "traits." + ListTrait(segment) + ` = "member"` }
+func ListRule(segment string) string { return `"traits.` + ListTrait(segment) + `" = "member"` }
 
 // ParseDuration reads Go durations plus days ("7d").
 func ParseDuration(s string) (time.Duration, error) {
