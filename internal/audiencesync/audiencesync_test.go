@@ -283,6 +283,22 @@ func TestRunnerSchedulesChangesAndRetries(t *testing.T) {
 	}
 	lf.Close()
 
+	// Moving a sync to another directory takes its files away from the
+	// old one (nothing would prune them there) and runs it afresh.
+	if _, err := s.Update(ctx, "live", Sync{Segment: "gold", Format: Meta, OnChange: true, Dir: "moved"}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(live); !os.IsNotExist(err) {
+		t.Fatalf("old directory after a move: %v", err)
+	}
+	check()
+	if got := runTriggers(t, s, "live"); got[0] != "first" {
+		t.Fatalf("after a move: %v", got)
+	}
+	if _, err := os.Stat(filepath.Join(s.Root, "moved", LatestName)); err != nil {
+		t.Fatal(err)
+	}
+
 	// A symbolic link inside the root that leads out of it is refused
 	// when the runner writes.
 	out := t.TempDir()

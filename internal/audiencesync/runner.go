@@ -326,8 +326,8 @@ func prune(dir, id string, keep int) error {
 }
 
 // removeFiles removes every file of sync id and latest.csv from dir, and
-// dir itself when that leaves it empty.
-func removeFiles(dir, id string) error {
+// dir itself when that leaves it empty and it is not the export root.
+func removeFiles(dir, id, root string) error {
 	fs, err := files(dir, id)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -341,7 +341,9 @@ func removeFiles(dir, id string) error {
 			errs = append(errs, err)
 		}
 	}
-	_ = os.Remove(dir) // only succeeds when empty
+	if dir != root {
+		_ = os.Remove(dir) // only succeeds when empty
+	}
 	return errors.Join(errs...)
 }
 

@@ -245,13 +245,21 @@ func (s *Service) Update(ctx context.Context, id string, x Sync, by string) (*Sy
 	if _, err := s.kv.Put(ctx, defKey(id), b); err != nil {
 		return nil, err
 	}
-	if x.Segment != old.Segment || x.Format != old.Format || x.Consent != old.Consent {
+	oldDir, _ := ResolveDir(s.Root, old.Dir, old.ID)
+	newDir, _ := ResolveDir(s.Root, x.Dir, x.ID)
+	if x.Segment != old.Segment || x.Format != old.Format || x.Consent != old.Consent || oldDir != newDir {
 		m := s.lock(id)
 		m.Lock()
 		st, rev, err := s.state(ctx, id)
 		if err == nil {
 			st.Fingerprint, st.LastAttempt, st.LastSuccess = "", time.Time{}, time.Time{}
 			err = s.saveState(ctx, id, st, rev)
+		}
+		if err == nil && oldDir != newDir && oldDir != "" {
+			// Files left in the old directory would never be pruned.
+			if rerr := removeFiles(oldDir, id, s.Root); rerr != nil {
+				s.logger().Error("audience sync: removing files of its old directory", "sync", id, "err", rerr)
+			}
 		}
 		m.Unlock()
 		if err != nil {
@@ -279,7 +287,7 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 		return err
 	}
 	if dir, err := ResolveDir(s.Root, x.Dir, x.ID); err == nil {
-		if err := removeFiles(dir, id); err != nil {
+		if err := removeFiles(dir, id, s.Root); err != nil {
 			s.logger().Error("audience sync: removing its files", "sync", id, "err", err)
 		}
 	}
