@@ -37,7 +37,10 @@ import (
 // exports its members as CSV, searches for a customer and opens their
 // customer-360 page, reads the sources and data-quality page, and runs the
 // prediction models from the predictions page (empty, refused, scored, and
-// while another run is going) and opens a customer worth winning back. Any
+// while another run is going) and opens a customer worth winning back,
+// checks a Chinese text for China on the compliance page, and on the
+// journeys page dry-runs the editor's example, saves it, starts and pauses
+// it, and creates a webhook destination. Any
 // console error, uncaught exception or failed request (other than the one
 // it provokes on purpose) fails it. It saves a PNG screenshot of every page
 // in both languages in $TRADEWIND_TEST_ARTIFACTS (default: a temporary
@@ -132,6 +135,13 @@ var dashPages = []dashPage{
 	// The inbox with the open alerts, or saying there are none under the
 	// filter.
 	{"alerts", "/alerts", `!!document.querySelector('#al-list table, #al-list .empty')`},
+	// Journeys: the list (or what to do first) and the webhook
+	// destinations; the editor holds the example.
+	{"journeys", "/journeys", `!!document.querySelector('#j-list table, #j-list .empty') && !!document.querySelector('#j-dests table, #j-dests .empty') &&
+		document.querySelector('#j-json').value.includes('abandoned_checkout')`},
+	// The compliance check: the countries of the rules, and the rules of
+	// the chosen one.
+	{"compliance", "/compliance", `document.querySelectorAll('#cc-country option').length > 5 && !!document.querySelector('#cc-rules table')`},
 	// With a run that scored, the key figures, the summary and the models'
 	// parameters; before one, the empty state.
 	{"predictions", "/predictions", `!!document.querySelector('#p-empty:not([hidden])') ||
@@ -163,7 +173,10 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	// Predictions run when the test says, not on the schedule.
 	// So does the brand-health check.
-	n := openNode(t, Config{Predict: predict.Config{Every: -1}, VoCEvery: -1})
+	// The seller's postal address, as `serve --postal-address` sets it: an
+	// e-mail journey to the US needs one (CAN-SPAM).
+	n := openNode(t, Config{Predict: predict.Config{Every: -1}, VoCEvery: -1,
+		Actions: ActionsConfig{PublicURL: "https://shop.example", PostalAddress: "Kiteline Inc., 100 Main Street, Springfield, IL 62701"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if _, err := n.a.Auth.CreateOwner(ctx, browserOwnerEmail, "Browser test", browserOwnerPassword); err != nil {
@@ -257,11 +270,13 @@ func TestDashboardInBrowser(t *testing.T) {
 		b.checkAlertsPage(lang)
 		b.checkMarketingPage(lang)
 		b.checkPredictionsPage(lang, scored)
+		b.checkCompliancePage(lang)
 	}
 	b.checkNow()
 	b.tablet()
 	b.runPredictions(n, scored)
 	b.buildSegment(n)
+	b.runJourney(n)
 	b.keyboard()
 	b.finish()
 	t.Logf("browser test done in %s; %d screenshots in %s", time.Since(start).Round(time.Millisecond), b.shots, artifacts)
@@ -629,7 +644,8 @@ func (b *browserRun) findCustomer(lang string) {
 	b.waitFor("the customer-360 page in "+lang, "("+settledJS+`) && location.pathname.startsWith('/customers/') &&
 		document.querySelectorAll('#c-cards .card').length > 0 && !!document.querySelector('#c-identities table, #c-identities ul, #c-identities dl') &&
 		!!document.querySelector('#c-timeline table, #c-timeline ul, #c-timeline ol') &&
-		!!document.querySelector('#c-predictions dl, #c-predictions .empty')`)
+		!!document.querySelector('#c-predictions dl, #c-predictions .empty') &&
+		!!document.querySelector('#c-messages table, #c-messages .empty')`)
 	c := b.check()
 	if c.Lang != lang || len(c.Errors) > 0 || c.Missing {
 		b.t.Errorf("customer page %s: lang %s, errors %q, missing %v", c.Path, c.Lang, c.Errors, c.Missing)
@@ -1221,5 +1237,124 @@ func (b *browserRun) tablet() {
 		b.screenshot(name + "-tablet-en")
 	}
 	b.do("laptop viewport", chromedp.EmulateViewport(1366, 900))
+	b.problemsSoFar()
+}
+
+// checkCompliancePage checks a Chinese text with an absolute claim (最好)
+// for China: the verdict is block, the finding names the Advertising Law
+// rule with its reason in the page's language, and the rules of China are
+// listed.
+func (b *browserRun) checkCompliancePage(lang string) {
+	b.t.Helper()
+	b.visit(pageNamed("compliance"), lang)
+	b.do("check a Chinese text for China in "+lang,
+		chromedp.SetValue(chromedp.CSS(`#cc-country`), "CN"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#cc-country').dispatchEvent(new Event('change'))`),
+		chromedp.SetValue(chromedp.CSS(`#cc-channel`), "ad"),
+		chromedp.SendKeys(chromedp.CSS(`#cc-text`), "这是全网最好的耳机，立即购买！"),
+		chromedp.Click(chromedp.CSS(`#cc-check`)))
+	b.waitFor("the verdict", settledJS+` && !!document.querySelector('#cc-verdict .badge-bad') && !!document.querySelector('#cc-findings table') &&
+		[...document.querySelectorAll('#cc-rules tbody code')].some(c => c.textContent === 'cn-adlaw-absolute-terms')`)
+	got := evalJS[struct {
+		Rules   []string `json:"rules"`
+		Reasons []string `json:"reasons"`
+		Matches []string `json:"matches"`
+	}](b, `({
+		rules: [...document.querySelectorAll('#cc-findings tbody code')].map(e => e.textContent),
+		reasons: [...document.querySelectorAll('#cc-findings tbody tr')].map(r => r.cells[1].textContent),
+		matches: [...document.querySelectorAll('#cc-findings tbody mark')].map(e => e.textContent)
+	})`)
+	found := false
+	for i, r := range got.Rules {
+		if r != "cn-adlaw-absolute-terms" {
+			continue
+		}
+		found = true
+		want := map[string]string{"zh-CN": "广告", "en": "Advertising Law"}[lang]
+		if !strings.Contains(got.Reasons[i], want) {
+			b.t.Errorf("compliance in %s: the reason %q is not in the page's language (want %q in it)", lang, got.Reasons[i], want)
+		}
+	}
+	if !found || !strings.Contains(strings.Join(got.Matches, " "), "最") {
+		b.t.Errorf("compliance in %s: findings %v, matches %v: want cn-adlaw-absolute-terms on 最好", lang, got.Rules, got.Matches)
+	}
+	if c := b.check(); len(c.Errors) > 0 || c.Missing {
+		b.t.Errorf("compliance in %s: errors %q, missing %v", lang, c.Errors, c.Missing)
+	}
+	b.screenshot("compliance-cn-" + map[string]string{"zh-CN": "zh", "en": "en"}[lang])
+	b.problemsSoFar()
+}
+
+// runJourney uses the journeys page as a marketer does: it dry-runs the
+// editor's example (an abandoned-checkout reminder) on a sample of the
+// demo's customers and sees the outcomes per person, saves it (a draft,
+// listed), starts it (active, here and in the API), pauses it, and creates
+// a webhook destination whose secret the page shows once.
+func (b *browserRun) runJourney(n *node) {
+	b.t.Helper()
+	b.visit(pageNamed("journeys"), "en")
+	b.do("dry-run the example", chromedp.Click(chromedp.CSS(`#j-dry`)))
+	b.waitFor("the dry run's outcomes", settledJS+` && !!document.querySelector('#j-dry-outcomes table') &&
+		document.querySelectorAll('#j-dry-people tbody tr').length > 0`)
+	got := evalJS[struct {
+		Title    string   `json:"title"`
+		People   int      `json:"people"`
+		Outcomes []string `json:"outcomes"`
+	}](b, `({
+		title: document.querySelector('#j-dry-result h3').textContent,
+		people: document.querySelectorAll('#j-dry-people tbody tr').length,
+		outcomes: [...document.querySelectorAll('#j-dry-outcomes tbody tr')].map(r => r.cells[0].textContent + ' = ' + r.cells[1].textContent)
+	})`)
+	if got.Title != "Dry run on 20 customers" || got.People != 20 {
+		b.t.Errorf("dry run: %q with %d people, want 20 of the demo's customers", got.Title, got.People)
+	}
+	if !strings.Contains(strings.Join(got.Outcomes, "\n"), "E-mail") {
+		b.t.Errorf("dry run: outcomes %q say nothing of the e-mail step", got.Outcomes)
+	}
+	b.t.Logf("dry run outcomes: %q", got.Outcomes)
+	if c := b.check(); len(c.Errors) > 0 || c.Missing {
+		b.t.Errorf("dry run: errors %q, missing %v", c.Errors, c.Missing)
+	}
+	b.screenshot("journeys-dry-run-en")
+
+	b.do("save the journey", chromedp.Click(chromedp.CSS(`#j-save`)))
+	b.waitFor("the saved journey", settledJS+` && (() => { const n = document.querySelector('#j-editor-note'); return n && !n.hidden && n.classList.contains('alert-ok') })() &&
+		!!document.querySelector('#j-list a.j-open[data-id="abandoned-checkout"]') && !document.querySelector('#j-detail').hidden &&
+		document.querySelector('#j-status .badge').textContent === 'Draft' && location.pathname === '/journeys/abandoned-checkout'`)
+	// The buttons are pressed with the keyboard's Enter (a focused button),
+	// so a scroll in flight cannot move them under the pointer.
+	b.do("start the journey", chromedp.Focus(chromedp.CSS(`#j-start`)), chromedp.KeyEvent("\r"))
+	b.waitFor("the started journey", settledJS+` && document.querySelector('#j-status .badge').textContent === 'Active' &&
+		[...document.querySelectorAll('#j-list tbody tr')].some(r => r.textContent.includes('Abandoned checkout') && r.querySelector('.badge').textContent === 'Active') &&
+		!document.querySelector('#j-start:not([hidden])') && !!document.querySelector('#j-pause:not([hidden])')`)
+	if code, m := n.admin("GET", "/v1/journeys/abandoned-checkout", nil); code != 200 || m["status"] != "active" {
+		b.t.Errorf("after Start on the page, the API says %d %v", code, m["status"])
+	}
+	// Opened by its address, the journey shows its definition, tallies,
+	// the treatment-vs-control chart, steps, deliveries and dead letters.
+	b.navigate("/journeys/abandoned-checkout")
+	b.waitFor("the journey's page", settledJS+` && !document.querySelector('#j-detail').hidden && document.querySelectorAll('#j-cards .card').length === 5 &&
+		document.querySelectorAll('#j-def ol.flow li').length === 5 && !!document.querySelector('#chart-j-arms canvas') &&
+		document.querySelectorAll('#j-steps tbody tr').length === 5 && !!document.querySelector('#j-deliveries table, #j-deliveries .empty') &&
+		!!document.querySelector('#j-dead table, #j-dead .empty')`)
+	if c := b.check(); len(c.Errors) > 0 || c.Missing || c.Current != "Journeys" {
+		b.t.Errorf("journey page: errors %q, missing %v, current %q", c.Errors, c.Missing, c.Current)
+	}
+	b.screenshot("journey-active-en")
+	b.do("pause the journey", chromedp.Focus(chromedp.CSS(`#j-pause`)), chromedp.KeyEvent("\r"))
+	b.waitFor("the paused journey", settledJS+` && document.querySelector('#j-status .badge').textContent === 'Paused' &&
+		document.querySelector('#j-start').textContent === 'Resume'`)
+
+	// A webhook destination: its secret is shown once.
+	b.do("create a destination",
+		chromedp.SendKeys(chromedp.CSS(`#j-dest-name`), "crm"),
+		chromedp.SendKeys(chromedp.CSS(`#j-dest-url`), "https://crm.example/hooks/tradewind"),
+		chromedp.Click(chromedp.CSS(`#j-dest-form button[type=submit]`)))
+	b.waitFor("the destination's secret", settledJS+` && /^whsec_/.test((document.querySelector('#j-dest-secret .secret') || {}).textContent || '') &&
+		[...document.querySelectorAll('#j-dests tbody code')].some(c => c.textContent === 'crm')`)
+	if list := evalJS[string](b, `document.querySelector('#j-dests').textContent`); strings.Contains(list, "whsec_") {
+		b.t.Error("the destinations list shows a secret")
+	}
+	b.screenshot("journeys-destination-en")
 	b.problemsSoFar()
 }
