@@ -147,13 +147,19 @@ func TestAudienceExportAndSync(t *testing.T) {
 		t.Fatalf("google file:\n%v\n%v\nwant\n%v", head, rows, wantGoogle)
 	}
 
+	// granted_only keeps only members who granted advertising: none did.
+	code, hdr, body = n.getRaw("/v1/segments/" + seg + "/audience?format=google&consent=granted_only")
+	if _, rows := sortedRecords(t, body); code != 200 || len(rows) != 0 || hdr.Get("X-Audience-No-Consent") != "4" {
+		t.Fatalf("granted_only: %d %v %s", code, hdr, body)
+	}
+
 	// Every download is audited with its counts, never its values.
 	_, au := n.admin("GET", "/v1/audit?action=audience.export", nil)
 	entries, _ := au["entries"].([]any)
-	if len(entries) != 2 {
+	if len(entries) != 3 {
 		t.Fatalf("audit entries of exports: %v", au)
 	}
-	e := entries[0].(map[string]any)
+	e := entries[len(entries)-1].(map[string]any) // the first, meta
 	if d, _ := e["detail"].(map[string]any); d["rows"] != float64(3) || e["target"] != seg {
 		t.Errorf("audit entry %v", e)
 	}
@@ -170,6 +176,7 @@ func TestAudienceExportAndSync(t *testing.T) {
 	}{
 		{"GET", "/v1/segments/" + seg + "/audience?format=tiktok", nil, 400, "format"},
 		{"GET", "/v1/segments/" + seg + "/audience", nil, 400, "format"},
+		{"GET", "/v1/segments/" + seg + "/audience?format=meta&consent=maybe", nil, 400, "consent"},
 		{"GET", "/v1/segments/nope/audience?format=meta", nil, 404, "segment"},
 		{"POST", "/v1/audience-syncs", map[string]any{"id": "x", "segment": "nope", "format": "meta", "on_change": true}, 400, "segment"},
 		{"POST", "/v1/audience-syncs", map[string]any{"id": "x", "segment": seg, "format": "csv", "on_change": true}, 400, "format"},
