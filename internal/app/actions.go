@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/tradewind/tradewind/internal/compliance"
 	"github.com/tradewind/tradewind/internal/deliver"
 	"github.com/tradewind/tradewind/internal/eventlog"
@@ -259,18 +261,31 @@ func (p appPeople) Resolve(ctx context.Context, d eventlog.Delivery) (string, er
 		}
 		return "", fmt.Errorf("waiting for the profile engine to reach message %d: %w", d.Seq, err)
 	}
+	// userId and anonymousId are read straight from the message; only a
+	// message with neither (a shop's order webhook with an e-mail) needs
+	// the projection, which decrypts.
+	var cands []identity.ID
+	if v, err := fastjson.ParseBytes(d.Data); err == nil {
+		if u := v.GetStringBytes("userId"); len(u) > 0 {
+			// Lookup maps a shared user-id space itself.
+			cands = append(cands, identity.ID{Kind: identity.User, NS: d.Meta.Source, Value: string(u)})
+		}
+		if an := v.GetStringBytes("anonymousId"); len(an) > 0 {
+			cands = append(cands, identity.ID{Kind: identity.Anon, Value: string(an)})
+		}
+	}
+	for _, c := range cands {
+		pid, err := a.Profiles.Lookup(c)
+		if errors.Is(err, realtime.ErrProfileNotFound) {
+			continue
+		}
+		return pid, err
+	}
 	pr := a.writer.Projector.Project(d)
 	if pr.Err != nil || pr.Suppressed || pr.Event == nil {
 		return "", nil
 	}
-	ev := pr.Event
-	var cands []identity.ID
-	if ev.UserID != "" {
-		cands = append(cands, identity.ID{Kind: identity.User, NS: ev.SourceID, Value: ev.UserID})
-	}
-	if ev.AnonymousID != "" {
-		cands = append(cands, identity.ID{Kind: identity.Anon, Value: ev.AnonymousID})
-	}
+	cands = cands[:0]
 	for _, t := range pr.Tokens {
 		switch t.Kind {
 		case "email":

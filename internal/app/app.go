@@ -26,6 +26,7 @@ import (
 	xrate "golang.org/x/time/rate"
 
 	"github.com/tradewind/tradewind/internal/api"
+	"github.com/tradewind/tradewind/internal/audiencesync"
 	"github.com/tradewind/tradewind/internal/audit"
 	"github.com/tradewind/tradewind/internal/auth"
 	"github.com/tradewind/tradewind/internal/eventlog"
@@ -93,6 +94,9 @@ type Config struct {
 	VoCEvery time.Duration
 	// Actions configures journeys: SMTP, public URL, send-time rules.
 	Actions ActionsConfig
+	// AudienceRoot is where audience sync files may be written (default
+	// DataDir/exports).
+	AudienceRoot string
 	// SourcePrecedence lists source ids or kinds whose traits win over
 	// others' in a profile, strongest first; SharedUserSpaces maps sources
 	// that share one user-id space (a site and its app) to its name.
@@ -141,6 +145,9 @@ type App struct {
 	VoC *voc.Monitor
 	// Journeys runs journeys and delivers their actions.
 	Journeys *journey.Engine
+	// AudienceSync keeps segments' ad-platform customer lists current.
+	AudienceSync *audiencesync.Service
+	audMu        sync.Mutex
 
 	lock      *os.File
 	unsubKey  []byte

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/tradewind/tradewind/internal/adlist"
 	"github.com/tradewind/tradewind/internal/api"
@@ -16,38 +15,30 @@ import (
 	"github.com/tradewind/tradewind/internal/segment"
 )
 
-// AudienceRootEnv names the environment variable that moves the root
-// audience sync files may be written under (default DataDir/exports): an
-// operator whose uploader watches another disk sets it; an API caller
-// cannot reach outside it.
-const AudienceRootEnv = "TRADEWIND_AUDIENCE_ROOT"
-
-// audienceServices holds each open App's audience sync service, so the
-// runner started with the node and the API servers built from it share one
-// (one lock per sync, one bucket handle). It lives here rather than in App
-// because App's fields belong to app.go; it is removed when the node's
-// workers stop.
-var audienceServices sync.Map // *App → *audiencesync.Service
-
 // audienceService returns the node's audience sync service, building it on
-// first use.
+// first use: the runner started with the node and the API servers built
+// from it share one (one lock per sync, one bucket handle).
 func (a *App) audienceService() *audiencesync.Service {
-	if v, ok := audienceServices.Load(a); ok {
-		return v.(*audiencesync.Service)
+	a.audMu.Lock()
+	defer a.audMu.Unlock()
+	if a.AudienceSync != nil {
+		return a.AudienceSync
 	}
-	root := os.Getenv(AudienceRootEnv)
+	// The root audience files may be written under (default
+	// DataDir/exports): an operator whose uploader watches another disk
+	// moves it; an API caller cannot reach outside it.
+	root := a.Cfg.AudienceRoot
 	if root == "" {
 		root = filepath.Join(a.Cfg.DataDir, "exports")
 	}
 	if abs, err := filepath.Abs(root); err == nil {
 		root = abs
 	}
-	svc := &audiencesync.Service{JetStream: a.Log.JetStream(), Bucket: a.bucket("tradewind_audience_syncs"),
+	a.AudienceSync = &audiencesync.Service{JetStream: a.Log.JetStream(), Bucket: a.bucket("tradewind_audience_syncs"),
 		Root: filepath.Clean(root), Members: a.audienceMembers, Fingerprint: a.segmentFingerprint,
 		SegmentExists: func(id string) bool { _, ok := a.Profiles.Segment(id); return ok },
 		Now:           a.Cfg.Now, Logger: a.Logger}
-	v, _ := audienceServices.LoadOrStore(a, svc)
-	return v.(*audiencesync.Service)
+	return a.AudienceSync
 }
 
 // audiences is the audience export service for the API.
@@ -63,7 +54,6 @@ func (a *App) startAudiences(ctx context.Context) {
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
-		defer audienceServices.Delete(a)
 		svc.Loop(ctx)
 	}()
 }

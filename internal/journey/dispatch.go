@@ -283,7 +283,7 @@ func (e *Engine) sendEmail(ctx context.Context, j *Journey, s *Step, a *action) 
 	if why, ok := e.capped(a.Person, "email", now); ok {
 		return outcome{status: Skipped, reason: why}
 	}
-	tpl, err := compileTemplate(j.ID, s)
+	tpl, err := e.template(j, s)
 	if err != nil {
 		return outcome{status: Dead, reason: err.Error()}
 	}
@@ -475,7 +475,26 @@ func (e *Engine) recordSend(b *pebble.Batch, pid, channel string, now time.Time)
 	return setJSON(b, key, append(kept, now.UnixNano()))
 }
 
-// compiled templates, by journey and step, rebuilt when a definition changes.
+// template compiles a step's template once per definition version.
+func (e *Engine) template(j *Journey, s *Step) (*deliver.Compiled, error) {
+	key := fmt.Sprintf("%s\x00%d\x00%s", j.ID, j.Version, s.ID)
+	e.tplMu.Lock()
+	defer e.tplMu.Unlock()
+	if c, ok := e.templates[key]; ok {
+		return c, nil
+	}
+	c, err := compileTemplate(j.ID, s)
+	if err != nil {
+		return nil, err
+	}
+	if len(e.templates) > 1000 {
+		clear(e.templates) // old versions
+	}
+	e.templates[key] = c
+	return c, nil
+}
+
+// compileTemplate turns a step's template into the deliver package's.
 func compileTemplate(jid string, s *Step) (*deliver.Compiled, error) {
 	t := deliver.Template{ID: jid + "/" + s.ID, DefaultLocale: s.Template.DefaultLocale, Variants: map[string]deliver.Variant{}}
 	for loc, v := range s.Template.Variants {

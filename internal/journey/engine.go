@@ -125,11 +125,15 @@ type Engine struct {
 	journeys map[string]*Journey
 	dests    map[string]*Destination
 
-	lanes   *deliver.Lanes
-	wake    chan struct{}
-	applied atomic.Uint64
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	lanes *deliver.Lanes
+	wake  chan struct{}
+	// templates caches compiled e-mail templates by journey version and
+	// step.
+	tplMu     sync.Mutex
+	templates map[string]*deliver.Compiled
+	applied   atomic.Uint64
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
 
 	latency   prometheus.Histogram
 	delivered *prometheus.CounterVec
@@ -166,7 +170,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("journey: open %s: %w", cfg.Dir, err)
 	}
 	e := &Engine{cfg: cfg, db: db, journeys: map[string]*Journey{}, dests: map[string]*Destination{},
-		wake: make(chan struct{}, 1)}
+		wake: make(chan struct{}, 1), templates: map[string]*deliver.Compiled{}}
 	if v, closer, err := db.Get(keyApplied); err == nil {
 		e.applied.Store(binary.BigEndian.Uint64(v))
 		closer.Close()
