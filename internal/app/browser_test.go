@@ -1289,7 +1289,9 @@ func (b *browserRun) checkCompliancePage(lang string) {
 // editor's example (an abandoned-checkout reminder) on a sample of the
 // demo's customers and sees the outcomes per person, saves it (a draft,
 // listed), starts it (active, here and in the API), pauses it, and creates
-// a webhook destination whose secret the page shows once.
+// a webhook destination whose secret the page shows once. Then the test's
+// buyer goes through a journey, and its delivery log and the buyer's
+// Messages panel show what was sent and what was skipped.
 func (b *browserRun) runJourney(n *node) {
 	b.t.Helper()
 	b.visit(pageNamed("journeys"), "en")
@@ -1356,5 +1358,76 @@ func (b *browserRun) runJourney(n *node) {
 		b.t.Error("the destinations list shows a secret")
 	}
 	b.screenshot("journeys-destination-en")
+	b.problemsSoFar()
+
+	// A journey the test's buyer goes through (an e-mail, which cannot go:
+	// no consent, no SMTP server; then a team notice): its delivery log and
+	// dead letters, and the Messages panel of the buyer's customer page,
+	// show both steps with their status and reason.
+	def := map[string]any{"id": "browser-ping", "name": "Browser ping", "trigger": map[string]any{"type": "event", "event": "Browser Ping"},
+		"steps": []any{
+			map[string]any{"id": "hello", "type": "email", "template": map[string]any{"default_locale": "en",
+				"variants": map[string]any{"en": map[string]any{"subject": "Hello", "text": "Thanks for your order."}}}},
+			map[string]any{"id": "tell-team", "type": "notify", "message": "The browser test's buyer pinged."},
+		},
+		"reentry": map[string]any{"mode": "always"}}
+	if code, m := n.admin("POST", "/v1/journeys", def); code != 201 {
+		b.t.Fatalf("create journey browser-ping: %d %v", code, m)
+	}
+	if code, m := n.admin("POST", "/v1/journeys/browser-ping/start", nil); code != 200 {
+		b.t.Fatalf("start journey browser-ping: %d %v", code, m)
+	}
+	src, _ := n.a.Sources.ByID("web")
+	req, _ := http.NewRequest("POST", n.srv.URL+"/v1/track", strings.NewReader(`{"userId":"`+browserBuyerID+`","event":"Browser Ping","timestamp":"`+
+		time.Now().UTC().Format(time.RFC3339Nano)+`"}`))
+	req.Header.Set("Authorization", basic(src.WriteKey))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b.t.Fatalf("track Browser Ping: %d", resp.StatusCode)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, m := n.admin("GET", "/v1/journeys/browser-ping/deliveries", nil)
+		if ds, _ := m["deliveries"].([]any); code == 200 && len(ds) >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("after 30 s the buyer's journey has delivered %d %v", code, m)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.navigate("/journeys/browser-ping")
+	b.waitFor("the journey's delivery log", settledJS+` && document.querySelectorAll('#j-deliveries tbody tr').length >= 2`)
+	b.screenshot("journey-deliveries-en")
+	// Without an SMTP server the e-mail ends as a dead letter: replay it
+	// from the page.
+	if evalJS[int](b, `document.querySelectorAll('#j-dead tbody button').length`) > 0 {
+		b.do("replay a dead letter", chromedp.Focus(chromedp.CSS(`#j-dead tbody button`)), chromedp.KeyEvent("\r"))
+		b.waitFor("the replayed dead letter", settledJS+` && (() => { const n = document.querySelector('#j-note');
+			return n && !n.hidden && n.classList.contains('alert-ok') && n.textContent.includes('queued again') })()`)
+		b.screenshot("journey-replayed-en")
+	}
+	b.loadAfter("open the buyer from the delivery log", chromedp.Click(chromedp.CSS(`#j-deliveries tbody a[href^="/customers/"]`)))
+	b.waitFor("the buyer's messages", settledJS+` && location.pathname.startsWith('/customers/') && document.querySelectorAll('#c-messages tbody tr').length >= 2`)
+	msgs := evalJS[[]string](b, `[...document.querySelectorAll('#c-messages tbody tr')].map(r => [...r.cells].map(c => c.textContent).join(' | '))`)
+	var mail, notice bool
+	for _, m := range msgs {
+		// The e-mail is not sent (no consent, no SMTP server): its row says why.
+		mail = mail || strings.Contains(m, "browser-ping") && strings.Contains(m, "hello") && !strings.Contains(m, "Delivered") && !strings.HasSuffix(m, "| —")
+		notice = notice || strings.Contains(m, "tell-team") && strings.Contains(m, "Delivered")
+	}
+	if !mail || !notice {
+		b.t.Errorf("the buyer's messages %q: want the e-mail not sent, with its reason, and the team notice delivered", msgs)
+	}
+	b.t.Logf("the buyer's messages: %q", msgs)
+	if c := b.check(); len(c.Errors) > 0 || c.Missing {
+		b.t.Errorf("the buyer's page: errors %q, missing %v", c.Errors, c.Missing)
+	}
+	b.screenshot("customer-messages-en")
 	b.problemsSoFar()
 }
