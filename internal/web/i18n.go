@@ -1249,6 +1249,7 @@ var messages = map[string]msg{
 	"journeys.error":                 {"Last error", "最后错误"},
 	"journeys.replay":                {"Replay", "重新投递"},
 	"journeys.replay_all":            {"Replay all", "全部重新投递"},
+	"journeys.replayed_one":          {"1 delivery is queued again.", "已重新排队 1 条投递。"},
 	"journeys.replayed":              {"{n} deliveries are queued again.", "已重新排队 {n} 条投递。"},
 	"journeys.editor_new":            {"New journey", "新建旅程"},
 	"journeys.editor_edit":           {"Edit journey", "编辑旅程"},

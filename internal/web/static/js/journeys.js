@@ -169,7 +169,7 @@
     var converted = (a.treatment.converted || 0) + (a.control.converted || 0);
     var cards = TW.clear(TW.$('#j-cards'));
     TW.append(cards, [
-      TW.card(TW.t('journeys.entered'), TW.num(entered), TW.t('journeys.watching', { n: TW.num(st.watching || 0) })),
+      TW.card(TW.t('journeys.entered'), TW.num(entered), st.watching ? TW.t('journeys.watching', { n: TW.num(st.watching) }) : null),
       TW.card(TW.t('journeys.active'), TW.num(st.active || 0)),
       TW.card(TW.t('journeys.converted'), TW.num(converted), entered ? TW.pct(converted / entered, 1) : null),
       TW.card(TW.t('journeys.outbox'), TW.num(st.outbox || 0), TW.t('journeys.outbox_hint')),
@@ -247,7 +247,7 @@
 
   function replayDead(ids, button) {
     TW.busy(button, TW.api('POST', '/v1/dead-letters/replay', { journey: current, ids: ids })).then(function (res) {
-      TW.showNote(TW.$('#j-note'), TW.t('journeys.replayed', { n: TW.num(res.replayed || 0) }), 'ok');
+      TW.showNote(TW.$('#j-note'), TW.t(res.replayed === 1 ? 'journeys.replayed_one' : 'journeys.replayed', { n: TW.num(res.replayed || 0) }), 'ok');
       refreshDetail();
     }, function (err) { TW.showError(TW.$('#j-note'), err); });
   }
