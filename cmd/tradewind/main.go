@@ -124,7 +124,7 @@ type nodeFlags struct {
 	churnHorizon, clvMonths                                                 int
 	margin, discountRate                                                    float64
 	smtpURL, mailFrom, publicURL, postalAddress, holidaysDir, quietHours    string
-	complianceRules, audienceRoot                                           string
+	complianceRules, audienceRoot, emailCaps                                string
 	avoidHolidays                                                           bool
 }
 
@@ -162,6 +162,7 @@ func (n *nodeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&n.quietHours, "quiet-hours", "21:00-09:00", "no person-facing message in these hours of the person's own time zone; empty for none")
 	fs.BoolVar(&n.avoidHolidays, "avoid-holidays", true, "hold person-facing messages on public holidays of the person's country (needs --holidays-dir)")
 	fs.StringVar(&n.complianceRules, "compliance-rules", "", "directory of extra content compliance rules (see docs/compliance.md)")
+	fs.StringVar(&n.emailCaps, "email-caps", "1/24h,3/7d", "frequency caps on journey e-mail per person, across journeys: N/WINDOW,…")
 	fs.StringVar(&n.audienceRoot, "audience-root", "", "directory audience sync files may be written under (default DATA/exports)")
 }
 
@@ -175,7 +176,7 @@ func (n *nodeFlags) config() (app.Config, error) {
 		IngestRatePerIP: n.ingestRateIP, IngestRatePerSource: n.ingestRateSource,
 		Actions: app.ActionsConfig{SMTPURL: n.smtpURL, MailFrom: n.mailFrom, PublicURL: n.publicURL,
 			PostalAddress: n.postalAddress, HolidaysDir: n.holidaysDir, QuietHours: n.quietHours,
-			AvoidHolidays: n.avoidHolidays, ComplianceRules: n.complianceRules},
+			AvoidHolidays: n.avoidHolidays, ComplianceRules: n.complianceRules, EmailCaps: n.emailCaps},
 		AudienceRoot: n.audienceRoot}
 	if cfg.Actions.PublicURL == "" {
 		scheme := "http://"

@@ -54,6 +54,28 @@ type ActionsConfig struct {
 	ComplianceRules string
 	// PostalAddress is the sender's postal address for e-mail footers.
 	PostalAddress string
+	// EmailCaps are the frequency caps per person, "1/24h,3/7d"; empty
+	// keeps the engine's default (the same).
+	EmailCaps string
+}
+
+// parseCaps reads "1/24h,3/7d": at most N messages per window.
+func parseCaps(s string) ([]journey.Cap, error) {
+	var out []journey.Cap
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		n, w, ok := strings.Cut(part, "/")
+		max, err1 := strconv.Atoi(strings.TrimSpace(n))
+		win, err2 := journey.ParseDuration(w)
+		if !ok || err1 != nil || err2 != nil || max < 1 || win <= 0 {
+			return nil, fmt.Errorf("e-mail caps: %q is not N/WINDOW, e.g. 1/24h or 3/7d", part)
+		}
+		out = append(out, journey.Cap{Max: max, Window: win})
+	}
+	return out, nil
 }
 
 // openActions sets up the journey engine over the profile engine, the
@@ -88,6 +110,14 @@ func (a *App) openActions(ctx context.Context) error {
 	if err := rules.Validate(); err != nil {
 		return fmt.Errorf("send-time rules: %w", err)
 	}
+	var caps map[string][]journey.Cap
+	if ac.EmailCaps != "" {
+		c, err := parseCaps(ac.EmailCaps)
+		if err != nil {
+			return err
+		}
+		caps = map[string][]journey.Cap{"email": c}
+	}
 	checker, err := a.complianceChecker(ac.ComplianceRules)
 	if err != nil {
 		return err
@@ -103,7 +133,7 @@ func (a *App) openActions(ctx context.Context) error {
 	}
 	cfg := journey.Config{Dir: filepath.Join(a.Cfg.DataDir, "journeys"), Log: a.Log, JetStream: a.Log.JetStream(),
 		Bucket: a.bucket("tradewind_journeys"), People: appPeople{a}, Mailer: mailer, Calendar: cal, SendRules: rules,
-		Check: checker, Notify: a.notifyTeam, MailDomain: domain, PostalAddress: ac.PostalAddress, Now: a.Cfg.Now, Logger: a.Logger,
+		Check: checker, Notify: a.notifyTeam, MailDomain: domain, PostalAddress: ac.PostalAddress, Caps: caps, Now: a.Cfg.Now, Logger: a.Logger,
 		Registry: a.Registry, Sync: a.Cfg.Fsync, Durable: a.Cfg.BucketPrefix + "journeys", PlanNext: a.nextOrders}
 	if ac.PublicURL != "" {
 		base := strings.TrimRight(ac.PublicURL, "/")

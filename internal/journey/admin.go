@@ -492,12 +492,14 @@ type Stats struct {
 
 // StepStats tallies one step.
 type StepStats struct {
-	ID        string `json:"id"`
-	Type      string `json:"type"`
-	Reached   int64  `json:"reached"`
-	Delivered int64  `json:"delivered"`
-	Skipped   int64  `json:"skipped"`
-	Dead      int64  `json:"dead"`
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	// Now is how many people are at this (wait) step now.
+	Now       int64 `json:"now"`
+	Reached   int64 `json:"reached"`
+	Delivered int64 `json:"delivered"`
+	Skipped   int64 `json:"skipped"`
+	Dead      int64 `json:"dead"`
 }
 
 // ArmStats are an arm's entries and goal conversions.
@@ -520,7 +522,7 @@ func (e *Engine) JourneyStats(id string) (*Stats, error) {
 	}
 	s := &Stats{Journey: id, Counters: m, Active: m["active"], Watching: m["watching"], Steps: []StepStats{}}
 	for _, st := range j.Steps {
-		s.Steps = append(s.Steps, StepStats{ID: st.ID, Type: st.Type, Reached: m["reached:"+st.ID],
+		s.Steps = append(s.Steps, StepStats{ID: st.ID, Type: st.Type, Now: m["at:"+st.ID], Reached: m["reached:"+st.ID],
 			Delivered: m[Delivered+":"+st.ID], Skipped: m[Skipped+":"+st.ID], Dead: m[Dead+":"+st.ID]})
 	}
 	for _, arm := range []string{"treatment", "control"} {

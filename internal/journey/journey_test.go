@@ -332,6 +332,9 @@ func TestWaitBranchAndGoal(t *testing.T) {
 	if n := len(r.notified("p_a")) + len(r.notified("p_b")); n != 0 {
 		t.Fatalf("notices before the wait ended: %d", n)
 	}
+	if st, _ := r.e.JourneyStats("w"); st.Steps[0].Now != 2 {
+		t.Errorf("%d people at the wait, want 2 (c converted)", st.Steps[0].Now)
+	}
 	r.clock.Add(25 * time.Hour)
 	time.Sleep(100 * time.Millisecond) // the timer loop ticks every 10 ms
 	r.settle()
@@ -343,6 +346,9 @@ func TestWaitBranchAndGoal(t *testing.T) {
 	}
 	if got := r.notified("p_c"); len(got) != 0 {
 		t.Errorf("c converted but was notified %v", got)
+	}
+	if st, _ := r.e.JourneyStats("w"); st.Steps[0].Now != 0 {
+		t.Errorf("%d people still at the wait", st.Steps[0].Now)
 	}
 	c := r.stats("w")
 	if c["converted_treatment"] != 1 || c["converted_treatment"] != c["converted_treatment"] || c["exited_treatment"] != 2 || c["active"] != 0 {

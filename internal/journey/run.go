@@ -367,6 +367,9 @@ func (tx *txn) wakeUp(ctx context.Context, j *Journey, pid, kind string, at time
 		return err // a stale timer: the run moved on
 	}
 	r.WakeAt = time.Time{}
+	if err := tx.leaveStep(j, &r); err != nil {
+		return err
+	}
 	switch r.Phase {
 	case phaseWatch:
 		if err := tx.c.add(j.ID, "watching", -1); err != nil {
@@ -410,7 +413,10 @@ func (tx *txn) advance(ctx context.Context, j *Journey, pid string, r *run) erro
 			if !wake.After(tx.now) {
 				continue
 			}
-			r.WakeAt = wake
+			r.WakeAt, r.At = wake, s.ID
+			if err := tx.c.add(j.ID, "at:"+s.ID, 1); err != nil {
+				return err
+			}
 			return tx.schedule(j, pid, r)
 		case StepBranch:
 			ok, err := tx.holds(ctx, j, pid, s.If)
@@ -468,6 +474,16 @@ func (tx *txn) schedule(j *Journey, pid string, r *run) error {
 	return setJSON(tx.b, runKey(j.ID, pid), r)
 }
 
+// leaveStep counts a person off the wait step they were at.
+func (tx *txn) leaveStep(j *Journey, r *run) error {
+	if r.At == "" {
+		return nil
+	}
+	at := r.At
+	r.At = ""
+	return tx.c.add(j.ID, "at:"+at, -1)
+}
+
 // end finishes a run with an outcome.
 func (tx *txn) end(j *Journey, pid string, r *run, outcome string) error {
 	if r.Phase == phaseActive {
@@ -484,6 +500,9 @@ func (tx *txn) end(j *Journey, pid string, r *run, outcome string) error {
 		if err := tx.b.Delete(timerKey(r.WakeAt, j.ID, pid), nil); err != nil {
 			return err
 		}
+	}
+	if err := tx.leaveStep(j, r); err != nil {
+		return err
 	}
 	r.Phase, r.Outcome, r.EndedAt, r.WakeAt = phaseEnded, outcome, tx.now, time.Time{}
 	if err := tx.c.add(j.ID, outcome+"_"+armOr(r.Arm), 1); err != nil {

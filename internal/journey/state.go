@@ -71,6 +71,8 @@ type run struct {
 	EnteredAt time.Time `json:"entered_at"`
 	EndedAt   time.Time `json:"ended_at,omitzero"`
 	WakeAt    time.Time `json:"wake_at,omitzero"`
+	// At is the wait step the person is at now ("" between steps).
+	At string `json:"at,omitempty"`
 	// Trigger is what brought them in (event name and properties, segment,
 	// alert), for templates and webhook bodies.
 	Trigger json.RawMessage `json:"trigger,omitempty"`
