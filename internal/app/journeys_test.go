@@ -235,6 +235,28 @@ func TestAbandonedCheckoutJourney(t *testing.T) {
 	if why, ok := n.a.Journeys.Suppressed(pid, "email"); !ok {
 		t.Errorf("not suppressed after unsubscribing (%q)", why)
 	}
+	// The refusal is the person's consent decision now.
+	code, cons := n.admin("GET", "/v1/consent?user_id=anna&source="+n.a.SourceList()[0].ID, nil)
+	if code != 200 || fmt.Sprint(cons["current"].(map[string]any)["email"].(map[string]any)["granted"]) != "false" {
+		t.Errorf("consent after unsubscribing: %d %v", code, cons)
+	}
+	// An expired link does nothing.
+	old := n.a.UnsubscribeToken(pid, "email", time.Now().Add(-time.Hour))
+	if code, _ := n.do("POST", "/u/"+old, "", nil, nil); code != 400 {
+		t.Errorf("expired unsubscribe link: %d", code)
+	}
+}
+
+func TestParseCaps(t *testing.T) {
+	caps, err := parseCaps("1/24h, 3/7d")
+	if err != nil || len(caps) != 2 || caps[0].Max != 1 || caps[0].Window != 24*time.Hour || caps[1].Window != 7*24*time.Hour {
+		t.Fatalf("%v %v", caps, err)
+	}
+	for _, bad := range []string{"1", "0/1d", "x/1d", "2/soon"} {
+		if _, err := parseCaps(bad); err == nil || !strings.Contains(err.Error(), "N/WINDOW") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
 }
 
 // TestFailingDestinationIsolatedAndProfileActions checks that a slow,
