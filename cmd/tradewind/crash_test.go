@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -18,8 +17,6 @@ import (
 	"time"
 
 	"github.com/tradewind/tradewind/internal/app"
-
-	"github.com/tradewind/tradewind/internal/testlog"
 )
 
 // TestMain lets a test run this test binary as the tradewind command (in a
@@ -48,26 +45,7 @@ func freePort(t *testing.T) string {
 // startServer runs `tradewind serve` in a child process and waits for /readyz.
 func startServer(t *testing.T, data, addr string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "TRADEWIND_TEST_RUN_MAIN="+strings.Join([]string{"serve", "--data", data, "--listen", addr, "--log-level", "warn"}, "\x1f"))
-	cmd.Stderr = io.MultiWriter(os.Stderr, testlog.Writer(t))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return cmd
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	cmd.Process.Kill()
-	t.Fatal("server did not become ready")
-	return nil
+	return startServerWith(t, data, addr)
 }
 
 // TestAcknowledgedMessagesSurviveSIGKILL sends batches from several clients,
