@@ -48,8 +48,19 @@ func (s *Server) actionRoutes() []Route {
 	return rs
 }
 
+// journeyListItem is a definition with its headline tallies.
+type journeyListItem struct {
+	journey.Journey
+	Summary journey.Summary `json:"summary"`
+}
+
 func (s *Server) listJourneys(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"journeys": s.Journeys.Journeys()})
+	sums := s.Journeys.Summaries()
+	out := []journeyListItem{}
+	for _, j := range s.Journeys.Journeys() {
+		out = append(out, journeyListItem{j, sums[j.ID]})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"journeys": out})
 }
 
 func (s *Server) getJourney(w http.ResponseWriter, r *http.Request) {

@@ -85,6 +85,27 @@ func (e *Engine) putKV(ctx context.Context, key string, v any) error {
 	return err
 }
 
+// Summary is a journey's headline tallies, for lists.
+type Summary struct {
+	Entered   int64 `json:"entered"`
+	Active    int64 `json:"active"`
+	Converted int64 `json:"converted"`
+}
+
+// Summaries reads every journey's headline tallies at once.
+func (e *Engine) Summaries() map[string]Summary {
+	out := map[string]Summary{}
+	for _, j := range e.Journeys() {
+		m := map[string]int64{}
+		if _, err := getJSON(e.db, []byte(prefCount+j.ID), &m); err != nil {
+			continue
+		}
+		out[j.ID] = Summary{Entered: m["entered_treatment"] + m["entered_control"], Active: m["active"],
+			Converted: m["converted_treatment"] + m["converted_control"]}
+	}
+	return out
+}
+
 // Journeys lists the definitions by id.
 func (e *Engine) Journeys() []Journey {
 	e.mu.Lock()

@@ -22,7 +22,7 @@ type DryRunPerson struct {
 type DryRunAction struct {
 	Step    string    `json:"step"`
 	Kind    string    `json:"kind"`
-	Outcome string    `json:"outcome"` // send, skip, defer
+	Outcome string    `json:"outcome"` // send, skip, defer, dead
 	Reason  string    `json:"reason,omitempty"`
 	Locale  string    `json:"locale,omitempty"`
 	At      time.Time `json:"at,omitzero"`
@@ -130,7 +130,10 @@ func (e *Engine) dryEmail(j *Journey, s *Step, p *Person, at time.Time) DryRunAc
 	a := DryRunAction{Step: s.ID, Kind: StepEmail, Outcome: "send", At: at}
 	skip := func(why string) DryRunAction { a.Outcome, a.Reason = "skip", why; return a }
 	if e.cfg.Mailer == nil {
-		return skip("no SMTP server configured")
+		// As a real run: the action would wait in the dead-letter queue
+		// until an SMTP server is configured and it is replayed.
+		a.Outcome, a.Reason = "dead", "no SMTP server configured (--smtp-url); it would wait in the dead-letter queue"
+		return a
 	}
 	if p.Email == "" {
 		return skip("no e-mail address known")
