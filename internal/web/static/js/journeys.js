@@ -1,5 +1,5 @@
 // journeys.js: the journeys page. The list with each journey's status,
-// trigger and tallies (GET /v1/journeys, GET /v1/journeys/{id}/stats); one
+// trigger and tallies (GET /v1/journeys, with each one's summary); one
 // journey opened: its definition in words, entered/active/converted, the
 // treatment against the control group (a bar chart), per-step stats, the
 // recent deliveries (GET /v1/journeys/{id}/deliveries, customers.read) and
@@ -112,7 +112,10 @@
         box.appendChild(TW.el('p', { class: 'empty', text: TW.t(TW.can('actions.write') ? 'journeys.none' : 'journeys.none_readonly') }));
         return;
       }
-      var cells = {};
+      // Each journey's headline tallies come with the list (summary).
+      function tally(k) {
+        return function (j) { return TW.el('span', { text: j.summary ? TW.num(j.summary[k] || 0) : TW.DASH }); };
+      }
       box.appendChild(TW.table([
         { label: TW.t('journeys.name'), value: function (j) {
           return TW.el('a', { href: '/journeys/' + encodeURIComponent(j.id), class: 'j-open', 'data-id': j.id, text: j.name || j.id,
@@ -120,21 +123,11 @@
         } },
         { label: TW.t('journeys.status'), value: function (j) { return statusBadge(j.status); } },
         { label: TW.t('journeys.trigger'), value: function (j) { return triggerText(j.trigger); } },
-        { label: TW.t('journeys.entered'), num: true, value: function (j) { return (cells[j.id] = cells[j.id] || {}).entered = TW.el('span', { text: '…' }); } },
-        { label: TW.t('journeys.active'), num: true, value: function (j) { return (cells[j.id] = cells[j.id] || {}).active = TW.el('span', { text: '…' }); } },
-        { label: TW.t('journeys.converted'), num: true, value: function (j) { return (cells[j.id] = cells[j.id] || {}).converted = TW.el('span', { text: '…' }); } },
+        { label: TW.t('journeys.entered'), num: true, value: tally('entered') },
+        { label: TW.t('journeys.active'), num: true, value: tally('active') },
+        { label: TW.t('journeys.converted'), num: true, value: tally('converted') },
         { label: TW.t('journeys.updated'), value: function (j) { return TW.dateTime(j.updated_at); } }
       ], journeys, { label: TW.t('journeys.list'), rowHeader: true }));
-      return Promise.all(journeys.map(function (j) {
-        return TW.api('GET', '/v1/journeys/' + encodeURIComponent(j.id) + '/stats').then(function (st) {
-          var a = armsOf(st);
-          cells[j.id].entered.textContent = TW.num((a.treatment.entered || 0) + (a.control.entered || 0));
-          cells[j.id].active.textContent = TW.num(st.active || 0);
-          cells[j.id].converted.textContent = TW.num((a.treatment.converted || 0) + (a.control.converted || 0));
-        }, function () {
-          ['entered', 'active', 'converted'].forEach(function (k) { cells[j.id][k].textContent = TW.DASH; });
-        });
-      }));
     }, function (err) {
       TW.clear(box);
       TW.showError(TW.$('#j-error'), err);
