@@ -39,6 +39,10 @@ type Monitor struct {
 	Every time.Duration
 	// Options tune the index and the alert rule.
 	Options health.Options
+	// Sellers is the node's seller sentiment model (voc train); it hangs
+	// here because the monitor is the voice of the customer's handle in
+	// the API. Nil: the built-in model only, no training.
+	Sellers *SellerModels
 
 	mu sync.Mutex
 }

@@ -15,8 +15,10 @@
 package sentiment
 
 import (
+	"crypto/sha256"
 	_ "embed"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -83,6 +85,14 @@ func Default() *Model {
 		defaultModel = m
 	})
 	return defaultModel
+}
+
+// BuiltinVersion identifies the built-in model: the first 12 hex digits
+// of the SHA-256 of its file, so a report can say which one it compared
+// against.
+func BuiltinVersion() string {
+	h := sha256.Sum256(modelData)
+	return hex.EncodeToString(h[:6])
 }
 
 // Score scores text with the built-in model.
