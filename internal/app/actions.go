@@ -254,7 +254,7 @@ func (a *App) notifyTeam(ctx context.Context, jid, step, message, person string)
 	sum := sha256.Sum256([]byte(jid + "\x00" + step + "\x00" + person + "\x00" + now.Format(time.RFC3339Nano)))
 	detail, _ := json.Marshal(map[string]any{"journey": jid, "step": step, "message": message})
 	return a.Store.SaveAlerts(ctx, []duckdb.AlertRow{{AlertID: "journey-" + fmt.Sprintf("%x", sum[:8]), Kind: "journey",
-		Series: jid, Metric: step, Grade: "watch", Status: "open", Day: now.Truncate(24 * time.Hour), Count: 1,
+		Series: jid, Metric: step, Grade: "info", Status: "open", Day: now.Truncate(24 * time.Hour), Count: 1,
 		RaisedAt: now, Detail: detail}})
 }
 

@@ -93,7 +93,7 @@ type Trigger struct {
 	Days float64 `json:"days,omitempty"`
 	// Hours is how long an abandoned checkout waits for the order (default 1).
 	Hours float64 `json:"hours,omitempty"`
-	// Grade is an alert trigger's lowest grade (watch, warning, critical).
+	// Grade is an alert trigger's lowest grade (info, warning, critical).
 	Grade string `json:"grade,omitempty"`
 }
 
@@ -268,7 +268,7 @@ var ops = map[string]bool{"=": true, "!=": true, ">": true, ">=": true, "<": tru
 
 var predictionAttrs = map[string]bool{"churn_risk": true, "churn_tier": true, "p_alive": true, "clv": true, "expected_purchases": true}
 
-var alertGrades = map[string]int{"watch": 1, "warning": 2, "critical": 3}
+var alertGrades = map[string]int{"info": 1, "warning": 2, "critical": 3}
 
 // Validate checks a definition and fills its defaults, naming the first
 // field that is wrong.
@@ -417,7 +417,7 @@ func (t *Trigger) validate() error {
 			t.Grade = "warning"
 		}
 		if alertGrades[t.Grade] == 0 {
-			return fieldErr("trigger.grade", "%q is not watch, warning or critical", t.Grade)
+			return fieldErr("trigger.grade", "%q is not info, warning or critical", t.Grade)
 		}
 	case "":
 		return fieldErr("trigger.type", "is required")

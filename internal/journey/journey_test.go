@@ -453,7 +453,7 @@ func TestAlertTriggerAndProfileActions(t *testing.T) {
 		{ID: "list", Type: StepAddToSegment, Segment: "new-people"},
 		{ID: "mark", Type: StepSetTrait, Trait: "welcomed", Value: true}}})
 	now := r.clock.Now()
-	for i, grade := range []string{"watch", "critical"} {
+	for i, grade := range []string{"info", "critical"} {
 		body, _ := json.Marshal(map[string]any{"type": segment.AlertRaised, "properties": map[string]any{"id": fmt.Sprintf("al%d", i), "grade": grade}})
 		if _, err := r.log.Publish(context.Background(), []eventlog.Message{{Type: segment.AlertRaised,
 			Meta: eventlog.Meta{Source: segment.EngineSource, MessageID: fmt.Sprintf("al%d", i), ReceivedAt: now, Timestamp: now}, Data: body}}); err != nil {
@@ -466,7 +466,7 @@ func TestAlertTriggerAndProfileActions(t *testing.T) {
 	pages := len(r.notices[""])
 	r.mu.Unlock()
 	if pages != 1 {
-		t.Errorf("%d team pages, want 1 (the critical alert, not the watch)", pages)
+		t.Errorf("%d team pages, want 1 (the critical alert, not the info)", pages)
 	}
 	r.dir.mu.Lock()
 	tr := r.dir.traits["p_x"]

@@ -52,7 +52,7 @@ func parseMessage(d eventlog.Delivery) (message, bool) {
 		m.alertID = string(p.GetStringBytes("id"))
 		m.grade = strings.ToLower(string(p.GetStringBytes("grade")))
 		if g := p.Get("grade"); g != nil && g.Type() == fastjson.TypeNumber {
-			m.grade = [...]string{"", "watch", "warning", "critical"}[min(max(g.GetInt(), 0), 3)]
+			m.grade = [...]string{"none", "info", "warning", "critical"}[min(max(g.GetInt(), 0), 3)]
 		}
 		m.properties = p.MarshalTo(nil)
 		return m, m.alertID != ""
