@@ -75,6 +75,9 @@ var _ store.Store = (*DB)(nil)
 // that ~16 times rarer; the price is a longer WAL replay after a crash.
 const DefaultCheckpointThreshold = "256MB"
 
+// keyIndexCache bounds the key index's block cache.
+const keyIndexCache = 128 << 20
+
 // FileName is the database file's name inside Config.Dir.
 const FileName = "tradewind.duckdb"
 
@@ -139,7 +142,13 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		s.Close()
 		return nil, err
 	}
-	s.keys, err = keyindex.Open(filepath.Join(cfg.Dir, "keys"), 32<<20)
+	// The store writer probes the index for every message, nearly always
+	// for a key that is not there: each probe reads the filter and index
+	// blocks of every file that may hold it. With 2 M message keys (a
+	// 50,000-people demo) those blocks and the hot data blocks no longer fit
+	// 32 MiB, and lookups went to disk (pread) and decompressed blocks
+	// again and again.
+	s.keys, err = keyindex.Open(filepath.Join(cfg.Dir, "keys"), keyIndexCache)
 	if err != nil {
 		s.Close()
 		return nil, err
