@@ -265,6 +265,7 @@ func (e *Engine) handle(ctx context.Context, batch []eventlog.Delivery) error {
 	last := e.applied.Load()
 	now := e.cfg.Now()
 	touched := map[string]uint64{} // profile → seq of its last message in the batch
+	cache := newReadCache()
 	for _, d := range batch {
 		if d.Seq <= last {
 			continue
@@ -280,6 +281,7 @@ func (e *Engine) handle(ctx context.Context, batch []eventlog.Delivery) error {
 				if err != nil {
 					return err
 				}
+				cache.reset() // the unmerge wrote state around the cache
 				for _, pid := range rebuilt {
 					touched[pid] = d.Seq
 				}
@@ -290,7 +292,7 @@ func (e *Engine) handle(ctx context.Context, batch []eventlog.Delivery) error {
 		if p.Err != nil || p.Suppressed || p.Expired || p.Event == nil {
 			continue
 		}
-		pid, err := e.parts.apply(b, &p, now)
+		pid, err := e.parts.apply(b, cache, &p, now)
 		if err != nil {
 			return fmt.Errorf("realtime: message %d: %w", d.Seq, err)
 		}
@@ -301,6 +303,7 @@ func (e *Engine) handle(ctx context.Context, batch []eventlog.Delivery) error {
 	if len(e.splits) > 0 {
 		rebuilt, err := e.rebuild(ctx, b, e.splits, last, now)
 		e.splits = nil
+		cache.reset() // the rebuild wrote state around the cache
 		if err != nil {
 			return err
 		}
@@ -309,7 +312,7 @@ func (e *Engine) handle(ctx context.Context, batch []eventlog.Delivery) error {
 		}
 	}
 	for pid, seq := range touched {
-		msgs, err := e.parts.evaluate(b, pid, now, fmt.Sprintf("m%d", seq))
+		msgs, err := e.parts.evaluate(b, cache, pid, now, fmt.Sprintf("m%d", seq))
 		if err != nil {
 			return err
 		}
@@ -372,7 +375,7 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) error {
 	}
 	var out []eventlog.Message
 	for _, pid := range due {
-		msgs, err := e.parts.evaluate(b, pid, now, fmt.Sprintf("t%d", now.UnixNano()))
+		msgs, err := e.parts.evaluate(b, nil, pid, now, fmt.Sprintf("t%d", now.UnixNano()))
 		if err != nil {
 			return err
 		}
@@ -402,36 +405,68 @@ func (e *Engine) timerLoop(ctx context.Context) {
 }
 
 func (e *Engine) flushLoop(ctx context.Context) {
-	t := time.NewTicker(e.cfg.FlushEvery)
-	defer t.Stop()
+	wait := e.cfg.FlushEvery
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			if err := e.Flush(ctx); err != nil && ctx.Err() == nil {
-				e.cfg.Logger.Error("profile flush failed; retrying", "err", err)
-			}
+		case <-time.After(wait):
 		}
+		start := time.Now()
+		if err := e.Flush(ctx); err != nil && ctx.Err() == nil {
+			e.cfg.Logger.Error("profile flush failed; retrying", "err", err)
+		}
+		wait = flushWait(e.cfg.FlushEvery, time.Since(start))
 	}
 }
 
+// flushWait is the pause before the next flush, given how long the last one
+// took. A flush writes under the store's write lock, so it holds up the
+// store writer, and each one scans the profile tables whatever it writes:
+// during a bulk load (a demo, an import, a replay) flushing every second
+// would spend much of the time flushing the same profiles again. The pause
+// stretches to 20 times the last flush, so flushing takes at most about 5%
+// of the time, up to maxFlushWait; an idle or lightly loaded engine keeps
+// the configured interval.
+func flushWait(every, took time.Duration) time.Duration {
+	return min(max(every, 20*took), max(every, maxFlushWait))
+}
+
+// maxFlushWait bounds how stale the store's copy of profiles gets under
+// load.
+const maxFlushWait = 30 * time.Second
+
 // Flush copies the profiles changed since the last flush into the store.
 // The set of changed profiles is part of the committed state, so nothing
-// is lost across a crash: the next flush writes them.
+// is lost across a crash: the next flush writes them. It writes in
+// transactions of up to flushChunk profiles until it has written what was
+// changed when it started (changes made meanwhile may be written too).
 func (e *Engine) Flush(ctx context.Context) error {
-	e.mu.Lock()
-	snap := e.db.NewSnapshot()
-	e.mu.Unlock()
-	defer snap.Close()
-	done, err := e.flushSnapshot(ctx, snap)
-	if err != nil || len(done) == 0 {
-		return err
+	for range maxFlushRounds {
+		e.mu.Lock()
+		snap := e.db.NewSnapshot()
+		e.mu.Unlock()
+		done, err := e.flushSnapshot(ctx, snap)
+		snap.Close()
+		if err != nil || len(done) == 0 {
+			return err
+		}
+		e.mu.Lock()
+		err = e.clearMarkers(done)
+		e.mu.Unlock()
+		if err != nil || len(done) < flushChunk {
+			return err
+		}
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.clearMarkers(done)
+	return nil
 }
+
+// flushChunk is how many changes one flush transaction writes at most;
+// maxFlushRounds bounds one Flush under a stream of new changes.
+const (
+	flushChunk     = 5000
+	maxFlushRounds = 100
+)
 
 // flushLocked flushes everything changed so far while the caller holds
 // e.mu (a segment backfill reads the store's profile mapping and needs it
@@ -451,7 +486,7 @@ func (e *Engine) flushLocked(ctx context.Context) error {
 }
 
 func (e *Engine) flushSnapshot(ctx context.Context, snap *pebble.Snapshot) ([]marker, error) {
-	batch, done, err := e.parts.collect(snap, 5000)
+	batch, done, err := e.parts.collect(snap, flushChunk)
 	if err != nil || batch == nil {
 		return nil, err
 	}

@@ -15,6 +15,35 @@ type batchKV struct {
 	b      pebble.Reader
 	w      pebble.Writer // nil for a read-only view (a snapshot)
 	prefix []byte
+	c      *readCache // nil: every Get reads the batch
+}
+
+// readCache holds the values of the state keys one batch of log messages
+// has read or written, so that each is read from Pebble once per batch:
+// the parts read the same records again and again (the profile's state is
+// read when a message is applied, again when its segments are evaluated,
+// and once more for each of its messages in the batch), and a point read
+// of an indexed batch searches the batch, the memtables and the sstables
+// every time. It is write-through: every write to the cached prefixes in
+// the batch must go through a view that shares the cache, or the cache
+// must be reset after it (an unmerge, a rebuild).
+type readCache struct {
+	m map[string]cached
+}
+
+// cached is a key's value; ok is false for an absent key.
+type cached struct {
+	v  []byte
+	ok bool
+}
+
+func newReadCache() *readCache { return &readCache{m: map[string]cached{}} }
+
+// reset forgets everything (after writes that bypassed the cache).
+func (c *readCache) reset() {
+	if c != nil {
+		clear(c.m)
+	}
 }
 
 // errReadOnly is returned by writes through a read-only view.
@@ -30,10 +59,27 @@ func (k batchKV) key(key []byte) []byte {
 	return append(append(out, k.prefix...), key...)
 }
 
-// Get returns the value of key, nil if absent.
+// cachedView is view(b, b, prefix) reading through cache c.
+func cachedView(b *pebble.Batch, c *readCache, prefix string) batchKV {
+	return batchKV{b: b, w: b, prefix: []byte(prefix), c: c}
+}
+
+// Get returns the value of key, nil if absent. The caller owns the slice.
 func (k batchKV) Get(key []byte) ([]byte, error) {
-	v, closer, err := k.b.Get(k.key(key))
+	full := k.key(key)
+	if k.c != nil {
+		if e, hit := k.c.m[string(full)]; hit {
+			if !e.ok {
+				return nil, nil
+			}
+			return bytes.Clone(e.v), nil
+		}
+	}
+	v, closer, err := k.b.Get(full)
 	if errors.Is(err, pebble.ErrNotFound) {
+		if k.c != nil {
+			k.c.m[string(full)] = cached{}
+		}
 		return nil, nil
 	}
 	if err != nil {
@@ -41,6 +87,12 @@ func (k batchKV) Get(key []byte) ([]byte, error) {
 	}
 	out := bytes.Clone(v)
 	closer.Close()
+	if out == nil {
+		out = []byte{} // present but empty is not absent
+	}
+	if k.c != nil {
+		k.c.m[string(full)] = cached{v: bytes.Clone(out), ok: true}
+	}
 	return out, nil
 }
 
@@ -49,7 +101,14 @@ func (k batchKV) Set(key, value []byte) error {
 	if k.w == nil {
 		return errReadOnly
 	}
-	return k.w.Set(k.key(key), value, nil)
+	full := k.key(key)
+	if err := k.w.Set(full, value, nil); err != nil {
+		return err
+	}
+	if k.c != nil {
+		k.c.m[string(full)] = cached{v: bytes.Clone(value), ok: true}
+	}
+	return nil
 }
 
 // Delete removes key.
@@ -57,7 +116,14 @@ func (k batchKV) Delete(key []byte) error {
 	if k.w == nil {
 		return errReadOnly
 	}
-	return k.w.Delete(k.key(key), nil)
+	full := k.key(key)
+	if err := k.w.Delete(full, nil); err != nil {
+		return err
+	}
+	if k.c != nil {
+		k.c.m[string(full)] = cached{}
+	}
+	return nil
 }
 
 // Iterate calls fn for every key with prefix, in key order, with the prefix

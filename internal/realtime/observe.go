@@ -25,6 +25,9 @@ var platformIDs = map[string]string{
 	"ebayUserId":          "ebay_user",
 }
 
+// observeParsers parse the traits and context of messages for platform ids.
+var observeParsers fastjson.ParserPool
+
 // observation lists the identifiers a projected message carries together:
 // its userId (namespaced by its source or shared user space), anonymousId,
 // the blind-index tokens of its e-mails and phones, platform ids from its
@@ -57,7 +60,10 @@ func (e *Engine) observation(p *store.Projected, storeOf func(source string) str
 		}
 	}
 	if len(ev.Traits) > 0 || len(ev.Context) > 0 {
-		var pr fastjson.Parser
+		// A pooled parser reuses its value cache: a new one per message
+		// allocated it anew, for every message with a context.
+		pr := observeParsers.Get()
+		defer observeParsers.Put(pr)
 		st := ""
 		collect := func(raw []byte, path ...string) {
 			if len(raw) == 0 {

@@ -142,9 +142,9 @@ func (p profileAttrs) Attr(name string) (audience.Value, bool) {
 
 // apply folds one projected message into the graph, the profile and the
 // segment state, returning the message's profile ("" for a message whose
-// identifiers are all junk).
-func (p *parts) apply(b *pebble.Batch, pr *store.Projected, now time.Time) (string, error) {
-	kvI, kvP, kvA := view(b, b, prefIdentity), view(b, b, prefProfile), view(b, b, prefAudience)
+// identifiers are all junk). c (which may be nil) caches the batch's state.
+func (p *parts) apply(b *pebble.Batch, c *readCache, pr *store.Projected, now time.Time) (string, error) {
+	kvI, kvP, kvA := cachedView(b, c, prefIdentity), cachedView(b, c, prefProfile), cachedView(b, c, prefAudience)
 	obs := p.e.observation(pr, p.e.storeOf)
 	res, err := p.graph.Observe(kvI, obs)
 	if err != nil {
@@ -211,12 +211,20 @@ func (p *parts) onEvent(kvA batchKV, pid string, pr *store.Projected) error {
 
 // evaluate re-evaluates a profile's segments at now and returns the
 // messages for the memberships that changed; cause makes their ids
-// deterministic (the message or timer that caused the change).
-func (p *parts) evaluate(b *pebble.Batch, pid string, now time.Time, cause string) ([]eventlog.Message, error) {
-	kvP, kvA := view(b, b, prefProfile), view(b, b, prefAudience)
-	prof, ok, err := p.keeper.Load(kvP, pid)
-	if err != nil {
-		return nil, err
+// deterministic (the message or timer that caused the change). c (which
+// may be nil) caches the batch's state.
+func (p *parts) evaluate(b *pebble.Batch, c *readCache, pid string, now time.Time, cause string) ([]eventlog.Message, error) {
+	kvP, kvA := cachedView(b, c, prefProfile), cachedView(b, c, prefAudience)
+	var prof *profile.Profile
+	ok := false
+	if len(p.segs) > 0 || p.daysSince {
+		// Without segments only the memberships the profile still has
+		// (none, unless segments were just deleted) matter: no need to
+		// read and compute the profile.
+		var err error
+		if prof, ok, err = p.keeper.Load(kvP, pid); err != nil {
+			return nil, err
+		}
 	}
 	old, err := p.members(b, pid)
 	if err != nil {

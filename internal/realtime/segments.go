@@ -419,7 +419,7 @@ func (e *Engine) evaluateSome(ctx context.Context, ids []string, cause string) e
 	now := e.cfg.Now()
 	var out []eventlog.Message
 	for _, pid := range ids {
-		msgs, err := e.parts.evaluate(b, pid, now, fmt.Sprintf("%s-%d", cause, now.UnixNano()))
+		msgs, err := e.parts.evaluate(b, nil, pid, now, fmt.Sprintf("%s-%d", cause, now.UnixNano()))
 		if err != nil {
 			return err
 		}
@@ -517,7 +517,7 @@ func daysSince(col, clock string) string {
 func (e *Engine) evaluateLocked(b *pebble.Batch, ids []string, now time.Time, cause string) ([]eventlog.Message, error) {
 	var out []eventlog.Message
 	for _, pid := range ids {
-		msgs, err := e.parts.evaluate(b, pid, now, cause)
+		msgs, err := e.parts.evaluate(b, nil, pid, now, cause)
 		if err != nil {
 			return nil, err
 		}
