@@ -1,12 +1,15 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tradewind/tradewind/internal/auth"
 	"github.com/tradewind/tradewind/internal/ingest"
+	"github.com/tradewind/tradewind/internal/voc"
 	"github.com/tradewind/tradewind/internal/voc/suspect"
 )
 
@@ -23,7 +26,121 @@ func (s *Server) vocRoutes() []Route {
 		{Method: "POST", Path: "/v1/voc/check", Perm: auth.ModelsRun, handler: s.audited("voc.check", s.vocCheck)},
 		{Method: "GET", Path: "/v1/voc/suspicious", Perm: auth.DashboardRead, handler: s.vocSuspicious},
 		{Method: "GET", Path: "/v1/alerts", Perm: auth.DashboardRead, handler: s.listAlerts},
+		{Method: "POST", Path: "/v1/voc/train", Perm: auth.ModelsRun, handler: s.audited("voc.train", s.vocTrain)},
+		{Method: "GET", Path: "/v1/voc/model", Perm: auth.DashboardRead, handler: s.vocModel},
+		{Method: "DELETE", Path: "/v1/voc/model", Perm: auth.ModelsRun, handler: s.audited("voc.model.revert", s.vocRevert)},
+		{Method: "POST", Path: "/v1/voc/rescore", Perm: auth.ModelsRun, handler: s.audited("voc.rescore", s.vocRescore)},
 	}
+}
+
+// vocTrainRequest is the body of POST /v1/voc/train; zero values take the
+// defaults of voc.TrainOptions.
+type vocTrainRequest struct {
+	MinPerClass int     `json:"min_per_class"`
+	Holdout     float64 `json:"holdout"`
+	Seed        uint64  `json:"seed"`
+	DryRun      bool    `json:"dry_run"`
+	// Rescore re-scores the stored reviews when a model was accepted.
+	Rescore bool `json:"rescore"`
+}
+
+// vocTrain answers POST /v1/voc/train: trains the seller's own sentiment
+// model on the stored rated reviews, evaluates it against the built-in
+// one on held-out reviews per language, serves it where it wins (unless
+// dry_run) and answers the report.
+func (s *Server) vocTrain(w http.ResponseWriter, r *http.Request) {
+	if s.VoC.Sellers == nil {
+		ingest.WriteError(w, http.StatusNotFound, "", "seller models are not available on this node")
+		return
+	}
+	var req vocTrainRequest
+	if r.ContentLength != 0 && !decode(w, r, &req) {
+		return
+	}
+	opt := voc.TrainOptions{MinPerClass: req.MinPerClass, Holdout: req.Holdout, Seed: req.Seed}
+	if err := opt.Validate(); err != nil {
+		ingest.WriteError(w, http.StatusBadRequest, "", err.Error())
+		return
+	}
+	rep, err := s.VoC.Sellers.Train(r.Context(), opt, req.DryRun)
+	if err != nil {
+		s.vocModelError(w, "voc train", err)
+		return
+	}
+	out := map[string]any{"report": rep}
+	if req.Rescore && rep.Activated {
+		res, err := s.VoC.Sellers.Rescore(r.Context(), nil)
+		if err != nil {
+			s.vocModelError(w, "voc rescore", err)
+			return
+		}
+		out["rescore"] = res
+		rep.Note = "new and stored reviews in " + strings.Join(rep.Accepted, ", ") + " are scored with this model"
+	}
+	auditNote(w, rep.Version, map[string]any{"accepted": rep.Accepted, "dry_run": req.DryRun, "reviews": rep.Reviews})
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) vocModelError(w http.ResponseWriter, what string, err error) {
+	if errors.Is(err, voc.ErrTraining) {
+		ingest.WriteError(w, http.StatusConflict, "", err.Error())
+		return
+	}
+	s.Logger.Error(what, "err", err)
+	ingest.WriteError(w, http.StatusInternalServerError, "", what+" failed")
+}
+
+// vocModel answers GET /v1/voc/model: which model scores each language,
+// and the serving seller model's card.
+func (s *Server) vocModel(w http.ResponseWriter, r *http.Request) {
+	if s.VoC.Sellers == nil {
+		ingest.WriteError(w, http.StatusNotFound, "", "seller models are not available on this node")
+		return
+	}
+	writeJSON(w, http.StatusOK, s.VoC.Sellers.Status())
+}
+
+// vocRevert answers DELETE /v1/voc/model: the built-in model scores every
+// language again (stored reviews keep their scores until a rescore).
+func (s *Server) vocRevert(w http.ResponseWriter, r *http.Request) {
+	if s.VoC.Sellers == nil {
+		ingest.WriteError(w, http.StatusNotFound, "", "seller models are not available on this node")
+		return
+	}
+	v, err := s.VoC.Sellers.Revert()
+	if err != nil {
+		s.vocModelError(w, "voc model revert", err)
+		return
+	}
+	auditNote(w, v, nil)
+	writeJSON(w, http.StatusOK, map[string]any{"reverted": v, "status": s.VoC.Sellers.Status()})
+}
+
+// vocRescore answers POST /v1/voc/rescore?lang=de,fr: re-scores the
+// stored reviews (of those languages, default all) with the models that
+// serve now.
+func (s *Server) vocRescore(w http.ResponseWriter, r *http.Request) {
+	if s.VoC.Sellers == nil {
+		ingest.WriteError(w, http.StatusNotFound, "", "seller models are not available on this node")
+		return
+	}
+	var langs []string
+	for _, l := range strings.Split(r.URL.Query().Get("lang"), ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			if len(l) > 8 {
+				ingest.WriteError(w, http.StatusBadRequest, "lang", "lang must be language subtags separated by commas")
+				return
+			}
+			langs = append(langs, l)
+		}
+	}
+	res, err := s.VoC.Sellers.Rescore(r.Context(), langs)
+	if err != nil {
+		s.vocModelError(w, "voc rescore", err)
+		return
+	}
+	auditNote(w, res.Seller, map[string]any{"reviews": res.Reviews, "changed": res.Changed})
+	writeJSON(w, http.StatusOK, res)
 }
 
 // vocSuspicious answers GET /v1/voc/suspicious?days=90: reviews flagged

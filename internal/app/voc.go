@@ -15,7 +15,7 @@ import (
 // reviews; its alerts go to the alerts table and onto the event log.
 func (a *App) openVoC() {
 	a.VoC = &voc.Monitor{Scan: a.Store.Scan, Save: a.saveAlerts, Publish: a.publishAlerts,
-		Now: a.Cfg.Now, Logger: a.Logger, Every: a.Cfg.VoCEvery}
+		Now: a.Cfg.Now, Logger: a.Logger, Every: a.Cfg.VoCEvery, Sellers: a.openSellerModels()}
 }
 
 func (a *App) saveAlerts(ctx context.Context, alerts []voc.AlertRow) error {
