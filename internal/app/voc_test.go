@@ -13,8 +13,8 @@ import (
 
 	"github.com/tradewind/tradewind/internal/demo"
 	"github.com/tradewind/tradewind/internal/ingest"
-	"github.com/tradewind/tradewind/internal/source"
 	"github.com/tradewind/tradewind/internal/predict"
+	"github.com/tradewind/tradewind/internal/source"
 	"github.com/tradewind/tradewind/internal/voc"
 )
 
