@@ -9,13 +9,16 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 
 	"github.com/peterbourgon/ff/v3/ffcli"
 
+	"github.com/tradewind/tradewind/internal/voc"
 	"github.com/tradewind/tradewind/internal/voc/langid"
 	"github.com/tradewind/tradewind/internal/voc/sentiment"
 	"github.com/tradewind/tradewind/internal/voc/topics"
@@ -24,11 +27,12 @@ import (
 // vocCommand is `tradewind voc`: voice-of-the-customer tools.
 func vocCommand() *ffcli.Command {
 	return &ffcli.Command{
-		Name:        "voc",
-		ShortUsage:  "tradewind voc score [flags] < texts.ndjson",
-		ShortHelp:   "voice of the customer: language, sentiment and topics of reviews and posts",
-		Subcommands: []*ffcli.Command{vocScoreCommand(os.Stdin, os.Stdout, os.Stderr), vocReportCommand(), vocCheckCommand()},
-		Exec:        func(context.Context, []string) error { return flag.ErrHelp },
+		Name:       "voc",
+		ShortUsage: "tradewind voc score [flags] < texts.ndjson",
+		ShortHelp:  "voice of the customer: language, sentiment and topics of reviews and posts",
+		Subcommands: []*ffcli.Command{vocScoreCommand(os.Stdin, os.Stdout, os.Stderr), vocReportCommand(), vocCheckCommand(),
+			vocTrainCommand(), vocModelCommand(), vocRescoreCommand()},
+		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}
 }
 
@@ -40,6 +44,7 @@ func vocScoreCommand(stdin io.Reader, stdout, stderr io.Writer) *ffcli.Command {
 	topicsFile := fs.String("topics", "", "JSON file that extends or overrides the topic vocabulary (format: package internal/voc/topics, Config)")
 	aspects := fs.Bool("aspects", false, `add "aspects": the sentiment of each topic, from the sentences that mention it`)
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "texts scored in parallel")
+	data := fs.String("data", "", "score with the seller model of this data directory (DIR/models, from tradewind voc train) for its languages; default: the built-in model only")
 	return &ffcli.Command{
 		Name:       "score",
 		ShortUsage: "tradewind voc score [--topics FILE] [--aspects] < in.ndjson > out.ndjson",
@@ -82,6 +87,18 @@ error. The exit code is 0 when every line was scored, 1 otherwise.`,
 				}
 			}
 			sc := &vocScorer{model: sentiment.Default(), vocab: vocab, aspects: *aspects}
+			if *data != "" {
+				// Reading the model files needs no lock on the data
+				// directory: this works while a server runs there.
+				sm := &voc.SellerModels{Dir: filepath.Join(*data, "models")}
+				if err := sm.Load(); err != nil {
+					return usageErr(err)
+				}
+				if cur := sm.Current(); cur != nil {
+					sc.seller = cur.Models
+					fmt.Fprintf(stderr, "tradewind voc score: seller model %s for %s\n", cur.Report.Version, strings.Join(cur.Report.Accepted, ", "))
+				}
+			}
 			total, failed, err := sc.run(ctx, stdin, stdout, stderr, max(*workers, 1))
 			if err != nil {
 				return err
@@ -96,7 +113,10 @@ error. The exit code is 0 when every line was scored, 1 otherwise.`,
 
 // vocScorer scores NDJSON lines.
 type vocScorer struct {
-	model   *sentiment.Model
+	model *sentiment.Model
+	// seller are the seller's own models by language (voc train), used
+	// instead of model for their languages.
+	seller  map[string]*sentiment.Model
 	vocab   *topics.Vocabulary
 	aspects bool
 }
@@ -284,13 +304,17 @@ func (s *vocScorer) score(l *vocLine) {
 	if lang == "" {
 		lang = langid.Detect(text)
 	}
-	r := s.model.ScoreLang(text, lang)
+	m := s.model
+	if sm, ok := s.seller[lang]; ok {
+		m = sm
+	}
+	r := m.ScoreLang(text, lang)
 	out := vocOut{ID: id, Lang: lang, Sentiment: string(r.Label), Score: round3(r.Score), Topics: s.vocab.Find(text)}
 	if out.Topics == nil {
 		out.Topics = []string{}
 	}
 	if s.aspects && len(out.Topics) > 0 {
-		out.Aspects = aspectsOf(s.model, s.vocab, text, lang)
+		out.Aspects = aspectsOf(m, s.vocab, text, lang)
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
@@ -362,6 +386,107 @@ func vocCheckCommand() *ffcli.Command {
 		nil, func(ctx context.Context, r *remote, _ []string) error {
 			var out any
 			if err := r.postJSON(ctx, "/v1/voc/check", map[string]any{}, &out); err != nil {
+				return err
+			}
+			return printJSON(out)
+		})
+}
+
+// vocTrainCommand is `tradewind voc train`: the seller's own sentiment
+// model, through POST /v1/voc/train.
+func vocTrainCommand() *ffcli.Command {
+	var minPer int
+	var holdout float64
+	var seed uint64
+	var dry, rescore bool
+	return command("train", "tradewind voc train [--min-per-class 200] [--holdout 0.2] [--seed 1] [--dry-run] [--rescore]",
+		"learn a sentiment model from the seller's rated reviews; serve it for the languages where it beats the built-in one",
+		func(fs *flag.FlagSet) {
+			fs.IntVar(&minPer, "min-per-class", 200, "fewest negative (1–2 star) and positive (4–5 star) reviews a language needs")
+			fs.Float64Var(&holdout, "holdout", 0.2, "share of each language's reviews held out for the evaluation (≤ 0.5)")
+			fs.Uint64Var(&seed, "seed", 1, "seed of the held-out split")
+			fs.BoolVar(&dry, "dry-run", false, "train and evaluate only: serve nothing")
+			fs.BoolVar(&rescore, "rescore", false, "when a model is accepted, re-score the stored reviews with it too")
+		},
+		func(ctx context.Context, r *remote, args []string) error {
+			if len(args) > 0 {
+				return usageErr(fmt.Errorf("unexpected arguments %q", args))
+			}
+			opt := voc.TrainOptions{MinPerClass: minPer, Holdout: holdout, Seed: seed}
+			if err := opt.Validate(); err != nil {
+				return usageErr(err)
+			}
+			var out struct {
+				Report  voc.TrainReport    `json:"report"`
+				Rescore *voc.RescoreResult `json:"rescore,omitempty"`
+			}
+			body := map[string]any{"min_per_class": minPer, "holdout": holdout, "seed": seed, "dry_run": dry, "rescore": rescore}
+			if err := r.postJSON(ctx, "/v1/voc/train", body, &out); err != nil {
+				return err
+			}
+			printTrainReport(os.Stderr, &out.Report)
+			return printJSON(out)
+		})
+}
+
+// printTrainReport writes the per-language decisions as a table.
+func printTrainReport(w io.Writer, rep *voc.TrainReport) {
+	fmt.Fprintf(w, "%d rated reviews with text: %d negative (1–2 stars), %d positive (4–5), %d with 3 stars left out\n",
+		rep.Reviews, rep.Negative, rep.Positive, rep.Neutral3Star)
+	fmt.Fprintf(w, "%-5s %6s %6s %7s %15s %15s %8s  %s\n", "lang", "neg", "pos", "heldout", "built-in acc/F1", "trained acc/F1", "p", "decision")
+	for _, l := range rep.Languages {
+		if l.Builtin == nil {
+			fmt.Fprintf(w, "%-5s %6d %6d %7s %15s %15s %8s  %s: %s\n", l.Lang, l.Negative, l.Positive, "-", "-", "-", "-", l.Decision, l.Reason)
+			continue
+		}
+		fmt.Fprintf(w, "%-5s %6d %6d %7d %7.3f/%.3f %7.3f/%.3f %8.2g  %s: %s\n", l.Lang, l.Negative, l.Positive, l.Heldout,
+			l.Builtin.Accuracy, l.Builtin.MacroF1, l.Trained.Accuracy, l.Trained.MacroF1, l.PValue, l.Decision, l.Reason)
+	}
+	if rep.Note != "" {
+		fmt.Fprintln(w, rep.Note)
+	}
+}
+
+// vocModelCommand is `tradewind voc model`: which model scores each
+// language; --revert goes back to the built-in model.
+func vocModelCommand() *ffcli.Command {
+	var revert bool
+	return command("model", "tradewind voc model [--revert]",
+		"show which sentiment model scores each language; --revert serves the built-in model again",
+		func(fs *flag.FlagSet) {
+			fs.BoolVar(&revert, "revert", false, "stop serving the seller model (DELETE /v1/voc/model)")
+		},
+		func(ctx context.Context, r *remote, _ []string) error {
+			var out any
+			var err error
+			if revert {
+				err = r.do(ctx, "DELETE", "/v1/voc/model", nil, "", &out)
+			} else {
+				err = r.get(ctx, "/v1/voc/model", &out)
+			}
+			if err != nil {
+				return err
+			}
+			return printJSON(out)
+		})
+}
+
+// vocRescoreCommand is `tradewind voc rescore`: re-score stored reviews
+// with the models that serve now.
+func vocRescoreCommand() *ffcli.Command {
+	var langs string
+	return command("rescore", "tradewind voc rescore [--lang de,fr]",
+		"re-score the stored reviews with the sentiment models that serve now (after voc train or voc model --revert)",
+		func(fs *flag.FlagSet) {
+			fs.StringVar(&langs, "lang", "", "only reviews in these languages (comma-separated; default all)")
+		},
+		func(ctx context.Context, r *remote, _ []string) error {
+			var out any
+			path := "/v1/voc/rescore"
+			if langs != "" {
+				path += "?lang=" + url.QueryEscape(langs)
+			}
+			if err := r.postJSON(ctx, path, map[string]any{}, &out); err != nil {
 				return err
 			}
 			return printJSON(out)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -215,5 +216,101 @@ func TestVocScoreStreams(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("no answer while standard input stays open")
+	}
+}
+
+// TestVocTrainCLI: `voc train` on a data directory with no server (the
+// directory opened in the process), `voc model`, `voc score --data` using
+// the accepted model for its language only, and `voc model --revert`.
+// The reviews are a seller's slang the built-in model reads wrongly
+// ("brick": it died; "fire": great), imported as a reviews CSV.
+func TestVocTrainCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the command in child processes")
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if out, code := tw(t, "sources", "create", "--data", data, "--name", "Shop", "--id", "shop", "--currency", "EUR"); code != 0 {
+		t.Fatalf("sources create: %d %s", code, out)
+	}
+	var csv strings.Builder
+	csv.WriteString("review_id,product_id,rating,timestamp,language,body\n")
+	items := []string{"charger", "cable", "case", "lamp", "speaker", "mouse", "stand", "hub", "fan", "clock"}
+	neg := []string{"total brick after %d days", "became a brick on day %d", "bricked within %d hours", "is a brick after %d uses"}
+	pos := []string{"is fire, %d out of 10", "is pure fire, used it %d times", "is absolute fire after %d weeks", "is a fire product, %d stars"}
+	for i := range 600 {
+		rating, phrase := 5, pos[i/2%len(pos)]
+		if i%2 == 0 {
+			rating, phrase = 1, neg[i/2%len(neg)]
+		}
+		fmt.Fprintf(&csv, "r%d,p%d,%d,2026-05-%02dT10:00:00Z,en,\"The %s %s\"\n", i, i%7, rating, i%28+1, items[i%len(items)], fmt.Sprintf(phrase, i%30+1))
+	}
+	fmt.Fprintf(&csv, "r-mid,p1,3,2026-05-02T10:00:00Z,en,It is fine.\n")
+	file := filepath.Join(dir, "reviews.csv")
+	os.WriteFile(file, []byte(csv.String()), 0o600)
+	if out, code := tw(t, "import", "--data", data, "--kind", "reviews", "--file", file, "--source", "shop", "--json"); code != 0 {
+		t.Fatalf("import: %d %s", code, out)
+	}
+
+	if _, stderr, code := twFull(t, "voc", "train", "--data", data, "--holdout", "0.8"); code == 0 || !strings.Contains(stderr, "holdout") {
+		t.Errorf("holdout 0.8: exit %d, %s", code, stderr)
+	}
+	out, stderr, code := twFull(t, "voc", "train", "--data", data, "--min-per-class", "100")
+	if code != 0 {
+		t.Fatalf("voc train: %d %s %s", code, out, stderr)
+	}
+	var res struct {
+		Report struct {
+			Version   string
+			Accepted  []string
+			Activated bool
+			Left3     int `json:"left_out_3_star"`
+			Languages []struct {
+				Lang, Decision string
+				Heldout        int
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("voc train output: %v\n%s", err, out)
+	}
+	t.Logf("voc train:\n%s", stderr)
+	if !res.Report.Activated || len(res.Report.Accepted) != 1 || res.Report.Accepted[0] != "en" || res.Report.Left3 != 1 ||
+		res.Report.Languages[0].Heldout != 120 {
+		t.Fatalf("voc train report: %s", out)
+	}
+	if !strings.Contains(stderr, "en ") || !strings.Contains(stderr, "accepted") {
+		t.Errorf("no table on standard error: %s", stderr)
+	}
+	out, code = tw(t, "voc", "model", "--data", data)
+	if code != 0 || !strings.Contains(out, `"seller": "`+res.Report.Version+`"`) {
+		t.Fatalf("voc model: %d %s", code, out)
+	}
+
+	in := `{"id":1,"text":"My new lamp became a brick on day 3","lang":"en"}` + "\n" +
+		`{"id":2,"text":"Die Lampe ist nach drei Tagen kaputt gegangen."}` + "\n"
+	withModel, stderr, code := twStdin(t, in, "voc", "score", "--data", data)
+	if code != 0 || !strings.Contains(stderr, res.Report.Version) {
+		t.Fatalf("voc score --data: %d %s", code, stderr)
+	}
+	builtin, _, code := twStdin(t, in, "voc", "score")
+	if code != 0 {
+		t.Fatalf("voc score: %d", code)
+	}
+	wm, bi := decodeLines(t, withModel), decodeLines(t, builtin)
+	if wm[0]["sentiment"] != "negative" || wm[0]["score"] == bi[0]["score"] {
+		t.Errorf("English with the seller model %v, built-in %v", wm[0], bi[0])
+	}
+	if wm[1]["score"] != bi[1]["score"] || wm[1]["lang"] != "de" {
+		t.Errorf("German changed with the seller model: %v vs %v", wm[1], bi[1])
+	}
+
+	out, code = tw(t, "voc", "model", "--data", data, "--revert")
+	if code != 0 || !strings.Contains(out, `"reverted": "`+res.Report.Version+`"`) {
+		t.Fatalf("voc model --revert: %d %s", code, out)
+	}
+	after, _, _ := twStdin(t, in, "voc", "score", "--data", data)
+	if after != builtin {
+		t.Errorf("after the revert voc score --data differs from the built-in model:\n%s\n%s", after, builtin)
 	}
 }
