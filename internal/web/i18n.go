@@ -341,6 +341,9 @@ var messages = map[string]msg{
 
 	// overview
 	"overview.title":            {"Overview", "概览"},
+	"overview.top_alerts":       {"Top open alerts", "待处理的重要告警"},
+	"overview.all_alerts":       {"All alerts →", "全部告警 →"},
+	"overview.no_alerts":        {"No open alerts.", "没有待处理的告警。"},
 	"overview.period":           {"Period", "时间范围"},
 	"overview.days_30":          {"30 days", "近 30 天"},
 	"overview.days_90":          {"90 days", "近 90 天"},

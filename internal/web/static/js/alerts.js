@@ -7,40 +7,10 @@
   'use strict';
   var TW = window.TW;
 
-  var GRADE_KIND = { critical: 'bad', warning: 'warn', info: 'info' };
-
-  function gradeBadge(g) {
-    return TW.badge(TW.tOr('grade.' + g, g || TW.DASH), GRADE_KIND[g] || 'muted');
-  }
+  var gradeBadge = TW.alertGrade, seriesName = TW.alertSeries;
 
   function statusBadge(s) {
     return TW.badge(TW.tOr('alertstatus.' + s, s || TW.DASH), s === 'open' ? 'warn' : 'muted');
-  }
-
-  function decode(v) {
-    try { return decodeURIComponent(String(v).replace(/\+/g, ' ')); } catch (e) { return String(v); }
-  }
-
-  function countryName(code) {
-    try {
-      var n = new Intl.DisplayNames([TW.locale], { type: 'region' }).of(String(code).toUpperCase());
-      if (n) return n;
-    } catch (e) { /* not a region code */ }
-    return code;
-  }
-
-  // seriesName says a series key in words: "all", or dimension=value
-  // pairs joined by "," (values query-escaped), e.g. marketplace=amazon_de.
-  function seriesName(key) {
-    key = String(key || '');
-    if (!key || key === 'all') return TW.t('alerts.series_all');
-    return key.split(',').map(function (pair) {
-      var i = pair.indexOf('=');
-      if (i < 0) return decode(pair);
-      var dim = pair.slice(0, i), v = decode(pair.slice(i + 1));
-      var value = dim === 'marketplace' ? TW.market(v) : dim === 'country' ? countryName(v) : dim === 'channel' ? TW.channel(v) : v;
-      return TW.t('alerts.series_pair', { dim: TW.tOr('dim.' + dim, dim), value: value });
-    }).join(' · ');
   }
 
   function metricName(m) { return TW.tOr('metric.' + m, m || TW.DASH); }

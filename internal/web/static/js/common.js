@@ -247,6 +247,39 @@
     return m ? m.getAttribute('content') || '' : '';
   }
 
+  var GRADE_KIND = { critical: 'bad', warning: 'warn', info: 'info' };
+
+  // alertGrade is an alert's grade as a badge (alerts inbox, overview).
+  TW.alertGrade = function (g) {
+    return TW.badge(TW.tOr('grade.' + g, g || TW.DASH), GRADE_KIND[g] || 'muted');
+  };
+
+  function decode(v) {
+    try { return decodeURIComponent(String(v).replace(/\+/g, ' ')); } catch (e) { return String(v); }
+  }
+
+  function countryName(code) {
+    try {
+      var n = new Intl.DisplayNames([TW.locale], { type: 'region' }).of(String(code).toUpperCase());
+      if (n) return n;
+    } catch (e) { /* not a region code */ }
+    return code;
+  }
+
+  // alertSeries says an alert's series key in words: "all", or dimension=value
+  // pairs joined by "," (values query-escaped), e.g. marketplace=amazon_de.
+  TW.alertSeries = function (key) {
+    key = String(key || '');
+    if (!key || key === 'all') return TW.t('alerts.series_all');
+    return key.split(',').map(function (pair) {
+      var i = pair.indexOf('=');
+      if (i < 0) return decode(pair);
+      var dim = pair.slice(0, i), v = decode(pair.slice(i + 1));
+      var value = dim === 'marketplace' ? TW.market(v) : dim === 'country' ? countryName(v) : dim === 'channel' ? TW.channel(v) : v;
+      return TW.t('alerts.series_pair', { dim: TW.tOr('dim.' + dim, dim), value: value });
+    }).join(' · ');
+  };
+
   TW.csrf = function () { return meta('csrf-token'); };
 
   // APIError is an answer of the API that is not a success: status, the

@@ -2,7 +2,8 @@
 // and average order value per marketplace in the base currency over the
 // last 30, 90 or 365 days, compared with the period before, with trend
 // charts, all read with POST /v1/query from the orders_net view. A role
-// without query.sql sees the RFM segments (GET /v1/rfm) instead.
+// without query.sql sees the RFM segments (GET /v1/rfm) instead. Every role
+// sees the most serious open alerts first (GET /v1/alerts).
 (function () {
   'use strict';
   var TW = window.TW;
@@ -43,6 +44,32 @@
   }
 
   var NEWEST_SQL = 'SELECT max("timestamp") AS newest FROM orders';
+
+  var GRADE_RANK = { critical: 3, warning: 2, info: 1 };
+
+  // loadAlerts shows the five most serious open alerts, newest first
+  // within a grade.
+  function loadAlerts() {
+    var box = TW.$('#ov-alerts');
+    if (!box) return;
+    TW.api('GET', '/v1/alerts?status=open&limit=200').then(function (res) {
+      var alerts = (res.alerts || []).slice().sort(function (a, b) {
+        return (GRADE_RANK[b.grade] || 0) - (GRADE_RANK[a.grade] || 0) || String(b.day).localeCompare(String(a.day));
+      }).slice(0, 5);
+      TW.clear(box);
+      if (!alerts.length) {
+        box.appendChild(TW.el('p', { class: 'empty', text: TW.t('overview.no_alerts') }));
+        return;
+      }
+      box.appendChild(TW.el('ul', { class: 'alert-list' }, alerts.map(function (a) {
+        return TW.el('li', null, TW.alertGrade(a.grade), ' ', TW.el('strong', { text: TW.alertSeries(a.series) }), ' · ',
+          TW.tOr('metric.' + a.metric, a.metric || ''), ' · ', TW.day(a.day));
+      })));
+    }, function (err) {
+      TW.clear(box);
+      TW.showError(box, err);
+    });
+  }
 
   // summarize folds the KPI rows into {total, markets: [{market, cur, prev}]}.
   function summarize(rows) {
@@ -284,6 +311,7 @@
   TW.onReady(function () {
     var root = TW.$('#overview');
     if (!root) return;
+    loadAlerts();
     if (root.getAttribute('data-sql') !== 'true') { loadRFM(); return; }
     storeNames = TW.loadStoreNames();
     TW.$$('#period button').forEach(function (b) {
