@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -12,9 +11,7 @@ import (
 	"time"
 
 	"github.com/tradewind/tradewind/internal/demo"
-	"github.com/tradewind/tradewind/internal/ingest"
 	"github.com/tradewind/tradewind/internal/predict"
-	"github.com/tradewind/tradewind/internal/source"
 	"github.com/tradewind/tradewind/internal/voc"
 )
 
@@ -120,7 +117,10 @@ func TestVoCSellerModel(t *testing.T) {
 	dataDir := t.TempDir()
 	n := openNode(t, Config{DataDir: dataDir, Now: clock.Now, Predict: predict.Config{Every: -1}, VoCEvery: -1})
 	ctx := context.Background()
-	stats := n.loadDemoReviews(ctx, demo.Config{Seed: 11, People: 25000, Months: 12, Now: day})
+	stats, err := n.a.LoadDemoReviews(ctx, demo.Config{Seed: 11, People: 25000, Months: 12, Now: day})
+	if err != nil {
+		t.Fatal(err)
+	}
 	n.waitScored(int64(stats.Reviews))
 	t.Logf("demo: %d reviews %v", stats.Reviews, stats.ReviewsByLanguage)
 
@@ -308,51 +308,4 @@ func (n *node) waitScored(want int64) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	n.t.Fatalf("%d of %d reviews scored", scored, want)
-}
-
-// loadDemoReviews sends only the demo seller's reviews ("Product
-// Reviewed" messages of its sources) through ingest: the demo's review
-// texts and ratings in every language, without the weight of its orders
-// and sessions, so that a test can have thousands of them quickly.
-func (n *node) loadDemoReviews(ctx context.Context, cfg demo.Config) demo.Stats {
-	n.t.Helper()
-	srcs := map[string]source.Source{}
-	for _, ds := range demo.Sources() {
-		src, err := n.a.CreateSource(ctx, source.Source{ID: ds.Key, Name: ds.Name, Kind: ds.Kind, Store: ds.Store,
-			Currency: ds.Currency, Marketplace: ds.Marketplace, Country: ds.Country})
-		if err != nil {
-			n.t.Fatal(err)
-		}
-		srcs[ds.Key] = src
-	}
-	pending := map[string][]ingest.Item{}
-	flush := func(key string) error {
-		out, err := n.a.Ingest.Accept(ctx, srcs[key], pending[key], ingest.Options{Internal: true})
-		for _, o := range out {
-			if err == nil && o.Err != nil {
-				err = o.Err
-			}
-		}
-		pending[key] = nil
-		return err
-	}
-	stats, err := demo.Generate(ctx, cfg, func(key string, msg []byte) error {
-		if !bytes.Contains(msg, []byte(`"Product Reviewed"`)) {
-			return nil
-		}
-		pending[key] = append(pending[key], ingest.Item{Raw: append([]byte(nil), msg...)})
-		if len(pending[key]) >= 500 {
-			return flush(key)
-		}
-		return nil
-	})
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	for key := range pending {
-		if err := flush(key); err != nil {
-			n.t.Fatal(err)
-		}
-	}
-	return stats
 }
