@@ -2,17 +2,16 @@ package audiencesync
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tradewind/tradewind/internal/kvjson"
 )
 
 // Service keeps sync definitions and runs them. Its zero value is not
@@ -40,9 +39,10 @@ type Service struct {
 	Now        func() time.Time
 	Logger     *slog.Logger
 
-	mu    sync.Mutex
-	kv    jetstream.KeyValue
-	locks map[string]*sync.Mutex // one run of a sync at a time
+	mu     sync.Mutex
+	defs   *kvjson.Bucket[Sync]
+	states *kvjson.Bucket[state]
+	locks  map[string]*sync.Mutex // one run of a sync at a time
 }
 
 // Run is the record of one run of a sync.
@@ -75,9 +75,6 @@ const keepRuns = 50
 // schedule: a full disk or a store hiccup should not cost a day's refresh.
 const retryAfter = 10 * time.Minute
 
-func defKey(id string) string   { return "sync." + id }
-func stateKey(id string) string { return "state." + id }
-
 func (s *Service) now() time.Time {
 	if s.Now != nil {
 		return s.Now().UTC()
@@ -92,27 +89,20 @@ func (s *Service) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// bucket opens the bucket on first use.
-func (s *Service) bucket(ctx context.Context) (jetstream.KeyValue, error) {
+// buckets returns the definitions' and the run states' buckets (one
+// JetStream bucket, two key prefixes), made on first use.
+func (s *Service) buckets() (*kvjson.Bucket[Sync], *kvjson.Bucket[state]) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.kv != nil {
-		return s.kv, nil
+	if s.defs == nil {
+		b := s.Bucket
+		if b == "" {
+			b = "tradewind_audience_syncs"
+		}
+		s.defs = &kvjson.Bucket[Sync]{JetStream: s.JetStream, Name: b, Description: "tradewind audience syncs", Prefix: "sync.", History: 5}
+		s.states = &kvjson.Bucket[state]{JetStream: s.JetStream, Name: b, Description: "tradewind audience syncs", Prefix: "state.", History: 5}
 	}
-	if s.JetStream == nil {
-		return nil, errors.New("audiencesync: no JetStream for sync definitions")
-	}
-	b := s.Bucket
-	if b == "" {
-		b = "tradewind_audience_syncs"
-	}
-	kv, err := s.JetStream.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: b,
-		Description: "tradewind audience syncs", History: 5, Storage: jetstream.FileStorage})
-	if err != nil {
-		return nil, fmt.Errorf("audiencesync: bucket %s: %w", b, err)
-	}
-	s.kv = kv
-	return kv, nil
+	return s.defs, s.states
 }
 
 // lock returns the mutex of one sync's runs.
@@ -132,51 +122,22 @@ func (s *Service) lock(id string) *sync.Mutex {
 
 // Syncs lists the definitions by id.
 func (s *Service) Syncs(ctx context.Context) ([]Sync, error) {
-	kv, err := s.bucket(ctx)
-	if err != nil {
-		return nil, err
-	}
-	lister, err := kv.ListKeys(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := []Sync{}
-	for k := range lister.Keys() {
-		if !strings.HasPrefix(k, "sync.") {
-			continue
-		}
-		e, err := kv.Get(ctx, k)
-		if err != nil {
-			continue
-		}
-		var x Sync
-		if json.Unmarshal(e.Value(), &x) == nil {
-			out = append(out, x)
-		}
-	}
-	slices.SortFunc(out, func(a, b Sync) int { return strings.Compare(a.ID, b.ID) })
-	return out, nil
+	defs, _ := s.buckets()
+	return defs.All(ctx)
 }
 
 // Get reads one definition.
 func (s *Service) Get(ctx context.Context, id string) (*Sync, error) {
-	kv, err := s.bucket(ctx)
-	if err != nil {
-		return nil, err
-	}
 	if !ValidID(id) {
 		return nil, ErrNotFound
 	}
-	e, err := kv.Get(ctx, defKey(id))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
+	defs, _ := s.buckets()
+	x, _, err := defs.Get(ctx, id)
+	if errors.Is(err, kvjson.ErrNotFound) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, err
-	}
-	var x Sync
-	if err := json.Unmarshal(e.Value(), &x); err != nil {
-		return nil, fmt.Errorf("audiencesync: sync %s: %w", id, err)
 	}
 	return &x, nil
 }
@@ -217,9 +178,9 @@ func (s *Service) Create(ctx context.Context, x Sync, by string) (*Sync, error) 
 	}
 	now := s.now()
 	x.Version, x.CreatedAt, x.UpdatedAt, x.CreatedBy, x.UpdatedBy = 1, now, now, by, by
-	b, _ := json.Marshal(x)
-	if _, err := s.kv.Create(ctx, defKey(x.ID), b); err != nil {
-		if errors.Is(err, jetstream.ErrKeyExists) {
+	defs, _ := s.buckets()
+	if err := defs.Create(ctx, x.ID, x); err != nil {
+		if errors.Is(err, kvjson.ErrExists) {
 			return nil, ErrExists
 		}
 		return nil, err
@@ -241,8 +202,8 @@ func (s *Service) Update(ctx context.Context, id string, x Sync, by string) (*Sy
 	}
 	x.Version, x.CreatedAt, x.CreatedBy = old.Version+1, old.CreatedAt, old.CreatedBy
 	x.UpdatedAt, x.UpdatedBy = s.now(), by
-	b, _ := json.Marshal(x)
-	if _, err := s.kv.Put(ctx, defKey(id), b); err != nil {
+	defs, _ := s.buckets()
+	if err := defs.Put(ctx, id, x); err != nil {
 		return nil, err
 	}
 	oldDir, _ := ResolveDir(s.Root, old.Dir, old.ID)
@@ -280,10 +241,11 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	m := s.lock(id)
 	m.Lock()
 	defer m.Unlock()
-	if err := s.kv.Delete(ctx, defKey(id)); err != nil {
+	defs, states := s.buckets()
+	if err := defs.Delete(ctx, id); err != nil {
 		return err
 	}
-	if err := s.kv.Delete(ctx, stateKey(id)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+	if err := states.Delete(ctx, id); err != nil {
 		return err
 	}
 	if dir, err := ResolveDir(s.Root, x.Dir, x.ID); err == nil {
@@ -296,22 +258,15 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 
 // state reads a sync's state and its revision (0: none yet).
 func (s *Service) state(ctx context.Context, id string) (state, uint64, error) {
-	kv, err := s.bucket(ctx)
-	if err != nil {
-		return state{}, 0, err
-	}
-	e, err := kv.Get(ctx, stateKey(id))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
+	_, states := s.buckets()
+	st, rev, err := states.Get(ctx, id)
+	if errors.Is(err, kvjson.ErrNotFound) {
 		return state{}, 0, nil
 	}
 	if err != nil {
-		return state{}, 0, err
-	}
-	var st state
-	if err := json.Unmarshal(e.Value(), &st); err != nil {
 		return state{}, 0, fmt.Errorf("audiencesync: state of %s: %w", id, err)
 	}
-	return st, e.Revision(), nil
+	return st, rev, nil
 }
 
 // saveState writes a state read at revision rev. The write is a
@@ -319,14 +274,8 @@ func (s *Service) state(ctx context.Context, id string) (state, uint64, error) {
 // node recorded meanwhile is not overwritten (the loser's file stays on its
 // disk, unrecorded, and is pruned with the others).
 func (s *Service) saveState(ctx context.Context, id string, st state, rev uint64) error {
-	b, _ := json.Marshal(st)
-	var err error
-	if rev == 0 {
-		_, err = s.kv.Create(ctx, stateKey(id), b)
-	} else {
-		_, err = s.kv.Update(ctx, stateKey(id), b, rev)
-	}
-	if err != nil {
+	_, states := s.buckets()
+	if err := states.Update(ctx, id, st, rev); err != nil {
 		return fmt.Errorf("audiencesync: record the run of %s: %w", id, err)
 	}
 	return nil

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tradewind/tradewind/internal/deliver"
+	"github.com/tradewind/tradewind/internal/kvjson"
 )
 
 // Destination is a webhook destination.
@@ -42,47 +42,25 @@ var (
 )
 
 func (e *Engine) loadDefinitions(ctx context.Context) error {
-	kv, err := e.cfg.JetStream.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: e.cfg.Bucket,
-		Description: "tradewind journeys and destinations", History: 10, Storage: jetstream.FileStorage})
+	e.defs = &kvjson.Bucket[Journey]{JetStream: e.cfg.JetStream, Name: e.cfg.Bucket,
+		Description: "tradewind journeys and destinations", Prefix: "journey."}
+	e.destDefs = &kvjson.Bucket[Destination]{JetStream: e.cfg.JetStream, Name: e.cfg.Bucket,
+		Description: "tradewind journeys and destinations", Prefix: "dest."}
+	js, err := e.defs.All(ctx)
 	if err != nil {
-		return fmt.Errorf("journey: bucket %s: %w", e.cfg.Bucket, err)
+		return fmt.Errorf("journey: definitions: %w", err)
 	}
-	e.kv = kv
-	lister, err := kv.ListKeys(ctx)
+	for i := range js {
+		e.journeys[js[i].ID] = &js[i]
+	}
+	ds, err := e.destDefs.All(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("journey: destinations: %w", err)
 	}
-	for k := range lister.Keys() {
-		v, err := kv.Get(ctx, k)
-		if err != nil {
-			continue
-		}
-		switch {
-		case strings.HasPrefix(k, "journey."):
-			var j Journey
-			if json.Unmarshal(v.Value(), &j) == nil {
-				e.journeys[j.ID] = &j
-			}
-		case strings.HasPrefix(k, "dest."):
-			var d Destination
-			if json.Unmarshal(v.Value(), &d) == nil {
-				e.dests[d.Name] = &d
-			}
-		}
+	for i := range ds {
+		e.dests[ds[i].Name] = &ds[i]
 	}
 	return nil
-}
-
-func (e *Engine) putKV(ctx context.Context, key string, v any) error {
-	if e.kv == nil {
-		return nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = e.kv.Put(ctx, key, b)
-	return err
 }
 
 // Summary is a journey's headline tallies, for lists.
@@ -104,6 +82,22 @@ func (e *Engine) Summaries() map[string]Summary {
 			Converted: m["converted_treatment"] + m["converted_control"]}
 	}
 	return out
+}
+
+// saveJourney and saveDest write definitions (an engine without
+// JetStream, in tests of its logic, keeps them in memory only).
+func (e *Engine) saveJourney(ctx context.Context, j *Journey) error {
+	if e.defs == nil {
+		return nil
+	}
+	return e.defs.Put(ctx, j.ID, *j)
+}
+
+func (e *Engine) saveDest(ctx context.Context, d *Destination) error {
+	if e.destDefs == nil {
+		return nil
+	}
+	return e.destDefs.Put(ctx, d.Name, *d)
 }
 
 // Journeys lists the definitions by id.
@@ -170,7 +164,7 @@ func (e *Engine) Save(ctx context.Context, j Journey, create bool, by string) (J
 			return Journey{}, nil, err
 		}
 	}
-	if err := e.putKV(ctx, "journey."+j.ID, &j); err != nil {
+	if err := e.saveJourney(ctx, &j); err != nil {
 		return Journey{}, nil, err
 	}
 	e.journeys[j.ID] = &j
@@ -329,7 +323,7 @@ func (e *Engine) SetStatus(ctx context.Context, id, status, by string) (Journey,
 	}
 	j.Status, j.UpdatedAt, j.UpdatedBy = status, e.cfg.Now().UTC(), by
 	j.Version++
-	if err := e.putKV(ctx, "journey."+j.ID, &j); err != nil {
+	if err := e.saveJourney(ctx, &j); err != nil {
 		return Journey{}, nil, err
 	}
 	e.journeys[id] = &j
@@ -392,8 +386,8 @@ func (e *Engine) Delete(ctx context.Context, id string) error {
 	if j.Status == StatusActive || j.Status == StatusPaused {
 		return fieldErr("status", "stop the journey before deleting it")
 	}
-	if e.kv != nil {
-		if err := e.kv.Delete(ctx, "journey."+id); err != nil {
+	if e.defs != nil {
+		if err := e.defs.Delete(ctx, id); err != nil {
 			return err
 		}
 	}
@@ -463,7 +457,7 @@ func (e *Engine) SaveDestination(ctx context.Context, d Destination, create, rot
 		d.Secret = "whsec_" + hex.EncodeToString(buf)
 		shown = d.Secret
 	}
-	if err := e.putKV(ctx, "dest."+d.Name, &d); err != nil {
+	if err := e.saveDest(ctx, &d); err != nil {
 		return Destination{}, err
 	}
 	e.dests[d.Name] = &d
@@ -486,8 +480,8 @@ func (e *Engine) DeleteDestination(ctx context.Context, name string) error {
 			}
 		}
 	}
-	if e.kv != nil {
-		if err := e.kv.Delete(ctx, "dest."+name); err != nil {
+	if e.destDefs != nil {
+		if err := e.destDefs.Delete(ctx, name); err != nil {
 			return err
 		}
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tradewind/tradewind/internal/deliver"
 	"github.com/tradewind/tradewind/internal/eventlog"
+	"github.com/tradewind/tradewind/internal/kvjson"
 	"github.com/tradewind/tradewind/internal/sendtime"
 )
 
@@ -117,7 +118,9 @@ type Cap struct {
 type Engine struct {
 	cfg Config
 	db  *pebble.DB
-	kv  jetstream.KeyValue
+	// defs and destDefs keep the definitions in a key-value bucket.
+	defs     *kvjson.Bucket[Journey]
+	destDefs *kvjson.Bucket[Destination]
 
 	// mu serialises state changes: log batches, timers, delivery outcomes,
 	// admin actions.

@@ -2,7 +2,6 @@ package marketing
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -10,9 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/tradewind/tradewind/internal/experiment"
+	"github.com/tradewind/tradewind/internal/kvjson"
 )
 
 // Experiment is an A/B test defined over events: who saw which variant
@@ -206,76 +204,36 @@ func slug(s string) string {
 	return strings.Trim(b.String(), "_")
 }
 
-// bucket opens the definitions' key-value bucket on first use (the
-// service is built before JetStream answers in some starts).
-func (s *Service) bucket(ctx context.Context) (jetstream.KeyValue, error) {
+// definitions is the experiments' key-value bucket.
+func (s *Service) definitions() *kvjson.Bucket[Experiment] {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.kv != nil {
-		return s.kv, nil
+	if s.defs == nil {
+		b := s.Bucket
+		if b == "" {
+			b = "tradewind_experiments"
+		}
+		s.defs = &kvjson.Bucket[Experiment]{JetStream: s.JetStream, Name: b, Description: "tradewind experiments", Prefix: "exp."}
 	}
-	if s.JetStream == nil {
-		return nil, errors.New("marketing: no JetStream for experiment definitions")
-	}
-	b := s.Bucket
-	if b == "" {
-		b = "tradewind_experiments"
-	}
-	kv, err := s.JetStream.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: b,
-		Description: "tradewind experiments", History: 10, Storage: jetstream.FileStorage})
-	if err != nil {
-		return nil, fmt.Errorf("marketing: experiments bucket %s: %w", b, err)
-	}
-	s.kv = kv
-	return kv, nil
+	return s.defs
 }
-
-func expKey(id string) string { return "exp." + id }
 
 // Experiments lists the definitions by id.
 func (s *Service) Experiments(ctx context.Context) ([]Experiment, error) {
-	kv, err := s.bucket(ctx)
-	if err != nil {
-		return nil, err
-	}
-	lister, err := kv.ListKeys(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := []Experiment{}
-	for k := range lister.Keys() {
-		e, err := kv.Get(ctx, k)
-		if err != nil {
-			continue
-		}
-		var x Experiment
-		if json.Unmarshal(e.Value(), &x) == nil {
-			out = append(out, x)
-		}
-	}
-	slices.SortFunc(out, func(a, b Experiment) int { return strings.Compare(a.ID, b.ID) })
-	return out, nil
+	return s.definitions().All(ctx)
 }
 
 // GetExperiment reads one definition.
 func (s *Service) GetExperiment(ctx context.Context, id string) (*Experiment, error) {
-	kv, err := s.bucket(ctx)
-	if err != nil {
-		return nil, err
-	}
 	if !expIDPattern.MatchString(id) {
 		return nil, ErrExperimentNotFound
 	}
-	e, err := kv.Get(ctx, expKey(id))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
+	x, _, err := s.definitions().Get(ctx, id)
+	if errors.Is(err, kvjson.ErrNotFound) {
 		return nil, ErrExperimentNotFound
 	}
 	if err != nil {
 		return nil, err
-	}
-	var x Experiment
-	if err := json.Unmarshal(e.Value(), &x); err != nil {
-		return nil, fmt.Errorf("marketing: experiment %s: %w", id, err)
 	}
 	return &x, nil
 }
@@ -285,15 +243,10 @@ func (s *Service) CreateExperiment(ctx context.Context, e Experiment, by string)
 	if err := e.Normalize(); err != nil {
 		return nil, err
 	}
-	kv, err := s.bucket(ctx)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now().UTC()
 	e.Version, e.CreatedAt, e.UpdatedAt, e.CreatedBy, e.UpdatedBy = 1, now, now, by, by
-	b, _ := json.Marshal(e)
-	if _, err := kv.Create(ctx, expKey(e.ID), b); err != nil {
-		if errors.Is(err, jetstream.ErrKeyExists) {
+	if err := s.definitions().Create(ctx, e.ID, e); err != nil {
+		if errors.Is(err, kvjson.ErrExists) {
 			return nil, ErrExperimentExists
 		}
 		return nil, err
@@ -313,8 +266,7 @@ func (s *Service) UpdateExperiment(ctx context.Context, id string, e Experiment,
 	}
 	e.Version, e.CreatedAt, e.CreatedBy = old.Version+1, old.CreatedAt, old.CreatedBy
 	e.UpdatedAt, e.UpdatedBy = s.now().UTC(), by
-	b, _ := json.Marshal(e)
-	if _, err := s.kv.Put(ctx, expKey(id), b); err != nil {
+	if err := s.definitions().Put(ctx, id, e); err != nil {
 		return nil, err
 	}
 	return &e, nil
@@ -325,7 +277,7 @@ func (s *Service) DeleteExperiment(ctx context.Context, id string) error {
 	if _, err := s.GetExperiment(ctx, id); err != nil {
 		return err
 	}
-	return s.kv.Delete(ctx, expKey(id))
+	return s.definitions().Delete(ctx, id)
 }
 
 // MetricResult is one metric's verdict: the report of

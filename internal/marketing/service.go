@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tradewind/tradewind/internal/attribution"
+	"github.com/tradewind/tradewind/internal/kvjson"
 	"github.com/tradewind/tradewind/internal/touch"
 )
 
@@ -29,8 +30,8 @@ type Service struct {
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 
-	mu sync.Mutex
-	kv jetstream.KeyValue
+	mu   sync.Mutex
+	defs *kvjson.Bucket[Experiment]
 }
 
 func (s *Service) taxonomy() *touch.Taxonomy {
