@@ -36,10 +36,8 @@ func resolveLang(text, lang string) string {
 func scoreWith(sm *SellerModel, text, lang string) store.TextScore {
 	l := resolveLang(text, lang)
 	m := sentiment.Default()
-	if sm != nil {
-		if sm, ok := sm.Models[l]; ok {
-			m = sm
-		}
+	if own, ok := sm.model(l); ok {
+		m = own
 	}
 	r := m.ScoreLang(text, l)
 	return store.TextScore{Language: l, Sentiment: string(r.Label), Score: r.Score, Topics: topics.Default().Find(text)}

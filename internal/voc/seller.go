@@ -175,11 +175,17 @@ type SellerModel struct {
 
 // Serves reports whether the seller model scores language lang.
 func (s *SellerModel) Serves(lang string) bool {
-	if s == nil {
-		return false
-	}
-	_, ok := s.Models[lang]
+	_, ok := s.model(lang)
 	return ok
+}
+
+// model returns the seller's model for lang; a nil SellerModel has none.
+func (s *SellerModel) model(lang string) (*sentiment.Model, bool) {
+	if s == nil {
+		return nil, false
+	}
+	m, ok := s.Models[lang]
+	return m, ok
 }
 
 // polarity is 0 (negative) or 2 (positive), the index in sentiment.Classes.

@@ -363,10 +363,8 @@ func (s *SellerModels) Rescore(ctx context.Context, langs []string) (*RescoreRes
 		}
 		lang := str(r[3])
 		m := sentiment.Default()
-		if sm != nil {
-			if x, ok := sm.Models[lang]; ok {
-				m = x
-			}
+		if own, ok := sm.model(lang); ok {
+			m = own
 		}
 		sc := m.ScoreLang(strings.TrimSpace(str(r[2])), lang)
 		old, _ := r[5].(float64)
