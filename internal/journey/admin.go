@@ -14,6 +14,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/tradewind/tradewind/internal/deliver"
+	"github.com/tradewind/tradewind/internal/experiment"
 	"github.com/tradewind/tradewind/internal/kvjson"
 )
 
@@ -503,6 +504,12 @@ type Stats struct {
 	Arms     []ArmStats  `json:"arms"`
 	Outbox   int         `json:"outbox"`
 	Dead     int         `json:"dead"`
+	// Uplift is the treatment's goal conversion against the control's,
+	// with the experiment statistics (Welch interval on the relative and
+	// absolute lift, chance to win); absent without a goal and a control
+	// group, or while either arm has no variance (UpliftNote says why).
+	Uplift     *experiment.Comparison `json:"uplift,omitempty"`
+	UpliftNote string                 `json:"uplift_note,omitempty"`
 }
 
 // StepStats tallies one step.
@@ -549,6 +556,25 @@ func (e *Engine) JourneyStats(id string) (*Stats, error) {
 	}
 	s.Outbox = e.countOutbox(id, prefOutbox)
 	s.Dead = e.countOutbox(id, prefDead)
+	switch {
+	case j.Goal == nil:
+		s.UpliftNote = "no goal: nothing to measure an uplift on"
+	case j.ControlPercent == 0:
+		s.UpliftNote = "no control group"
+	default:
+		ctl := experiment.Variant{Name: "control", Stat: experiment.Stat{Type: experiment.Proportion, N: m["entered_control"], Sum: float64(m["converted_control"])}}
+		trt := experiment.Variant{Name: "treatment", Stat: experiment.Stat{Type: experiment.Proportion, N: m["entered_treatment"], Sum: float64(m["converted_treatment"])}}
+		if ctl.N == 0 || trt.N == 0 {
+			s.UpliftNote = "an arm has nobody yet"
+			break
+		}
+		cmp, err := experiment.Compare(ctl, trt, experiment.Options{})
+		if err != nil {
+			s.UpliftNote = err.Error()
+			break
+		}
+		s.Uplift = cmp
+	}
 	return s, nil
 }
 

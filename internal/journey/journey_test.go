@@ -389,6 +389,11 @@ func TestControlGroup(t *testing.T) {
 	if c["converted_control"] != c["entered_control"] || c["converted_treatment"] != c["entered_treatment"] {
 		t.Errorf("conversions %v", c)
 	}
+	// Everyone converted in both arms: no variance, so no verdict, and
+	// the stats say why rather than inventing one.
+	if st, _ := r.e.JourneyStats("c"); st.Uplift != nil || !strings.Contains(st.UpliftNote, "variance") {
+		t.Errorf("uplift %+v, note %q", st.Uplift, st.UpliftNote)
+	}
 	notified := 0
 	for i := 0; i < 40; i++ {
 		pid := fmt.Sprintf("p_u%d", i)
@@ -473,5 +478,37 @@ func TestAlertTriggerAndProfileActions(t *testing.T) {
 	r.dir.mu.Unlock()
 	if tr[ListTrait("new-people")] != "member" || tr["welcomed"] != true {
 		t.Errorf("traits %v", tr)
+	}
+}
+
+// TestUpliftUsesExperimentStatistics: the stats compare the arms'
+// conversion with the experiment package: 15% against 10% of 1,000 each
+// is a +50% relative lift, clearly a win.
+func TestUpliftUsesExperimentStatistics(t *testing.T) {
+	r := newRig(t)
+	r.define(Journey{ID: "u", Name: "U", Trigger: Trigger{Type: TriggerEvent, Event: "Signed Up"}, Steps: []Step{note("n")},
+		ControlPercent: 50, Goal: &Goal{Event: "Order Completed"}})
+	b := r.e.db.NewIndexedBatch()
+	c := newCounters(b)
+	for k, v := range map[string]int64{"entered_control": 1000, "converted_control": 100, "entered_treatment": 1000, "converted_treatment": 150} {
+		if err := c.add("u", k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := r.e.JourneyStats("u")
+	if err != nil || st.Uplift == nil {
+		t.Fatalf("%v %+v", err, st)
+	}
+	if d := st.Uplift.Relative.Lift - 0.5; d > 1e-9 || d < -1e-9 {
+		t.Errorf("relative lift %v, want 0.5", st.Uplift.Relative.Lift)
+	}
+	if st.Uplift.ChanceToWin < 0.99 {
+		t.Errorf("chance to win %v", st.Uplift.ChanceToWin)
 	}
 }
