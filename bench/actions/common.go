@@ -1,0 +1,274 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tradewind/tradewind/internal/deliver"
+)
+
+// receiver is a real HTTP webhook receiver: it checks each delivery's
+// signature and records when the delivery for each benchmark id arrived.
+type receiver struct {
+	mu       sync.Mutex
+	secret   []byte
+	arrivals map[string]arrival // by bench_id
+	total    int                // requests
+	bad      int                // bad signature or body
+	dups     int                // a second delivery of the same bench_id
+	noID     int                // no bench_id in the trigger's properties
+	srv      *http.Server
+	url      string
+}
+
+type arrival struct {
+	at      time.Time // when the request reached the receiver
+	created time.Time // the action's created_at: when the engine enqueued it
+	id      string    // the idempotency key
+}
+
+func startReceiver() (*receiver, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	r := &receiver{arrivals: map[string]arrival{}, url: "http://" + ln.Addr().String() + "/hook"}
+	r.srv = &http.Server{Handler: http.HandlerFunc(r.serve), ReadHeaderTimeout: 10 * time.Second}
+	go r.srv.Serve(ln)
+	return r, nil
+}
+
+func (r *receiver) setSecret(s string) {
+	r.mu.Lock()
+	r.secret = []byte(s)
+	r.mu.Unlock()
+}
+
+func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
+	at := time.Now()
+	body, _ := io.ReadAll(req.Body)
+	r.mu.Lock()
+	secret := r.secret
+	r.total++
+	r.mu.Unlock()
+	if err := deliver.Verify(secret, req.Header.Get(deliver.HeaderSignature), body, at, time.Minute); err != nil {
+		r.mu.Lock()
+		r.bad++
+		r.mu.Unlock()
+		w.WriteHeader(400)
+		return
+	}
+	var b struct {
+		ID        string    `json:"id"`
+		CreatedAt time.Time `json:"created_at"`
+		Trigger   struct {
+			Properties struct {
+				BenchID string `json:"bench_id"`
+			} `json:"properties"`
+		} `json:"trigger"`
+	}
+	if json.Unmarshal(body, &b) != nil {
+		r.mu.Lock()
+		r.bad++
+		r.mu.Unlock()
+		w.WriteHeader(400)
+		return
+	}
+	r.mu.Lock()
+	switch id := b.Trigger.Properties.BenchID; {
+	case id == "":
+		r.noID++
+	default:
+		if _, dup := r.arrivals[id]; dup {
+			r.dups++
+		} else {
+			r.arrivals[id] = arrival{at: at, created: b.CreatedAt, id: b.ID}
+		}
+	}
+	r.mu.Unlock()
+	w.WriteHeader(200)
+}
+
+func (r *receiver) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.arrivals)
+}
+
+func (r *receiver) get(id string) (arrival, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a, ok := r.arrivals[id]
+	return a, ok
+}
+
+// sample is one triggering event: when it was due, sent, and acknowledged.
+type sample struct {
+	due, ack time.Time
+	ok       bool
+}
+
+// pcts prints p50/p90/p99/max of durations in ms.
+func pcts(ds []time.Duration) string {
+	if len(ds) == 0 {
+		return "n=0"
+	}
+	slices.Sort(ds)
+	q := func(p float64) float64 {
+		i := int(p*float64(len(ds))+0.5) - 1
+		i = min(max(i, 0), len(ds)-1)
+		return float64(ds[i]) / 1e6
+	}
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	return fmt.Sprintf("n=%d p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms, mean %.1f ms",
+		len(ds), q(0.5), q(0.9), q(0.99), q(0.999), float64(ds[len(ds)-1])/1e6, float64(sum)/float64(len(ds))/1e6)
+}
+
+func quantile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(p*float64(len(s))+0.5) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}
+
+// procStat reads a process's CPU seconds (user+system) from /proc.
+func procCPU(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	s = s[strings.LastIndexByte(s, ')')+2:]
+	f := strings.Fields(s)
+	// fields after the name: state(0) ... utime(11) stime(12)
+	u, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (u + st) / 100
+}
+
+// memOf reads VmRSS and VmHWM of a process in MiB.
+func memOf(pid int) (rss, hwm float64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			continue
+		}
+		v, _ := strconv.ParseFloat(f[1], 64)
+		switch f[0] {
+		case "VmRSS:":
+			rss = v / 1024
+		case "VmHWM:":
+			hwm = v / 1024
+		}
+	}
+	return
+}
+
+// resetPeak resets a process's VmHWM (Linux clear_refs 5).
+func resetPeak(pid int) {
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
+}
+
+// machineBusy is the whole machine's busy CPU seconds so far.
+func machineBusy() float64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	l := strings.SplitN(string(b), "\n", 2)[0]
+	f := strings.Fields(l)
+	var busy float64
+	for i, x := range f[1:] {
+		v, _ := strconv.ParseFloat(x, 64)
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		if i >= 7 { // steal, guest…: count steal only
+			if i == 7 {
+				busy += v
+			}
+			continue
+		}
+		busy += v
+	}
+	return busy / 100
+}
+
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// dirSize is the bytes of files under dir.
+func dirSize(dir string) int64 {
+	var n int64
+	_ = filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			n += info.Size()
+		}
+		return nil
+	})
+	return n
+}
+
+// cpuMeter measures a process's CPU and the rest of the machine's over a
+// phase.
+type cpuMeter struct {
+	pid        int
+	t0         time.Time
+	cpu0, bus0 float64
+}
+
+func newCPUMeter(pid int) *cpuMeter {
+	return &cpuMeter{pid: pid, t0: time.Now(), cpu0: procCPU(pid), bus0: machineBusy()}
+}
+
+func (m *cpuMeter) String() string {
+	wall := time.Since(m.t0).Seconds()
+	cpu := procCPU(m.pid) - m.cpu0
+	busy := machineBusy() - m.bus0
+	return fmt.Sprintf("wall %.1f s, process CPU %.1f s (%.2f cores), machine busy %.2f cores, other processes %.2f cores, load %s",
+		wall, cpu, cpu/wall, busy/wall, (busy-cpu)/wall, loadavg())
+}
+
+// gitDescribe names the code measured: $ACTBENCH_VERSION (run-actions.sh
+// sets it to the commit it built), else the working directory's commit.
+func gitDescribe() string {
+	if v := os.Getenv("ACTBENCH_VERSION"); v != "" {
+		return v
+	}
+	out, err := exec.Command("git", "describe", "--always", "--dirty").Output()
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func logf(format string, args ...any) {
+	fmt.Printf("%s "+format+"\n", append([]any{time.Now().UTC().Format("15:04:05")}, args...)...)
+}
