@@ -75,8 +75,8 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("\nvoc train --min-per-class %d (took %s): %d rated reviews with text, %d negative, %d positive, %d with 3 stars left out\n",
-		*minPer, time.Since(start).Round(time.Millisecond), rep.Reviews, rep.Negative, rep.Positive, rep.Neutral3Star)
+	fmt.Printf("\nvoc train --min-per-class %d (start %s, took %s): %d rated reviews with text, %d negative, %d positive, %d with 3 stars left out\n",
+		*minPer, rep.Start, time.Since(start).Round(time.Millisecond), rep.Reviews, rep.Negative, rep.Positive, rep.Neutral3Star)
 	fmt.Println("| lang | 1–2★ | 4–5★ | trained on | held out | built-in acc / F1 | trained acc / F1 | only built-in right / only trained right | McNemar p | accuracy gain (95% CI) | decision |")
 	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, l := range rep.Languages {

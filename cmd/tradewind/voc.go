@@ -398,8 +398,8 @@ func vocTrainCommand() *ffcli.Command {
 	var minPer int
 	var holdout float64
 	var seed uint64
-	var dry, rescore bool
-	return command("train", "tradewind voc train [--min-per-class 200] [--holdout 0.2] [--seed 1] [--dry-run] [--rescore]",
+	var dry, rescore, scratch bool
+	return command("train", "tradewind voc train [--min-per-class 200] [--holdout 0.2] [--seed 1] [--dry-run] [--rescore] [--scratch]",
 		"learn a sentiment model from the seller's rated reviews; serve it for the languages where it beats the built-in one",
 		func(fs *flag.FlagSet) {
 			fs.IntVar(&minPer, "min-per-class", 200, "fewest negative (1–2 star) and positive (4–5 star) reviews a language needs")
@@ -407,6 +407,7 @@ func vocTrainCommand() *ffcli.Command {
 			fs.Uint64Var(&seed, "seed", 1, "seed of the held-out split")
 			fs.BoolVar(&dry, "dry-run", false, "train and evaluate only: serve nothing")
 			fs.BoolVar(&rescore, "rescore", false, "when a model is accepted, re-score the stored reviews with it too")
+			fs.BoolVar(&scratch, "scratch", false, "train each language's model from zero instead of fine-tuning the built-in model")
 		},
 		func(ctx context.Context, r *remote, args []string) error {
 			if len(args) > 0 {
@@ -420,7 +421,7 @@ func vocTrainCommand() *ffcli.Command {
 				Report  voc.TrainReport    `json:"report"`
 				Rescore *voc.RescoreResult `json:"rescore,omitempty"`
 			}
-			body := map[string]any{"min_per_class": minPer, "holdout": holdout, "seed": seed, "dry_run": dry, "rescore": rescore}
+			body := map[string]any{"min_per_class": minPer, "holdout": holdout, "seed": seed, "dry_run": dry, "rescore": rescore, "scratch": scratch}
 			if err := r.postJSON(ctx, "/v1/voc/train", body, &out); err != nil {
 				return err
 			}

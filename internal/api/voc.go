@@ -40,6 +40,9 @@ type vocTrainRequest struct {
 	Holdout     float64 `json:"holdout"`
 	Seed        uint64  `json:"seed"`
 	DryRun      bool    `json:"dry_run"`
+	// Scratch trains from zero weights instead of fine-tuning the
+	// built-in model.
+	Scratch bool `json:"scratch"`
 	// Rescore re-scores the stored reviews when a model was accepted.
 	Rescore bool `json:"rescore"`
 }
@@ -57,7 +60,7 @@ func (s *Server) vocTrain(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength != 0 && !decode(w, r, &req) {
 		return
 	}
-	opt := voc.TrainOptions{MinPerClass: req.MinPerClass, Holdout: req.Holdout, Seed: req.Seed}
+	opt := voc.TrainOptions{MinPerClass: req.MinPerClass, Holdout: req.Holdout, Seed: req.Seed, Scratch: req.Scratch}
 	if err := opt.Validate(); err != nil {
 		ingest.WriteError(w, http.StatusBadRequest, "", err.Error())
 		return

@@ -39,13 +39,21 @@ type TrainOptions struct {
 	Alpha float64
 	// Config is the training configuration (zero: SellerTrainConfig).
 	Config sentiment.TrainConfig
+	// Scratch trains each language's model from zero weights instead of
+	// fine-tuning the built-in model on the language's reviews. Measured
+	// on 600 real English sentences (UCI, held out 30%, three seeds),
+	// fine-tuning reached 0.844–0.894 against the built-in 0.861–0.917,
+	// from scratch 0.750–0.817: fine-tuning keeps what the built-in model
+	// knows about words the seller's reviews do not contain.
+	Scratch bool
 }
 
 // SellerTrainConfig is the built-in model's training configuration
 // (sentiment.DefaultTrainConfig: 12 epochs, 4 averaged runs, subwords,
-// language bias) with 2^18 buckets instead of 2^20: a seller's reviews
-// have far fewer distinct features than the built-in's training data, and
-// a language model then takes 768 KiB rather than 3 MiB.
+// language bias). Fine-tuning (the default) starts from the built-in
+// model and takes its 2^20 buckets (3 MiB per language); a model trained
+// from scratch uses 2^18 (768 KiB): a seller's reviews have far fewer
+// distinct features than the built-in's training data.
 var SellerTrainConfig = func() sentiment.TrainConfig {
 	c := sentiment.DefaultTrainConfig
 	c.Bits = 18
@@ -146,6 +154,9 @@ type TrainReport struct {
 	Holdout      float64   `json:"holdout"`
 	Seed         uint64    `json:"seed"`
 	Alpha        float64   `json:"alpha"`
+	// Start is "builtin" (the built-in model fine-tuned per language) or
+	// "scratch".
+	Start string `json:"start"`
 	// Rule states the decision rule in words.
 	Rule      string           `json:"rule"`
 	Languages []LanguageReport `json:"languages"`
@@ -263,7 +274,7 @@ func split(rs []RatedReview, classes []int, holdout float64, seed uint64) (train
 func TrainSeller(reviews []RatedReview, opt TrainOptions, now time.Time) (*SellerModel, *TrainReport) {
 	opt = opt.withDefaults()
 	rep := &TrainReport{Version: "voc-sentiment-" + now.UTC().Format("20060102T150405Z"), Builtin: sentiment.BuiltinVersion(),
-		MinPerClass: opt.MinPerClass, Holdout: opt.Holdout, Seed: opt.Seed, Alpha: opt.Alpha, Rule: decisionRule,
+		MinPerClass: opt.MinPerClass, Holdout: opt.Holdout, Seed: opt.Seed, Alpha: opt.Alpha, Rule: decisionRule, Start: "builtin",
 		Languages: []LanguageReport{}, Accepted: []string{}}
 	byLang := map[string][]RatedReview{}
 	for _, r := range reviews {
@@ -297,6 +308,9 @@ func TrainSeller(reviews []RatedReview, opt TrainOptions, now time.Time) (*Selle
 		langs = append(langs, l)
 	}
 	sort.Strings(langs)
+	if opt.Scratch {
+		rep.Start = "scratch"
+	}
 	out := &SellerModel{Models: map[string]*sentiment.Model{}, Report: rep}
 	builtin := sentiment.Default()
 	for _, lang := range langs {
@@ -326,7 +340,11 @@ func TrainSeller(reviews []RatedReview, opt TrainOptions, now time.Time) (*Selle
 		for j, i := range train {
 			ex[j] = sentiment.TrainExample{Text: rs[i].Text, Lang: lang, Class: classes[i], Binary: true}
 		}
-		m := sentiment.Train(ex, opt.Config)
+		cfg := opt.Config
+		if !opt.Scratch {
+			cfg.Init = builtin
+		}
+		m := sentiment.Train(ex, cfg)
 		// Evaluate the model as it will be stored: int8 weights, reloaded.
 		if b, err := m.MarshalBinary(); err == nil {
 			if m2, err := sentiment.Load(b); err == nil {

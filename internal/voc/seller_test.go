@@ -132,11 +132,21 @@ func uciReviews(t *testing.T) []RatedReview {
 
 // TestTrainSellerRefusesWeakerModel: 600 short English sentences from
 // three domains are too few to beat the built-in model, which the
-// evaluation on held-out sentences shows; the model is refused.
+// evaluation on held-out sentences shows; the model is refused, trained
+// from scratch or fine-tuned.
 func TestTrainSellerRefusesWeakerModel(t *testing.T) {
 	rs := uciReviews(t)
 	// A 3-star review and one without text are counted, not trained on.
 	rs = append(rs, RatedReview{ID: "mid", Text: "It is fine.", Lang: "en", Rating: 3}, RatedReview{ID: "empty", Text: " ", Rating: 5})
+	// From scratch the model is clearly worse; fine-tuned from the
+	// built-in one, not better.
+	_, rep := TrainSeller(rs, TrainOptions{MinPerClass: 100, Holdout: 0.3, Scratch: true}, time.Now())
+	if l := rep.Languages[0]; l.Decision != "refused" || rep.Start != "scratch" {
+		t.Errorf("from scratch: %+v", l)
+	} else {
+		t.Logf("en from scratch: %d held out; built-in %.3f / %.3f, trained %.3f / %.3f, p = %.3g: %s", l.Heldout,
+			l.Builtin.Accuracy, l.Builtin.MacroF1, l.Trained.Accuracy, l.Trained.MacroF1, l.PValue, l.Reason)
+	}
 	sm, rep := TrainSeller(rs, TrainOptions{MinPerClass: 100, Holdout: 0.3}, time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC))
 	if rep.Reviews != len(rs)-1 || rep.Neutral3Star != 1 || rep.Negative+rep.Positive != len(rs)-2 {
 		t.Errorf("counts: %+v", rep)
@@ -145,7 +155,7 @@ func TestTrainSellerRefusesWeakerModel(t *testing.T) {
 		t.Fatalf("languages: %+v", rep.Languages)
 	}
 	en := rep.Languages[0]
-	t.Logf("en: %d held out; built-in %.3f / %.3f, trained %.3f / %.3f, p = %.3g: %s — %s", en.Heldout,
+	t.Logf("en fine-tuned: %d held out; built-in %.3f / %.3f, trained %.3f / %.3f, p = %.3g: %s — %s", en.Heldout,
 		en.Builtin.Accuracy, en.Builtin.MacroF1, en.Trained.Accuracy, en.Trained.MacroF1, en.PValue, en.Decision, en.Reason)
 	if en.Decision != "refused" || len(rep.Accepted) != 0 || len(sm.Models) != 0 {
 		t.Errorf("a model that does not beat the built-in one was accepted: %+v", en)

@@ -38,6 +38,11 @@ type TrainConfig struct {
 	// Seed+1, … and averages the weights, which evens out the luck of
 	// the shuffling order.
 	Runs int
+	// Init, when set, is the model training starts from (its weights,
+	// de-quantised): fine-tuning, e.g. the built-in model on a seller's
+	// reviews. Its hash bits and feature flags replace Bits, Subwords and
+	// LangBias, as the weights only mean something with its features.
+	Init *Model
 }
 
 // DefaultTrainConfig is the configuration the built-in model was trained
@@ -46,6 +51,9 @@ var DefaultTrainConfig = TrainConfig{Bits: 20, Subwords: true, LangBias: true, E
 
 // Train fits a model to the examples with AdaGrad on the cross-entropy.
 func Train(examples []TrainExample, cfg TrainConfig) *Model {
+	if cfg.Init != nil {
+		cfg.Bits, cfg.Subwords, cfg.LangBias = cfg.Init.bits, cfg.Init.subs, cfg.Init.langBias
+	}
 	m := &Model{bits: cfg.Bits, subs: cfg.Subwords, langBias: cfg.LangBias}
 	f := &featurizer{bits: cfg.Bits, subs: cfg.Subwords, langBias: cfg.LangBias}
 	feats := make([][]Feature, len(examples))
@@ -76,6 +84,11 @@ func Train(examples []TrainExample, cfg TrainConfig) *Model {
 // train1 is one training run; it returns the float weights.
 func train1(examples []TrainExample, feats [][]Feature, cfg TrainConfig) []float32 {
 	w := make([]float32, 3<<cfg.Bits)
+	if cfg.Init != nil {
+		for i, q := range cfg.Init.q {
+			w[i] = float32(float64(q) * cfg.Init.scale)
+		}
+	}
 	g2 := make([]float32, len(w))
 	var u []float32 // Σ t·Δw, for the averaged weights w − u/t
 	if cfg.Average {
