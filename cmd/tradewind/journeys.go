@@ -211,11 +211,69 @@ func journeysCommand() *ffcli.Command {
 			}
 			return printJSON(out)
 		})
+	var supFile, supChannel, supReason string
+	var supRemove bool
+	suppress := command("suppress", "tradewind journeys suppress [--channel email] [--reason R] [--remove] (--file ADDRESSES.txt | EMAIL…)",
+		"add addresses (bounces, complaints, a former provider's unsubscribes) to the suppression list, or remove them",
+		func(fs *flag.FlagSet) {
+			fs.StringVar(&supFile, "file", "", "one e-mail address per line (- reads standard input); a CSV's first column is read")
+			fs.StringVar(&supChannel, "channel", "email", "email or sms")
+			fs.StringVar(&supReason, "reason", "", "why (bounced, complaint, imported unsubscribe, …)")
+			fs.BoolVar(&supRemove, "remove", false, "remove the addresses from the list instead")
+		},
+		func(ctx context.Context, r *remote, args []string) error {
+			addrs := args
+			if supFile != "" {
+				var data []byte
+				var err error
+				if supFile == "-" {
+					data, err = io.ReadAll(os.Stdin)
+				} else {
+					data, err = os.ReadFile(supFile)
+				}
+				if err != nil {
+					return err
+				}
+				for _, line := range strings.Split(string(data), "\n") {
+					line, _, _ = strings.Cut(line, ",")
+					if line = strings.Trim(strings.TrimSpace(line), `"`); line != "" && strings.Contains(line, "@") {
+						addrs = append(addrs, line)
+					}
+				}
+			}
+			if len(addrs) == 0 {
+				return usageErr(errors.New("give addresses, or --file"))
+			}
+			method := http.MethodPost
+			if supRemove {
+				method = http.MethodDelete
+			}
+			total := map[string]int{}
+			for start := 0; start < len(addrs); start += 10000 {
+				chunk := addrs[start:min(start+10000, len(addrs))]
+				entries := make([]map[string]string, len(chunk))
+				for i, a := range chunk {
+					entries[i] = map[string]string{"email": a, "channel": supChannel, "reason": supReason}
+				}
+				body, err := json.Marshal(map[string]any{"entries": entries})
+				if err != nil {
+					return err
+				}
+				var out map[string]int
+				if err := r.do(ctx, method, "/v1/suppressions", bytes.NewReader(body), "application/json", &out); err != nil {
+					return fmt.Errorf("addresses %d–%d: %w", start+1, start+len(chunk), err)
+				}
+				for k, v := range out {
+					total[k] += v
+				}
+			}
+			return printJSON(total)
+		})
 	return &ffcli.Command{Name: "journeys", ShortUsage: "tradewind journeys <subcommand>",
 		ShortHelp: "define, dry-run, start, pause and watch journeys (triggers, waits, branches, e-mail, webhooks)",
 		Subcommands: []*ffcli.Command{list, get, save(true), save(false), dry, status("start", "start a journey: from now on its trigger brings people in"),
 			status("pause", "pause a journey: people wait where they are, nothing is sent"),
-			status("stop", "stop a journey for good: runs end, pending actions are dropped"), del, stats, deliveries, dead, replay,
+			status("stop", "stop a journey for good: runs end, pending actions are dropped"), del, stats, deliveries, dead, replay, suppress,
 			destinationsCommand()},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp }}
 }

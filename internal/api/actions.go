@@ -34,6 +34,9 @@ func (s *Server) actionRoutes() []Route {
 		{Method: "GET", Path: "/v1/profiles/{id}/deliveries", Perm: auth.CustomersRead, handler: s.profileDeliveries},
 		{Method: "GET", Path: "/v1/dead-letters", Perm: auth.ActionsWrite, handler: s.deadLetters},
 		{Method: "POST", Path: "/v1/dead-letters/replay", Perm: auth.ActionsWrite, handler: s.audited("journey.replay", s.replayDeadLetters)},
+		{Method: "GET", Path: "/v1/suppressions", Perm: auth.ActionsWrite, handler: s.listSuppressions},
+		{Method: "POST", Path: "/v1/suppressions", Perm: auth.ActionsWrite, handler: s.audited("suppression.add", s.changeSuppressions(true))},
+		{Method: "DELETE", Path: "/v1/suppressions", Perm: auth.ActionsWrite, handler: s.audited("suppression.remove", s.changeSuppressions(false))},
 		{Method: "GET", Path: "/v1/destinations", Perm: auth.DashboardRead, handler: s.listDestinations},
 		{Method: "POST", Path: "/v1/destinations", Perm: auth.ActionsWrite, handler: s.audited("destination.create", s.saveDestination(true))},
 		{Method: "PUT", Path: "/v1/destinations/{name}", Perm: auth.ActionsWrite, handler: s.audited("destination.update", s.saveDestination(false))},
@@ -265,6 +268,84 @@ func (s *Server) replayDeadLetters(w http.ResponseWriter, r *http.Request) {
 	}
 	auditNote(w, req.Journey, map[string]any{"replayed": n})
 	writeJSON(w, http.StatusOK, map[string]any{"replayed": n})
+}
+
+func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request) {
+	list, err := s.Journeys.Suppressions(limitParam(r))
+	if s.journeyErr(w, err) {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"suppressions": list})
+}
+
+// suppressionEntry names whom a channel must not reach: a profile, or an
+// e-mail address (kept only as its blind-index token, so a list of bounced
+// addresses works for people tradewind has not met yet).
+type suppressionEntry struct {
+	ProfileID string `json:"profile_id"`
+	Email     string `json:"email"`
+	Channel   string `json:"channel"`
+	Reason    string `json:"reason"`
+}
+
+// changeSuppressions adds (add) or removes entries of the suppression
+// list: {"entries": [{"email" | "profile_id", "channel", "reason"}]}.
+func (s *Server) changeSuppressions(add bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Entries []suppressionEntry `json:"entries"`
+		}
+		if !decode(w, r, &req) {
+			return
+		}
+		if len(req.Entries) == 0 || len(req.Entries) > 10000 {
+			ingest.WriteError(w, http.StatusBadRequest, "entries", "give 1 to 10,000 entries")
+			return
+		}
+		list := make([]journey.Suppression, 0, len(req.Entries))
+		for i, e := range req.Entries {
+			field := "entries[" + strconv.Itoa(i) + "]"
+			if e.Channel == "" {
+				e.Channel = "email"
+			}
+			if e.Channel != "email" && e.Channel != "sms" {
+				ingest.WriteError(w, http.StatusBadRequest, field+".channel", "channel is email or sms")
+				return
+			}
+			if (e.ProfileID == "") == (e.Email == "") {
+				ingest.WriteError(w, http.StatusBadRequest, field, "give exactly one of profile_id and email")
+				return
+			}
+			key := e.ProfileID
+			if e.Email != "" {
+				tok, ok := s.Privacy.EmailToken(e.Email)
+				if !ok {
+					ingest.WriteError(w, http.StatusBadRequest, field+".email", "is not an e-mail address")
+					return
+				}
+				key = journey.EmailKey(tok)
+			}
+			if e.Reason == "" {
+				e.Reason = "added by " + principal(r).UserID
+			}
+			list = append(list, journey.Suppression{Key: key, Channel: e.Channel, Reason: clip(e.Reason, 200)})
+		}
+		var err error
+		if add {
+			err = s.Journeys.Suppress(list)
+		} else {
+			err = s.Journeys.Unsuppress(list)
+		}
+		if s.journeyErr(w, err) {
+			return
+		}
+		auditNote(w, "", map[string]any{"entries": len(list)})
+		key := "removed"
+		if add {
+			key = "added"
+		}
+		writeJSON(w, http.StatusOK, map[string]any{key: len(list)})
+	}
 }
 
 func (s *Server) listDestinations(w http.ResponseWriter, r *http.Request) {

@@ -362,6 +362,9 @@ func (p appPeople) Person(ctx context.Context, pid string) (*journey.Person, err
 		return ""
 	}
 	out.Email = str(out.Traits, "email")
+	if out.Email != "" {
+		out.EmailToken, _ = a.Privacy.EmailToken(out.Email)
+	}
 	out.FirstName = str(out.Traits, "firstName", "first_name")
 	out.Country = strings.ToUpper(str(v.Computed, "country"))
 	if out.Country == "" {

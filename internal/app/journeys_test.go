@@ -340,3 +340,69 @@ func TestFailingDestinationIsolatedAndProfileActions(t *testing.T) {
 		t.Errorf("the failing destination's actions vanished: %v", st)
 	}
 }
+
+// TestSuppressionList: an address put on the suppression list before its
+// person is known gets no e-mail, bad entries are refused naming the field,
+// and the list keeps the address only as its token.
+func TestSuppressionList(t *testing.T) {
+	box := testmail.Start(t)
+	n := openNode(t, Config{Actions: ActionsConfig{SMTPURL: "smtp+plain://" + box.Addr, MailFrom: "shop@shop.example",
+		PublicURL: "https://shop.example", PostalAddress: "Shop Inc., 100 Main Street, Springfield, IL 62701"}})
+	_, key := n.createSource("Shop", "EUR")
+	for body, field := range map[string]string{
+		`{"entries":[{"email":"not an address"}]}`:               "entries[0].email",
+		`{"entries":[{"email":"a@b.example","profile_id":"p"}]}`: "entries[0]",
+		`{"entries":[{"email":"a@b.example","channel":"fax"}]}`:  "entries[0].channel",
+		`{"entries":[]}`: "entries",
+	} {
+		code, m := n.do("POST", "/v1/suppressions", "Bearer "+n.token, []byte(body), nil)
+		if code != 400 || m["field"] != field {
+			t.Errorf("%s: %d %v, want 400 naming %s", body, code, m, field)
+		}
+	}
+	if code, m := n.admin("POST", "/v1/suppressions", map[string]any{"entries": []any{
+		map[string]any{"email": " Bounced@Example.com ", "reason": "hard bounce"}}}); code != 200 || m["added"] != 1.0 {
+		t.Fatalf("suppress: %d %v", code, m)
+	}
+	_, list := n.admin("GET", "/v1/suppressions", nil)
+	if s := fmt.Sprint(list); strings.Contains(strings.ToLower(s), "bounced@example.com") || !strings.Contains(s, "email:") {
+		t.Errorf("the list shows %s", s)
+	}
+	def := map[string]any{"name": "Hello", "trigger": map[string]any{"type": "event", "event": "Signed Up"}, "consent": "unless_refused",
+		"steps": []any{map[string]any{"id": "mail", "type": "email", "template": map[string]any{"variants": map[string]any{
+			"en": map[string]any{"subject": "Hello", "text": "Welcome."}}}}}}
+	if code, m := n.admin("POST", "/v1/journeys", def); code != 201 {
+		t.Fatalf("journey: %d %v", code, m)
+	}
+	if code, m := n.admin("POST", "/v1/journeys/hello/start", nil); code != 200 {
+		t.Fatalf("start: %d %v", code, m)
+	}
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	for user, email := range map[string]string{"ok": "fine@example.com", "bounced": "bounced@example.com"} {
+		b, _ := json.Marshal(map[string]any{"batch": []any{
+			map[string]any{"type": "identify", "userId": user, "timestamp": now, "traits": map[string]any{"email": email}},
+			map[string]any{"type": "track", "userId": user, "event": "Signed Up", "timestamp": now}}})
+		if code, m := n.do("POST", "/v1/batch", basic(key), b, nil); code != 200 {
+			t.Fatalf("batch: %d %v", code, m)
+		}
+	}
+	waitFor(t, "both deliveries recorded", 30*time.Second, func() bool {
+		_, st := n.admin("GET", "/v1/journeys/hello/stats", nil)
+		c, _ := st["counters"].(map[string]any)
+		return c["delivered:mail"] == 1.0 && c["skipped:mail"] == 1.0
+	})
+	msgs := box.Messages()
+	if len(msgs) != 1 || !strings.Contains(string(msgs[0]), "fine@example.com") {
+		t.Fatalf("%d e-mails", len(msgs))
+	}
+	_, dl := n.admin("GET", "/v1/journeys/hello/deliveries", nil)
+	if !strings.Contains(fmt.Sprint(dl), "suppressed: hard bounce") {
+		t.Errorf("deliveries %v", dl)
+	}
+	if code, m := n.admin("DELETE", "/v1/suppressions", map[string]any{"entries": []any{map[string]any{"email": "bounced@example.com"}}}); code != 200 || m["removed"] != 1.0 {
+		t.Errorf("unsuppress: %d %v", code, m)
+	}
+	if _, list := n.admin("GET", "/v1/suppressions", nil); len(list["suppressions"].([]any)) != 0 {
+		t.Errorf("after removing: %v", list)
+	}
+}

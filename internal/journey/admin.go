@@ -734,13 +734,67 @@ func (e *Engine) Replay(ids []string, journey string) (int, error) {
 // Unsubscribe records a person's opt-out of a channel: nothing more of
 // that channel goes to them, whatever the journey.
 func (e *Engine) Unsubscribe(pid, channel, reason string) error {
+	return e.Suppress([]Suppression{{Key: pid, Channel: channel, Reason: reason}})
+}
+
+// Suppression is an entry of the suppression list: a profile id, or an
+// address's token (EmailKey), that a channel never reaches.
+type Suppression struct {
+	Key     string    `json:"key"`
+	Channel string    `json:"channel"`
+	Reason  string    `json:"reason"`
+	At      time.Time `json:"at"`
+}
+
+// EmailKey is the suppression key of an address's blind-index token.
+func EmailKey(token string) string { return "email:" + token }
+
+// Suppress adds entries to the suppression list.
+func (e *Engine) Suppress(entries []Suppression) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	b := e.db.NewBatch()
-	if err := setJSON(b, []byte(prefSupp+pid+"\x00"+channel), map[string]any{"reason": reason, "at": e.cfg.Now().UTC()}); err != nil {
-		return err
+	now := e.cfg.Now().UTC()
+	for _, s := range entries {
+		if err := setJSON(b, []byte(prefSupp+s.Key+"\x00"+s.Channel), map[string]any{"reason": s.Reason, "at": now}); err != nil {
+			return err
+		}
 	}
 	return b.Commit(e.syncOpt())
+}
+
+// Unsuppress removes entries from the suppression list.
+func (e *Engine) Unsuppress(entries []Suppression) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	b := e.db.NewBatch()
+	for _, s := range entries {
+		_ = b.Delete([]byte(prefSupp+s.Key+"\x00"+s.Channel), nil)
+	}
+	return b.Commit(e.syncOpt())
+}
+
+// Suppressions lists the suppression list, at most limit entries.
+func (e *Engine) Suppressions(limit int) ([]Suppression, error) {
+	if limit <= 0 || limit > 10000 {
+		limit = 1000
+	}
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: []byte(prefSupp), UpperBound: prefixEnd([]byte(prefSupp))})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	out := []Suppression{}
+	for ok := it.First(); ok && len(out) < limit; ok = it.Next() {
+		key, channel, _ := strings.Cut(string(it.Key()[len(prefSupp):]), "\x00")
+		var v struct {
+			Reason string    `json:"reason"`
+			At     time.Time `json:"at"`
+		}
+		_ = json.Unmarshal(it.Value(), &v)
+		out = append(out, Suppression{Key: key, Channel: channel, Reason: v.Reason, At: v.At})
+	}
+	return out, nil
 }
 
 // Forget deletes everything the engine holds of an erased person: runs,

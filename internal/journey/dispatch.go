@@ -273,7 +273,7 @@ func (e *Engine) sendEmail(ctx context.Context, j *Journey, s *Step, a *action) 
 	if !decided && j.Consent == "required" {
 		return outcome{status: Skipped, reason: "no e-mail consent recorded (the journey requires it)"}
 	}
-	if why, ok := e.suppressed(a.Person, "email"); ok {
+	if why, ok := e.suppressedPerson(p, "email"); ok {
 		return outcome{status: Skipped, reason: "suppressed: " + why}
 	}
 	now := e.cfg.Now()
@@ -425,6 +425,17 @@ func (e *Engine) suppressed(pid, channel string) (string, bool) {
 	}
 	ok, _ := getJSON(e.db, []byte(prefSupp+pid+"\x00"+channel), &s)
 	return s.Reason, ok
+}
+
+// suppressedPerson checks a person's own suppression and their address's.
+func (e *Engine) suppressedPerson(p *Person, channel string) (string, bool) {
+	if why, ok := e.suppressed(p.ID, channel); ok {
+		return why, true
+	}
+	if p.EmailToken != "" && channel == "email" {
+		return e.suppressed(EmailKey(p.EmailToken), channel)
+	}
+	return "", false
 }
 
 // capped reports whether a frequency cap holds a person's next message.

@@ -145,7 +145,7 @@ func (e *Engine) dryEmail(j *Journey, s *Step, p *Person, at time.Time) DryRunAc
 	if !decided && j.Consent == "required" {
 		return skip("no e-mail consent recorded")
 	}
-	if why, ok := e.suppressed(p.ID, "email"); ok {
+	if why, ok := e.suppressedPerson(p, "email"); ok {
 		return skip("suppressed: " + why)
 	}
 	if why, ok := e.capped(p.ID, "email", at); ok {

@@ -45,12 +45,15 @@ type People interface {
 
 // Person is what actions and branches read of a person.
 type Person struct {
-	ID        string
-	Email     string // decrypted; "" when none is known
-	FirstName string
-	Locale    string // BCP 47, from traits or the country
-	Country   string // ISO 3166 alpha-2
-	TimeZone  string // IANA; "" uses the country's
+	ID    string
+	Email string // decrypted; "" when none is known
+	// EmailToken is the address's blind-index token, matched against
+	// suppression lists of addresses.
+	EmailToken string
+	FirstName  string
+	Locale     string // BCP 47, from traits or the country
+	Country    string // ISO 3166 alpha-2
+	TimeZone   string // IANA; "" uses the country's
 	// Traits are the winning traits, decrypted, for templates.
 	Traits map[string]any
 	// Computed are the computed traits and predictions.

@@ -211,6 +211,18 @@ func (s *Service) StoreSuppressed(sourceID, userID, anonymousID string, tokens [
 	return false
 }
 
+// EmailToken is the blind-index token of an e-mail address, the form in
+// which tradewind matches addresses without keeping them (suppression
+// lists of bounced or unsubscribed addresses); ok is false for text that
+// is not an address.
+func (s *Service) EmailToken(email string) (string, bool) {
+	norm, ok := pii.NormalizeEmail(email)
+	if !ok {
+		return "", false
+	}
+	return string(pii.BlindIndex(s.index, "email", norm)), true
+}
+
 // TokenOf is the store projector's envelope reader.
 func TokenOf(v string) (kind, token string, ok bool) {
 	e, err := pii.ParseEnvelope(v)
