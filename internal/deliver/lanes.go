@@ -117,6 +117,19 @@ func (l *Lanes) Submit(dest, key string, job func(ctx context.Context)) bool {
 	}
 }
 
+// Full reports whether dest's lane can take no more jobs now (its queue is
+// full, or Lanes is closed): a dispatcher stops handing that lane work and
+// moves on to the next.
+func (l *Lanes) Full(dest string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return true
+	}
+	ln := l.lanes[dest]
+	return ln != nil && len(ln.queue) == cap(ln.queue)
+}
+
 // newLane makes dest's lane and starts its workers; l.mu is held.
 func (l *Lanes) newLane(dest string) *lane {
 	c := l.config(dest)

@@ -223,3 +223,27 @@ func TestLanesPanicKeepsWorker(t *testing.T) {
 	lanes.Submit("d", "next", func(context.Context) { close(ok) })
 	waitFor(t, ok, "the job after a panicking one")
 }
+
+// TestLaneFull: a lane whose queue is full says so, and another lane does
+// not.
+func TestLaneFull(t *testing.T) {
+	release := make(chan struct{})
+	l := NewLanes(func(string) LaneConfig { return LaneConfig{Concurrency: 1, Queue: 1} })
+	defer l.Close()
+	defer close(release)
+	started := make(chan struct{})
+	l.Submit("slow", "a", func(context.Context) { close(started); <-release })
+	<-started // "a" holds the worker; the queue is empty again
+	if l.Full("slow") {
+		t.Fatal("full with an empty queue")
+	}
+	if !l.Submit("slow", "b", func(context.Context) { <-release }) {
+		t.Fatal("the queue's one place was refused")
+	}
+	if !l.Full("slow") || l.Submit("slow", "c", func(context.Context) {}) {
+		t.Error("a full queue took another job, or did not say it was full")
+	}
+	if l.Full("fast") || l.Full("never-made") {
+		t.Error("other lanes report full")
+	}
+}

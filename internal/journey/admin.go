@@ -1,6 +1,7 @@
 package journey
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -720,7 +721,7 @@ func (e *Engine) Replay(ids []string, journey string) (int, error) {
 			it.Close()
 			return 0, err
 		}
-		_ = b.Set(nanosKey(prefDue, now, a.ID), nil, nil)
+		_ = b.Set(dueKey(a.Lane, now, a.ID), nil, nil)
 		n++
 	}
 	it.Close()
@@ -835,15 +836,11 @@ func (e *Engine) Forget(pids []string) error {
 			return err
 		}
 		for ok := it.First(); ok; ok = it.Next() {
-			var a struct {
-				ID     string    `json:"id"`
-				Person string    `json:"person"`
-				DueAt  time.Time `json:"due_at"`
-			}
+			var a action
 			if json.Unmarshal(it.Value(), &a) == nil && drop[a.Person] {
 				_ = b.Delete(append([]byte{}, it.Key()...), nil)
 				if pre == prefOutbox {
-					_ = b.Delete(nanosKey(prefDue, a.DueAt, a.ID), nil)
+					_ = b.Delete(dueKey(a.Lane, a.DueAt, a.ID), nil)
 				}
 			}
 		}
@@ -863,16 +860,19 @@ func (e *Engine) Forget(pids []string) error {
 	return b.Commit(pebble.Sync)
 }
 
-// countDue counts the outbox's actions due at now.
+// countDue counts the outbox's actions due at now, over every lane.
 func (e *Engine) countDue(now time.Time) int {
-	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: prefDue, UpperBound: nanosKey(prefDue, now.Add(time.Nanosecond), "")})
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: prefDue, UpperBound: prefixEnd(prefDue)})
 	if err != nil {
 		return 0
 	}
 	defer it.Close()
 	n := 0
 	for ok := it.First(); ok; ok = it.Next() {
-		n++
+		rest := it.Key()[len(prefDue):]
+		if i := bytes.IndexByte(rest, 0); i >= 0 && len(rest) >= i+1+8 && !nanosOf(rest[i+1:], 0).After(now) {
+			n++
+		}
 	}
 	return n
 }

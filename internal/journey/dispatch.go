@@ -1,6 +1,7 @@
 package journey
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -59,52 +60,67 @@ func (e *Engine) dispatchLoop(ctx context.Context) {
 	}
 }
 
-// dispatch hands the due actions to their destinations' lanes. A lane
+// dispatch hands the due actions to their lanes, lane by lane. A lane
 // already holding an action (queued or in flight) refuses it again, so a
-// rescan never delivers one action twice at once.
+// rescan never delivers one action twice at once; a lane whose queue is
+// full is left until the next scan, and the next lane is read: a lane with
+// a backlog (a slow destination, a long wait ending for a million people)
+// neither hides another's actions nor is re-read in full every tick.
 func (e *Engine) dispatch(ctx context.Context) error {
 	now := e.cfg.Now()
-	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: prefDue, UpperBound: nanosKey(prefDue, now.Add(time.Nanosecond), "")})
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: prefDue, UpperBound: prefixEnd(prefDue)})
 	if err != nil {
 		return err
 	}
 	defer it.Close()
-	for ok := it.First(); ok; ok = it.Next() {
-		id := string(it.Key()[len(prefDue)+8:])
-		var a action
-		found, err := getJSON(e.db, []byte(prefOutbox+id), &a)
-		if err != nil {
-			return err
-		}
-		if !found {
+	for ok := it.First(); ok; {
+		rest := it.Key()[len(prefDue):]
+		i := bytes.IndexByte(rest, 0)
+		if i < 0 || len(rest) < i+1+8 {
+			ok = it.Next()
 			continue
 		}
-		e.lanes.Submit(e.laneOf(&a), a.ID, func(jctx context.Context) {
-			if err := e.deliver(ctx, a.ID); err != nil && ctx.Err() == nil {
-				e.cfg.Logger.Error("journey delivery failed", "action", a.ID, "err", err)
+		lane := string(rest[:i])
+		lanePrefix := []byte(string(prefDue) + lane + "\x00")
+		for ok = it.SeekGE(lanePrefix); ok && bytes.HasPrefix(it.Key(), lanePrefix); ok = it.Next() {
+			k := it.Key()[len(lanePrefix):]
+			if nanosOf(k, 0).After(now) {
+				break // this lane's next action is not due yet
 			}
-		})
+			id := string(k[8:])
+			var a action
+			found, err := getJSON(e.db, []byte(prefOutbox+id), &a)
+			if err != nil {
+				return err
+			}
+			if !found {
+				continue
+			}
+			if !e.lanes.Submit(lane, a.ID, func(context.Context) {
+				if err := e.deliver(ctx, a.ID); err != nil && ctx.Err() == nil {
+					e.cfg.Logger.Error("journey delivery failed", "action", a.ID, "err", err)
+				}
+			}) && e.lanes.Full(lane) {
+				break
+			}
+		}
+		// On to the next lane.
+		ok = it.SeekGE(prefixEnd(lanePrefix))
 	}
 	return nil
 }
 
-func (e *Engine) laneOf(a *action) string {
-	switch a.Kind {
+// laneOf is a step's delivery lane.
+func laneOf(s *Step) string {
+	switch s.Type {
 	case StepWebhook:
-		e.mu.Lock()
-		j := e.journeys[a.Journey]
-		e.mu.Unlock()
-		if j != nil {
-			if i := j.stepIndex(a.Step); i >= 0 {
-				return "webhook:" + j.Steps[i].Destination
-			}
-		}
+		return "webhook:" + s.Destination
 	case StepNotify:
 		return "notify"
 	case StepSetTrait, StepAddToSegment, StepRemoveFromSegment:
 		return "profile"
 	}
-	return a.Kind
+	return s.Type
 }
 
 // outcome is what one delivery attempt came to.
@@ -349,7 +365,7 @@ func (e *Engine) finish(a *action, out outcome) error {
 	if ok, err := getJSON(b, []byte(prefOutbox+a.ID), &cur); err != nil || !ok {
 		return err
 	}
-	if err := b.Delete(nanosKey(prefDue, cur.DueAt, a.ID), nil); err != nil {
+	if err := b.Delete(dueKey(cur.Lane, cur.DueAt, a.ID), nil); err != nil {
 		return err
 	}
 	now := e.cfg.Now()
@@ -366,7 +382,7 @@ func (e *Engine) finish(a *action, out outcome) error {
 		if err := setJSON(b, []byte(prefOutbox+a.ID), a); err != nil {
 			return err
 		}
-		if err := b.Set(nanosKey(prefDue, a.DueAt, a.ID), nil, nil); err != nil {
+		if err := b.Set(dueKey(a.Lane, a.DueAt, a.ID), nil, nil); err != nil {
 			return err
 		}
 		return b.Commit(e.syncOpt())

@@ -531,13 +531,13 @@ func (tx *txn) enqueue(j *Journey, pid string, r *run, s *Step) error {
 		closer.Close()
 		return nil
 	}
-	a := action{ID: id, Journey: j.ID, Person: pid, Step: s.ID, Kind: s.Type, Entry: r.Entry, DueAt: tx.now,
-		Created: tx.now, Trigger: r.Trigger}
+	a := action{ID: id, Journey: j.ID, Person: pid, Step: s.ID, Kind: s.Type, Lane: laneOf(s), Entry: r.Entry,
+		DueAt: tx.now, Created: tx.now, Trigger: r.Trigger}
 	if err := setJSON(tx.b, []byte(prefOutbox+id), &a); err != nil {
 		return err
 	}
 	tx.enqueued = true
-	return tx.b.Set(nanosKey(prefDue, a.DueAt, id), nil, nil)
+	return tx.b.Set(dueKey(a.Lane, a.DueAt, id), nil, nil)
 }
 
 // person fetches a person's details once per transaction.

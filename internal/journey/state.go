@@ -20,7 +20,7 @@ import (
 //	i/<journey>/<person>     inactivity deadline (json nanos)
 //	n/<journey>/<person>     before-next-order deadline (json nanos)
 //	o/<action>               outbox: actions to deliver (json action)
-//	q/<nanos BE><action>     outbox due index
+//	q/<lane>\0<nanos BE><action>  outbox due index, per delivery lane
 //	x/<action>               dead letters (json action)
 //	k/<action>               outcome of a finished action (json delivery)
 //	l/<person>\0<nanos BE><action>   delivery log by person
@@ -87,11 +87,14 @@ const (
 
 // action is an outbox entry: a delivery owed.
 type action struct {
-	ID       string          `json:"id"`
-	Journey  string          `json:"journey"`
-	Person   string          `json:"person"`
-	Step     string          `json:"step"`
-	Kind     string          `json:"kind"` // webhook, email, notify
+	ID      string `json:"id"`
+	Journey string `json:"journey"`
+	Person  string `json:"person"`
+	Step    string `json:"step"`
+	Kind    string `json:"kind"` // webhook, email, notify, …
+	// Lane is the delivery lane: "webhook:<destination>", "email",
+	// "notify" or "profile"; the due index is kept per lane.
+	Lane     string          `json:"lane"`
 	Entry    int             `json:"entry"`
 	Attempts int             `json:"attempts"`
 	DueAt    time.Time       `json:"due_at"`
@@ -129,6 +132,13 @@ func nanosKey(prefix []byte, t time.Time, rest string) []byte {
 	k = append(k, prefix...)
 	k = binary.BigEndian.AppendUint64(k, uint64(t.UnixNano()))
 	return append(k, rest...)
+}
+
+// dueKey indexes an outbox action by lane and due time: the dispatcher
+// reads each lane's due actions separately, so a lane with a long backlog
+// never hides another's.
+func dueKey(lane string, t time.Time, id string) []byte {
+	return nanosKey([]byte(string(prefDue)+lane+"\x00"), t, id)
 }
 
 func runKey(jid, pid string) []byte  { return []byte(prefRun + jid + "/" + pid) }
