@@ -315,6 +315,10 @@ func (n *node) sendBrowserBuyer(ctx context.Context) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		var quarantined, profiles int64
+		// The engine copies profiles into the store at a pace that slows
+		// after a bulk load; the pages read the engine, the check below
+		// reads the store: flush it now.
+		_ = n.a.Profiles.Flush(ctx)
 		_ = n.a.Store.Scan(ctx, "SELECT count(*) FROM quarantine WHERE source_id = 'web'", nil, func(r []any) error { quarantined, _ = r[0].(int64); return nil })
 		_ = n.a.Store.Scan(ctx, "SELECT count(*) FROM profile_users WHERE source_id = 'web' AND user_id = ?", []any{browserBuyerID},
 			func(r []any) error { profiles, _ = r[0].(int64); return nil })
