@@ -15,6 +15,7 @@ import (
 	"github.com/tradewind/tradewind/internal/app"
 	"github.com/tradewind/tradewind/internal/audience"
 	"github.com/tradewind/tradewind/internal/demo"
+	"github.com/tradewind/tradewind/internal/predict"
 	"github.com/tradewind/tradewind/internal/realtime"
 )
 
@@ -102,14 +103,32 @@ func runDemo(ctx context.Context, a *app.App, cfg demo.Config, fxFile string) er
 	if err := a.Profiles.WaitApplied(ctx, rep.LastSeq); err != nil {
 		return err
 	}
+	// Predictions need the profile mapping in the store (orders by
+	// profile): flush the engine, then run the models once — the schedule
+	// takes over from here — while the demo's segments are saved and
+	// evaluated, which is the engine's work, not the store's.
+	if err := a.Profiles.Flush(ctx); err != nil {
+		return err
+	}
+	type predicted struct {
+		run *predict.Run
+		err error
+	}
+	predictions := make(chan predicted, 1)
+	go func() {
+		run, err := a.Predict.RefreshAfter(ctx) // a scheduled run may have started during the load
+		predictions <- predicted{run, err}
+	}()
 	if len(a.Profiles.Segments()) == 0 {
 		for _, s := range demoSegments {
 			r, err := realtime.ParseRule(s.rule)
 			if err != nil {
+				<-predictions
 				return fmt.Errorf("demo segment %s: %w", s.name, err)
 			}
 			if _, err := a.Profiles.SaveSegment(ctx, realtime.SegmentDef{Name: s.name, Description: s.description,
 				Rule: audience.FormatJSON(r)}, true, "demo"); err != nil {
+				<-predictions
 				return fmt.Errorf("demo segment %s: %w", s.name, err)
 			}
 		}
@@ -121,17 +140,11 @@ func runDemo(ctx context.Context, a *app.App, cfg demo.Config, fxFile string) er
 	})
 	fmt.Printf("profiles: %d unified profiles, %d segments, in %s\n", profiles, len(a.Profiles.Segments()),
 		time.Since(start).Round(time.Second))
-	// Predictions need the profile mapping in the store (orders by
-	// profile): flush the engine, then run the models once; the schedule
-	// takes over from here.
-	if err := a.Profiles.Flush(ctx); err != nil {
-		return err
+	p := <-predictions
+	if p.err != nil {
+		return fmt.Errorf("demo predictions: %w", p.err)
 	}
-	run, err := a.Predict.RefreshAfter(ctx) // a scheduled run may have started during the load
-	if err != nil {
-		return fmt.Errorf("demo predictions: %w", err)
-	}
-	if run.Status == "scored" {
+	if run := p.run; run.Status == "scored" {
 		fmt.Printf("predictions: %d customers scored (lifetime %s, churn %s), in %s\n", run.Customers,
 			run.Lifetime.Chosen, run.Churn.Chosen, time.Since(start).Round(time.Second))
 	} else {
