@@ -152,7 +152,7 @@ var pageSpecs = []pageSpec{
 	{id: "overview", title: "overview.title", scripts: []string{"js/overview.js"}, charts: true},
 	{id: "customers", title: "customers.title", scripts: []string{"js/customers.js"}},
 	{id: "customer", title: "customer.title", scripts: []string{"js/customer.js"}},
-	{id: "segments", title: "segments.title", scripts: []string{"js/segments.js"}},
+	{id: "segments", title: "segments.title", scripts: []string{"js/segments.js", "js/audiences.js"}},
 	{id: "predictions", title: "predictions.title", scripts: []string{"js/predictions.js"}, charts: true},
 	{id: "voc", title: "voc.title", scripts: []string{"js/voc.js"}, charts: true},
 	{id: "alerts", title: "alerts.title", scripts: []string{"js/alerts.js"}},
