@@ -323,7 +323,69 @@
     });
   }
 
+  // ---- the sentiment model: built-in or the seller's own (voc train) ----
+
+  function metricText(m) {
+    return m ? TW.pct(m.accuracy, 1) + ' · F1 ' + TW.num(m.macro_f1, 3) : TW.DASH;
+  }
+
+  function loadModel() {
+    var box = TW.$('#v-model');
+    if (!box) return;
+    TW.api('GET', '/v1/voc/model').then(function (st) {
+      TW.clear(box);
+      box.appendChild(TW.el('p', { class: 'hint', text: st.seller ? TW.t('vocmodel.serving_seller', { version: st.seller }) : TW.t('vocmodel.serving_builtin') }));
+      box.appendChild(TW.table([
+        { label: TW.t('vocmodel.lang'), value: function (l) { return langName(l.lang); } },
+        { label: TW.t('vocmodel.model'), value: function (l) { return TW.badge(TW.tOr('vocmodel.model.' + l.model, l.model), l.model === 'seller' ? 'ok' : 'muted'); } },
+        { label: TW.t('vocmodel.builtin_heldout'), value: function (l) { return metricText(l.builtin); } },
+        { label: TW.t('vocmodel.trained_heldout'), value: function (l) { return metricText(l.trained); } }
+      ], st.languages || [], { label: TW.t('vocmodel.title') }));
+    }, function (err) {
+      TW.clear(box);
+      TW.showError(TW.$('#v-model-error'), err);
+    });
+  }
+
+  function train(button, dryRun) {
+    TW.hide(TW.$('#v-model-error'));
+    var out = TW.$('#v-train-report');
+    TW.loading(out);
+    TW.busy(button, TW.api('POST', '/v1/voc/train', { dry_run: dryRun, rescore: !dryRun })).then(function (res) {
+      var rep = res.report || {};
+      TW.clear(out);
+      out.appendChild(TW.el('p', { class: 'hint', text: TW.t(rep.activated ? 'vocmodel.activated' : (dryRun ? 'vocmodel.dry_done' : 'vocmodel.none_accepted'),
+        { reviews: TW.num(rep.reviews || 0), accepted: (rep.accepted || []).join(', ') || TW.DASH }) }));
+      if (rep.rule) out.appendChild(TW.el('p', { class: 'hint', text: rep.rule }));
+      out.appendChild(TW.table([
+        { label: TW.t('vocmodel.lang'), value: function (l) { return langName(l.lang); } },
+        { label: TW.t('vocmodel.examples'), num: true, value: function (l) { return TW.num((l.negative || 0) + (l.positive || 0)); } },
+        { label: TW.t('vocmodel.heldout'), num: true, value: function (l) { return TW.num(l.heldout || 0); } },
+        { label: TW.t('vocmodel.builtin_heldout'), value: function (l) { return metricText(l.builtin); } },
+        { label: TW.t('vocmodel.trained_heldout'), value: function (l) { return metricText(l.trained); } },
+        { label: 'p', num: true, value: function (l) { return l.p_value !== undefined && l.trained ? TW.sig(l.p_value, 2) : TW.DASH; } },
+        { label: TW.t('vocmodel.decision'), value: function (l) { return TW.el('span', { title: l.reason || '' }, TW.badge(TW.tOr('vocmodel.decision.' + l.decision, l.decision), l.decision === 'accepted' ? 'ok' : 'muted'), ' ', l.reason || ''); } }
+      ], rep.languages || [], { label: TW.t('vocmodel.report') }));
+      loadModel();
+    }, function (err) {
+      TW.clear(out);
+      TW.showError(TW.$('#v-model-error'), err);
+    });
+  }
+
+  function wireModel() {
+    var tr = TW.$('#v-train'), dry = TW.$('#v-train-dry'), rev = TW.$('#v-revert');
+    if (tr) tr.addEventListener('click', function () { train(tr, false); });
+    if (dry) dry.addEventListener('click', function () { train(dry, true); });
+    if (rev) rev.addEventListener('click', function () {
+      if (!window.confirm(TW.t('vocmodel.confirm_revert'))) return;
+      TW.busy(rev, TW.api('DELETE', '/v1/voc/model')).then(loadModel, function (err) { TW.showError(TW.$('#v-model-error'), err); });
+    });
+    loadModel();
+  }
+
   TW.onReady(function () {
+    wireModel();
     if (!TW.$('#v-body')) return;
     TW.$$('#v-days button').forEach(function (b) {
       b.addEventListener('click', function () { days = Number(b.getAttribute('data-days')) || 90; load(); });
