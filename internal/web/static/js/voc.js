@@ -203,7 +203,7 @@
       TW.clear(TW.$('#v-market-table')).appendChild(mixTable('marketplace', markets));
       TW.clear(TW.$('#v-lang-table')).appendChild(mixTable('language', langs));
       fillMarkets(markets);
-      return Promise.all([loadTopics(), loadExamples()]);
+      return Promise.all([loadTopics(), loadExamples(), loadSuspicious()]);
     }, function (err) {
       if (my !== seq) return;
       TW.clear(TW.$('#v-cards'));
@@ -320,6 +320,35 @@
     }, function (err) {
       TW.hide(note);
       TW.showError(TW.$('#v-error'), err);
+    });
+  }
+
+  // ---- suspicious reviews: bursts, near-duplicates, contradictions ----
+
+  var susSeq = 0;
+  function loadSuspicious() {
+    var my = ++susSeq;
+    var box = TW.$('#v-suspicious');
+    if (!box) return null;
+    TW.loading(box);
+    TW.hide(TW.$('#v-sus-error'));
+    return TW.api('GET', '/v1/voc/suspicious' + TW.qs({ days: days })).then(function (res) {
+      if (my !== susSeq) return;
+      var flags = res.flags || [];
+      TW.clear(box);
+      var counts = {};
+      flags.forEach(function (f) { counts[f.reason] = (counts[f.reason] || 0) + 1; });
+      box.appendChild(TW.el('p', { class: 'hint', text: TW.t('vocsus.summary', { reviews: TW.num(res.reviews || 0), flagged: TW.num(flags.length),
+        burst: TW.num(counts.burst || 0), dup: TW.num(counts.near_duplicate || 0), contra: TW.num(counts.contradiction || 0) }) }));
+      box.appendChild(TW.table([
+        { label: TW.t('vocsus.reason'), value: function (f) { return TW.badge(TW.tOr('vocsus.reason.' + f.reason, f.reason), f.reason === 'contradiction' ? 'warn' : 'bad'); } },
+        { label: TW.t('vocsus.review'), value: function (f) { return TW.el('span', { class: 'mono', text: f.review_id }); } },
+        { label: TW.t('vocsus.detail'), value: function (f) { return TW.el('span', { lang: 'en', text: f.detail }); } }
+      ], flags.slice(0, 50), { empty: TW.t('vocsus.none'), label: TW.t('vocsus.title') }));
+    }, function (err) {
+      if (my !== susSeq) return;
+      TW.clear(box);
+      TW.showError(TW.$('#v-sus-error'), err);
     });
   }
 
