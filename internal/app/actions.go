@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -132,7 +133,8 @@ func (a *App) openActions(ctx context.Context) error {
 		domain = u.Hostname()
 	}
 	cfg := journey.Config{Dir: filepath.Join(a.Cfg.DataDir, "journeys"), Log: a.Log, JetStream: a.Log.JetStream(),
-		Bucket: a.bucket("tradewind_journeys"), People: appPeople{a}, Mailer: mailer, Calendar: cal, SendRules: rules,
+		Bucket: a.bucket("tradewind_journeys"), People: appPeople{a: a, proj: &lockedProjector{Projector: &store.Projector{Source: a.sourceInfo, ToBase: a.toBase,
+			TokenOf: privacy.TokenOf, Suppressed: a.Privacy.StoreSuppressed, Expired: a.Retention.Expired}}}, Mailer: mailer, Calendar: cal, SendRules: rules,
 		Check: checker, Notify: a.notifyTeam, MailDomain: domain, PostalAddress: ac.PostalAddress, Caps: caps, Now: a.Cfg.Now, Logger: a.Logger,
 		Registry: a.Registry, Sync: a.Cfg.Fsync, Durable: a.Cfg.BucketPrefix + "journeys", PlanNext: a.nextOrders}
 	if ac.PublicURL != "" {
@@ -277,7 +279,17 @@ func (a *App) nextOrders(ctx context.Context) (map[string]time.Time, error) {
 
 // appPeople answers the journey engine's questions about people from the
 // profile engine and the privacy service.
-type appPeople struct{ a *App }
+type appPeople struct {
+	a    *App
+	proj *lockedProjector
+}
+
+// lockedProjector is a projector of the journey engine's, used from one
+// goroutine at a time.
+type lockedProjector struct {
+	mu sync.Mutex
+	*store.Projector
+}
 
 // Resolve waits until the profile engine has applied the message, then
 // finds its sender's profile by userId, anonymousId, e-mail or phone.
@@ -311,7 +323,11 @@ func (p appPeople) Resolve(ctx context.Context, d eventlog.Delivery) (string, er
 		}
 		return pid, err
 	}
-	pr := a.writer.Projector.Project(d)
+	// The journey engine's own projector: the store writer's is not safe
+	// for use from another goroutine.
+	p.proj.mu.Lock()
+	pr := p.proj.Project(d)
+	p.proj.mu.Unlock()
 	if pr.Err != nil || pr.Suppressed || pr.Event == nil {
 		return "", nil
 	}

@@ -117,6 +117,19 @@ func (l *Lanes) Submit(dest, key string, job func(ctx context.Context)) bool {
 	}
 }
 
+// Holds reports whether key is queued or running in dest's lane: a
+// dispatcher skips reading what is already on its way.
+func (l *Lanes) Holds(dest, key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ln := l.lanes[dest]
+	if ln == nil {
+		return false
+	}
+	_, ok := ln.keys[key]
+	return ok
+}
+
 // Full reports whether dest's lane can take no more jobs now (its queue is
 // full, or Lanes is closed): a dispatcher stops handing that lane work and
 // moves on to the next.

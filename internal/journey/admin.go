@@ -446,7 +446,7 @@ func (e *Engine) SaveDestination(ctx context.Context, d Destination, create, rot
 		return Destination{}, fmt.Errorf("destination %q: %w", d.Name, ErrNotFound)
 	}
 	if d.Concurrency == 0 {
-		d.Concurrency = 4
+		d.Concurrency = 8
 	}
 	d.CreatedAt, d.CreatedBy = e.cfg.Now().UTC(), by
 	shown := ""

@@ -26,7 +26,9 @@ const (
 // laneConfig isolates each destination: its own workers and rate, so a
 // slow or failing one never holds up another.
 func (e *Engine) laneConfig(dest string) deliver.LaneConfig {
-	c := deliver.LaneConfig{Concurrency: 4, RatePerSecond: 200, Burst: 50, Queue: 2000}
+	// By default a destination gets 8 deliveries in flight and no rate
+	// limit: a receiver that wants less says so in its settings.
+	c := deliver.LaneConfig{Concurrency: 8, Queue: 4000}
 	if name, ok := strings.CutPrefix(dest, "webhook:"); ok {
 		e.mu.Lock()
 		d := e.dests[name]
@@ -88,6 +90,9 @@ func (e *Engine) dispatch(ctx context.Context) error {
 				break // this lane's next action is not due yet
 			}
 			id := string(k[8:])
+			if e.lanes.Holds(lane, id) {
+				continue // on its way already
+			}
 			var a action
 			found, err := getJSON(e.db, []byte(prefOutbox+id), &a)
 			if err != nil {

@@ -15,12 +15,14 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tradewind/tradewind/internal/deliver"
 	"github.com/tradewind/tradewind/internal/eventlog"
 	"github.com/tradewind/tradewind/internal/kvjson"
+	"github.com/tradewind/tradewind/internal/segment"
 	"github.com/tradewind/tradewind/internal/sendtime"
 )
 
@@ -171,7 +173,15 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, err
 	}
-	db, err := pebble.Open(cfg.Dir, &pebble.Options{Logger: quietLogger{}})
+	// Most lookups are for records that do not exist (has this person a
+	// run yet?): Bloom filters answer those without reading a file.
+	cache := pebble.NewCache(64 << 20)
+	defer cache.Unref()
+	opts := &pebble.Options{Logger: quietLogger{}, Cache: cache}
+	for i := range opts.Levels {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	db, err := pebble.Open(cfg.Dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("journey: open %s: %w", cfg.Dir, err)
 	}
@@ -313,30 +323,61 @@ func (e *Engine) setApplied(seq uint64) error {
 	return nil
 }
 
-// handle applies one batch of log messages in order.
+// handle applies one batch of log messages in order. Finding a message's
+// sender waits for the profile engine to have applied it, so it happens
+// first, without the engine's lock: deliveries, timers and admin calls go
+// on meanwhile. Only then is the batch applied under the lock.
 func (e *Engine) handle(ctx context.Context, batch []eventlog.Delivery) error {
+	e.mu.Lock()
+	active := e.active()
+	last := e.applied.Load()
+	e.mu.Unlock()
+	now := e.cfg.Now()
+	type item struct {
+		d        eventlog.Delivery
+		m        message
+		pid      string
+		resolved bool
+	}
+	items := make([]item, 0, len(batch))
+	if len(active) > 0 {
+		for _, d := range batch {
+			if d.Seq <= last {
+				continue
+			}
+			m, ok := parseMessage(d)
+			if !ok {
+				continue
+			}
+			it := item{d: d, m: m}
+			if m.profile == "" && needsSender(active, d, m, now) {
+				pid, err := e.cfg.People.Resolve(ctx, d)
+				if err != nil {
+					return fmt.Errorf("journey: message %d: %w", d.Seq, err)
+				}
+				it.pid, it.resolved = pid, true
+			}
+			items = append(items, it)
+		}
+	}
+
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	b := e.db.NewIndexedBatch()
 	defer b.Close()
-	tx := &txn{e: e, b: b, c: newCounters(b), now: e.cfg.Now(), people: map[string]*Person{}}
-	last := e.applied.Load()
-	active := e.active()
-	for _, d := range batch {
-		if d.Seq <= last {
-			continue
-		}
-		last = d.Seq
+	tx := &txn{e: e, b: b, c: newCounters(b), now: now, people: map[string]*Person{}}
+	active = e.active() // a journey may have started or stopped meanwhile
+	for _, it := range items {
 		if len(active) == 0 {
-			continue
+			break
 		}
-		m, ok := parseMessage(d)
-		if !ok {
-			continue
+		tx.sender, tx.senderKnown = it.pid, it.resolved
+		if err := tx.message(ctx, active, it.d, it.m); err != nil {
+			return fmt.Errorf("journey: message %d: %w", it.d.Seq, err)
 		}
-		if err := tx.message(ctx, active, d, m); err != nil {
-			return fmt.Errorf("journey: message %d: %w", d.Seq, err)
-		}
+	}
+	if n := len(batch); n > 0 && batch[n-1].Seq > last {
+		last = batch[n-1].Seq
 	}
 	if err := tx.c.flush(); err != nil {
 		return err
@@ -354,6 +395,29 @@ func (e *Engine) handle(ctx context.Context, batch []eventlog.Delivery) error {
 		e.poke()
 	}
 	return nil
+}
+
+// needsSender says whether some running journey may act on a track
+// message (trigger, goal, recovery, branch event), so its sender must be
+// found.
+func needsSender(active []*Journey, d eventlog.Delivery, m message, now time.Time) bool {
+	if m.kind != segment.Track {
+		return false
+	}
+	for _, j := range active {
+		if d.Seq <= j.StartSeq || now.Sub(m.at) > time.Duration(j.MaxEventAge) {
+			continue
+		}
+		switch {
+		case m.event == j.goalEvent(), j.branchEvents()[m.event]:
+			return true
+		case (j.Trigger.Type == TriggerEvent || j.Trigger.Type == TriggerInactivity) && m.event == j.Trigger.Event:
+			return true
+		case j.Trigger.Type == TriggerAbandonedCheckout && (m.event == "Checkout Started" || m.event == "Order Completed"):
+			return true
+		}
+	}
+	return false
 }
 
 func (e *Engine) syncOpt() *pebble.WriteOptions {

@@ -31,9 +31,14 @@ type message struct {
 // ok is false for messages no trigger can use.
 func parseMessage(d eventlog.Delivery) (message, bool) {
 	m := message{kind: d.Type, at: d.Meta.Timestamp, received: d.Meta.ReceivedAt}
+	if d.Meta.Source != segment.EngineSource && d.Type != segment.Track {
+		return m, false // identify, page, …: nothing to parse
+	}
+	p := parsers.Get()
+	defer parsers.Put(p)
 	switch {
 	case d.Meta.Source == segment.EngineSource && (d.Type == segment.SegmentEntered || d.Type == segment.SegmentExited):
-		v, err := fastjson.ParseBytes(d.Data)
+		v, err := p.ParseBytes(d.Data)
 		if err != nil {
 			return m, false
 		}
@@ -41,7 +46,7 @@ func parseMessage(d eventlog.Delivery) (message, bool) {
 		m.segment = string(v.GetStringBytes("properties", "segment_id"))
 		return m, m.profile != "" && m.segment != ""
 	case d.Meta.Source == segment.EngineSource && d.Type == segment.AlertRaised:
-		v, err := fastjson.ParseBytes(d.Data)
+		v, err := p.ParseBytes(d.Data)
 		if err != nil {
 			return m, false
 		}
@@ -59,7 +64,7 @@ func parseMessage(d eventlog.Delivery) (message, bool) {
 	case d.Meta.Source == segment.EngineSource:
 		return m, false
 	case d.Type == segment.Track:
-		v, err := fastjson.ParseBytes(d.Data)
+		v, err := p.ParseBytes(d.Data)
 		if err != nil {
 			return m, false
 		}
@@ -72,6 +77,9 @@ func parseMessage(d eventlog.Delivery) (message, bool) {
 	return m, false
 }
 
+// parsers reuse fastjson's parsers across messages.
+var parsers fastjson.ParserPool
+
 // txn is one state change: a log batch or a timer tick.
 type txn struct {
 	e        *Engine
@@ -80,16 +88,25 @@ type txn struct {
 	now      time.Time
 	people   map[string]*Person
 	enqueued bool
+	// sender is the profile found for the message being applied, when
+	// senderKnown (found before the batch took the lock).
+	sender      string
+	senderKnown bool
 }
 
 // message applies one log message to the running journeys.
 func (tx *txn) message(ctx context.Context, active []*Journey, d eventlog.Delivery, m message) error {
 	pid := m.profile
 	resolved := pid != ""
+	if !resolved && tx.senderKnown {
+		pid, resolved = tx.sender, true
+	}
 	resolve := func() (string, error) {
 		if resolved {
 			return pid, nil
 		}
+		// Only when a journey started between finding the batch's
+		// senders and applying it.
 		resolved = true
 		var err error
 		pid, err = tx.e.cfg.People.Resolve(ctx, d)
