@@ -24,7 +24,7 @@
 # Environment:
 #   COMMIT=REV    the node's code of commit REV (default HEAD; the working
 #                 tree is not used: others edit it while benchmarks run)
-#   FIX_RESOLVE=1 (default) gives appPeople.Resolve its own store.Projector
+#   FIX_RESOLVE=1 (for commits before 7c00df3; default 0) gives appPeople.Resolve its own store.Projector
 #                 in the temporary worktree (fix_resolve below; nothing in
 #                 the working tree changes): up to at least 28d75bb Resolve
 #                 uses the store writer's Projector, which is not safe for
@@ -68,7 +68,7 @@ if [ "${NO_BUILD:-0}" != 1 ] || [ ! -x "$TW_BIN" ] || [ ! -x "$ACT_BIN" ]; then
 	cp -r "$ROOT/bench/actions" "$wt/bench/actions"
 	version="$(git -C "$wt" log -1 --format='%h')"
 	ok=0
-	if [ "${FIX_RESOLVE:-1}" = 1 ]; then
+	if [ "${FIX_RESOLVE:-0}" = 1 ]; then
 		version="$version+fix_resolve"
 		fix_resolve "$wt" && (cd "$wt" && gofmt -l internal/app >/dev/null) &&
 			(cd "$wt" && go build -o "$TW_BIN" ./cmd/tradewind && go build -o "$ACT_BIN" ./bench/actions) && ok=1
