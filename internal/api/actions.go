@@ -84,7 +84,8 @@ func (s *Server) journeyErr(w http.ResponseWriter, err error) bool {
 	case errors.As(err, &fe):
 		ingest.WriteError(w, http.StatusBadRequest, fe.Field, fe.Error())
 	case errors.As(err, &blocked):
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": err.Error(), "blocked": blocked.Reasons})
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": err.Error(), "blocked": blocked.Reasons,
+			"content_issues": blocked.Issues})
 	case errors.Is(err, journey.ErrNotFound):
 		ingest.WriteError(w, http.StatusNotFound, "", err.Error())
 	case errors.Is(err, journey.ErrExists):
@@ -98,10 +99,21 @@ func (s *Server) journeyErr(w http.ResponseWriter, err error) bool {
 	return true
 }
 
-// journeyAnswer is a definition with the content check's warnings.
+// journeyAnswer is a definition with the content check's warnings, as
+// lines and structured.
 type journeyAnswer struct {
 	journey.Journey
-	Warnings []string `json:"warnings"`
+	Warnings      []string               `json:"warnings"`
+	ContentIssues []journey.ContentIssue `json:"content_issues"`
+}
+
+func newJourneyAnswer(j journey.Journey, issues []journey.ContentIssue) journeyAnswer {
+	a := journeyAnswer{Journey: j, Warnings: []string{}, ContentIssues: []journey.ContentIssue{}}
+	for _, is := range issues {
+		a.Warnings = append(a.Warnings, is.String())
+		a.ContentIssues = append(a.ContentIssues, is)
+	}
+	return a
 }
 
 func (s *Server) saveJourney(create bool) http.HandlerFunc {
@@ -127,10 +139,7 @@ func (s *Server) saveJourney(create bool) http.HandlerFunc {
 		if create {
 			status = http.StatusCreated
 		}
-		if warnings == nil {
-			warnings = []string{}
-		}
-		writeJSON(w, status, journeyAnswer{saved, warnings})
+		writeJSON(w, status, newJourneyAnswer(saved, warnings))
 	}
 }
 
@@ -151,10 +160,7 @@ func (s *Server) journeyStatus(status string) http.HandlerFunc {
 			return
 		}
 		auditNote(w, id, map[string]any{"status": status})
-		if warnings == nil {
-			warnings = []string{}
-		}
-		writeJSON(w, http.StatusOK, journeyAnswer{j, warnings})
+		writeJSON(w, http.StatusOK, newJourneyAnswer(j, warnings))
 	}
 }
 

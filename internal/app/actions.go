@@ -228,7 +228,7 @@ func parseSMTPURL(raw, from string) (*deliver.Mailer, error) {
 }
 
 // complianceChecker adapts the content rules to the journey engine.
-func (a *App) complianceChecker(dir string) (func(country, channel, locale, subject, text, html string) (string, []string), error) {
+func (a *App) complianceChecker(dir string) (func(country, channel, locale, subject, text, html string) (string, []journey.ContentIssue), error) {
 	// The operator's rules join the built-in ones for the whole node: the
 	// API's check and the journeys' apply the same set.
 	if dir != "" {
@@ -236,17 +236,18 @@ func (a *App) complianceChecker(dir string) (func(country, channel, locale, subj
 			return nil, fmt.Errorf("compliance rules: %w", err)
 		}
 	}
-	return func(country, channel, locale, subject, text, html string) (string, []string) {
+	return func(country, channel, locale, subject, text, html string) (string, []journey.ContentIssue) {
 		if country == "" {
 			return "ok", nil // no country: no country's rules apply
 		}
 		rep := compliance.Check(compliance.Content{Country: country, Channel: channel, Locale: locale, Subject: subject,
 			Text: text, HTML: html})
-		var reasons []string
+		var issues []journey.ContentIssue
 		for _, f := range rep.Findings {
-			reasons = append(reasons, fmt.Sprintf("%s (%s: %q) — %s", f.Reason.EN, f.RuleID, f.Excerpt, f.Source))
+			issues = append(issues, journey.ContentIssue{Country: country, RuleID: f.RuleID, Severity: string(f.Severity),
+				Excerpt: f.Excerpt, Reason: journey.Text{EN: f.Reason.EN, ZH: f.Reason.ZH}, Source: f.Source})
 		}
-		return string(rep.Verdict), reasons
+		return string(rep.Verdict), issues
 	}, nil
 }
 

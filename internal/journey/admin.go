@@ -128,7 +128,7 @@ func (e *Engine) Journey(id string) (Journey, error) {
 // Save creates (create) or replaces a definition. A running journey's
 // steps may change: people mid-way continue at the step of the same index.
 // The status is changed with SetStatus, not here.
-func (e *Engine) Save(ctx context.Context, j Journey, create bool, by string) (Journey, []string, error) {
+func (e *Engine) Save(ctx context.Context, j Journey, create bool, by string) (Journey, []ContentIssue, error) {
 	status := j.Status
 	j.Status = ""
 	if err := j.Validate(); err != nil {
@@ -182,20 +182,62 @@ func (e *Engine) checkDestinations(j *Journey) error {
 	return nil
 }
 
+// ContentIssue is one content compliance finding on a journey's message,
+// with where it is (step, locale variant, country) and its reason in both
+// languages, so the dashboard shows it in the reader's.
+type ContentIssue struct {
+	Step     string `json:"step,omitempty"`
+	Locale   string `json:"locale,omitempty"`
+	Country  string `json:"country"`
+	RuleID   string `json:"rule_id"`
+	Severity string `json:"severity"` // warn or block
+	Excerpt  string `json:"excerpt,omitempty"`
+	Reason   Text   `json:"reason"`
+	Source   string `json:"source"`
+}
+
+// Text is a message in English and Chinese.
+type Text struct {
+	EN string `json:"en"`
+	ZH string `json:"zh"`
+}
+
+// String is the issue as one English line.
+func (c ContentIssue) String() string {
+	where := c.Country
+	if c.Step != "" {
+		where = fmt.Sprintf("step %s, %s variant, %s", c.Step, c.Locale, c.Country)
+	}
+	return fmt.Sprintf("%s: %s (%s: %q) — %s", where, c.Reason.EN, c.RuleID, c.Excerpt, c.Source)
+}
+
+func issueLines(issues []ContentIssue) []string {
+	out := make([]string, len(issues))
+	for i, c := range issues {
+		out[i] = c.String()
+	}
+	return out
+}
+
 // ErrBlocked is returned when content compliance blocks a journey.
-type ErrBlocked struct{ Reasons []string }
+type ErrBlocked struct {
+	// Reasons are the blocking issues as lines; Issues all of them.
+	Reasons []string
+	Issues  []ContentIssue
+}
 
 func (e *ErrBlocked) Error() string {
 	return "content compliance blocks this journey: " + strings.Join(e.Reasons, "; ")
 }
 
 // checkContent runs every e-mail variant through the compliance check for
-// the countries it may reach: warnings come back, blocks are an error.
-func (e *Engine) checkContent(j *Journey) ([]string, error) {
+// the countries it may reach: warnings come back, blocks are an error
+// (which carries the warnings too).
+func (e *Engine) checkContent(j *Journey) ([]ContentIssue, error) {
 	if e.cfg.Check == nil {
 		return nil, nil
 	}
-	var warnings, blocks []string
+	var warnings, blocks []ContentIssue
 	for _, s := range j.Steps {
 		if s.Type != StepEmail || s.Template == nil {
 			continue
@@ -213,20 +255,20 @@ func (e *Engine) checkContent(j *Journey) ([]string, error) {
 			}
 			for _, c := range countries {
 				text, htmlBody := withFooter(v.Text, v.HTML, loc, checkURL, e.cfg.PostalAddress)
-				verdict, reasons := e.cfg.Check(c, "email", loc, v.Subject, text, htmlBody)
-				for _, r := range reasons {
-					line := fmt.Sprintf("step %s, %s variant, %s: %s", s.ID, loc, c, r)
-					if verdict == "block" {
-						blocks = append(blocks, line)
+				_, issues := e.cfg.Check(c, "email", loc, v.Subject, text, htmlBody)
+				for _, is := range issues {
+					is.Step, is.Locale = s.ID, loc
+					if is.Severity == "block" {
+						blocks = append(blocks, is)
 					} else {
-						warnings = append(warnings, line)
+						warnings = append(warnings, is)
 					}
 				}
 			}
 		}
 	}
 	if len(blocks) > 0 {
-		return append(blocks, warnings...), &ErrBlocked{Reasons: blocks}
+		return append(blocks, warnings...), &ErrBlocked{Reasons: issueLines(blocks), Issues: append(blocks, warnings...)}
 	}
 	return warnings, nil
 }
@@ -282,7 +324,7 @@ func (e *Engine) ensureSegments(ctx context.Context, j *Journey) error {
 // SetStatus starts (active), pauses, resumes or stops a journey. Starting
 // checks the content and marks the log position: only what happens after
 // it triggers. Stopping is final: runs end, the outbox drops its actions.
-func (e *Engine) SetStatus(ctx context.Context, id, status, by string) (Journey, []string, error) {
+func (e *Engine) SetStatus(ctx context.Context, id, status, by string) (Journey, []ContentIssue, error) {
 	switch status {
 	case StatusActive, StatusPaused, StatusStopped:
 	default:
@@ -298,7 +340,7 @@ func (e *Engine) SetStatus(ctx context.Context, id, status, by string) (Journey,
 	if j.Status == StatusStopped {
 		return Journey{}, nil, errStopped
 	}
-	var warnings []string
+	var warnings []ContentIssue
 	if status == StatusActive {
 		if err := e.checkDestinations(&j); err != nil {
 			return Journey{}, nil, err

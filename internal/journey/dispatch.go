@@ -317,9 +317,9 @@ func (e *Engine) sendEmail(ctx context.Context, j *Journey, s *Step, a *action) 
 	unsub := e.cfg.UnsubscribeURL(a.Person, "email")
 	msg.Text, msg.HTML = withFooter(msg.Text, msg.HTML, msg.Locale, unsub, e.cfg.PostalAddress)
 	if e.cfg.Check != nil {
-		verdict, reasons := e.cfg.Check(p.Country, "email", msg.Locale, msg.Subject, msg.Text, msg.HTML)
+		verdict, issues := e.cfg.Check(p.Country, "email", msg.Locale, msg.Subject, msg.Text, msg.HTML)
 		if verdict == "block" {
-			return outcome{status: Skipped, reason: "content compliance blocked it for " + p.Country + ": " + strings.Join(reasons, "; ")}
+			return outcome{status: Skipped, reason: "content compliance blocked it for " + p.Country + ": " + strings.Join(issueLines(issues), "; ")}
 		}
 	}
 	// One-click List-Unsubscribe (RFC 8058) must be https; a node served

@@ -34,7 +34,10 @@ type DryRunReport struct {
 	Sampled  int            `json:"sampled"`
 	Outcomes map[string]int `json:"outcomes"` // "email:send", "email:skip: no consent", …
 	Warnings []string       `json:"warnings"`
-	People   []DryRunPerson `json:"people"`
+	// ContentIssues are the content check's findings, structured (reasons
+	// in both languages).
+	ContentIssues []ContentIssue `json:"content_issues"`
+	People        []DryRunPerson `json:"people"`
 }
 
 // DryRun walks a definition over sampled people as if each had just
@@ -53,12 +56,13 @@ func (e *Engine) DryRun(ctx context.Context, j Journey, pids []string) (*DryRunR
 	if err != nil {
 		return nil, err
 	}
-	rep := &DryRunReport{Journey: j.ID, Outcomes: map[string]int{}, Warnings: warnings, People: []DryRunPerson{}}
+	rep := &DryRunReport{Journey: j.ID, Outcomes: map[string]int{}, Warnings: issueLines(warnings), ContentIssues: warnings,
+		People: []DryRunPerson{}}
 	if cerr != nil {
-		rep.Warnings = append(rep.Warnings, cerr.Error())
+		rep.Warnings = append([]string{cerr.Error()}, issueLines(warnings)...)
 	}
-	if rep.Warnings == nil {
-		rep.Warnings = []string{}
+	if rep.ContentIssues == nil {
+		rep.ContentIssues = []ContentIssue{}
 	}
 	now := e.cfg.Now()
 	for _, pid := range pids {
@@ -164,8 +168,8 @@ func (e *Engine) dryEmail(j *Journey, s *Step, p *Person, at time.Time) DryRunAc
 	a.Locale = msg.Locale
 	msg.Text, msg.HTML = withFooter(msg.Text, msg.HTML, msg.Locale, checkURL, e.cfg.PostalAddress)
 	if e.cfg.Check != nil {
-		if verdict, reasons := e.cfg.Check(p.Country, "email", msg.Locale, msg.Subject, msg.Text, msg.HTML); verdict == "block" && len(reasons) > 0 {
-			return skip("content compliance: " + reasons[0])
+		if verdict, issues := e.cfg.Check(p.Country, "email", msg.Locale, msg.Subject, msg.Text, msg.HTML); verdict == "block" && len(issues) > 0 {
+			return skip("content compliance: " + issues[0].String())
 		}
 	}
 	if when, why := e.cfg.SendRules.Next(at, personZone(p), p.Country, e.cfg.Calendar); why != "" && when.After(at) {

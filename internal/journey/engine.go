@@ -84,8 +84,9 @@ type Config struct {
 	// a day and 3 a week per person).
 	Caps map[string][]Cap
 	// Check runs the content compliance check of a message for a
-	// country; nil checks nothing.
-	Check func(country, channel, locale, subject, text, html string) (verdict string, reasons []string)
+	// country: the verdict (ok, warn, block) and the findings; nil checks
+	// nothing.
+	Check func(country, channel, locale, subject, text, html string) (verdict string, issues []ContentIssue)
 	// Notify puts a team notice in the alerts inbox.
 	Notify func(ctx context.Context, journey, step, message, person string) error
 	// UnsubscribeURL makes a person's signed unsubscribe link; nil sends

@@ -1250,6 +1250,7 @@ var messages = map[string]msg{
 	"dim.channel":              {"Channel", "渠道"},
 	// journeys
 	"nav.journeys":                   {"Journeys", "自动化旅程"},
+	"journeys.issue_where":           {"step {step}, {locale} variant, {country}", "步骤 {step}，{locale} 版本，{country}"},
 	"journeys.title":                 {"Journeys", "自动化旅程"},
 	"journeys.intro":                 {"A journey reacts to what a customer does — an abandoned checkout, a segment entered, churn risk turning high — with waits, branches, e-mails, webhooks and team notices, in their language and time zone, only with their consent. A random control group gets nothing, so the uplift can be measured.", "自动化旅程会根据客户行为（放弃结账、进入客群、流失风险变高等）自动执行等待、分支、邮件、Webhook 和团队通知，使用客户的语言和时区，并且只在客户同意时发送。随机对照组不接收任何消息，以便衡量真实提升效果。"},
 	"journeys.new":                   {"New journey", "新建旅程"},

@@ -320,12 +320,29 @@
     box.className = 'alert ' + (blocked ? 'alert-error' : 'alert-warn');
     box.setAttribute('role', blocked ? 'alert' : 'status');
     box.appendChild(TW.el('strong', { text: TW.t(blocked ? 'journeys.blocked' : 'journeys.warnings') }));
-    box.appendChild(TW.el('ul', { class: 'j-warning-list' }, list.map(function (w) { return TW.el('li', { text: w }); })));
+    box.appendChild(TW.el('ul', { class: 'j-warning-list' }, list.map(function (w) { return TW.el('li', { text: issueText(w) }); })));
   }
 
-  // blockedReasons reads a 422 "blocked" answer.
+  // issueText says a content issue in the reader's language: the
+  // structured form (content_issues) carries the reason in both; a plain
+  // line is shown as it is.
+  function issueText(w) {
+    if (typeof w === 'string') return w;
+    var where = w.step ? TW.t('journeys.issue_where', { step: w.step, locale: w.locale || '', country: w.country || '' }) : (w.country || '');
+    var reason = (w.reason && (TW.lang === 'zh' ? w.reason.zh : w.reason.en)) || (w.reason && w.reason.en) || '';
+    return where + ': ' + reason + (w.excerpt ? ' “' + w.excerpt + '”' : '') + ' (' + w.rule_id + ') — ' + (w.source || '');
+  }
+
+  // issuesOf prefers an answer's structured issues to its lines.
+  function issuesOf(answer, lines) {
+    return answer && Array.isArray(answer.content_issues) && answer.content_issues.length ? answer.content_issues : lines;
+  }
+
+  // blockedReasons reads a 422 "blocked" answer: the blocking issues.
   function blockedReasons(err) {
-    return err && err.status === 422 && err.body && Array.isArray(err.body.blocked) ? err.body.blocked : null;
+    if (!(err && err.status === 422 && err.body && Array.isArray(err.body.blocked))) return null;
+    var issues = (err.body.content_issues || []).filter(function (i) { return i.severity === 'block'; });
+    return issues.length ? issues : err.body.blocked;
   }
 
   function setStatus(action, button) {
@@ -333,7 +350,7 @@
     TW.busy(button, TW.api('POST', '/v1/journeys/' + encodeURIComponent(id) + '/' + action)).then(function (j) {
       var note = TW.$('#j-note');
       TW.showNote(note, TW.t('journeys.now_' + (j.status || action)), 'ok');
-      if (j.warnings && j.warnings.length) showWarnings(note, j.warnings, false);
+      if (j.warnings && j.warnings.length) showWarnings(note, issuesOf(j, j.warnings), false);
       loadList();
       return refreshDetail();
     }, function (err) {
@@ -349,7 +366,7 @@
   function editable(j) {
     var out = {};
     Object.keys(j).forEach(function (k) {
-      if (['status', 'version', 'created_at', 'created_by', 'updated_at', 'updated_by', 'started_at', 'start_seq', 'warnings'].indexOf(k) < 0) out[k] = j[k];
+      if (['status', 'version', 'created_at', 'created_by', 'updated_at', 'updated_by', 'started_at', 'start_seq', 'warnings', 'content_issues', 'summary'].indexOf(k) < 0) out[k] = j[k];
     });
     return out;
   }
@@ -405,7 +422,7 @@
       form.elements.id.value = j.id;
       TW.$('#j-editor-h').textContent = TW.$('#j-editor-h').getAttribute('data-edit');
       TW.showNote(TW.$('#j-editor-note'), TW.t('journeys.saved', { name: j.name || j.id, version: TW.num(j.version || 1) }), 'ok');
-      showWarnings(TW.$('#j-warnings'), j.warnings, false);
+      showWarnings(TW.$('#j-warnings'), issuesOf(j, j.warnings), false);
       TW.$('#j-json').value = TW.json(editable(j));
       return loadList().then(function () { return open(j.id, true); });
     }, editorError);
@@ -424,7 +441,7 @@
 
   function renderDryRun(rep) {
     var box = TW.clear(TW.$('#j-dry-result'));
-    showWarnings(TW.$('#j-warnings'), rep.warnings, false);
+    showWarnings(TW.$('#j-warnings'), issuesOf(rep, rep.warnings), false);
     box.appendChild(TW.el('h3', { text: TW.t('journeys.dry_title', { n: TW.num(rep.sampled || 0) }) }));
     var outcomes = rep.outcomes || {};
     var keys = Object.keys(outcomes).sort(function (a, b) { return outcomes[b] - outcomes[a] || (a < b ? -1 : 1); });
