@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -404,5 +405,39 @@ func TestSuppressionList(t *testing.T) {
 	}
 	if _, list := n.admin("GET", "/v1/suppressions", nil); len(list["suppressions"].([]any)) != 0 {
 		t.Errorf("after removing: %v", list)
+	}
+}
+
+// TestDemoJourneysPassTheirChecks: the demo's journeys are valid, pass the
+// content check for the countries their variants go to (with the demo's
+// postal address), and start.
+func TestDemoJourneysPassTheirChecks(t *testing.T) {
+	n := openNode(t, Config{Actions: ActionsConfig{PostalAddress: DemoPostalAddress}})
+	ctx := context.Background()
+	count, err := n.a.SeedDemoJourneys(ctx)
+	if err != nil || count != len(demoJourneys()) {
+		t.Fatalf("%d journeys, %v", count, err)
+	}
+	if again, err := n.a.SeedDemoJourneys(ctx); again != 0 || err != nil {
+		t.Errorf("seeding twice defined %d more (%v)", again, err)
+	}
+	for _, j := range n.a.Journeys.Journeys() {
+		if j.Trigger.Type == "alert" {
+			if j.Status != "active" {
+				t.Errorf("%s is %s, want active", j.ID, j.Status)
+			}
+			continue
+		}
+		code, m := n.admin("POST", "/v1/journeys/"+j.ID+"/start", nil)
+		if code != 200 {
+			t.Errorf("start %s: %d %v", j.ID, code, m)
+			continue
+		}
+		if w := m["warnings"].([]any); len(w) != 0 {
+			t.Errorf("%s: warnings %v", j.ID, w)
+		}
+	}
+	if _, ok := n.a.Profiles.Segment("journey_win_back_high_churn_risk_trigger"); !ok {
+		t.Error("the prediction trigger's segment was not made")
 	}
 }
