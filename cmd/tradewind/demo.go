@@ -160,6 +160,11 @@ func runDemo(ctx context.Context, a *app.App, cfg demo.Config, fxFile string) er
 		return fmt.Errorf("demo brand-health check: %w", err)
 	}
 	fmt.Printf("voice of the customer: %d reviews scored, %d alerts\n", vr.Texts, len(vr.Alerts))
+	if err := a.SeedDemoExperiment(ctx); err != nil {
+		return fmt.Errorf("demo experiment: %w", err)
+	}
+	fmt.Printf("experiment: %q on the brand's site, its verdict on the marketing page (tradewind experiment results %s)\n",
+		demo.ExperimentName, demo.ExperimentID)
 	if n, err := a.SeedDemoJourneys(ctx); err != nil {
 		return err
 	} else if n > 0 {

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tradewind/tradewind/internal/demo"
 	"github.com/tradewind/tradewind/internal/journey"
+	"github.com/tradewind/tradewind/internal/marketing"
 )
 
 // DemoPostalAddress is the demo shop's address for e-mail footers (US
@@ -78,4 +80,21 @@ func (a *App) SeedDemoJourneys(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// SeedDemoExperiment defines the demo's A/B test (the free shipping bar the
+// generator runs on the brand's site) on a node that does not have it, so
+// its verdict is on the marketing page from the start.
+func (a *App) SeedDemoExperiment(ctx context.Context) error {
+	svc := a.marketing()
+	if _, err := svc.GetExperiment(ctx, demo.ExperimentID); err == nil {
+		return nil
+	}
+	_, err := svc.CreateExperiment(ctx, marketing.Experiment{ID: demo.ExperimentID, Name: demo.ExperimentName,
+		Description: "Half the site's shoppers see a free shipping bar on product pages (the demo's truth: add-to-cart 22% → 27% of browsing visits).",
+		Variants:    []marketing.Variant{{ID: "0", Name: "control"}, {ID: "1", Name: "free shipping bar"}},
+		Metrics: []marketing.Metric{{Name: "adds to cart", Kind: marketing.MetricCount, Event: "Product Added", WindowDays: 14},
+			{Name: "orders", Kind: marketing.MetricConversion, WindowDays: 14}, {Name: "revenue", Kind: marketing.MetricRevenue, WindowDays: 14}},
+	}, "demo")
+	return err
 }

@@ -46,6 +46,33 @@ func TestMarketingOnDemoData(t *testing.T) {
 	if err := n.a.Profiles.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// The demo's own A/B test: both arms filled, evenly, and the truth (the
+	// bar raises adds to cart) visible in the direction of the lift.
+	if err := n.a.SeedDemoExperiment(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if code, res := n.admin("GET", "/v1/experiments/"+demo.ExperimentID+"/results", nil); code != 200 {
+		t.Errorf("demo experiment: %d %v", code, res)
+	} else {
+		users, _ := res["users"].(map[string]any)
+		for _, arm := range []string{"control", "free shipping bar"} {
+			if n, _ := users[arm].(float64); n < 50 {
+				t.Errorf("demo experiment: %v users in %s (%v)", users[arm], arm, users)
+			}
+		}
+		for _, m := range res["metrics"].([]any) {
+			m := m.(map[string]any)
+			rep, _ := m["report"].(map[string]any)
+			if rep == nil {
+				t.Errorf("demo experiment metric %v: no report (%v)", m["metric"], m["error"])
+				continue
+			}
+			if rep["srm_warning"] == true {
+				t.Errorf("demo experiment: sample ratio mismatch %v", rep["srm_p_value"])
+			}
+			t.Logf("demo experiment %v: %v", m["metric"].(map[string]any)["name"], rep["variants"])
+		}
+	}
 	// Predictions, for LTV:CAC.
 	if code, run := n.admin("POST", "/v1/predictions/refresh", nil); code != 200 {
 		t.Fatalf("predictions: %d %v", code, run)
@@ -246,7 +273,7 @@ func (n *node) experimentOnEvents(ctx context.Context) {
 		t.Fatalf("batch: %d %s", resp.StatusCode, b)
 	}
 	n.waitCount("SELECT count(*) FROM orders WHERE user_id LIKE 'exp-%' AND profile_id IS NOT NULL", 30+20)
-	n.waitCount("SELECT count(*) FROM events WHERE event = 'Experiment Viewed' AND profile_id IS NOT NULL", 2*58+2)
+	n.waitCount("SELECT count(*) FROM events WHERE event = 'Experiment Viewed' AND user_id LIKE 'exp-%' AND profile_id IS NOT NULL", 2*58+2)
 
 	def := map[string]any{"id": "checkout_v2", "name": "Checkout v2", "variants": []map[string]any{{"id": "0", "name": "control"}, {"id": "1", "name": "one-page"}},
 		"metrics": []map[string]any{{"kind": "conversion"}, {"kind": "revenue"}, {"kind": "revenue", "name": "revenue_cuped", "cuped_days": 14},
@@ -337,7 +364,7 @@ func (n *node) experimentOnEvents(ctx context.Context) {
 	if code, m := n.admin("PUT", "/v1/experiments/checkout_v2", def); code != 200 || m["version"].(float64) != 2 {
 		t.Errorf("update: %d %v", code, m)
 	}
-	if code, m := n.admin("GET", "/v1/experiments", nil); code != 200 || len(m["experiments"].([]any)) != 1 {
+	if code, m := n.admin("GET", "/v1/experiments", nil); code != 200 || len(m["experiments"].([]any)) != 2 { // with the demo's own
 		t.Errorf("list: %d %v", code, m)
 	}
 	if code, _ := n.admin("DELETE", "/v1/experiments/checkout_v2", nil); code != 204 {

@@ -58,6 +58,13 @@
 // of phrases about shipping, quality, size and fit, price, packaging and
 // service, with negations and emoji.
 //
+// One A/B test runs on the brand's own site for the last ExperimentDays days
+// (ExperimentID): half the shoppers, by a hash of who they are, see a free
+// shipping bar on product pages, announced with "Experiment Viewed"
+// (experiment_id, variation_id); it raises the chance that a browsing visit
+// adds to the cart from 22% to ExperimentCartChance, so the experiment
+// statistics have a known truth to find.
+//
 // One problem is planted for analytics to find (see Incidents): orders on
 // Amazon DE in one month suffered late deliveries, with more cancellations
 // and refunds and a dip in ratings of reviews about shipping.

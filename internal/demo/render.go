@@ -10,7 +10,7 @@ import (
 var evTypes = [numEvKinds]string{
 	evPage: "page", evScreen: "screen", evIdentify: "identify", evAlias: "alias",
 	evSignedUp: "track", evSearched: "track", evViewed: "track", evAdded: "track", evCheckout: "track",
-	evCompleted: "track", evRefunded: "track", evCancelled: "track", evReviewed: "track",
+	evCompleted: "track", evRefunded: "track", evCancelled: "track", evReviewed: "track", evExperiment: "track",
 }
 
 // Track event names (Segment e-commerce spec v2, plus "Signed Up").
@@ -18,6 +18,7 @@ var evNames = [numEvKinds]string{
 	evSignedUp: "Signed Up", evSearched: "Products Searched", evViewed: "Product Viewed",
 	evAdded: "Product Added", evCheckout: "Checkout Started", evCompleted: "Order Completed",
 	evRefunded: "Order Refunded", evCancelled: "Order Cancelled", evReviewed: "Product Reviewed",
+	evExperiment: "Experiment Viewed",
 }
 
 var pageNames = [numPages]string{"Home", "Category", "Product", "Search", "Cart", "Checkout", "Order Confirmation", "Sign Up"}
@@ -279,6 +280,10 @@ func (g *gen) trackProps(w *jsonw.Writer, p *person, e *ev) {
 		w.Key("newsletter").Bool(p.optIn)
 	case evSearched:
 		w.Key("query").String(e.str)
+	case evExperiment:
+		w.Key("experiment_id").String(ExperimentID)
+		w.Key("experiment_name").String(ExperimentName)
+		w.Key("variation_id").String(e.str)
 	case evViewed:
 		g.productProps(w, int(e.prod), info.cur, p)
 		w.Key("currency").String(info.cur.code)

@@ -20,6 +20,7 @@ const (
 	evRefunded
 	evCancelled
 	evReviewed
+	evExperiment
 	numEvKinds
 )
 
@@ -239,6 +240,13 @@ func (g *gen) session(p *person, s sched) {
 		add(ev{t: t, kind: evViewed, page: pgProduct, prod: int16(pi)})
 		viewed++
 	}
+	// The A/B test on the brand's own site: a product page with a free
+	// shipping bar. Who sees which is fixed per person; the bar makes
+	// adding to the cart a little more likely (see cartChance).
+	variant, inTest := g.experimentVariant(p, src, t)
+	if inTest && viewed > 0 {
+		add(ev{t: t + 100, kind: evExperiment, page: pgProduct, str: variant})
+	}
 
 	identify := func(kind int) {
 		// kind: 0 account login/creation, 1 guest e-mail capture.
@@ -333,7 +341,11 @@ func (g *gen) session(p *person, s sched) {
 			t += 200
 			add(ev{t: t, kind: evSignedUp, page: pgSignup, str: "email"})
 		}
-		if viewed > 0 && chance(r, 0.22) {
+		cartChance := 0.22
+		if inTest && variant == "1" {
+			cartChance = ExperimentCartChance
+		}
+		if viewed > 0 && chance(r, cartChance) {
 			// Cart abandonment, the most common trigger in e-commerce.
 			o := g.cartOnly(p, sess, prods[:1+r.IntN(min(2, len(prods)))])
 			for _, l := range o.lines {
@@ -354,6 +366,33 @@ func (g *gen) session(p *person, s sched) {
 		}
 	}
 	p.lastEnd = t
+}
+
+// The demo's A/B test: on the brand's own site, for the last
+// ExperimentDays days, half the shoppers (by a hash of who they are) see a
+// free shipping bar on product pages (variation "1"), which raises the
+// chance that a browsing visit adds to the cart from 22% to
+// ExperimentCartChance. Assignment is "Experiment Viewed" with
+// experiment_id and variation_id, as GrowthBook and the Segment spec send it.
+const (
+	ExperimentID         = "pdp_free_shipping_bar"
+	ExperimentName       = "Free shipping bar on product pages"
+	ExperimentDays       = 56
+	ExperimentCartChance = 0.27
+)
+
+// experimentVariant is the variation a visit to src at t sees, if the test
+// runs there and then.
+func (g *gen) experimentVariant(p *person, src int, t int64) (string, bool) {
+	if src != srcWeb || t < g.now-ExperimentDays*msPerDay {
+		return "", false
+	}
+	h := uint32(p.idx)*2654435761 ^ 0x5bd1e995
+	h ^= h >> 15
+	if h&1 == 1 {
+		return "1", true
+	}
+	return "0", true
 }
 
 // tagSession fills the campaign details and landing query string.
