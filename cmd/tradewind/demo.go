@@ -160,6 +160,7 @@ func runDemo(ctx context.Context, a *app.App, cfg demo.Config, fxFile string) er
 		return fmt.Errorf("demo brand-health check: %w", err)
 	}
 	fmt.Printf("voice of the customer: %d reviews scored, %d alerts\n", vr.Texts, len(vr.Alerts))
+	a.WarmMarketing(ctx) // the marketing page's data, read while the rest finishes
 	if err := a.SeedDemoExperiment(ctx); err != nil {
 		return fmt.Errorf("demo experiment: %w", err)
 	}

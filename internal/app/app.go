@@ -35,6 +35,7 @@ import (
 	"github.com/tradewind/tradewind/internal/ingest"
 	"github.com/tradewind/tradewind/internal/ingest/records"
 	"github.com/tradewind/tradewind/internal/journey"
+	"github.com/tradewind/tradewind/internal/marketing"
 	"github.com/tradewind/tradewind/internal/predict"
 	"github.com/tradewind/tradewind/internal/privacy"
 	"github.com/tradewind/tradewind/internal/privacy/keystore"
@@ -148,6 +149,9 @@ type App struct {
 	// AudienceSync keeps segments' ad-platform customer lists current.
 	AudienceSync *audiencesync.Service
 	audMu        sync.Mutex
+	mkt          *marketing.Service
+	mktStamp     string
+	mktMu        sync.Mutex
 
 	lock      *os.File
 	unsubKey  []byte
@@ -257,6 +261,20 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.VoC.Start(wctx)
 	a.startActions(wctx)
 	a.startAudiences(wctx)
+	a.wg.Add(1)
+	go func() {
+		// The dashboard's marketing data is read again before it goes
+		// stale, so the page seldom waits for it.
+		defer a.wg.Done()
+		for {
+			select {
+			case <-wctx.Done():
+				return
+			case <-time.After(a.marketing().CacheTTL() * 4 / 5):
+			}
+			a.marketing().Warm(wctx)
+		}
+	}()
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()

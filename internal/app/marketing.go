@@ -1,10 +1,12 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/tradewind/tradewind/internal/marketing"
 	"github.com/tradewind/tradewind/internal/touch"
@@ -16,11 +18,32 @@ import (
 const ChannelsFile = "channels.json"
 
 // marketing is the attribution, ROI, influencer and experiment service
-// over the node's store. It holds no state beyond the experiments bucket's
-// handle, so building one per API server is cheap.
+// over the node's store: one per node, as it caches the data it reads —
+// until channels.json changes, which a new API server (a restart) picks up
+// with a fresh service.
 func (a *App) marketing() *marketing.Service {
-	return &marketing.Service{Scan: a.Store.Scan, Taxonomy: a.channelTaxonomy(), JetStream: a.Log.JetStream(),
-		Bucket: a.bucket("tradewind_experiments"), Now: a.Cfg.Now}
+	a.mktMu.Lock()
+	defer a.mktMu.Unlock()
+	stamp := ""
+	if fi, err := os.Stat(filepath.Join(a.Cfg.DataDir, ChannelsFile)); err == nil {
+		stamp = fi.ModTime().String() + "/" + strconv.FormatInt(fi.Size(), 10)
+	}
+	if a.mkt == nil || stamp != a.mktStamp {
+		a.mkt = &marketing.Service{Scan: a.Store.Scan, Taxonomy: a.channelTaxonomy(), JetStream: a.Log.JetStream(),
+			Bucket: a.bucket("tradewind_experiments"), Now: a.Cfg.Now, Logger: a.Logger}
+		a.mktStamp = stamp
+	}
+	return a.mkt
+}
+
+// WarmMarketing reads the dashboard's marketing data in the background
+// (after a bulk load, so the page does not wait for it).
+func (a *App) WarmMarketing(ctx context.Context) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.marketing().Warm(ctx)
+	}()
 }
 
 // channelTaxonomy reads DataDir/channels.json. A file that does not parse

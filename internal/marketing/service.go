@@ -3,6 +3,7 @@ package marketing
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"sort"
 	"strings"
@@ -29,9 +30,14 @@ type Service struct {
 	Bucket    string
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// CacheFor is how long a period's data is reused (default 5 minutes).
+	CacheFor time.Duration
+	Logger   *slog.Logger
 
-	mu   sync.Mutex
-	defs *kvjson.Bucket[Experiment]
+	mu      sync.Mutex
+	defs    *kvjson.Bucket[Experiment]
+	cacheMu sync.Mutex
+	cache   map[dataKey]*cachedData
 }
 
 func (s *Service) taxonomy() *touch.Taxonomy {
@@ -74,11 +80,81 @@ func (s *Service) resolve(p Period) Period {
 	return p
 }
 
-// load reads the data of a period.
+// load reads the data of a period, from the cache when it was read less
+// than CacheFor ago. Reading it is the expensive part of every analysis
+// (seconds over a year of events), and the dashboard's marketing page asks
+// for three analyses of the same period at once: they share one read. The
+// Data is shared: analyses only read it.
 func (s *Service) load(ctx context.Context, p Period) (*Data, Period, error) {
 	p = s.resolve(p)
-	d, err := Load(ctx, s.Scan, s.taxonomy(), p.From, p.To, p.Lookback)
-	return d, p, err
+	key := dataKey{p.From.UnixNano(), p.To.UnixNano(), p.Lookback}
+	s.cacheMu.Lock()
+	if s.cache == nil {
+		s.cache = map[dataKey]*cachedData{}
+	}
+	c := s.cache[key]
+	if c == nil || (c.ready() && (c.err != nil || s.now().Sub(c.at) >= s.cacheFor())) {
+		c = &cachedData{done: make(chan struct{})}
+		s.cache[key] = c
+		for k, old := range s.cache { // keep the cache small
+			if old.ready() && s.now().Sub(old.at) >= s.cacheFor() {
+				delete(s.cache, k)
+			}
+		}
+		s.cacheMu.Unlock()
+		// The read is not the requester's alone: others may wait for it.
+		c.d, c.err = Load(context.WithoutCancel(ctx), s.Scan, s.taxonomy(), p.From, p.To, p.Lookback)
+		c.at = s.now()
+		close(c.done)
+	} else {
+		s.cacheMu.Unlock()
+	}
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+		return nil, p, ctx.Err()
+	}
+	return c.d, p, c.err
+}
+
+// dataKey identifies a period's data in the cache.
+type dataKey struct {
+	from, to int64
+	lookback time.Duration
+}
+
+// cachedData is a period's data being read (done open) or read at at.
+type cachedData struct {
+	done chan struct{}
+	at   time.Time
+	d    *Data
+	err  error
+}
+
+func (c *cachedData) ready() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// CacheTTL is how long a period's data is reused.
+func (s *Service) CacheTTL() time.Duration { return s.cacheFor() }
+
+func (s *Service) cacheFor() time.Duration {
+	if s.CacheFor > 0 {
+		return s.CacheFor
+	}
+	return 5 * time.Minute
+}
+
+// Warm reads the default period's data (the dashboard's) now.
+func (s *Service) Warm(ctx context.Context) {
+	if _, _, err := s.load(ctx, Period{}); err != nil && ctx.Err() == nil && s.Logger != nil {
+		s.Logger.Warn("marketing data warm-up failed", "err", err)
+	}
 }
 
 // AttributionQuery asks for one model's credit, or every model's.
