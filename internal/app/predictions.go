@@ -14,6 +14,7 @@ func (a *App) openPredictions() {
 	a.Predict = &predict.Service{
 		Scan: a.Store.Scan, Save: a.Store.SavePredictions,
 		Now: a.Cfg.Now, Logger: a.Logger, Config: a.Cfg.Predict, OnScored: a.predictionsToProfiles,
+		Settled: func() bool { return a.logLag() < 10000 },
 	}
 }
 

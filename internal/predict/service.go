@@ -101,6 +101,9 @@ type Service struct {
 	Now      func() time.Time
 	Logger   *slog.Logger
 	Config   Config
+	// Settled, when set, tells the schedule whether the store has caught
+	// up with the log; a scheduled run waits while it has not.
+	Settled func() bool
 
 	mu     sync.Mutex // one run at a time
 	last   *Run
@@ -357,6 +360,12 @@ func (s *Service) Start(ctx context.Context) {
 				t.Stop()
 				return
 			case <-t.C:
+			}
+			if s.Settled != nil && !s.Settled() {
+				// A bulk load is under way (a demo, an import): a run now
+				// would fit half the history and slow the load.
+				wait = time.Minute
+				continue
 			}
 			run, err := s.Refresh(ctx)
 			if err != nil && !errors.Is(err, ErrBusy) && ctx.Err() == nil && s.Logger != nil {
