@@ -886,6 +886,9 @@ func (b *browserRun) checkPredictionsPage(lang string, scored bool) {
 		Reasons  int      `json:"reasons"`
 		Summary  int      `json:"summary"`
 		Holdouts bool     `json:"holdouts"`
+		// NoImportance: the chosen churn model has no feature importance
+		// (the 1 − P(alive) fallback won) and the page says so.
+		NoImportance bool `json:"no_importance"`
 	}](b, `({
 		scored: document.querySelectorAll('#p-cards .card .value')[0].textContent,
 		clv: document.querySelectorAll('#p-cards .card .value')[1].textContent,
@@ -896,7 +899,8 @@ func (b *browserRun) checkPredictionsPage(lang string, scored bool) {
 		winback: [...document.querySelectorAll('#p-winback tbody tr a')].map(a => a.getAttribute('href')),
 		reasons: document.querySelectorAll('#p-winback tbody ul.reasons li').length,
 		summary: document.querySelectorAll('#p-summary tbody tr').length,
-		holdouts: !document.querySelector('#p-holdout-charts').hidden
+		holdouts: !document.querySelector('#p-holdout-charts').hidden,
+		no_importance: !!document.querySelector('#chart-importance').parentNode.querySelector('p.empty')
 	})`)
 	if !regexp.MustCompile(`^[1-9][0-9,]*$`).MatchString(got.Scored) {
 		b.t.Errorf("predictions in %s: customers scored %q", lang, got.Scored)
@@ -909,7 +913,10 @@ func (b *browserRun) checkPredictionsPage(lang string, scored bool) {
 		want = append(want, "chart-cumulative", "chart-frequency")
 	}
 	if got.Models > 0 {
-		want = append(want, "chart-calibration", "chart-importance")
+		want = append(want, "chart-calibration")
+		if !got.NoImportance {
+			want = append(want, "chart-importance")
+		}
 	}
 	for _, c := range want {
 		if !strings.Contains(strings.Join(got.Charts, " "), c) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/tradewind/tradewind/internal/marketing"
 	"github.com/tradewind/tradewind/internal/touch"
@@ -30,10 +31,18 @@ func (a *App) marketing() *marketing.Service {
 	}
 	if a.mkt == nil || stamp != a.mktStamp {
 		a.mkt = &marketing.Service{Scan: a.Store.Scan, Taxonomy: a.channelTaxonomy(), JetStream: a.Log.JetStream(),
-			Bucket: a.bucket("tradewind_experiments"), Now: a.Cfg.Now, Logger: a.Logger}
+			Bucket: a.bucket("tradewind_experiments"), Now: a.Cfg.Now, Logger: a.Logger, Generation: a.appliedSeq}
 		a.mktStamp = stamp
 	}
 	return a.mkt
+}
+
+// appliedSeq is the store's position in the log (0 if unknown).
+func (a *App) appliedSeq() uint64 {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	seq, _ := a.Store.AppliedSeq(ctx)
+	return seq
 }
 
 // WarmMarketing reads the dashboard's marketing data in the background

@@ -32,7 +32,10 @@ type Service struct {
 	Now func() time.Time
 	// CacheFor is how long a period's data is reused (default 5 minutes).
 	CacheFor time.Duration
-	Logger   *slog.Logger
+	// Generation, when set, is the store's position in the log: a cached
+	// read is dropped when it has moved on by more than 5%.
+	Generation func() uint64
+	Logger     *slog.Logger
 
 	mu      sync.Mutex
 	defs    *kvjson.Bucket[Experiment]
@@ -93,8 +96,9 @@ func (s *Service) load(ctx context.Context, p Period) (*Data, Period, error) {
 		s.cache = map[dataKey]*cachedData{}
 	}
 	c := s.cache[key]
-	if c == nil || (c.ready() && (c.err != nil || s.now().Sub(c.at) >= s.cacheFor())) {
-		c = &cachedData{done: make(chan struct{})}
+	gen := s.generation()
+	if c == nil || (c.ready() && (c.err != nil || s.now().Sub(c.at) >= s.cacheFor() || s.moved(c.gen, gen))) {
+		c = &cachedData{done: make(chan struct{}), gen: gen}
 		s.cache[key] = c
 		for k, old := range s.cache { // keep the cache small
 			if old.ready() && s.now().Sub(old.at) >= s.cacheFor() {
@@ -123,12 +127,32 @@ type dataKey struct {
 	lookback time.Duration
 }
 
-// cachedData is a period's data being read (done open) or read at at.
+// cachedData is a period's data being read (done open) or read at at,
+// when the store was at generation gen.
 type cachedData struct {
 	done chan struct{}
 	at   time.Time
+	gen  uint64
 	d    *Data
 	err  error
+}
+
+func (s *Service) generation() uint64 {
+	if s.Generation == nil {
+		return 0
+	}
+	return s.Generation()
+}
+
+// moved says whether the store changed enough since gen that a cached
+// read is out of date: more than 5% more messages (at least 1,000), so a
+// bulk load (the demo, an import) is seen at once while a trickle of live
+// events waits for the cache's time limit.
+func (s *Service) moved(then, now uint64) bool {
+	if now <= then {
+		return false
+	}
+	return now-then > max(1000, then/20)
 }
 
 func (c *cachedData) ready() bool {
