@@ -32,6 +32,7 @@ import (
 
 	"github.com/tradewind/tradewind/internal/eventlog"
 	"github.com/tradewind/tradewind/internal/identity"
+	"github.com/tradewind/tradewind/internal/kvjson"
 	"github.com/tradewind/tradewind/internal/segment"
 	"github.com/tradewind/tradewind/internal/store"
 )
@@ -97,7 +98,7 @@ type Engine struct {
 	// timers, admin actions (unmerge, segment changes, erasure).
 	mu    sync.Mutex
 	parts *parts
-	segKV *segmentsBucket
+	segKV *kvjson.Bucket[SegmentDef]
 	defs  map[string]SegmentDef
 
 	applied atomic.Uint64
@@ -199,7 +200,7 @@ func Open(cfg Config) (*Engine, error) {
 			db.Close()
 			return nil, err
 		}
-		defs, err := e.segKV.all(ctx)
+		defs, err := e.segKV.All(ctx)
 		if err == nil {
 			err = e.setSegments(defs)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/tradewind/tradewind/internal/audience"
 
 	"github.com/tradewind/tradewind/internal/eventlog"
+	"github.com/tradewind/tradewind/internal/kvjson"
 	"github.com/tradewind/tradewind/internal/profile"
 )
 
@@ -75,38 +76,15 @@ func traitSQL(key string) string {
 	return "json_extract_string(traits, '$.\"" + key + "\"')"
 }
 
-// segmentsBucket holds the definitions in a JetStream key-value bucket: they
-// must outlive the engine's state (a replay rebuilds the state, not the
-// definitions) and be the same on every node.
-type segmentsBucket struct{ kv jetstream.KeyValue }
-
-func openSegments(ctx context.Context, js jetstream.JetStream, bucket string) (*segmentsBucket, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucket,
-		Description: "tradewind segments", History: 10, Storage: jetstream.FileStorage})
-	if err != nil {
+// openSegments opens the definitions' key-value bucket: they must outlive
+// the engine's state (a replay rebuilds the state, not the definitions) and
+// be the same on every node.
+func openSegments(ctx context.Context, js jetstream.JetStream, bucket string) (*kvjson.Bucket[SegmentDef], error) {
+	b := &kvjson.Bucket[SegmentDef]{JetStream: js, Name: bucket, Description: "tradewind segments", Prefix: "seg."}
+	if _, err := b.KV(ctx); err != nil {
 		return nil, fmt.Errorf("realtime: segments bucket %s: %w", bucket, err)
 	}
-	return &segmentsBucket{kv: kv}, nil
-}
-
-func (s *segmentsBucket) all(ctx context.Context) ([]SegmentDef, error) {
-	lister, err := s.kv.ListKeys(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []SegmentDef
-	for k := range lister.Keys() {
-		e, err := s.kv.Get(ctx, k)
-		if err != nil {
-			continue
-		}
-		var d SegmentDef
-		if json.Unmarshal(e.Value(), &d) == nil {
-			out = append(out, d)
-		}
-	}
-	slices.SortFunc(out, func(a, b SegmentDef) int { return strings.Compare(a.ID, b.ID) })
-	return out, nil
+	return b, nil
 }
 
 // compileDefs turns definitions into segments and the schema they need:
@@ -285,8 +263,7 @@ func (e *Engine) SaveSegment(ctx context.Context, d SegmentDef, create bool, by 
 	if err := e.CheckRule(d.ID, r); err != nil {
 		return d, &SegmentError{"rule", err.Error()}
 	}
-	raw, _ := json.Marshal(d)
-	if _, err := e.segKV.kv.Put(ctx, "seg."+d.ID, raw); err != nil {
+	if err := e.segKV.Put(ctx, d.ID, d); err != nil {
 		return d, fmt.Errorf("realtime: save segment: %w", err)
 	}
 	if err := e.applySegments(ctx, r); err != nil {
@@ -303,7 +280,7 @@ func (e *Engine) DeleteSegment(ctx context.Context, id string) error {
 	if !ok {
 		return ErrSegmentNotFound
 	}
-	if err := e.segKV.kv.Delete(ctx, "seg."+id); err != nil {
+	if err := e.segKV.Delete(ctx, id); err != nil {
 		return fmt.Errorf("realtime: delete segment: %w", err)
 	}
 	return e.applySegments(ctx, nil)
@@ -314,7 +291,7 @@ func (e *Engine) DeleteSegment(ctx context.Context, id string) error {
 // conditions count (their state starts empty), then re-evaluates every
 // profile so memberships are current without waiting for their next event.
 func (e *Engine) applySegments(ctx context.Context, changed audience.Rule) error {
-	defs, err := e.segKV.all(ctx)
+	defs, err := e.segKV.All(ctx)
 	if err != nil {
 		return err
 	}
