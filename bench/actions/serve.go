@@ -37,7 +37,9 @@ func startNode(bin, dir string, extra []string, env []string) (*node, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{"serve", "--data", dir, "--listen", "127.0.0.1:0", "--log-level", "warn"}, extra...)
+	// The receiver is on loopback: the node must be told internal
+	// destinations are allowed.
+	args := append([]string{"serve", "--data", dir, "--listen", "127.0.0.1:0", "--log-level", "warn", "--webhook-allow-private"}, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = append(os.Environ(), env...)

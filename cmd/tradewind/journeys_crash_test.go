@@ -90,7 +90,7 @@ func TestJourneySurvivesSIGKILL(t *testing.T) {
 	data := t.TempDir()
 	addr := freePort(t)
 	flags := []string{"--smtp-url", "smtp+plain://" + box.Addr, "--mail-from", "shop@shop.example",
-		"--postal-address", "Shop Inc., 100 Main Street, Springfield, IL 62701", "--quiet-hours", ""}
+		"--postal-address", "Shop Inc., 100 Main Street, Springfield, IL 62701", "--quiet-hours", "", "--webhook-allow-private"}
 	srv := startServerWith(t, data, addr, flags...)
 	tok, _ := os.ReadFile(filepath.Join(data, "admin.token"))
 	token := strings.TrimSpace(string(tok))

@@ -125,7 +125,7 @@ type nodeFlags struct {
 	margin, discountRate                                                    float64
 	smtpURL, mailFrom, publicURL, postalAddress, holidaysDir, quietHours    string
 	complianceRules, audienceRoot, emailCaps                                string
-	avoidHolidays                                                           bool
+	avoidHolidays, webhookAllowPrivate                                      bool
 }
 
 func (n *nodeFlags) register(fs *flag.FlagSet) {
@@ -163,6 +163,7 @@ func (n *nodeFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&n.avoidHolidays, "avoid-holidays", true, "hold person-facing messages on public holidays of the person's country (needs --holidays-dir)")
 	fs.StringVar(&n.complianceRules, "compliance-rules", "", "directory of extra content compliance rules (see docs/compliance.md)")
 	fs.StringVar(&n.emailCaps, "email-caps", "1/24h,3/7d", "frequency caps on journey e-mail per person, across journeys: N/WINDOW,…")
+	fs.BoolVar(&n.webhookAllowPrivate, "webhook-allow-private", false, "let webhook destinations be loopback, private-network or link-local addresses (off: refused, and checked again at every connection)")
 	fs.StringVar(&n.audienceRoot, "audience-root", "", "directory audience sync files may be written under (default DATA/exports)")
 }
 
@@ -176,7 +177,8 @@ func (n *nodeFlags) config() (app.Config, error) {
 		IngestRatePerIP: n.ingestRateIP, IngestRatePerSource: n.ingestRateSource,
 		Actions: app.ActionsConfig{SMTPURL: n.smtpURL, MailFrom: n.mailFrom, PublicURL: n.publicURL,
 			PostalAddress: n.postalAddress, HolidaysDir: n.holidaysDir, QuietHours: n.quietHours,
-			AvoidHolidays: n.avoidHolidays, ComplianceRules: n.complianceRules, EmailCaps: n.emailCaps},
+			AvoidHolidays: n.avoidHolidays, ComplianceRules: n.complianceRules, EmailCaps: n.emailCaps,
+			AllowPrivateWebhooks: n.webhookAllowPrivate},
 		AudienceRoot: n.audienceRoot}
 	if cfg.Actions.PublicURL == "" {
 		scheme := "http://"

@@ -58,6 +58,8 @@ type ActionsConfig struct {
 	// EmailCaps are the frequency caps per person, "1/24h,3/7d"; empty
 	// keeps the engine's default (the same).
 	EmailCaps string
+	// AllowPrivateWebhooks lets webhook destinations be internal addresses.
+	AllowPrivateWebhooks bool
 }
 
 // parseCaps reads "1/24h,3/7d": at most N messages per window.
@@ -135,7 +137,7 @@ func (a *App) openActions(ctx context.Context) error {
 	cfg := journey.Config{Dir: filepath.Join(a.Cfg.DataDir, "journeys"), Log: a.Log, JetStream: a.Log.JetStream(),
 		Bucket: a.bucket("tradewind_journeys"), People: appPeople{a: a, proj: &lockedProjector{Projector: &store.Projector{Source: a.sourceInfo, ToBase: a.toBase,
 			TokenOf: privacy.TokenOf, Suppressed: a.Privacy.StoreSuppressed, Expired: a.Retention.Expired}}}, Mailer: mailer, Calendar: cal, SendRules: rules,
-		Check: checker, Notify: a.notifyTeam, MailDomain: domain, PostalAddress: ac.PostalAddress, Caps: caps, Now: a.Cfg.Now, Logger: a.Logger,
+		Check: checker, Notify: a.notifyTeam, MailDomain: domain, PostalAddress: ac.PostalAddress, Caps: caps, AllowPrivateWebhooks: ac.AllowPrivateWebhooks, Now: a.Cfg.Now, Logger: a.Logger,
 		Registry: a.Registry, Sync: a.Cfg.Fsync, Durable: a.Cfg.BucketPrefix + "journeys", PlanNext: a.nextOrders}
 	if ac.PublicURL != "" {
 		base := strings.TrimRight(ac.PublicURL, "/")

@@ -86,7 +86,8 @@ func TestAbandonedCheckoutJourney(t *testing.T) {
 	box := testmail.Start(t)
 	hook := startReceiver(t)
 	n := openNode(t, Config{Actions: ActionsConfig{SMTPURL: "smtp+plain://" + box.Addr, MailFrom: "Shop <news@shop.example>",
-		PublicURL: "https://shop.example", PostalAddress: "Shop GmbH, 100 Main Street, Springfield, IL 62701"}})
+		PublicURL: "https://shop.example", PostalAddress: "Shop GmbH, 100 Main Street, Springfield, IL 62701",
+		AllowPrivateWebhooks: true}})
 	_, key := n.createSource("Shop", "EUR")
 
 	code, dest := n.admin("POST", "/v1/destinations", map[string]any{"name": "crm", "url": hook.srv.URL})
@@ -274,7 +275,7 @@ func TestFailingDestinationIsolatedAndProfileActions(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		w.WriteHeader(503)
 	})
-	n := openNode(t, Config{})
+	n := openNode(t, Config{Actions: ActionsConfig{AllowPrivateWebhooks: true}})
 	_, key := n.createSource("Shop", "EUR")
 	for name, h := range map[string]*hookReceiver{"slow": slow, "fast": fast} {
 		code, d := n.admin("POST", "/v1/destinations", map[string]any{"name": name, "url": h.srv.URL, "concurrency": 1})
@@ -439,5 +440,22 @@ func TestDemoJourneysPassTheirChecks(t *testing.T) {
 	}
 	if _, ok := n.a.Profiles.Segment("journey_win_back_high_churn_risk_trigger"); !ok {
 		t.Error("the prediction trigger's segment was not made")
+	}
+}
+
+// TestInternalWebhookDestinationsRefused: without --webhook-allow-private,
+// a destination on a loopback, private or link-local address is refused
+// when it is defined, naming the field.
+func TestInternalWebhookDestinationsRefused(t *testing.T) {
+	n := openNode(t, Config{})
+	for _, u := range []string{"http://127.0.0.1:9/hook", "http://169.254.169.254/latest/meta-data", "https://10.0.0.7/x",
+		"http://localhost:8080/", "http://[::1]/h"} {
+		code, m := n.admin("POST", "/v1/destinations", map[string]any{"name": "internal", "url": u})
+		if code != 400 || m["field"] != "url" {
+			t.Errorf("%s: %d %v, want 400 naming url", u, code, m)
+		}
+	}
+	if code, m := n.admin("POST", "/v1/destinations", map[string]any{"name": "crm", "url": "https://crm.example/hooks"}); code != 201 {
+		t.Errorf("a public destination: %d %v", code, m)
 	}
 }

@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -185,6 +187,47 @@ var sharedClient = &http.Client{
 	CheckRedirect: sameHostRedirect,
 }
 
+// NewClient returns a client like the one webhooks share (pooled
+// connections, redirects only to the same host) whose dialer refuses every
+// address allow rejects, after DNS: a destination whose name resolves to,
+// or is rebound to, an internal address (the cloud metadata service at
+// 169.254.169.254, a database on the private network) is refused at the
+// moment of connecting, not only when it is configured.
+func NewClient(allow func(net.IP) bool) *http.Client {
+	t := newTransport()
+	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second,
+		Control: func(network, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			if ip := net.ParseIP(host); ip == nil || !allow(ip) {
+				return fmt.Errorf("%w: %s", ErrAddressRefused, host)
+			}
+			return nil
+		}}
+	t.DialContext = d.DialContext
+	return &http.Client{Transport: t, CheckRedirect: sameHostRedirect}
+}
+
+// ErrAddressRefused is returned for a connection to an address the
+// client's guard does not allow.
+var ErrAddressRefused = errors.New("refused to connect to a non-public address")
+
+// IsPublic reports whether ip is an address on the public internet: not
+// loopback, private (RFC 1918, fc00::/7), link-local, carrier-grade NAT
+// (100.64.0.0/10), multicast or unspecified.
+func IsPublic(ip net.IP) bool {
+	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() {
+		return false
+	}
+	if v4 := ip.To4(); v4 != nil && v4[0] == 100 && v4[1]&0xc0 == 64 {
+		return false
+	}
+	return true
+}
+
 func newTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	// Enough idle connections for a lane's workers to reuse theirs; no
@@ -318,6 +361,9 @@ func classifyTransport(dest string, err error) error {
 	}
 	if errors.Is(err, errRedirectRefused) {
 		return &PermanentError{Dest: dest, Reason: "redirect not followed", Err: inner}
+	}
+	if errors.Is(err, ErrAddressRefused) {
+		return &PermanentError{Dest: dest, Reason: "the destination is not a public address", Err: inner}
 	}
 	return &RetryableError{Dest: dest, Reason: "request failed", Err: inner}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -315,5 +316,28 @@ func TestBackoff(t *testing.T) {
 	}
 	if Backoff(3, 0, time.Second) != 0 {
 		t.Errorf("zero base should give zero")
+	}
+}
+
+// TestGuardedClientRefusesInternalAddresses: a client built with IsPublic
+// will not connect to a loopback receiver, and says so as a permanent
+// error; the same receiver is reached without the guard.
+func TestGuardedClientRefusesInternalAddresses(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
+	defer srv.Close()
+	w := Webhook{URL: srv.URL, Secret: []byte("s"), Client: NewClient(IsPublic)}
+	err := w.Send(context.Background(), "id-1", []byte(`{}`))
+	if !IsPermanent(err) || !errors.Is(err, ErrAddressRefused) {
+		t.Fatalf("loopback through the guard: %v", err)
+	}
+	w.Client = NewClient(func(net.IP) bool { return true })
+	if err := w.Send(context.Background(), "id-1", []byte(`{}`)); err != nil {
+		t.Fatalf("without the guard: %v", err)
+	}
+	for addr, public := range map[string]bool{"127.0.0.1": false, "10.1.2.3": false, "169.254.169.254": false, "100.64.0.1": false,
+		"192.168.0.1": false, "::1": false, "fd00::1": false, "0.0.0.0": false, "8.8.8.8": true, "2001:4860:4860::8888": true, "100.128.0.1": true} {
+		if IsPublic(net.ParseIP(addr)) != public {
+			t.Errorf("IsPublic(%s) = %v", addr, !public)
+		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -468,6 +470,15 @@ func (e *Engine) SaveDestination(ctx context.Context, d Destination, create, rot
 	}
 	if err := deliver.Validate(d.URL); err != nil {
 		return Destination{}, fieldErr("url", "%v", err)
+	}
+	if !e.cfg.AllowPrivateWebhooks {
+		if u, err := url.Parse(d.URL); err == nil {
+			host := u.Hostname()
+			ip := net.ParseIP(host)
+			if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") || (ip != nil && !deliver.IsPublic(ip)) {
+				return Destination{}, fieldErr("url", "%s is not a public address; internal destinations need the node's --webhook-allow-private", host)
+			}
+		}
 	}
 	if d.Concurrency < 0 || d.Concurrency > 64 {
 		return Destination{}, fieldErr("concurrency", "must be between 1 and 64")

@@ -249,7 +249,7 @@ func (e *Engine) sendWebhook(ctx context.Context, j *Journey, s *Step, a *action
 	if err != nil {
 		return outcome{status: Dead, reason: err.Error()}
 	}
-	w := deliver.Webhook{URL: d.URL, Secret: []byte(d.Secret), Timeout: time.Duration(d.Timeout)}
+	w := deliver.Webhook{URL: d.URL, Secret: []byte(d.Secret), Timeout: time.Duration(d.Timeout), Client: e.hooks}
 	if err := w.Send(ctx, a.ID, raw); err != nil {
 		return e.retryOrDead(a, err)
 	}

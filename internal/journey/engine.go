@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -95,6 +96,13 @@ type Config struct {
 	UnsubscribeURL func(pid, channel string) string
 	// MailDomain is the domain part of Message-IDs.
 	MailDomain string
+	// AllowPrivateWebhooks lets webhook destinations be internal
+	// addresses (loopback, private networks, link-local: a CRM on the
+	// office network, a test receiver). Off, such destinations are refused
+	// when defined and every connection is checked after DNS, so a
+	// destination cannot reach the cloud metadata service or an internal
+	// database.
+	AllowPrivateWebhooks bool
 	// PostalAddress is the sender's physical address, put in every
 	// e-mail's footer (CAN-SPAM requires one in US commercial e-mail).
 	PostalAddress string
@@ -135,6 +143,9 @@ type Engine struct {
 	dests    map[string]*Destination
 
 	lanes *deliver.Lanes
+	// hooks is the HTTP client of webhook deliveries (guarded unless
+	// AllowPrivateWebhooks; nil is the shared, unguarded one).
+	hooks *http.Client
 	wake  chan struct{}
 	// templates caches compiled e-mail templates by journey version and
 	// step.
@@ -202,6 +213,9 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		}
 	}
 	e.lanes = deliver.NewLanes(e.laneConfig)
+	if !cfg.AllowPrivateWebhooks {
+		e.hooks = deliver.NewClient(deliver.IsPublic)
+	}
 	e.latency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tradewind_journey_delivery_seconds",
 		Help:    "Time from a triggering message's receipt to its action's delivery (actions without a wait).",
 		Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)})
