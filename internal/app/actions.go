@@ -138,7 +138,8 @@ func (a *App) openActions(ctx context.Context) error {
 		Bucket: a.bucket("tradewind_journeys"), People: appPeople{a: a, proj: &lockedProjector{Projector: &store.Projector{Source: a.sourceInfo, ToBase: a.toBase,
 			TokenOf: privacy.TokenOf, Suppressed: a.Privacy.StoreSuppressed, Expired: a.Retention.Expired}}}, Mailer: mailer, Calendar: cal, SendRules: rules,
 		Check: checker, Notify: a.notifyTeam, MailDomain: domain, PostalAddress: ac.PostalAddress, Caps: caps, AllowPrivateWebhooks: ac.AllowPrivateWebhooks, Now: a.Cfg.Now, Logger: a.Logger,
-		Registry: a.Registry, Sync: a.Cfg.Fsync, Durable: a.Cfg.BucketPrefix + "journeys", PlanNext: a.nextOrders}
+		Registry: a.Registry, Sync: a.Cfg.Fsync, Durable: a.Cfg.BucketPrefix + "journeys", PlanNext: a.nextOrders,
+		LastDone: a.lastDone}
 	if ac.PublicURL != "" {
 		base := strings.TrimRight(ac.PublicURL, "/")
 		cfg.UnsubscribeURL = func(pid, channel string) string {
@@ -275,6 +276,22 @@ func (a *App) nextOrders(ctx context.Context) (map[string]time.Time, error) {
 			last, _ := row[1].(time.Time)
 			gap, _ := row[2].(float64)
 			out[pid] = last.Add(time.Duration(gap * float64(24*time.Hour)))
+			return nil
+		})
+	return out, err
+}
+
+// lastDone is when each profile last did event, from the store.
+func (a *App) lastDone(ctx context.Context, event string) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	err := a.Store.Scan(ctx, `SELECT profile_id, max("timestamp") FROM events
+		WHERE type = 'track' AND event = ? AND profile_id IS NOT NULL GROUP BY profile_id`, []any{event},
+		func(row []any) error {
+			pid, _ := row[0].(string)
+			at, _ := row[1].(time.Time)
+			if pid != "" && !at.IsZero() {
+				out[pid] = at
+			}
 			return nil
 		})
 	return out, err

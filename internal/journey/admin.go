@@ -390,7 +390,60 @@ func (e *Engine) SetStatus(ctx context.Context, id, status, by string) (Journey,
 			}
 		}()
 	}
+	if status == StatusActive && j.Trigger.Type == TriggerInactivity && e.cfg.LastDone != nil {
+		go func() {
+			pctx := context.WithoutCancel(ctx)
+			last, err := e.cfg.LastDone(pctx, j.Trigger.Event)
+			if err == nil {
+				err = e.planIdle(j.ID, last)
+			}
+			if err != nil {
+				e.cfg.Logger.Error("journey inactivity deadlines from history", "journey", id, "err", err)
+			}
+		}()
+	}
 	return j, warnings, nil
+}
+
+// planIdle gives an inactivity journey the people history already knows:
+// each person's quiet period runs from their last Event in the store, so
+// someone who ordered 50 days ago enters a 60-day journey in 10 days, not
+// only after their next order. People already past the period when the
+// journey starts do not enter (it reacts to crossings), and a deadline an
+// event has moved since is left alone.
+func (e *Engine) planIdle(jid string, last map[string]time.Time) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	j := e.journeys[jid]
+	if j == nil || j.Status != StatusActive {
+		return nil
+	}
+	days := time.Duration(j.Trigger.Days * float64(24*time.Hour))
+	now := e.cfg.Now()
+	b := e.db.NewIndexedBatch()
+	defer b.Close()
+	n := 0
+	for pid, at := range last {
+		deadline := at.Add(days)
+		if !deadline.After(now) {
+			continue
+		}
+		var cur int64
+		if ok, err := getJSON(b, idleKey(jid, pid), &cur); err != nil {
+			return err
+		} else if ok && cur >= deadline.UnixNano() {
+			continue // a newer event set it already
+		}
+		if err := setDeadline(b, timerIdle, jid, pid, deadline); err != nil {
+			return err
+		}
+		n++
+	}
+	if err := b.Commit(e.syncOpt()); err != nil {
+		return err
+	}
+	e.cfg.Logger.Info("journey inactivity deadlines from history", "journey", jid, "people", n)
+	return nil
 }
 
 // endAll ends every run of a stopped journey (caller holds e.mu); its

@@ -120,6 +120,9 @@ type Config struct {
 	// before_next_order journeys when they start (the node also calls
 	// PlanNextOrders after every prediction run).
 	PlanNext func(ctx context.Context) (map[string]time.Time, error)
+	// LastDone gives, per person, when they last did an event (from the
+	// store), for inactivity journeys when they start.
+	LastDone func(ctx context.Context, event string) (map[string]time.Time, error)
 }
 
 // Cap is a frequency cap: at most Max messages of a channel per Window.

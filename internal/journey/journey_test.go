@@ -512,3 +512,40 @@ func TestUpliftUsesExperimentStatistics(t *testing.T) {
 		t.Errorf("chance to win %v", st.Uplift.ChanceToWin)
 	}
 }
+
+// TestInactivityFromHistory: an inactivity journey starting on a shop with
+// history times each person from their last event in the store; people
+// already past the period do not enter.
+func TestInactivityFromHistory(t *testing.T) {
+	r := newRig(t)
+	now := r.clock.Now()
+	r.e.cfg.LastDone = func(_ context.Context, event string) (map[string]time.Time, error) {
+		if event != "Order Completed" {
+			t.Errorf("asked for %q", event)
+		}
+		return map[string]time.Time{"p_recent": now.Add(-50 * 24 * time.Hour), "p_long_gone": now.Add(-90 * 24 * time.Hour)}, nil
+	}
+	r.define(Journey{ID: "idle60", Name: "Idle 60", Trigger: Trigger{Type: TriggerInactivity, Event: "Order Completed", Days: 60},
+		Steps: []Step{note("winback")}})
+	// The deadlines are set in the background after the start.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var v int64
+		if ok, _ := getJSON(r.e.db, idleKey("idle60", "p_recent"), &v); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no deadline from history")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.clock.Add(11 * 24 * time.Hour)
+	time.Sleep(100 * time.Millisecond)
+	r.settle()
+	if got := r.notified("p_recent"); len(got) != 1 {
+		t.Errorf("p_recent notified %v, want once (60 days after their last order)", got)
+	}
+	if got := r.notified("p_long_gone"); len(got) != 0 {
+		t.Errorf("p_long_gone notified %v: already past the period when the journey started", got)
+	}
+}
