@@ -119,6 +119,60 @@ type sample struct {
 	ok       bool
 }
 
+// latencies match the measured samples [from, to) to their webhook
+// arrivals (by the run's event ids) and split the time they took.
+type latencies struct {
+	ack, e2e, toCreated, toArrival []time.Duration
+	firstAck, lastAck, lastArr     time.Time
+	missing                        int
+}
+
+func measure(samples []sample, from, to int, recv *receiver, run string) latencies {
+	var l latencies
+	for i := from; i < to; i++ {
+		s := samples[i]
+		if !s.ok {
+			continue
+		}
+		l.ack = append(l.ack, s.ack.Sub(s.due))
+		if l.firstAck.IsZero() || s.ack.Before(l.firstAck) {
+			l.firstAck = s.ack
+		}
+		if s.ack.After(l.lastAck) {
+			l.lastAck = s.ack
+		}
+		a, ok := recv.get(fmt.Sprintf("%s-%d", run, i))
+		if !ok {
+			l.missing++
+			continue
+		}
+		l.e2e = append(l.e2e, a.at.Sub(s.ack))
+		l.toCreated = append(l.toCreated, a.created.Sub(s.ack))
+		l.toArrival = append(l.toArrival, a.at.Sub(a.created))
+		if a.at.After(l.lastArr) {
+			l.lastArr = a.at
+		}
+	}
+	return l
+}
+
+// dataDir fills *dir with a new data directory under a /tmp/PREFIX* one
+// when it is empty; the returned function removes it (unless keep).
+func dataDir(dir *string, prefix string, keep bool) (cleanup func(), err error) {
+	if *dir != "" {
+		return func() {}, nil
+	}
+	d, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return nil, err
+	}
+	*dir = filepath.Join(d, "data")
+	if keep {
+		return func() {}, nil
+	}
+	return func() { os.RemoveAll(d) }, nil
+}
+
 // pcts prints p50/p90/p99/max of durations in ms.
 func pcts(ds []time.Duration) string {
 	if len(ds) == 0 {

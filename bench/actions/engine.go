@@ -194,33 +194,9 @@ func engineLatency(args []string) error {
 	for recv.count() < total && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
-	var ackLat, e2e, toCreated, toArrival []time.Duration
-	var firstAck, lastAck, lastArr time.Time
-	missing := 0
-	for i := nWarm; i < total; i++ {
-		s := samples[i]
-		if !s.ok {
-			continue
-		}
-		ackLat = append(ackLat, s.ack.Sub(s.due))
-		if firstAck.IsZero() || s.ack.Before(firstAck) {
-			firstAck = s.ack
-		}
-		if s.ack.After(lastAck) {
-			lastAck = s.ack
-		}
-		a, ok := recv.get(fmt.Sprintf("%s-%d", run, i))
-		if !ok {
-			missing++
-			continue
-		}
-		e2e = append(e2e, a.at.Sub(s.ack))
-		toCreated = append(toCreated, a.created.Sub(s.ack))
-		toArrival = append(toArrival, a.at.Sub(a.created))
-		if a.at.After(lastArr) {
-			lastArr = a.at
-		}
-	}
+	l := measure(samples, nWarm, total, recv, run)
+	ackLat, e2e, toCreated, toArrival := l.ack, l.e2e, l.toCreated, l.toArrival
+	firstAck, lastAck, lastArr, missing := l.firstAck, l.lastAck, l.lastArr, l.missing
 	fmt.Println()
 	fmt.Printf("RESULT engine-latency (ENGINE ONLY: embedded log + internal/journey, People from userId, no HTTP ingest, no profile engine) commit %s | offered %.0f/s for %s, users %d, destination concurrency %d rate %.0f/s, tick %s, resolve lag %s\n",
 		gitDescribe(), *rate, *dur, *users, *conc, *destRate, *tick, *lag)

@@ -307,16 +307,11 @@ func serveLatency(args []string) error {
 		return err
 	}
 	defer recv.srv.Close()
-	if *dir == "" {
-		d, err := os.MkdirTemp("", "actbench-serve-")
-		if err != nil {
-			return err
-		}
-		*dir = filepath.Join(d, "data")
-		if !*keep {
-			defer os.RemoveAll(d)
-		}
+	cleanup, err := dataDir(dir, "actbench-serve-", *keep)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	n, err := startNode(*bin, *dir, nil, nil)
 	if err != nil {
 		return err
@@ -421,33 +416,9 @@ func serveLatency(args []string) error {
 	}
 
 	// Figures over the measured part.
-	var ackLat, e2e, toCreated, toArrival []time.Duration
-	var firstAck, lastAck, lastArr time.Time
-	missing := 0
-	for i := nWarm; i < total; i++ {
-		s := samples[i]
-		if !s.ok {
-			continue
-		}
-		ackLat = append(ackLat, s.ack.Sub(s.due))
-		if firstAck.IsZero() || s.ack.Before(firstAck) {
-			firstAck = s.ack
-		}
-		if s.ack.After(lastAck) {
-			lastAck = s.ack
-		}
-		a, ok := recv.get(fmt.Sprintf("%s-%d", run, i))
-		if !ok {
-			missing++
-			continue
-		}
-		e2e = append(e2e, a.at.Sub(s.ack))
-		toCreated = append(toCreated, a.created.Sub(s.ack))
-		toArrival = append(toArrival, a.at.Sub(a.created))
-		if a.at.After(lastArr) {
-			lastArr = a.at
-		}
-	}
+	l := measure(samples, nWarm, total, recv, run)
+	ackLat, e2e, toCreated, toArrival := l.ack, l.e2e, l.toCreated, l.toArrival
+	firstAck, lastAck, lastArr, missing := l.firstAck, l.lastAck, l.lastArr, l.missing
 	acked := len(ackLat)
 	if *csvOut != "" {
 		var b bytes.Buffer
@@ -500,16 +471,11 @@ func servePeople(args []string) error {
 		return err
 	}
 	defer recv.srv.Close()
-	if *dir == "" {
-		d, err := os.MkdirTemp("", "actbench-people-")
-		if err != nil {
-			return err
-		}
-		*dir = filepath.Join(d, "data")
-		if !*keep {
-			defer os.RemoveAll(d)
-		}
+	cleanup, err := dataDir(dir, "actbench-people-", *keep)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	n, err := startNode(*bin, *dir, nil, nil)
 	if err != nil {
 		return err
