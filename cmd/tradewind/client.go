@@ -169,3 +169,14 @@ type jsonRaw string
 
 // MarshalJSON returns the text itself.
 func (j jsonRaw) MarshalJSON() ([]byte, error) { return []byte(j), nil }
+
+// readInput reads a file named on the command line, "-" being standard
+// input, and says how to name it in messages.
+func readInput(file string) (data []byte, name string, err error) {
+	if file == "-" {
+		data, err = io.ReadAll(os.Stdin)
+		return data, "standard input", err
+	}
+	data, err = os.ReadFile(file)
+	return data, file, err
+}

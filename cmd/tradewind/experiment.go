@@ -61,15 +61,7 @@ func experimentCommand() *ffcli.Command {
 			if *stats == "" {
 				return usageErr(errors.New("--stats is required"))
 			}
-			var data []byte
-			var err error
-			name := *stats
-			if *stats == "-" {
-				name = "standard input"
-				data, err = io.ReadAll(os.Stdin)
-			} else {
-				data, err = os.ReadFile(*stats)
-			}
+			data, name, err := readInput(*stats)
 			if err != nil {
 				return err
 			}

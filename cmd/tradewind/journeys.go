@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -224,13 +223,7 @@ func journeysCommand() *ffcli.Command {
 		func(ctx context.Context, r *remote, args []string) error {
 			addrs := args
 			if supFile != "" {
-				var data []byte
-				var err error
-				if supFile == "-" {
-					data, err = io.ReadAll(os.Stdin)
-				} else {
-					data, err = os.ReadFile(supFile)
-				}
+				data, _, err := readInput(supFile)
 				if err != nil {
 					return err
 				}
@@ -327,18 +320,12 @@ func readDefinition(file string) ([]byte, error) {
 	if file == "" {
 		return nil, usageErr(errors.New("--file is required"))
 	}
-	var data []byte
-	var err error
-	if file == "-" {
-		data, err = io.ReadAll(os.Stdin)
-	} else {
-		data, err = os.ReadFile(file)
-	}
+	data, name, err := readInput(file)
 	if err != nil {
 		return nil, err
 	}
 	if !json.Valid(data) {
-		return nil, fmt.Errorf("%s is not valid JSON", file)
+		return nil, fmt.Errorf("%s is not valid JSON", name)
 	}
 	return data, nil
 }
