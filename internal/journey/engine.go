@@ -426,12 +426,7 @@ func needsSender(active []*Journey, d eventlog.Delivery, m message, now time.Tim
 		if d.Seq <= j.StartSeq || now.Sub(m.at) > time.Duration(j.MaxEventAge) {
 			continue
 		}
-		switch {
-		case m.event == j.goalEvent(), j.branchEvents()[m.event]:
-			return true
-		case (j.Trigger.Type == TriggerEvent || j.Trigger.Type == TriggerInactivity) && m.event == j.Trigger.Event:
-			return true
-		case j.Trigger.Type == TriggerAbandonedCheckout && (m.event == "Checkout Started" || m.event == "Order Completed"):
+		if j.tracks(m.event) {
 			return true
 		}
 	}

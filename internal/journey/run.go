@@ -215,7 +215,7 @@ func predictionSegment(jid string) string {
 func (tx *txn) observe(ctx context.Context, j *Journey, m message, resolve func() (string, error)) error {
 	goal := j.goalEvent() == m.event
 	recover := j.Trigger.Type == TriggerAbandonedCheckout && m.event == "Order Completed"
-	seen := j.branchEvents()[m.event]
+	seen := j.branchAsks(m.event)
 	if !goal && !recover && !seen {
 		return nil
 	}
@@ -250,15 +250,40 @@ func (tx *txn) observe(ctx context.Context, j *Journey, m message, resolve func(
 	return nil
 }
 
-// branchEvents are the events j's branches ask about.
-func (j *Journey) branchEvents() map[string]bool {
-	out := map[string]bool{}
-	for _, s := range j.Steps {
-		if s.Type == StepBranch && s.If != nil && s.If.Event != "" {
-			out[s.If.Event] = true
+// tracks says whether j acts on a track event of that name: its trigger
+// (event, inactivity, the two events of an abandoned checkout), its goal,
+// or an event a branch asks about. It is what matches and observe look at
+// for track messages, asked before a message's sender is looked up.
+func (j *Journey) tracks(event string) bool {
+	switch {
+	case event == j.goalEvent(), j.branchAsks(event):
+		return true
+	case j.Trigger.Type == TriggerEvent || j.Trigger.Type == TriggerInactivity:
+		return event == j.Trigger.Event
+	case j.Trigger.Type == TriggerAbandonedCheckout:
+		return event == "Checkout Started" || event == "Order Completed"
+	}
+	return false
+}
+
+// branchEvent is the event a step's branch asks about ("" for none).
+func (s *Step) branchEvent() string {
+	if s.Type == StepBranch && s.If != nil {
+		return s.If.Event
+	}
+	return ""
+}
+
+// branchAsks says whether one of j's branches asks about event. It runs
+// for every message of every running journey, so it looks through the
+// steps rather than building a set.
+func (j *Journey) branchAsks(event string) bool {
+	for i := range j.Steps {
+		if ev := j.Steps[i].branchEvent(); ev != "" && ev == event {
+			return true
 		}
 	}
-	return out
+	return false
 }
 
 // resetIdle moves a person's inactivity deadline: another Event, another
@@ -525,9 +550,11 @@ func (tx *txn) end(j *Journey, pid string, r *run, outcome string) error {
 	if err := tx.c.add(j.ID, outcome+"_"+armOr(r.Arm), 1); err != nil {
 		return err
 	}
-	for ev := range j.branchEvents() {
-		if err := tx.b.Delete(seenKey(j.ID, pid, ev), nil); err != nil {
-			return err
+	for i := range j.Steps {
+		if ev := j.Steps[i].branchEvent(); ev != "" {
+			if err := tx.b.Delete(seenKey(j.ID, pid, ev), nil); err != nil {
+				return err
+			}
 		}
 	}
 	return setJSON(tx.b, runKey(j.ID, pid), r)
