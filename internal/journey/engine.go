@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -573,7 +574,7 @@ func timerSuffix(kind string) string {
 }
 
 func splitTimer(rest string) (jid, pid, kind string) {
-	parts := splitN(rest, 0, 3)
+	parts := strings.SplitN(rest, "\x00", 3)
 	jid = parts[0]
 	if len(parts) > 1 {
 		pid = parts[1]
@@ -582,25 +583,6 @@ func splitTimer(rest string) (jid, pid, kind string) {
 		kind = parts[2]
 	}
 	return
-}
-
-func splitN(s string, sep byte, n int) []string {
-	var out []string
-	for len(out) < n-1 {
-		i := -1
-		for k := 0; k < len(s); k++ {
-			if s[k] == sep {
-				i = k
-				break
-			}
-		}
-		if i < 0 {
-			break
-		}
-		out = append(out, s[:i])
-		s = s[i+1:]
-	}
-	return append(out, s)
 }
 
 // actionID is an action's idempotency key: the same journey, person, entry
