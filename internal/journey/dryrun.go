@@ -2,6 +2,7 @@ package journey
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/tradewind/tradewind/internal/segment"
@@ -75,7 +76,7 @@ func (e *Engine) DryRun(ctx context.Context, j Journey, pids []string) (*DryRunR
 		}
 		rep.Sampled++
 		dp := DryRunPerson{ProfileID: pid, Country: p.Country, Locale: p.Locale, Arm: "treatment", Path: []string{}, Actions: []DryRunAction{}}
-		if len(j.Countries) > 0 && !contains(j.Countries, p.Country) {
+		if len(j.Countries) > 0 && !slices.Contains(j.Countries, p.Country) {
 			dp.Excluded = "country " + p.Country + " is not among the journey's countries"
 			rep.Outcomes["excluded"]++
 			rep.People = append(rep.People, dp)

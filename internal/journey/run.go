@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -351,7 +352,7 @@ func (tx *txn) start(ctx context.Context, j *Journey, pid string, r *run) error 
 		if err != nil {
 			return err
 		}
-		if p == nil || !contains(j.Countries, p.Country) {
+		if p == nil || !slices.Contains(j.Countries, p.Country) {
 			r.Arm = ""
 			return tx.end(j, pid, r, "excluded")
 		}
@@ -627,15 +628,6 @@ func (c *Condition) holdsFor(p *Person) bool {
 	case c.Computed != "":
 		v, ok := p.Computed[c.Computed]
 		return compare(v, ok, c.Op, c.Value)
-	}
-	return false
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
 	}
 	return false
 }
