@@ -75,6 +75,11 @@ type Config struct {
 	FlushEvery time.Duration
 	// CacheBytes bounds the state's block cache (default 128 MiB).
 	CacheBytes int64
+	// StateCacheBytes bounds the decoded-free cache of state values the
+	// engine keeps between batches (default 256 MiB; negative: none), so
+	// that the records of recently active profiles are read from memory
+	// rather than searched for in Pebble's memtables and sstables.
+	StateCacheBytes int
 	// Sync fsyncs every committed batch of state (with --fsync always).
 	Sync     bool
 	Logger   *slog.Logger
@@ -98,6 +103,9 @@ type Engine struct {
 	// timers, admin actions (unmerge, segment changes, erasure).
 	mu    sync.Mutex
 	parts *parts
+	// cache holds committed state values across batches (see readCache);
+	// guarded by mu.
+	cache *stateCache
 	segKV *kvjson.Bucket[SegmentDef]
 	defs  map[string]SegmentDef
 
@@ -142,6 +150,9 @@ func Open(cfg Config) (*Engine, error) {
 	if cfg.CacheBytes == 0 {
 		cfg.CacheBytes = 128 << 20
 	}
+	if cfg.StateCacheBytes == 0 {
+		cfg.StateCacheBytes = 256 << 20
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -166,7 +177,7 @@ func Open(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("realtime: open %s: %w", cfg.Dir, err)
 	}
-	e := &Engine{cfg: cfg, db: db, unmerges: map[string]chan unmergeOutcome{}}
+	e := &Engine{cfg: cfg, db: db, unmerges: map[string]chan unmergeOutcome{}, cache: newStateCache(cfg.StateCacheBytes)}
 	e.latency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tradewind_profiles_update_seconds",
 		Help:    "Time from a message's receipt to its profile and segment memberships being updated.",
 		Buckets: prometheus.ExponentialBuckets(0.005, 2, 12)})
@@ -266,7 +277,7 @@ func (e *Engine) handle(ctx context.Context, batch []eventlog.Delivery) error {
 	last := e.applied.Load()
 	now := e.cfg.Now()
 	touched := map[string]uint64{} // profile → seq of its last message in the batch
-	cache := newReadCache()
+	cache := newReadCache(e.cache)
 	for _, d := range batch {
 		if d.Seq <= last {
 			continue
@@ -342,6 +353,7 @@ func (e *Engine) handle(ctx context.Context, batch []eventlog.Delivery) error {
 	if err := b.Commit(opt); err != nil {
 		return err
 	}
+	cache.commit()
 	e.applied.Store(last)
 	e.messages.Add(float64(len(batch)))
 	for _, d := range batch {
@@ -375,8 +387,9 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) error {
 		return nil
 	}
 	var out []eventlog.Message
+	cache := newReadCache(e.cache)
 	for _, pid := range due {
-		msgs, err := e.parts.evaluate(b, nil, pid, now, fmt.Sprintf("t%d", now.UnixNano()))
+		msgs, err := e.parts.evaluate(b, cache, pid, now, fmt.Sprintf("t%d", now.UnixNano()))
 		if err != nil {
 			return err
 		}
@@ -387,7 +400,11 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) error {
 			return err
 		}
 	}
-	return b.Commit(pebble.NoSync)
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return err
+	}
+	cache.commit()
+	return nil
 }
 
 func (e *Engine) timerLoop(ctx context.Context) {

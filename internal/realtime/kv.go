@@ -5,6 +5,8 @@ import (
 	"errors"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/tradewind/tradewind/internal/profile"
 )
 
 // batchKV is the key-value view the engine's parts (identity graph, profile
@@ -18,17 +20,30 @@ type batchKV struct {
 	c      *readCache // nil: every Get reads the batch
 }
 
-// readCache holds the values of the state keys one batch of log messages
-// has read or written, so that each is read from Pebble once per batch:
-// the parts read the same records again and again (the profile's state is
+// readCache is one batch's view of the engine's state cache: the values of
+// the state keys the batch has read or written (its overlay), over the
+// values committed by earlier batches (shared, the engine's stateCache).
+// The parts read the same records again and again (the profile's state is
 // read when a message is applied, again when its segments are evaluated,
-// and once more for each of its messages in the batch), and a point read
-// of an indexed batch searches the batch, the memtables and the sstables
-// every time. It is write-through: every write to the cached prefixes in
-// the batch must go through a view that shares the cache, or the cache
-// must be reset after it (an unmerge, a rebuild).
+// and once more for each of its messages in the batch, and the next batch
+// touches many of the same profiles), and a point read of an indexed batch
+// searches the batch, the memtables and the sstables every time: with the
+// cache most reads are a map lookup.
+//
+// It is write-through: every write to the cached prefixes in the batch must
+// go through a view that shares the cache, or the cache must be reset
+// after it (an unmerge, a rebuild). The overlay becomes shared only when
+// the batch commits (commit); a batch that fails drops it.
 type readCache struct {
-	m map[string]cached
+	m      map[string]cached
+	shared *stateCache
+	// profiles are the profiles as the batch's last Apply left them, so
+	// that evaluating their segments at the end of the batch does not
+	// decode and compute them again; a merge drops both profiles' entries.
+	profiles map[string]*profile.Profile
+	// dirtied are the profiles already marked for the flush in this batch:
+	// one marker write per profile and batch is enough.
+	dirtied map[string]bool
 }
 
 // cached is a key's value; ok is false for an absent key.
@@ -37,13 +52,99 @@ type cached struct {
 	ok bool
 }
 
-func newReadCache() *readCache { return &readCache{m: map[string]cached{}} }
+// newReadCache returns a cache for one batch over shared (nil: the batch's
+// own reads only).
+func newReadCache(shared *stateCache) *readCache {
+	return &readCache{m: map[string]cached{}, shared: shared, profiles: map[string]*profile.Profile{},
+		dirtied: map[string]bool{}}
+}
 
-// reset forgets everything (after writes that bypassed the cache).
+// lookup returns what the cache knows of key.
+func (c *readCache) lookup(key string) (cached, bool) {
+	if e, hit := c.m[key]; hit {
+		return e, true
+	}
+	if c.shared != nil {
+		return c.shared.get(key)
+	}
+	return cached{}, false
+}
+
+// reset forgets everything, the committed values included (after writes
+// that bypassed the cache: the shared values may no longer be the batch's).
 func (c *readCache) reset() {
 	if c != nil {
 		clear(c.m)
+		clear(c.profiles)
+		if c.shared != nil {
+			c.shared.clear()
+		}
 	}
+}
+
+// commit hands the batch's values to the shared cache once the batch has
+// committed: they are the database's values now.
+func (c *readCache) commit() {
+	if c == nil || c.shared == nil {
+		return
+	}
+	for k, v := range c.m {
+		c.shared.put(k, v)
+	}
+	clear(c.m)
+}
+
+// stateCache holds committed values of the engine's state keys across
+// batches (the caller holds the engine's lock). It is bounded by bytes, in
+// two generations: new values go into cur; when cur reaches half the
+// budget it becomes prev and a new cur starts, and a value found in prev
+// moves back to cur. So what was used recently stays, and the cache never
+// holds much more than its budget, without per-entry bookkeeping.
+type stateCache struct {
+	cur, prev map[string]cached
+	size      int
+	limit     int
+}
+
+// cacheEntryOverhead approximates a map entry's own memory (key and value
+// headers, buckets), so many small values count for what they cost.
+const cacheEntryOverhead = 64
+
+func newStateCache(limit int) *stateCache {
+	return &stateCache{cur: map[string]cached{}, limit: limit}
+}
+
+func (s *stateCache) get(key string) (cached, bool) {
+	if e, ok := s.cur[key]; ok {
+		return e, true
+	}
+	e, ok := s.prev[key]
+	if ok {
+		delete(s.prev, key)
+		s.put(key, e)
+	}
+	return e, ok
+}
+
+func (s *stateCache) put(key string, v cached) {
+	if s.limit <= 0 {
+		return
+	}
+	s.cur[key] = v
+	s.size += len(key) + len(v.v) + cacheEntryOverhead
+	if s.size >= s.limit/2 {
+		s.prev, s.cur, s.size = s.cur, make(map[string]cached, len(s.cur)), 0
+	}
+}
+
+// forget drops one key (written around the cache).
+func (s *stateCache) forget(key string) {
+	delete(s.cur, key)
+	delete(s.prev, key)
+}
+
+func (s *stateCache) clear() {
+	s.cur, s.prev, s.size = map[string]cached{}, nil, 0
 }
 
 // errReadOnly is returned by writes through a read-only view.
@@ -68,7 +169,7 @@ func cachedView(b *pebble.Batch, c *readCache, prefix string) batchKV {
 func (k batchKV) Get(key []byte) ([]byte, error) {
 	full := k.key(key)
 	if k.c != nil {
-		if e, hit := k.c.m[string(full)]; hit {
+		if e, hit := k.c.lookup(string(full)); hit {
 			if !e.ok {
 				return nil, nil
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -151,6 +152,10 @@ func (p *parts) apply(b *pebble.Batch, c *readCache, pr *store.Projected, now ti
 		return "", err
 	}
 	for _, m := range res.Merges {
+		if c != nil {
+			delete(c.profiles, m.Into)
+			delete(c.profiles, m.From)
+		}
 		if _, err := p.keeper.Merge(kvP, m.Into, m.From); err != nil {
 			return "", err
 		}
@@ -162,12 +167,12 @@ func (p *parts) apply(b *pebble.Batch, c *readCache, pr *store.Projected, now ti
 		}
 	}
 	for _, from := range res.Previous {
-		if err := p.gone(b, from); err != nil {
+		if err := p.gone(b, c, from); err != nil {
 			return "", err
 		}
 	}
-	for i, c := range res.Conflicts {
-		if err := p.mark(b, prefConfl, fmt.Sprintf("%020d/%04d", c.Seq, i), c); err != nil {
+	for i, cf := range res.Conflicts {
+		if err := p.mark(b, prefConfl, fmt.Sprintf("%020d/%04d", cf.Seq, i), cf); err != nil {
 			return "", err
 		}
 	}
@@ -177,7 +182,7 @@ func (p *parts) apply(b *pebble.Batch, c *readCache, pr *store.Projected, now ti
 		p.e.rebuildLater(res.Splits)
 	}
 	for _, id := range res.Changed {
-		if err := p.dirty(b, id); err != nil {
+		if err := p.dirty(b, c, id); err != nil {
 			return "", err
 		}
 	}
@@ -189,13 +194,16 @@ func (p *parts) apply(b *pebble.Batch, c *readCache, pr *store.Projected, now ti
 	if err != nil {
 		return "", err
 	}
+	if c != nil {
+		c.profiles[pid] = upd.Profile
+	}
 	if err := p.onEvent(kvA, pid, pr); err != nil {
 		return "", err
 	}
 	for _, d := range upd.Deviations {
 		p.e.queue(deviationMessage(pid, d, pr.Event.Seq))
 	}
-	return pid, p.dirty(b, pid)
+	return pid, p.dirty(b, c, pid)
 }
 
 // onEvent records a message for the segment conditions that count events.
@@ -221,12 +229,18 @@ func (p *parts) evaluate(b *pebble.Batch, c *readCache, pid string, now time.Tim
 		// Without segments only the memberships the profile still has
 		// (none, unless segments were just deleted) matter: no need to
 		// read and compute the profile.
-		var err error
-		if prof, ok, err = p.keeper.Load(kvP, pid); err != nil {
-			return nil, err
+		if c != nil {
+			prof, ok = c.profiles[pid]
+		}
+		if !ok {
+			var err error
+			if prof, ok, err = p.keeper.Load(kvP, pid); err != nil {
+				return nil, err
+			}
 		}
 	}
-	old, err := p.members(b, pid)
+	kvM := cachedView(b, c, prefMember)
+	old, err := readMembers(kvM, pid)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +248,7 @@ func (p *parts) evaluate(b *pebble.Batch, c *readCache, pid string, now time.Tim
 	var next time.Time
 	if ok && len(p.segs) > 0 {
 		attrs := prof.Attrs(now)
-		if err := loadPrediction(b, pid, attrs); err != nil {
+		if err := loadPrediction(cachedView(b, c, prefPrediction), pid, attrs); err != nil {
 			return nil, err
 		}
 		if members, next, err = p.aud.Evaluate(kvA, pid, profileAttrs{attrs, prof.Traits}, now); err != nil {
@@ -247,7 +261,7 @@ func (p *parts) evaluate(b *pebble.Batch, c *readCache, pid string, now time.Tim
 			next = midnight
 		}
 	}
-	if err := p.setTimer(b, pid, next); err != nil {
+	if err := p.setTimer(b, c, pid, next); err != nil {
 		return nil, err
 	}
 	var out []eventlog.Message
@@ -271,10 +285,10 @@ func (p *parts) evaluate(b *pebble.Batch, c *readCache, pid string, now time.Tim
 	if len(out) == 0 {
 		return nil, nil
 	}
-	if err := p.setMembers(b, pid, cur); err != nil {
+	if err := setMembers(kvM, pid, cur); err != nil {
 		return nil, err
 	}
-	return out, p.dirty(b, pid)
+	return out, p.dirty(b, c, pid)
 }
 
 // membershipMessage is a segment_entered or segment_exited message. Its id
@@ -284,10 +298,26 @@ func (p *parts) evaluate(b *pebble.Batch, c *readCache, pid string, now time.Tim
 func (p *parts) membershipMessage(typ, segID, pid string, now time.Time, cause string) eventlog.Message {
 	sum := sha256.Sum256([]byte(typ + "\x00" + segID + "\x00" + pid + "\x00" + cause))
 	id := "seg-" + hex.EncodeToString(sum[:12])
-	body, _ := json.Marshal(map[string]any{"type": typ, "messageId": id, "timestamp": now.UTC().Format(time.RFC3339Nano),
-		"properties": map[string]any{"segment_id": segID, "segment_name": p.segs[segID].Name, "profile_id": pid}})
+	body, _ := json.Marshal(membershipBody{Type: typ, MessageID: id, Timestamp: now.UTC().Format(time.RFC3339Nano),
+		Properties: membershipProps{SegmentID: segID, SegmentName: p.segs[segID].Name, ProfileID: pid}})
 	return eventlog.Message{Type: typ, Meta: eventlog.Meta{Source: engineSource, MessageID: id, ReceivedAt: now.UTC(),
 		Timestamp: now.UTC(), Flags: eventlog.FlagPermanentKey}, Data: body}
+}
+
+// membershipBody is a membership message's JSON, its fields in the order
+// json.Marshal gives a map's keys (sorted), so the bytes are those the
+// engine always sent; a struct encodes several times faster than a map.
+type membershipBody struct {
+	MessageID  string          `json:"messageId"`
+	Properties membershipProps `json:"properties"`
+	Timestamp  string          `json:"timestamp"`
+	Type       string          `json:"type"`
+}
+
+type membershipProps struct {
+	ProfileID   string `json:"profile_id"`
+	SegmentID   string `json:"segment_id"`
+	SegmentName string `json:"segment_name"`
 }
 
 // deviationMessage reports a person's behaviour departing from their own
@@ -301,68 +331,152 @@ func deviationMessage(pid string, d profile.Deviation, seq uint64) eventlog.Mess
 		ReceivedAt: time.Now().UTC(), Timestamp: d.At.UTC(), Flags: eventlog.FlagPermanentKey}, Data: body}
 }
 
-// members reads a profile's memberships (segment id → since).
+// members reads a profile's memberships (segment id → since) from r (a
+// snapshot: the API, the flush).
 func (p *parts) members(r pebble.Reader, pid string) (map[string]time.Time, error) {
-	v, closer, err := r.Get([]byte(prefMember + pid))
-	if err == pebble.ErrNotFound {
-		return map[string]time.Time{}, nil
-	}
+	return readMembers(view(r, nil, prefMember), pid)
+}
+
+// readMembers reads a profile's memberships through kv.
+func readMembers(kv batchKV, pid string) (map[string]time.Time, error) {
+	v, err := kv.Get([]byte(pid))
 	if err != nil {
 		return nil, err
 	}
-	defer closer.Close()
-	out := map[string]time.Time{}
-	if err := json.Unmarshal(v, &out); err != nil {
+	m, err := decodeMembers(v)
+	if err != nil {
 		return nil, fmt.Errorf("realtime: memberships of %s: %w", pid, err)
+	}
+	return m, nil
+}
+
+func setMembers(kv batchKV, pid string, m map[string]time.Time) error {
+	if len(m) == 0 {
+		return kv.Delete([]byte(pid))
+	}
+	return kv.Set([]byte(pid), encodeMembers(m))
+}
+
+// membersV1 begins the binary form of a profile's memberships: a count,
+// then per segment its id (length-prefixed) and since (Unix nanoseconds,
+// UTC). Memberships are read and written for every message that changes
+// one, and JSON with RFC 3339 times cost several times as much; state
+// written before holds JSON, which starts with '{' and is still read.
+const membersV1 = 1
+
+func encodeMembers(m map[string]time.Time) []byte {
+	n := 1 + binary.MaxVarintLen64
+	for id := range m {
+		n += len(id) + 2*binary.MaxVarintLen64
+	}
+	b := make([]byte, 0, n)
+	b = append(b, membersV1)
+	b = binary.AppendUvarint(b, uint64(len(m)))
+	for id, since := range m {
+		b = binary.AppendUvarint(b, uint64(len(id)))
+		b = append(b, id...)
+		b = binary.AppendVarint(b, since.UnixNano())
+	}
+	return b
+}
+
+var errMembers = errors.New("corrupt memberships")
+
+func decodeMembers(v []byte) (map[string]time.Time, error) {
+	if len(v) == 0 {
+		return map[string]time.Time{}, nil
+	}
+	if v[0] == '{' {
+		out := map[string]time.Time{}
+		if err := json.Unmarshal(v, &out); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	if v[0] != membersV1 {
+		return nil, errMembers
+	}
+	v = v[1:]
+	n, k := binary.Uvarint(v)
+	if k <= 0 || n > uint64(len(v)) {
+		return nil, errMembers
+	}
+	v = v[k:]
+	out := make(map[string]time.Time, n)
+	for range n {
+		l, k := binary.Uvarint(v)
+		if k <= 0 || l > uint64(len(v)-k) {
+			return nil, errMembers
+		}
+		id := string(v[k : k+int(l)])
+		v = v[k+int(l):]
+		ns, k2 := binary.Varint(v)
+		if k2 <= 0 {
+			return nil, errMembers
+		}
+		v = v[k2:]
+		out[id] = time.Unix(0, ns).UTC()
+	}
+	if len(v) != 0 {
+		return nil, errMembers
 	}
 	return out, nil
 }
 
-func (p *parts) setMembers(b *pebble.Batch, pid string, m map[string]time.Time) error {
-	if len(m) == 0 {
-		return b.Delete([]byte(prefMember+pid), nil)
-	}
-	v, _ := json.Marshal(m)
-	return b.Set([]byte(prefMember+pid), v, nil)
-}
-
 // setTimer schedules the profile's next evaluation (none for a zero time).
-func (p *parts) setTimer(b *pebble.Batch, pid string, at time.Time) error {
-	pk := []byte(string(prefTimerP) + pid)
-	if v, closer, err := b.Get(pk); err == nil {
+// The profile's timer is read through the cache and left alone when it is
+// already set for at: most evaluations find the same next change.
+func (p *parts) setTimer(b *pebble.Batch, c *readCache, pid string, at time.Time) error {
+	kvT := cachedView(b, c, string(prefTimerP))
+	var t [8]byte
+	if !at.IsZero() {
+		binary.BigEndian.PutUint64(t[:], uint64(at.UnixNano()))
+	}
+	v, err := kvT.Get([]byte(pid))
+	if err != nil {
+		return err
+	}
+	if v != nil {
+		if !at.IsZero() && string(v) == string(t[:]) {
+			return nil
+		}
 		old := append(append([]byte{}, prefTimer...), v...)
-		closer.Close()
 		if err := b.Delete(append(old, pid...), nil); err != nil {
 			return err
 		}
-		if err := b.Delete(pk, nil); err != nil {
+		if err := kvT.Delete([]byte(pid)); err != nil {
 			return err
 		}
 	}
 	if at.IsZero() {
 		return nil
 	}
-	var t [8]byte
-	binary.BigEndian.PutUint64(t[:], uint64(at.UnixNano()))
 	if err := b.Set(append(append(append([]byte{}, prefTimer...), t[:]...), pid...), nil, nil); err != nil {
 		return err
 	}
-	return b.Set(pk, t[:], nil)
+	return kvT.Set([]byte(pid), t[:])
 }
 
-// dirty marks a profile for the next flush to the store.
-func (p *parts) dirty(b *pebble.Batch, pid string) error {
+// dirty marks a profile for the next flush to the store (once per batch
+// with a cache c).
+func (p *parts) dirty(b *pebble.Batch, c *readCache, pid string) error {
+	if c != nil {
+		if c.dirtied[pid] {
+			return nil
+		}
+		c.dirtied[pid] = true
+	}
 	var v [8]byte
 	binary.BigEndian.PutUint64(v[:], uint64(time.Now().UnixNano()))
 	return b.Set([]byte(string(prefDirty)+pid), v[:], nil)
 }
 
 // gone marks a profile (merged away, forgotten) for removal from the store.
-func (p *parts) gone(b *pebble.Batch, pid string) error {
-	if err := b.Delete([]byte(prefMember+pid), nil); err != nil {
+func (p *parts) gone(b *pebble.Batch, c *readCache, pid string) error {
+	if err := cachedView(b, c, prefMember).Delete([]byte(pid)); err != nil {
 		return err
 	}
-	if err := p.setTimer(b, pid, time.Time{}); err != nil {
+	if err := p.setTimer(b, c, pid, time.Time{}); err != nil {
 		return err
 	}
 	return b.Set([]byte(string(prefGone)+pid), []byte{1}, nil)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"math"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -76,15 +75,11 @@ func (p *parts) usesPredictions() bool {
 }
 
 // loadPrediction adds a profile's predictions to its attributes.
-func loadPrediction(r pebble.Reader, pid string, attrs map[string]any) error {
-	v, closer, err := r.Get([]byte(prefPrediction + pid))
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
+func loadPrediction(kv batchKV, pid string, attrs map[string]any) error {
+	v, err := kv.Get([]byte(pid))
+	if err != nil || v == nil {
 		return err
 	}
-	defer closer.Close()
 	var pj predictionJSON
 	if err := json.Unmarshal(v, &pj); err != nil {
 		return nil // an unreadable entry is no prediction
@@ -140,6 +135,9 @@ func (e *Engine) SetPredictions(ctx context.Context, preds map[string]Prediction
 	}
 	err = b.Commit(pebble.Sync)
 	b.Close()
+	for _, pid := range changed {
+		e.cache.forget(prefPrediction + pid) // written around the cache
+	}
 	uses := e.parts.usesPredictions()
 	e.mu.Unlock()
 	if err != nil || !uses {

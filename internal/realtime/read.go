@@ -217,7 +217,8 @@ func (e *Engine) Forget(ctx context.Context, ids []store.Identity) error {
 	defer e.mu.Unlock()
 	b := e.db.NewIndexedBatch()
 	defer b.Close()
-	kvI, kvP, kvA := view(b, b, prefIdentity), view(b, b, prefProfile), view(b, b, prefAudience)
+	cache := newReadCache(e.cache)
+	kvI, kvP, kvA := cachedView(b, cache, prefIdentity), cachedView(b, cache, prefProfile), cachedView(b, cache, prefAudience)
 	seen := map[string]bool{}
 	for _, s := range ids {
 		id := identity.ID{Kind: identity.Anon, Value: s.AnonymousID}
@@ -245,12 +246,16 @@ func (e *Engine) Forget(ctx context.Context, ids []store.Identity) error {
 		if err := e.parts.aud.Forget(kvA, pid); err != nil {
 			return err
 		}
-		if err := e.parts.gone(b, pid); err != nil {
+		if err := e.parts.gone(b, cache, pid); err != nil {
 			return err
 		}
-		if err := b.Delete([]byte(prefPrediction+pid), nil); err != nil {
+		if err := cachedView(b, cache, prefPrediction).Delete([]byte(pid)); err != nil {
 			return err
 		}
 	}
-	return b.Commit(pebble.Sync)
+	if err := b.Commit(pebble.Sync); err != nil {
+		return err
+	}
+	cache.commit()
+	return nil
 }

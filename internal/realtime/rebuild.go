@@ -153,7 +153,7 @@ func (e *Engine) rebuild(ctx context.Context, b *pebble.Batch, pids []string, up
 		}
 	}
 	for _, pid := range pids {
-		if err := e.parts.dirty(b, pid); err != nil {
+		if err := e.parts.dirty(b, nil, pid); err != nil {
 			return nil, err
 		}
 	}

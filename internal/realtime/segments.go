@@ -335,7 +335,8 @@ func (e *Engine) backfill(ctx context.Context, names []string) error {
 	}
 	b := e.db.NewIndexedBatch()
 	defer b.Close()
-	kvA := view(b, b, prefAudience)
+	cache := newReadCache(e.cache)
+	kvA := cachedView(b, cache, prefAudience)
 	err := e.cfg.Query(ctx, `SELECT profile_id, type, coalesce(event, name, ''), CAST(properties AS VARCHAR), "timestamp", seq
 		FROM events WHERE profile_id IS NOT NULL AND seq <= ? AND type IN ('track', 'page', 'screen')
 		AND coalesce(event, name, '') IN (SELECT unnest(?::VARCHAR[])) ORDER BY seq`,
@@ -355,7 +356,11 @@ func (e *Engine) backfill(ctx context.Context, names []string) error {
 	if err != nil {
 		return fmt.Errorf("realtime: backfill segment history: %w", err)
 	}
-	return b.Commit(pebble.NoSync)
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return err
+	}
+	cache.commit()
+	return nil
 }
 
 // EvaluateAll re-evaluates every profile the store knows, in chunks, so
@@ -395,8 +400,9 @@ func (e *Engine) evaluateSome(ctx context.Context, ids []string, cause string) e
 	defer b.Close()
 	now := e.cfg.Now()
 	var out []eventlog.Message
+	cache := newReadCache(e.cache)
 	for _, pid := range ids {
-		msgs, err := e.parts.evaluate(b, nil, pid, now, fmt.Sprintf("%s-%d", cause, now.UnixNano()))
+		msgs, err := e.parts.evaluate(b, cache, pid, now, fmt.Sprintf("%s-%d", cause, now.UnixNano()))
 		if err != nil {
 			return err
 		}
@@ -407,7 +413,11 @@ func (e *Engine) evaluateSome(ctx context.Context, ids []string, cause string) e
 			return err
 		}
 	}
-	return b.Commit(pebble.NoSync)
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return err
+	}
+	cache.commit()
+	return nil
 }
 
 // waitStore waits until the store holds the log up to seq.
@@ -487,20 +497,6 @@ func (e *Engine) Tables(now time.Time) audience.Tables {
 // package computes it.
 func daysSince(col, clock string) string {
 	return "greatest(date_diff('day', CAST(timezone('UTC', " + col + ") AS DATE), CAST(timezone('UTC', " + clock + ") AS DATE)), 0)"
-}
-
-// evaluateLocked evaluates profiles inside a batch the caller holds (with
-// e.mu) and returns the membership messages.
-func (e *Engine) evaluateLocked(b *pebble.Batch, ids []string, now time.Time, cause string) ([]eventlog.Message, error) {
-	var out []eventlog.Message
-	for _, pid := range ids {
-		msgs, err := e.parts.evaluate(b, nil, pid, now, cause)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, msgs...)
-	}
-	return out, nil
 }
 
 // Preview counts the profiles a rule selects at now, before it is saved.

@@ -1,0 +1,93 @@
+package realtime
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/tradewind/tradewind/internal/audience"
+)
+
+func TestMembersEncodingRoundTrips(t *testing.T) {
+	m := map[string]time.Time{
+		"vip":     time.Date(2026, 11, 22, 15, 4, 5, 123456789, time.UTC),
+		"lapsed":  time.Date(1999, 1, 2, 3, 4, 5, 0, time.UTC),
+		"a-b_c-1": time.Unix(0, 1).UTC(),
+	}
+	got, err := decodeMembers(encodeMembers(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(m) {
+		t.Fatalf("got %d memberships, want %d", len(got), len(m))
+	}
+	for id, since := range m {
+		if !got[id].Equal(since) || got[id].Location() != time.UTC {
+			t.Errorf("%s: got %v, want %v", id, got[id], since)
+		}
+	}
+	// State written before the binary form holds JSON; it is still read.
+	old, _ := json.Marshal(m)
+	if got, err = decodeMembers(old); err != nil || len(got) != len(m) || !got["vip"].Equal(m["vip"]) {
+		t.Errorf("JSON memberships: %v, %v", got, err)
+	}
+	if got, err := decodeMembers(nil); err != nil || len(got) != 0 {
+		t.Errorf("no memberships: %v, %v", got, err)
+	}
+	enc := encodeMembers(m)
+	for n := 1; n < len(enc); n++ {
+		if _, err := decodeMembers(enc[:n]); err == nil {
+			t.Errorf("truncated to %d bytes: no error", n)
+		}
+	}
+}
+
+func TestStateCacheKeepsRecentValuesWithinBudget(t *testing.T) {
+	s := newStateCache(100 * (cacheEntryOverhead + 8))
+	put := func(k string) { s.put(k, cached{v: []byte(k), ok: true}) }
+	for i := range 1000 {
+		put(string(rune('a'+i%26)) + string(rune('0'+i/26%10)) + string(rune('0'+i/260)))
+	}
+	if n := len(s.cur) + len(s.prev); n > 100 {
+		t.Errorf("%d entries held, budget is about 100", n)
+	}
+	put("hot")
+	for range 200 {
+		if _, ok := s.get("hot"); !ok {
+			t.Fatal("a value read over and over was evicted")
+		}
+		put(time.Now().String())
+	}
+	s.forget("hot")
+	if _, ok := s.get("hot"); ok {
+		t.Error("forgotten value still cached")
+	}
+	// A batch's overlay reaches the shared cache only when it commits.
+	c := newReadCache(s)
+	c.m["k"] = cached{v: []byte("v"), ok: true}
+	if _, ok := s.get("k"); ok {
+		t.Error("uncommitted value visible in the shared cache")
+	}
+	c.commit()
+	if e, ok := s.get("k"); !ok || string(e.v) != "v" {
+		t.Error("committed value not in the shared cache")
+	}
+	c.reset()
+	if _, ok := s.get("k"); ok {
+		t.Error("reset left shared values")
+	}
+}
+
+func TestMembershipMessageBodyIsUnchanged(t *testing.T) {
+	p := &parts{segs: map[string]audience.Segment{"vip": {ID: "vip", Name: `Big <spenders> & "friends"`}}}
+	now := time.Date(2026, 11, 22, 15, 4, 5, 120000000, time.FixedZone("CET", 3600))
+	m := p.membershipMessage("segment_entered", "vip", "p-1", now, "m42")
+	// What the engine sent before the body was a struct: journeys and the
+	// store read these bytes.
+	want, _ := json.Marshal(map[string]any{"type": "segment_entered", "messageId": m.Meta.MessageID,
+		"timestamp": now.UTC().Format(time.RFC3339Nano),
+		"properties": map[string]any{"segment_id": "vip", "segment_name": `Big <spenders> & "friends"`, "profile_id": "p-1"}})
+	if string(m.Data) != string(want) {
+		t.Errorf("body\n%s\nwant\n%s", m.Data, want)
+	}
+}
