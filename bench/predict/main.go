@@ -52,10 +52,12 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/tradewind/tradewind/internal/predict"
 	"github.com/tradewind/tradewind/internal/predict/btyd"
+	"github.com/tradewind/tradewind/internal/profile/rfm"
 	"github.com/tradewind/tradewind/internal/store"
 	"github.com/tradewind/tradewind/internal/store/duckdb"
 )
@@ -71,9 +73,13 @@ var (
 	repeat     = flag.Int("repeat", 3, "timed repeats of each path")
 	refreshes  = flag.Int("refresh-repeat", 2, "timed repeats of Service.Refresh (0: skip)")
 	asOfFlag   = flag.String("as-of", "2026-11-01", "the day the runs score as of (data lies in the 700 days before)")
-	paths      = flag.String("paths", "bgnbd,defaults,refresh", "what to time: bgnbd (lifetime-only path, BG/NBD chosen before), defaults (lifetime-only path with FitLifetime's defaults), refresh (Service.Refresh)")
+	paths      = flag.String("paths", "bgnbd,defaults,refresh", "what to time: bgnbd (lifetime-only path, BG/NBD chosen before), defaults (lifetime-only path with FitLifetime's defaults), refresh (Service.Refresh), rfm (RFM as GET /v1/rfm computes it, issue 4)")
+	source     = flag.String("source", "days", "where snapshots read orders: days (the store's order days, refreshed at the start of each run), view (every row through the orders view)")
+	newOrders  = flag.Int("new-orders", 27_400, "with --source days: orders appended before each timed run (a day's worth at 20M over two years), so each run's refresh has new orders to aggregate")
 	cpuprofile = flag.String("cpuprofile", "", "write a CPU profile of the timed phase")
 	jsonOut    = flag.String("json", "", "write the figures as JSON")
+	explain    = flag.Bool("explain", false, "print DuckDB's EXPLAIN ANALYZE (JSON) of the snapshot read (after the order days' refresh) and stop")
+	explainSQL = flag.String("explain-sql", "", "with --explain: a file of SQL to explain in place of the snapshot read ($1 and $2 are the as-of day)")
 )
 
 func main() {
@@ -140,6 +146,48 @@ func run() error {
 		return err
 	}
 	fmt.Printf("store %s: %d orders of %d customers; DuckDB memory_limit %s, %d threads\n", d, nOrders, nCust, *memory, *threads)
+	figures := map[string]any{"orders": nOrders, "customers": nCust, "memory_limit": *memory, "threads": *threads}
+	src := predict.FromOrders
+	if *source == "days" {
+		src = predict.FromOrderDays
+		// The first refresh aggregates every day: the store's one-off
+		// cost when the migration arrives, not part of a run.
+		cpu := cpuTime()
+		if strings.Contains(*paths, "rfm") {
+			if err := addRefunds(ctx, db); err != nil {
+				return err
+			}
+		}
+		r, err := db.RefreshOrderDays(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("order days: %d days aggregated in %.1f s (%.1f CPU-s; nothing if the store had them); load %s\n",
+			r.Days, r.Elapsed.Seconds(), (cpuTime() - cpu).Seconds(), loadavg())
+		figures["order_days_first_refresh_ms"] = ms(r.Elapsed)
+	} else if *source != "view" {
+		return fmt.Errorf("--source %q: days or view", *source)
+	}
+	figures["source"] = *source
+	run := 0
+	// addOrders appends --new-orders orders of existing customers, placed
+	// on the as-of day, with log sequences above every row's: what the
+	// store writer adds between two prediction runs.
+	addOrders := func() error {
+		if src != predict.FromOrderDays || *newOrders <= 0 {
+			return nil
+		}
+		run++
+		_, err := db.SQL().ExecContext(ctx, fmt.Sprintf(`INSERT INTO order_rows BY NAME
+SELECT 'bench-store' AS store, 'new%[1]d-' || j AS order_id, 'bench-src' AS source_id, 'u' || k AS customer_id, 'u' || k AS user_id,
+       TIMESTAMPTZ '%[2]s 00:00:00+00' + to_seconds(CAST(hash(j * 11 + %[1]d) %% 86400 AS BIGINT)) AS "timestamp",
+       'EUR' AS currency, CAST(20 + hash(j * 13 + %[1]d) %% 20000 / 100.0 AS DECIMAL(18,4)) AS total, 'completed' AS status,
+       'amazon_de' AS marketplace, 'EUR' AS base_currency, CAST(20 + hash(j * 13 + %[1]d) %% 20000 / 100.0 AS DECIMAL(18,4)) AS total_base,
+       TIMESTAMPTZ '%[2]s 00:00:00+00' AS updated_at, 'new%[1]d-' || j AS message_id, s + 1 + j AS seq, s + 1 + j AS first_seq
+FROM (SELECT j, hash(j * 17 + %[1]d) %% %[3]d AS k FROM range(%[4]d) t(j)), (SELECT coalesce(max(seq), 0) AS s FROM order_rows)`,
+			run, asOf.AddDate(0, 0, -1).Format(time.DateOnly), nCust, *newOrders))
+		return err
+	}
 
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -152,18 +200,30 @@ func run() error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	figures := map[string]any{"orders": nOrders, "customers": nCust, "memory_limit": *memory, "threads": *threads}
 
 	// 1 and 2: the lifetime-only path.
 	lifetime := func(only string) (map[string]float64, *predict.LifetimeReport, error) {
 		t := map[string]float64{}
+		if err := addOrders(); err != nil {
+			return nil, nil, err
+		}
+		cpu := cpuTime()
 		start := time.Now()
-		snap, err := predict.ReadSnapshot(ctx, db.Scan, asOf, 0)
+		if src == predict.FromOrderDays {
+			r, err := db.RefreshOrderDays(ctx)
+			if err != nil {
+				return nil, nil, err
+			}
+			t["order_days"] = ms(time.Since(start))
+			t["order_days/days"] = float64(r.Days)
+		}
+		s := time.Now()
+		snap, err := predict.ReadSnapshotFrom(ctx, db.Scan, src, asOf, 0)
 		if err != nil {
 			return nil, nil, err
 		}
-		t["read"] = ms(time.Since(start))
-		s := time.Now()
+		t["read"] = ms(time.Since(s))
+		s = time.Now()
 		sum := snap.Summary(btyd.Week)
 		t["summary"] = ms(time.Since(s))
 		s = time.Now()
@@ -191,7 +251,28 @@ func run() error {
 		}
 		t["write"] = ms(time.Since(s))
 		t["total"] = ms(time.Since(start))
+		t["total_cpu"] = ms(cpuTime() - cpu)
 		return t, rep, nil
+	}
+	if *explain {
+		q, _ := src.SQL()
+		if *explainSQL != "" {
+			b, err := os.ReadFile(*explainSQL)
+			if err != nil {
+				return err
+			}
+			q = string(b)
+		}
+		for _, x := range []string{"EXPLAIN (ANALYZE, FORMAT json) " + q} {
+			err := db.Scan(ctx, x, []any{asOf.Format(time.DateOnly), asOf.Format(time.DateOnly)}, func(r []any) error {
+				fmt.Println(r[len(r)-1])
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	want := map[string]bool{}
 	for _, p := range strings.Split(*paths, ",") {
@@ -240,15 +321,22 @@ func run() error {
 	if *refreshes > 0 && want["refresh"] {
 		svc := &predict.Service{Scan: db.Scan, Save: db.SavePredictions, Now: func() time.Time { return asOf.Add(12 * time.Hour) },
 			Logger: slog.New(slog.DiscardHandler), Config: predict.Config{Every: -1}}
+		if src == predict.FromOrderDays {
+			svc.OrderDays = db.RefreshOrderDays
+		}
 		all := map[string][]float64{}
 		for i := range *refreshes {
 			fmt.Printf("\nService.Refresh, run %d/%d; load %s\n", i+1, *refreshes, loadavg())
+			if err := addOrders(); err != nil {
+				return err
+			}
+			cpu := cpuTime()
 			start := time.Now()
 			r, err := svc.Refresh(ctx)
 			if err != nil {
 				return err
 			}
-			t := map[string]float64{"total": ms(time.Since(start))}
+			t := map[string]float64{"total": ms(time.Since(start)), "total_cpu": ms(cpuTime() - cpu)}
 			for k, v := range r.TimingsMS {
 				t[k] = v
 			}
@@ -269,12 +357,87 @@ func run() error {
 		printTimings(med)
 		figures["refresh"] = map[string]any{"median_ms": med, "runs_ms": all}
 	}
+	// 4: RFM (issue 4) on the same orders, as GET /v1/rfm computes it (the
+	// scores into a table, as BenchmarkRFM1M does).
+	if want["rfm"] {
+		if err := addRefunds(ctx, db); err != nil {
+			return err
+		}
+		for _, v := range []struct {
+			name string
+			o    rfm.Options
+		}{
+			{"overall-365d", rfm.Options{AsOf: asOf, PeriodDays: 365, Cancellations: "cancellations"}},
+			{"overall-all", rfm.Options{AsOf: asOf, Cancellations: "cancellations"}},
+			{"by-marketplace-365d", rfm.Options{AsOf: asOf, PeriodDays: 365, Cancellations: "cancellations", ByMarketplace: true}},
+		} {
+			v.o.OrderDays = src == predict.FromOrderDays
+			q, err := rfm.Query(v.o)
+			if err != nil {
+				return err
+			}
+			all := map[string][]float64{}
+			for i := range *repeat {
+				fmt.Printf("\nRFM %s (%s), run %d/%d; load %s\n", v.name, *source, i+1, *repeat, loadavg())
+				if err := addOrders(); err != nil {
+					return err
+				}
+				t := map[string]float64{}
+				cpu := cpuTime()
+				start := time.Now()
+				if v.o.OrderDays {
+					if _, err := db.RefreshOrderDays(ctx); err != nil {
+						return err
+					}
+					t["order_days"] = ms(time.Since(start))
+				}
+				s := time.Now()
+				if _, err := db.SQL().ExecContext(ctx, "CREATE OR REPLACE TABLE bench_rfm AS "+q); err != nil {
+					return fmt.Errorf("rfm %s: %w", v.name, err)
+				}
+				t["rfm"] = ms(time.Since(s))
+				t["total"] = ms(time.Since(start))
+				t["total_cpu"] = ms(cpuTime() - cpu)
+				printTimings(t)
+				for k, x := range t {
+					all[k] = append(all[k], x)
+				}
+			}
+			var rows, profiles int64
+			if err := db.Scan(ctx, "SELECT count(*), count(DISTINCT profile_id) FROM bench_rfm", nil, func(r []any) error {
+				rows, profiles = r[0].(int64), r[1].(int64)
+				return nil
+			}); err != nil {
+				return err
+			}
+			med := map[string]float64{}
+			for k, x := range all {
+				med[k] = median(x)
+			}
+			fmt.Printf("RFM %s — medians of %d (ms), %d rows of %d profiles:\n", v.name, *repeat, rows, profiles)
+			printTimings(med)
+			figures["rfm "+v.name] = map[string]any{"median_ms": med, "runs_ms": all, "rows": rows}
+		}
+		if _, err := db.SQL().ExecContext(ctx, "DROP TABLE IF EXISTS bench_rfm"); err != nil {
+			return err
+		}
+	}
 	figures["load_after"] = loadavg()
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(figures, "", " ")
 		return os.WriteFile(*jsonOut, b, 0o644)
 	}
 	return nil
+}
+
+// cpuTime is the process's user + system CPU time so far (DuckDB's
+// threads included).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func printTimings(t map[string]float64) {
@@ -288,6 +451,32 @@ func printTimings(t map[string]float64) {
 		fmt.Fprintf(&b, " %s=%.0f", k, t[k])
 	}
 	fmt.Println(" ", b.String())
+}
+
+// addRefunds gives one order in 20 a refund of half its amount a week
+// later (as BenchmarkRFM1M has them), unless the store has refunds.
+func addRefunds(ctx context.Context, db *duckdb.DB) error {
+	var n int64
+	if err := db.Scan(ctx, "SELECT count(*) FROM refunds", nil, func(r []any) error { n = r[0].(int64); return nil }); err != nil || n > 0 {
+		return err
+	}
+	start := time.Now()
+	_, err := db.SQL().ExecContext(ctx, `INSERT INTO refunds BY NAME
+SELECT store, order_id, source_id, 'refund-' || order_id AS message_id, "timestamp" + INTERVAL 7 DAY AS "timestamp", currency,
+       CAST(total * 0.5 AS DECIMAL(18,4)) AS amount, base_currency, CAST(total_base * 0.5 AS DECIMAL(18,4)) AS amount_base,
+       (SELECT max(seq) FROM order_rows) + 1 AS seq
+FROM order_rows WHERE hash(order_id) % 20 = 0`)
+	if err == nil {
+		err = db.Scan(ctx, "SELECT count(*) FROM refunds", nil, func(r []any) error { n = r[0].(int64); return nil })
+	}
+	if err != nil {
+		return err
+	}
+	// The refunds touch most days: aggregate them now, outside the timed
+	// runs, and checkpoint as the first refresh does.
+	r, err := db.RefreshOrderDays(ctx)
+	fmt.Printf("added %d refunds in %.0f s (order days: %d days again)\n", n, time.Since(start).Seconds(), r.Days)
+	return err
 }
 
 // load fills the store unless it already holds this many orders.

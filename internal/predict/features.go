@@ -49,35 +49,9 @@ type SnapshotRow struct {
 	Channel                string  // the marketing channel of their first campaign touch ("" without)
 }
 
-// snapshotSQL reads a snapshot from the store's orders and events views
-// (or tables of the same shape). $1 is the cutoff day, $2 the end of the
-// label window (the cutoff itself for none). Days are UTC calendar days:
-// the store's sessions run in UTC, so a plain cast gives the UTC date
-// (timezone() per row cost a fifth of the query).
-const snapshotSQL = `
-WITH d AS (
-  SELECT profile_id, CAST("timestamp" AS DATE) AS day,
-         sum(total_base)::DOUBLE AS amt, count(total_base) = count(*) AS priced,
-         min(marketplace) AS market
-  FROM orders
-  WHERE profile_id IS NOT NULL AND status <> 'cancelled'
-    AND CAST("timestamp" AS DATE) <= $2::DATE
-  GROUP BY 1, 2
-), o AS (
-  SELECT profile_id,
-    count(*) FILTER (WHERE day <= $1::DATE) AS order_days,
-    min(day) AS first_day,
-    max(day) FILTER (WHERE day <= $1::DATE) AS last_day,
-    sum(amt) FILTER (WHERE day <= $1::DATE) AS spend,
-    arg_min(amt, day) AS first_amt,
-    count(*) FILTER (WHERE day > $1::DATE - 90 AND day <= $1::DATE) AS o90,
-    count(*) FILTER (WHERE day > $1::DATE - 180 AND day <= $1::DATE - 90) AS oprev90,
-    arg_max(market, day) FILTER (WHERE day <= $1::DATE AND market IS NOT NULL) AS market,
-    count(*) FILTER (WHERE day > $1::DATE) AS future,
-    bool_and(priced) FILTER (WHERE day <= $1::DATE) AS priced
-  FROM d GROUP BY 1
-  HAVING min(day) <= $1::DATE
-), e AS (
+// snapshotEvents is the part of a snapshot read from the events view: the
+// churn model's behaviour features per profile up to the cutoff ($1).
+const snapshotEvents = `e AS (
   SELECT profile_id,
     count(*) FILTER (WHERE type IN ('page', 'screen') AND day > $1::DATE - 30) AS visits30,
     max(day) FILTER (WHERE type IN ('page', 'screen')) AS last_visit,
@@ -93,29 +67,153 @@ WITH d AS (
         FROM events WHERE profile_id IS NOT NULL) ev
   WHERE day <= $1::DATE
   GROUP BY 1
-)
-SELECT o.profile_id, o.order_days, $1::DATE - o.first_day, $1::DATE - o.last_day, o.last_day - o.first_day,
+)`
+
+// snapshotOrders aggregates (key, day) rows d — one per customer and UTC
+// day with an order, amt the day's base-currency total, priced whether
+// every order of the day had one, market its marketplace — into a
+// customer's order features as of the cutoff ($1) and in the label window
+// after it. (The order days' read names them dc and oc.)
+const snapshotOrders = `o AS (
+  SELECT key,
+    count(*) FILTER (WHERE day <= $1::DATE) AS order_days,
+    min(day) AS first_day,
+    max(day) FILTER (WHERE day <= $1::DATE) AS last_day,
+    sum(amt) FILTER (WHERE day <= $1::DATE) AS spend,
+    arg_min(amt, day) AS first_amt,
+    count(*) FILTER (WHERE day > $1::DATE - 90 AND day <= $1::DATE) AS o90,
+    count(*) FILTER (WHERE day > $1::DATE - 180 AND day <= $1::DATE - 90) AS oprev90,
+    arg_max(market, day) FILTER (WHERE day <= $1::DATE AND market IS NOT NULL) AS market,
+    count(*) FILTER (WHERE day > $1::DATE) AS future,
+    bool_and(priced) FILTER (WHERE day <= $1::DATE) AS priced
+  FROM d GROUP BY 1
+  HAVING min(day) <= $1::DATE
+)`
+
+// snapshotSelect is a snapshot's columns, in the order readSnapshot scans
+// them, from o joined with the key's profile_id (ids) and e.
+const snapshotSelect = `
+SELECT ids.profile_id, o.order_days, $1::DATE - o.first_day, $1::DATE - o.last_day, o.last_day - o.first_day,
        o.spend, o.first_amt, o.o90, o.oprev90, coalesce(o.market, ''), o.future,
        coalesce(e.visits30, 0), $1::DATE - e.last_visit, coalesce(e.carts30, 0),
        coalesce(e.refunds, 0), coalesce(e.reviews, 0), e.rating, o.priced,
        coalesce(e.c_source, ''), coalesce(e.c_medium, '')
-FROM o LEFT JOIN e USING (profile_id)
-ORDER BY o.profile_id`
+FROM o JOIN ids USING (key) LEFT JOIN e USING (profile_id)
+ORDER BY ids.profile_id`
 
-// futureSQL counts the purchase days after the cutoff per day offset, of
-// customers acquired by it.
-const futureSQL = `
-WITH d AS (
-  SELECT DISTINCT profile_id, CAST("timestamp" AS DATE) AS day
+// viewDays is d from the orders view: every order row, through the view's
+// identity join, grouped per (profile, UTC day). $2 is the end of the label
+// window (the cutoff itself for none). The store's sessions run in UTC, so
+// a plain cast gives the UTC date.
+const viewDays = `d AS (
+  SELECT profile_id AS key, CAST("timestamp" AS DATE) AS day,
+         sum(total_base)::DOUBLE AS amt, count(total_base) = count(*) AS priced,
+         min(marketplace) AS market
   FROM orders
   WHERE profile_id IS NOT NULL AND status <> 'cancelled'
     AND CAST("timestamp" AS DATE) <= $2::DATE
-), f AS (SELECT profile_id FROM d GROUP BY 1 HAVING min(day) <= $1::DATE)
-SELECT day - $1::DATE, count(*) FROM d JOIN f USING (profile_id)
+  GROUP BY 1, 2
+)`
+
+// orderDaysCTEs reads o from the store's order days (migration 008),
+// which hold the same (identity, day) facts as the view's rows, aggregated,
+// and each identity's sums over its days. Each identity is mapped to its
+// profile as the mapping stands now, and a profile is keyed by the lowest
+// number of its identities. A profile with one identity and no order day
+// after the cutoff (most, when the cutoff is today) is its identity's sums
+// as they are — only its purchase days of the last 180 days are counted
+// again, for o90 and oprev90; the others (several identities, whose shared
+// days must count once, or days after the cutoff) are grouped per
+// (profile, day) from their order days and aggregated like the view's.
+const orderDaysCTEs = `m AS (
+  SELECT i.ident_id, coalesce(u.profile_id, a.profile_id) AS profile_id
+  FROM order_idents i
+  LEFT JOIN profile_users u ON u.source_id = i.source_id AND u.user_id = i.user_id
+  LEFT JOIN profile_anons a ON a.anonymous_id = i.anonymous_id
+), ids AS (
+  SELECT profile_id, min(ident_id) AS key, count(*) AS n FROM m WHERE profile_id IS NOT NULL GROUP BY 1
+), p AS (
+  SELECT m.ident_id, ids.key, ids.n FROM m JOIN ids USING (profile_id)
+), simple AS (
+  SELECT ids.key, i.n_days, i.first_day, i.last_day, i.spend, i.first_amt, i.priced, i.market
+  FROM ids JOIN order_idents i ON i.ident_id = ids.key
+  WHERE ids.n = 1 AND i.n_days > 0 AND i.last_day <= $1::DATE
+), recent AS (
+  SELECT ident_id AS key, count_if(day > $1::DATE - 90) AS o90, count_if(day <= $1::DATE - 90) AS oprev90
+  FROM order_days WHERE orders > 0 AND day > $1::DATE - 180 AND day <= $1::DATE
+  GROUP BY 1
+), d AS (
+  SELECT p.key, od.day, CAST(sum(od.amount) AS DOUBLE) AS amt, bool_and(od.priced) AS priced, min(od.market) AS market
+  FROM order_days od JOIN p USING (ident_id) JOIN order_idents i USING (ident_id)
+  WHERE (p.n > 1 OR i.last_day > $1::DATE) AND od.orders > 0 AND od.day <= $2::DATE
+  GROUP BY 1, 2
+), oc AS (` + "SELECT * FROM (WITH " + snapshotOrders + ` SELECT * FROM o)
+), o AS (
+  SELECT key, n_days AS order_days, first_day, last_day, CAST(spend AS DOUBLE) AS spend, CAST(first_amt AS DOUBLE) AS first_amt,
+         coalesce(recent.o90, 0) AS o90, coalesce(recent.oprev90, 0) AS oprev90, market, 0 AS future, priced
+  FROM simple LEFT JOIN recent USING (key)
+  UNION ALL
+  SELECT key, order_days, first_day, last_day, spend, first_amt, o90, oprev90, market, future, priced FROM oc
+)`
+
+// orderDaysFutureDays is d from the order days for the purchases after
+// the cutoff: every profile's (profile, day) rows.
+const orderDaysFutureDays = `m AS (
+  SELECT i.ident_id, coalesce(u.profile_id, a.profile_id) AS profile_id
+  FROM order_idents i
+  LEFT JOIN profile_users u ON u.source_id = i.source_id AND u.user_id = i.user_id
+  LEFT JOIN profile_anons a ON a.anonymous_id = i.anonymous_id
+), p AS (
+  SELECT ident_id, min(ident_id) OVER (PARTITION BY profile_id) AS key FROM m WHERE profile_id IS NOT NULL
+), d AS (
+  SELECT DISTINCT p.key, od.day FROM order_days od JOIN p USING (ident_id)
+  WHERE od.orders > 0 AND od.day <= $2::DATE
+)`
+
+// futureSelect counts the purchase days after the cutoff per day offset,
+// of customers acquired by it.
+const futureSelect = `, f AS (SELECT key FROM d GROUP BY 1 HAVING min(day) <= $1::DATE)
+SELECT day - $1::DATE, count(*) FROM d JOIN f USING (key)
 WHERE day > $1::DATE GROUP BY 1`
 
-// ReadSnapshot reads every customer with a purchase by the cutoff day.
+// OrderSource says where a snapshot reads the orders from.
+type OrderSource int
+
+const (
+	// FromOrders reads the orders view, every order row through its
+	// identity join: any store, and the offline commands' in-memory
+	// database.
+	FromOrders OrderSource = iota
+	// FromOrderDays reads the store's order days (DuckDB's order_idents
+	// and order_days), which must have been brought up to date just before
+	// (duckdb.DB.RefreshOrderDays): the same figures at a fraction of the
+	// cost.
+	FromOrderDays
+)
+
+// SQL is the two reads of a snapshot from src: the customers' rows, and the
+// purchase days after the cutoff ($1 the cutoff day, $2 the end of the
+// label window).
+func (src OrderSource) SQL() (snapshot, future string) {
+	if src == FromOrderDays {
+		return "WITH " + orderDaysCTEs + ", " + snapshotEvents + snapshotSelect,
+			"WITH " + orderDaysFutureDays + futureSelect
+	}
+	// The view's keys are the profile ids themselves.
+	return "WITH " + viewDays + ", " + snapshotOrders + ", ids AS (SELECT key, key AS profile_id FROM o), " + snapshotEvents + snapshotSelect,
+		"WITH " + viewDays + futureSelect
+}
+
+// ReadSnapshot reads every customer with a purchase by the cutoff day from
+// the orders view.
 func ReadSnapshot(ctx context.Context, scan ScanFunc, cutoff time.Time, window int) (*Snapshot, error) {
+	return ReadSnapshotFrom(ctx, scan, FromOrders, cutoff, window)
+}
+
+// ReadSnapshotFrom reads every customer with a purchase by the cutoff day
+// from src.
+func ReadSnapshotFrom(ctx context.Context, scan ScanFunc, src OrderSource, cutoff time.Time, window int) (*Snapshot, error) {
+	snapshotSQL, futureSQL := src.SQL()
 	day := cutoff.UTC().Format(time.DateOnly)
 	end := cutoff.UTC().AddDate(0, 0, window).Format(time.DateOnly)
 	s := &Snapshot{Cutoff: dayStart(cutoff), Window: window, FutureByDay: map[int]int{}}

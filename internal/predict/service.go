@@ -104,6 +104,11 @@ type Service struct {
 	// Settled, when set, tells the schedule whether the store has caught
 	// up with the log; a scheduled run waits while it has not.
 	Settled func() bool
+	// OrderDays, when set, brings the store's order days up to date (a
+	// store.OrderDaysKeeper's RefreshOrderDays); each run calls it first and
+	// then reads its snapshots from them (FromOrderDays) instead of every
+	// order row through the orders view.
+	OrderDays func(ctx context.Context) (store.OrderDaysRefresh, error)
 
 	mu     sync.Mutex // one run at a time
 	last   *Run
@@ -186,15 +191,25 @@ func (s *Service) run(ctx context.Context, run *Run, cfg Config, asOf time.Time)
 		run.TimingsMS[name] = ms(time.Since(start))
 		return err
 	}
+	src := FromOrders
+	if s.OrderDays != nil {
+		if err := step("order_days", func() error {
+			_, err := s.OrderDays(ctx)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		src = FromOrderDays
+	}
 	var train, test, score *Snapshot
 	if err := step("read", func() (err error) {
-		if train, err = ReadSnapshot(ctx, s.Scan, asOf.AddDate(0, 0, -2*n), n); err != nil {
+		if train, err = ReadSnapshotFrom(ctx, s.Scan, src, asOf.AddDate(0, 0, -2*n), n); err != nil {
 			return err
 		}
-		if test, err = ReadSnapshot(ctx, s.Scan, asOf.AddDate(0, 0, -n), n); err != nil {
+		if test, err = ReadSnapshotFrom(ctx, s.Scan, src, asOf.AddDate(0, 0, -n), n); err != nil {
 			return err
 		}
-		score, err = ReadSnapshot(ctx, s.Scan, asOf, 0)
+		score, err = ReadSnapshotFrom(ctx, s.Scan, src, asOf, 0)
 		return err
 	}); err != nil {
 		return nil, err

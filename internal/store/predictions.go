@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // PredictionRow is one profile's predictions from one run; NaN is NULL.
 type PredictionRow struct {
@@ -21,4 +24,24 @@ type PredictionRun struct {
 	Status              string
 	Report              []byte // JSON
 	Rows                []PredictionRow
+}
+
+// OrderDaysRefresh says what a refresh of the order days did.
+type OrderDaysRefresh struct {
+	// Days is how many UTC days were aggregated again (every day with an
+	// order on the first refresh).
+	Days int
+	// Deletions is true when order rows had gone (erasure, retention) and
+	// the days that lost them were found by their counts.
+	Deletions bool
+	Elapsed   time.Duration
+}
+
+// OrderDaysKeeper is a store that keeps its orders pre-aggregated per
+// sender identity and UTC day (the DuckDB store), for the analytics that
+// read every order of every profile: predictions and RFM.
+// RefreshOrderDays brings the aggregates up to date with the orders; a
+// reader calls it just before it reads them.
+type OrderDaysKeeper interface {
+	RefreshOrderDays(ctx context.Context) (OrderDaysRefresh, error)
 }

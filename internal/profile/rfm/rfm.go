@@ -119,6 +119,16 @@ type Options struct {
 	// ByMarketplace adds, besides the overall scores, scores among the
 	// profiles who ordered in each marketplace, over their orders there.
 	ByMarketplace bool
+	// OrderDays reads the DuckDB store's order days (order_market_days,
+	// order_refund_days, order_idents, mapped to profiles through
+	// profile_users and profile_anons as they stand) in place of Orders,
+	// Refunds and Cancellations: the same measures from orders
+	// pre-aggregated per sender identity and UTC day, without joining
+	// every order row to its profile. The caller brings them up to date
+	// first (store.OrderDaysKeeper). Cancellations is then a yes or no:
+	// non-empty drops orders cancelled in the store's cancellations by the
+	// as-of day.
+	OrderDays bool
 }
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$`)
@@ -167,40 +177,13 @@ func Query(o Options) (string, error) {
 		return "", err
 	}
 	asOf := time.Date(o.AsOf.UTC().Year(), o.AsOf.UTC().Month(), o.AsOf.UTC().Day(), 0, 0, 0, 0, time.UTC)
-	end := tsLit(asOf.AddDate(0, 0, 1))
 	var b strings.Builder
-	b.WriteString("WITH o AS (\n    SELECT o.profile_id, o.store, o.order_id, o.\"timestamp\" AS ts, o.total_base, o.marketplace\n")
-	fmt.Fprintf(&b, "    FROM %s AS o\n    WHERE o.profile_id IS NOT NULL AND o.status NOT IN ('cancelled', 'canceled')\n", orders)
-	fmt.Fprintf(&b, "      AND o.\"timestamp\" < %s\n", end)
-	if o.PeriodDays > 0 {
-		fmt.Fprintf(&b, "      AND o.\"timestamp\" >= %s\n", tsLit(asOf.AddDate(0, 0, 1-o.PeriodDays)))
-	}
-	if cancels != "" {
-		fmt.Fprintf(&b, "      AND NOT EXISTS (SELECT 1 FROM %s AS c WHERE c.store = o.store AND c.order_id = o.order_id AND c.\"timestamp\" < %s)\n", cancels, end)
-	}
-	b.WriteString("),\n")
-	// Amounts stay DECIMAL(18,4), the store's type: sums of DECIMAL(18,4)
-	// widen to DECIMAL(38,4), whose 128-bit arithmetic made the aggregation
-	// over 20M orders markedly slower; a net order amount always fits.
-	fmt.Fprintf(&b, "r AS (\n    SELECT store, order_id, CAST(sum(amount_base) AS DECIMAL(18,4)) AS refunded\n    FROM %s\n    WHERE \"timestamp\" < %s\n    GROUP BY store, order_id\n),\n", refunds, end)
-	b.WriteString("x AS (\n    SELECT o.profile_id, coalesce(o.marketplace, '') AS marketplace, o.ts,\n")
-	b.WriteString("           CAST(o.total_base - coalesce(r.refunded, 0) AS DECIMAL(18,4)) AS net\n")
-	b.WriteString("    FROM o LEFT JOIN r ON r.store = o.store AND r.order_id = o.order_id\n),\n")
-	if o.ByMarketplace {
-		// Aggregate once per profile and marketplace, then roll that up per
-		// profile: one pass over the orders instead of two.
-		b.WriteString("pm AS MATERIALIZED (\n    SELECT profile_id, marketplace, max(ts) AS last_ts, count(*) AS frequency, coalesce(sum(net), 0) AS monetary\n")
-		b.WriteString("    FROM x GROUP BY profile_id, marketplace\n),\n")
-		b.WriteString("agg AS (\n    SELECT profile_id, 'all' AS scope, CAST(NULL AS VARCHAR) AS marketplace,\n")
-		b.WriteString("           max(last_ts) AS last_ts, CAST(sum(frequency) AS BIGINT) AS frequency, sum(monetary) AS monetary\n    FROM pm GROUP BY profile_id\n")
-		b.WriteString("    UNION ALL\n    SELECT profile_id, 'marketplace', marketplace, last_ts, frequency, monetary FROM pm\n),\n")
+	b.WriteString("WITH ")
+	if o.OrderDays {
+		orderDaysMeasures(&b, o, asOf, cancels != "")
 	} else {
-		b.WriteString("agg AS (\n    SELECT profile_id, 'all' AS scope, CAST(NULL AS VARCHAR) AS marketplace,\n")
-		b.WriteString("           max(ts) AS last_ts, count(*) AS frequency, coalesce(sum(net), 0) AS monetary\n    FROM x GROUP BY profile_id\n),\n")
+		orderMeasures(&b, o, asOf, orders, refunds, cancels)
 	}
-	// The UTC day number from the epoch: independent of the session's time
-	// zone, and without a time-zone conversion per profile.
-	fmt.Fprintf(&b, "v AS (\n    SELECT profile_id, scope, marketplace, frequency, monetary,\n           %d - CAST(floor(EXTRACT(EPOCH FROM last_ts) / 86400) AS INTEGER) AS recency_days\n    FROM agg\n),\n", asOf.Unix()/86400)
 	// Ranks. Recency and frequency take few distinct values (days, order
 	// counts), so their ranks come from counting profiles per value —
 	// RANK() is 1 + the number of profiles with a worse value — which avoids
@@ -239,6 +222,93 @@ SELECT profile_id, scope, marketplace, recency_days, frequency, monetary, r_scor
 	b.WriteString(segmentCase("r_score", "f_score"))
 	b.WriteString(" AS segment\nFROM scored")
 	return b.String(), nil
+}
+
+// orderMeasures writes the CTEs up to v (profile_id, scope, marketplace,
+// frequency, monetary, recency_days) from the orders, refunds and
+// cancellations relations.
+func orderMeasures(b *strings.Builder, o Options, asOf time.Time, orders, refunds, cancels string) {
+	end := tsLit(asOf.AddDate(0, 0, 1))
+	b.WriteString("o AS (\n    SELECT o.profile_id, o.store, o.order_id, o.\"timestamp\" AS ts, o.total_base, o.marketplace\n")
+	fmt.Fprintf(b, "    FROM %s AS o\n    WHERE o.profile_id IS NOT NULL AND o.status NOT IN ('cancelled', 'canceled')\n", orders)
+	fmt.Fprintf(b, "      AND o.\"timestamp\" < %s\n", end)
+	if o.PeriodDays > 0 {
+		fmt.Fprintf(b, "      AND o.\"timestamp\" >= %s\n", tsLit(asOf.AddDate(0, 0, 1-o.PeriodDays)))
+	}
+	if cancels != "" {
+		fmt.Fprintf(b, "      AND NOT EXISTS (SELECT 1 FROM %s AS c WHERE c.store = o.store AND c.order_id = o.order_id AND c.\"timestamp\" < %s)\n", cancels, end)
+	}
+	b.WriteString("),\n")
+	// Amounts stay DECIMAL(18,4), the store's type: sums of DECIMAL(18,4)
+	// widen to DECIMAL(38,4), whose 128-bit arithmetic made the aggregation
+	// over 20M orders markedly slower; a net order amount always fits.
+	fmt.Fprintf(b, "r AS (\n    SELECT store, order_id, CAST(sum(amount_base) AS DECIMAL(18,4)) AS refunded\n    FROM %s\n    WHERE \"timestamp\" < %s\n    GROUP BY store, order_id\n),\n", refunds, end)
+	b.WriteString("x AS (\n    SELECT o.profile_id, coalesce(o.marketplace, '') AS marketplace, o.ts,\n")
+	b.WriteString("           CAST(o.total_base - coalesce(r.refunded, 0) AS DECIMAL(18,4)) AS net\n")
+	b.WriteString("    FROM o LEFT JOIN r ON r.store = o.store AND r.order_id = o.order_id\n),\n")
+	if o.ByMarketplace {
+		// Aggregate once per profile and marketplace, then roll that up per
+		// profile: one pass over the orders instead of two.
+		b.WriteString("pm AS MATERIALIZED (\n    SELECT profile_id, marketplace, max(ts) AS last_ts, count(*) AS frequency, coalesce(sum(net), 0) AS monetary\n")
+		b.WriteString("    FROM x GROUP BY profile_id, marketplace\n),\n")
+		b.WriteString("agg AS (\n    SELECT profile_id, 'all' AS scope, CAST(NULL AS VARCHAR) AS marketplace,\n")
+		b.WriteString("           max(last_ts) AS last_ts, CAST(sum(frequency) AS BIGINT) AS frequency, sum(monetary) AS monetary\n    FROM pm GROUP BY profile_id\n")
+		b.WriteString("    UNION ALL\n    SELECT profile_id, 'marketplace', marketplace, last_ts, frequency, monetary FROM pm\n),\n")
+	} else {
+		b.WriteString("agg AS (\n    SELECT profile_id, 'all' AS scope, CAST(NULL AS VARCHAR) AS marketplace,\n")
+		b.WriteString("           max(ts) AS last_ts, count(*) AS frequency, coalesce(sum(net), 0) AS monetary\n    FROM x GROUP BY profile_id\n),\n")
+	}
+	// The UTC day number from the epoch: independent of the session's time
+	// zone, and without a time-zone conversion per profile.
+	fmt.Fprintf(b, "v AS (\n    SELECT profile_id, scope, marketplace, frequency, monetary,\n           %d - CAST(floor(EXTRACT(EPOCH FROM last_ts) / 86400) AS INTEGER) AS recency_days\n    FROM agg\n),\n", asOf.Unix()/86400)
+}
+
+// orderDaysMeasures writes the same CTEs from the store's order days: per
+// identity and marketplace first (a small integer key over the
+// pre-aggregated rows), then per profile through the identity mapping.
+// Recency, frequency and monetary add up across a profile's identities, so
+// no per-order or per-day grouping by profile is needed.
+func orderDaysMeasures(b *strings.Builder, o Options, asOf time.Time, cancels bool) {
+	day := func(t time.Time) string { return "DATE '" + t.Format(time.DateOnly) + "'" }
+	where := "day <= " + day(asOf)
+	if o.PeriodDays > 0 {
+		where += " AND day >= " + day(asOf.AddDate(0, 0, 1-o.PeriodDays))
+	}
+	if cancels {
+		where += " AND (cancel_day IS NULL OR cancel_day > " + day(asOf) + ")"
+	}
+	fmt.Fprintf(b, `m AS (
+    SELECT i.ident_id, coalesce(u.profile_id, a.profile_id) AS profile_id
+    FROM order_idents i
+    LEFT JOIN profile_users u ON u.source_id = i.source_id AND u.user_id = i.user_id
+    LEFT JOIN profile_anons a ON a.anonymous_id = i.anonymous_id
+),
+f AS (
+    SELECT ident_id, marketplace, max(day) AS last_day, sum(orders) AS frequency, sum(amount) AS amount
+    FROM order_market_days WHERE %[1]s GROUP BY 1, 2
+),
+r AS (
+    SELECT ident_id, marketplace, sum(amount) AS refunded
+    FROM order_refund_days WHERE %[1]s AND refund_day <= %[2]s GROUP BY 1, 2
+),
+x AS (
+    SELECT m.profile_id, f.marketplace, f.last_day, f.frequency,
+           coalesce(f.amount, 0) - coalesce(r.refunded, 0) AS monetary
+    FROM f JOIN m USING (ident_id) LEFT JOIN r USING (ident_id, marketplace)
+    WHERE m.profile_id IS NOT NULL
+),
+`, where, day(asOf))
+	if o.ByMarketplace {
+		b.WriteString("pm AS MATERIALIZED (\n    SELECT profile_id, marketplace, max(last_day) AS last_day, CAST(sum(frequency) AS BIGINT) AS frequency, sum(monetary) AS monetary\n")
+		b.WriteString("    FROM x GROUP BY profile_id, marketplace\n),\n")
+		b.WriteString("agg AS (\n    SELECT profile_id, 'all' AS scope, CAST(NULL AS VARCHAR) AS marketplace,\n")
+		b.WriteString("           max(last_day) AS last_day, CAST(sum(frequency) AS BIGINT) AS frequency, sum(monetary) AS monetary\n    FROM pm GROUP BY profile_id\n")
+		b.WriteString("    UNION ALL\n    SELECT profile_id, 'marketplace', marketplace, last_day, frequency, monetary FROM pm\n),\n")
+	} else {
+		b.WriteString("agg AS (\n    SELECT profile_id, 'all' AS scope, CAST(NULL AS VARCHAR) AS marketplace,\n")
+		b.WriteString("           max(last_day) AS last_day, CAST(sum(frequency) AS BIGINT) AS frequency, sum(monetary) AS monetary\n    FROM x GROUP BY profile_id\n),\n")
+	}
+	fmt.Fprintf(b, "v AS (\n    SELECT profile_id, scope, marketplace, frequency, monetary,\n           %s - last_day AS recency_days\n    FROM agg\n),\n", day(asOf))
 }
 
 // segmentCase is Grid as a SQL expression, generated from Grid so the SQL

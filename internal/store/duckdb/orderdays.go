@@ -1,0 +1,268 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tradewind/tradewind/internal/store"
+)
+
+// orderDaysBatch bounds the days aggregated by one statement, so that the
+// first refresh of a large store stays within DuckDB's memory limit.
+const orderDaysBatch = 45
+
+// RefreshOrderDays implements store.OrderDaysKeeper. It brings the order days (migration 008: order_idents,
+// order_days, order_market_days, order_refund_days) up to date with
+// order_rows, cancellations and refunds, in one transaction under the
+// writer's lock. A day is aggregated again when it has an order row newer
+// than the last refresh (a new order, or a new version of one — which may
+// have moved it to another identity), an order with a newer cancellation
+// or refund, or fewer order rows than were counted (rows deleted by an
+// erasure or by retention). The first refresh aggregates every day.
+//
+// Readers join order_idents to the identity mapping as it stands, so
+// merges and unmerges need no refresh.
+func (s *DB) RefreshOrderDays(ctx context.Context) (store.OrderDaysRefresh, error) {
+	start := time.Now()
+	var r store.OrderDaysRefresh
+	err := s.writeTx(ctx, "order days", func(c *sql.Conn) error {
+		state := map[string]uint64{}
+		rows, err := c.QueryContext(ctx, "SELECT key, value FROM order_days_state")
+		if err != nil {
+			return fmt.Errorf("store: order days state: %w", err)
+		}
+		err = EachRow(rows, func(row []any) error {
+			state[row[0].(string)] = toUint(row[1])
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: order days state: %w", err)
+		}
+		_, fresh := state["orders_seq"]
+		var now struct{ ordersSeq, cancelsSeq, refundsSeq, rows, newRows uint64 }
+		if err := c.QueryRowContext(ctx, `SELECT
+			(SELECT coalesce(max(seq), 0) FROM order_rows),
+			(SELECT coalesce(max(seq), 0) FROM cancellations),
+			(SELECT coalesce(max(seq), 0) FROM refunds),
+			(SELECT count(*) FROM order_rows),
+			(SELECT count(*) FROM order_rows WHERE first_seq > ?)`, state["orders_seq"]).Scan(
+			&now.ordersSeq, &now.cancelsSeq, &now.refundsSeq, &now.rows, &now.newRows); err != nil {
+			return fmt.Errorf("store: order days: sequences: %w", err)
+		}
+		if _, err := c.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE od_days (day DATE)"); err != nil {
+			return fmt.Errorf("store: order days: %w", err)
+		}
+		touched := []struct {
+			cond string
+			q    string
+			args []any
+		}{
+			// Every day, the first time.
+			{"all", `INSERT INTO od_days SELECT DISTINCT CAST("timestamp" AS DATE) FROM order_rows`, nil},
+			// New orders, and new versions of orders (seq is the version's).
+			{"orders", `INSERT INTO od_days SELECT DISTINCT CAST("timestamp" AS DATE) FROM order_rows WHERE seq > ?`, []any{state["orders_seq"]}},
+			// A cancellation does not change the order row's seq.
+			{"cancels", `INSERT INTO od_days SELECT DISTINCT CAST(o."timestamp" AS DATE)
+				FROM (SELECT DISTINCT store, order_id FROM cancellations WHERE seq > ?) c JOIN order_rows o USING (store, order_id)`, []any{state["cancels_seq"]}},
+			{"refunds", `INSERT INTO od_days SELECT DISTINCT CAST(o."timestamp" AS DATE)
+				FROM (SELECT DISTINCT store, order_id FROM refunds WHERE seq > ?) r JOIN order_rows o USING (store, order_id)`, []any{state["refunds_seq"]}},
+			// Rows deleted since: the days whose rows no longer add up to
+			// what was counted (rows newer than the last refresh are
+			// aggregated anyway).
+			{"deleted", `INSERT INTO od_days
+				SELECT day FROM (SELECT CAST("timestamp" AS DATE) AS day, count(*) AS n FROM order_rows WHERE first_seq <= ? GROUP BY 1) a
+				FULL JOIN (SELECT day, sum(n_rows) AS n FROM order_days GROUP BY 1) b USING (day)
+				WHERE a.n IS DISTINCT FROM b.n`, []any{state["orders_seq"]}},
+		}
+		for _, t := range touched {
+			switch t.cond {
+			case "all":
+				if fresh {
+					continue
+				}
+			case "orders":
+				if !fresh || now.ordersSeq <= state["orders_seq"] {
+					continue
+				}
+			case "cancels":
+				if !fresh || now.cancelsSeq <= state["cancels_seq"] {
+					continue
+				}
+			case "refunds":
+				if !fresh || now.refundsSeq <= state["refunds_seq"] {
+					continue
+				}
+			case "deleted":
+				if !fresh || now.rows == state["rows"]+now.newRows {
+					continue
+				}
+				r.Deletions = true
+			}
+			if _, err := c.ExecContext(ctx, t.q, t.args...); err != nil {
+				return fmt.Errorf("store: order days (%s): %w", t.cond, err)
+			}
+		}
+		var days []time.Time
+		dr, err := c.QueryContext(ctx, "SELECT DISTINCT day FROM od_days WHERE day IS NOT NULL ORDER BY day")
+		if err != nil {
+			return fmt.Errorf("store: order days: %w", err)
+		}
+		if err := EachRow(dr, func(row []any) error {
+			days = append(days, row[0].(time.Time))
+			return nil
+		}); err != nil {
+			return fmt.Errorf("store: order days: %w", err)
+		}
+		r.Days = len(days)
+		if _, err := c.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE od_idents (ident_id INTEGER)"); err != nil {
+			return fmt.Errorf("store: order days: %w", err)
+		}
+		for lo := 0; lo < len(days); lo += orderDaysBatch {
+			if err := s.aggregateOrderDays(ctx, c, days[lo:min(lo+orderDaysBatch, len(days))]); err != nil {
+				return err
+			}
+		}
+		if len(days) > 0 {
+			if err := sumOrderIdents(ctx, c, !fresh); err != nil {
+				return err
+			}
+		}
+		for k, v := range map[string]uint64{"orders_seq": now.ordersSeq, "cancels_seq": now.cancelsSeq, "refunds_seq": now.refundsSeq, "rows": now.rows} {
+			if _, err := c.ExecContext(ctx, `INSERT INTO order_days_state VALUES (?, ?)
+				ON CONFLICT (key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
+				return fmt.Errorf("store: order days state: %w", err)
+			}
+		}
+		_, err = c.ExecContext(ctx, "DROP TABLE od_days; DROP TABLE od_idents")
+		return err
+	})
+	if err == nil && r.Days > orderDaysBatch {
+		// Most of the tables were rewritten (the first refresh, a bulk
+		// load): until a checkpoint DuckDB keeps the old rows and the
+		// updated values beside the tables, and every later scan pays
+		// for merging them.
+		s.mu.Lock()
+		_, err = s.wconn.ExecContext(ctx, "CHECKPOINT")
+		s.mu.Unlock()
+		if err != nil {
+			err = fmt.Errorf("store: checkpoint after order days: %w", err)
+		}
+	}
+	r.Elapsed = time.Since(start)
+	return r, err
+}
+
+// aggregateOrderDays replaces the order days of the given days (sorted)
+// with a new aggregate of their order rows.
+func (s *DB) aggregateOrderDays(ctx context.Context, c *sql.Conn, days []time.Time) error {
+	lits := make([]string, len(days))
+	for i, d := range days {
+		lits[i] = "DATE '" + d.UTC().Format(time.DateOnly) + "'"
+	}
+	in := "(" + strings.Join(lits, ", ") + ")"
+	// The timestamp range lets DuckDB skip row groups by their min/max
+	// before it casts a single timestamp.
+	lo := days[0].UTC().Format(time.DateOnly)
+	hi := days[len(days)-1].UTC().AddDate(0, 0, 1).Format(time.DateOnly)
+	steps := []string{
+		// The identities whose days change: those that had orders on
+		// these days, and (below) those that have them now.
+		"INSERT INTO od_idents SELECT ident_id FROM order_days WHERE day IN " + in,
+		"DELETE FROM order_days WHERE day IN " + in,
+		"DELETE FROM order_market_days WHERE day IN " + in,
+		"DELETE FROM order_refund_days WHERE day IN " + in,
+		// The days' order rows, read once.
+		`CREATE OR REPLACE TEMP TABLE od_rows AS
+		SELECT store, order_id, source_id, user_id, CASE WHEN user_id IS NULL THEN anonymous_id END AS anonymous_id,
+		       CAST("timestamp" AS DATE) AS day, status, total_base, marketplace
+		FROM order_rows
+		WHERE "timestamp" >= TIMESTAMPTZ '` + lo + ` 00:00:00+00' AND "timestamp" < TIMESTAMPTZ '` + hi + ` 00:00:00+00'
+		  AND CAST("timestamp" AS DATE) IN ` + in,
+		// Identities not seen before get the next numbers.
+		`INSERT INTO order_idents (ident_id, source_id, user_id, anonymous_id)
+		SELECT (SELECT coalesce(max(ident_id), 0) FROM order_idents) + row_number() OVER (ORDER BY source_id, user_id, anonymous_id),
+		       source_id, user_id, anonymous_id
+		FROM (SELECT DISTINCT source_id, user_id, anonymous_id FROM od_rows o
+		      WHERE NOT EXISTS (SELECT 1 FROM order_idents i WHERE i.source_id = o.source_id
+		            AND i.user_id IS NOT DISTINCT FROM o.user_id AND i.anonymous_id IS NOT DISTINCT FROM o.anonymous_id))`,
+		`CREATE OR REPLACE TEMP TABLE od_rows AS
+		SELECT i.ident_id, o.store, o.order_id, o.day, o.status, o.total_base, o.marketplace, x.cancel_day
+		FROM od_rows o
+		JOIN order_idents i ON i.source_id = o.source_id AND i.user_id IS NOT DISTINCT FROM o.user_id
+		     AND i.anonymous_id IS NOT DISTINCT FROM o.anonymous_id
+		LEFT JOIN (SELECT store, order_id, min(CAST("timestamp" AS DATE)) AS cancel_day FROM cancellations GROUP BY 1, 2) x
+		     ON x.store = o.store AND x.order_id = o.order_id`,
+		`INSERT INTO order_days
+		SELECT ident_id, day, count(*),
+		       count(*) FILTER (WHERE status <> 'cancelled'),
+		       count(total_base) FILTER (WHERE status <> 'cancelled') = count(*) FILTER (WHERE status <> 'cancelled'),
+		       sum(total_base) FILTER (WHERE status <> 'cancelled'),
+		       min(marketplace) FILTER (WHERE status <> 'cancelled')
+		FROM od_rows GROUP BY 1, 2`,
+		`INSERT INTO order_market_days
+		SELECT ident_id, day, coalesce(marketplace, ''), cancel_day, count(*), sum(total_base)
+		FROM od_rows WHERE status NOT IN ('cancelled', 'canceled')
+		GROUP BY 1, 2, 3, 4`,
+		`INSERT INTO order_refund_days
+		SELECT o.ident_id, o.day, coalesce(o.marketplace, ''), o.cancel_day, CAST(r."timestamp" AS DATE), sum(r.amount_base)
+		FROM od_rows o JOIN refunds r ON r.store = o.store AND r.order_id = o.order_id
+		WHERE o.status NOT IN ('cancelled', 'canceled') AND o.total_base IS NOT NULL AND r.amount_base IS NOT NULL
+		GROUP BY 1, 2, 3, 4, 5`,
+		"INSERT INTO od_idents SELECT DISTINCT ident_id FROM od_rows",
+		"DROP TABLE od_rows",
+	}
+	for _, q := range steps {
+		if _, err := c.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("store: order days %s–%s: %w", lo, hi, err)
+		}
+	}
+	return nil
+}
+
+// sumOrderIdents sums the order days of the identities in od_idents (of
+// every identity when all is set) into their order_idents row.
+func sumOrderIdents(ctx context.Context, c *sql.Conn, all bool) error {
+	which := "AND ident_id IN (SELECT ident_id FROM od_idents)"
+	if all {
+		which = ""
+	}
+	steps := []string{
+		`CREATE OR REPLACE TEMP TABLE od_sums AS
+		SELECT ident_id, count(*) AS n_days, min(day) AS first_day, max(day) AS last_day, sum(amount) AS spend,
+		       arg_min(amount, day) AS first_amt, bool_and(priced) AS priced,
+		       arg_max(market, day) FILTER (WHERE market IS NOT NULL) AS market
+		FROM order_days WHERE orders > 0 ` + which + ` GROUP BY 1`,
+		// Identities left without an order day.
+		`UPDATE order_idents SET n_days = 0, first_day = NULL, last_day = NULL, spend = NULL, first_amt = NULL, priced = NULL, market = NULL
+		WHERE n_days > 0 ` + which + ` AND ident_id NOT IN (SELECT ident_id FROM od_sums)`,
+		`UPDATE order_idents AS i SET n_days = s.n_days, first_day = s.first_day, last_day = s.last_day,
+			spend = s.spend, first_amt = s.first_amt, priced = s.priced, market = s.market
+		FROM od_sums s WHERE i.ident_id = s.ident_id`,
+		"DROP TABLE od_sums",
+	}
+	for _, q := range steps {
+		if _, err := c.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("store: order days per identity: %w", err)
+		}
+	}
+	return nil
+}
+
+func toUint(v any) uint64 {
+	switch x := v.(type) {
+	case uint64:
+		return x
+	case int64:
+		return uint64(x)
+	case string:
+		n, _ := strconv.ParseUint(x, 10, 64)
+		return n
+	}
+	return 0
+}
+
+var _ store.OrderDaysKeeper = (*DB)(nil)
