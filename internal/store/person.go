@@ -34,6 +34,22 @@ type PersonQuery struct {
 type Person struct {
 	Identities []Identity
 	Tokens     []KindToken
+	// Found is where FindPerson saw the person's messages, so that
+	// ErasePerson deletes their rows by log sequence instead of scanning
+	// every table again; nil for a Person made by hand (ErasePerson then
+	// looks for them itself).
+	Found *Found `json:"-"`
+}
+
+// Found is what FindPerson saw of a person in one consistent read of the
+// store.
+type Found struct {
+	// AsOf is the store's applied log sequence at that read: rows of the
+	// person that land later have greater sequences, and ErasePerson looks
+	// for them among those only.
+	AsOf uint64
+	// Seqs are the log sequences of the person's event rows.
+	Seqs []uint64
 }
 
 // ErrTooManyIdentities is returned when a query's identifiers link more

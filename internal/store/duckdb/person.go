@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tradewind/tradewind/internal/store"
@@ -49,117 +52,340 @@ func publicName(table string) string {
 	return table
 }
 
-// FindPerson implements store.PersonStore. Each round looks up the messages
-// and tokens of the identities found so far, and adds the identities and
-// tokens they carry, until a round adds nothing.
+// FindPerson implements store.PersonStore. It reads one snapshot of the
+// store (one transaction) in rounds, and each round asks only about what
+// the previous one added: identifier_tokens for the new tokens, event_rows
+// for the new identities — by user_id, then by anonymous_id: a filter on
+// one column runs inside DuckDB's scan, where an OR across two columns
+// reads and compares both for every row, three to six times as long on a
+// large table — and identifier_tokens again for the tokens on the messages
+// just found, by their log sequence (every table is appended in log order,
+// so DuckDB's zone maps skip all but the row groups that hold them; a
+// token row's sequence is its message's, whose event row is the person's).
+// It stops when a round adds nothing, and returns with the person the
+// sequences of their messages and the applied sequence it read at, so that
+// ErasePerson needs no scan of its own for them.
 func (s *DB) FindPerson(ctx context.Context, q store.PersonQuery, limit int) (*store.Person, error) {
-	users := map[store.Identity]bool{}
-	anySource := map[string]bool{} // userIds asked for without a source
-	anons := map[string]bool{}
-	tokens := map[store.KindToken]bool{}
-	for _, u := range q.UserIDs {
-		if u.SourceID == "" {
-			anySource[u.UserID] = true
-		} else {
-			users[store.Identity{SourceID: u.SourceID, UserID: u.UserID}] = true
-		}
-	}
-	for _, a := range q.AnonymousIDs {
-		anons[a] = true
-	}
-	for _, t := range q.Tokens {
-		tokens[t] = true
-	}
+	f := newPersonFinder(q)
 	c, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	for round := 0; ; round++ {
-		before := len(users) + len(anons) + len(tokens)
-		// Identities that carried one of the tokens.
-		if len(tokens) > 0 {
-			var cond []string
-			var args []any
-			for t := range tokens {
-				cond = append(cond, "(kind = ? AND token = ?)")
-				args = append(args, t.Kind, t.Token)
-			}
-			if err := scanIdentities(ctx, c, "SELECT source_id, user_id, anonymous_id FROM identifier_tokens WHERE "+strings.Join(cond, " OR "), args, users, anons); err != nil {
-				return nil, err
-			}
+	if _, err := c.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return nil, fmt.Errorf("store: find person: %w", err)
+	}
+	defer func() { _, _ = c.ExecContext(context.Background(), "ROLLBACK") }()
+	asOf, err := appliedOn(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	for round := 0; round <= 20; round++ {
+		toks, users, anons := f.next()
+		if len(toks)+len(users)+len(anons) == 0 {
+			break
 		}
-		cond, args := identityCondition(users, anySource, anons)
-		if cond != "" {
-			// Identities seen on the same messages (an identify with both a
-			// userId and an anonymousId; an alias's previousId).
-			rows, err := c.QueryContext(ctx, `SELECT DISTINCT source_id, user_id, anonymous_id, previous_id FROM event_rows WHERE `+cond, args...)
-			if err != nil {
-				return nil, fmt.Errorf("store: find person: %w", err)
-			}
-			for rows.Next() {
-				var src string
-				var uid, aid, prev sql.NullString
-				if err := rows.Scan(&src, &uid, &aid, &prev); err != nil {
-					rows.Close()
-					return nil, err
-				}
-				if uid.String != "" {
-					users[store.Identity{SourceID: src, UserID: uid.String}] = true
-				}
-				if aid.String != "" {
-					anons[aid.String] = true
-				}
-				if prev.String != "" {
-					// previousId is the sender's earlier id: a userId or an
-					// anonymousId, the spec does not say which.
-					users[store.Identity{SourceID: src, UserID: prev.String}] = true
-					anons[prev.String] = true
-				}
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return nil, err
-			}
-			cond, args = identityCondition(users, nil, anons)
-			trows, err := c.QueryContext(ctx, `SELECT DISTINCT kind, token FROM identifier_tokens WHERE `+cond, args...)
-			if err != nil {
-				return nil, fmt.Errorf("store: find person tokens: %w", err)
-			}
-			for trows.Next() {
-				var t store.KindToken
-				if err := trows.Scan(&t.Kind, &t.Token); err != nil {
-					trows.Close()
-					return nil, err
-				}
-				tokens[t] = true
-			}
-			trows.Close()
-			if err := trows.Err(); err != nil {
-				return nil, err
-			}
+		if err := f.byTokens(ctx, c, toks); err != nil {
+			return nil, err
 		}
-		if len(users)+len(anons) > limit {
+		seqs, err := f.events(ctx, c, users, anons, 0)
+		if err != nil {
+			return nil, err
+		}
+		if err := f.tokensOf(ctx, c, seqs); err != nil {
+			return nil, err
+		}
+		if len(f.users)+len(f.anons) > limit {
 			return nil, &store.ErrTooManyIdentities{Limit: limit}
 		}
-		if len(users)+len(anons)+len(tokens) == before && round > 0 {
-			break
-		}
-		if round > 20 {
-			break
+	}
+	p := f.person()
+	p.Found = &store.Found{AsOf: asOf, Seqs: f.sortedSeqs()}
+	return p, nil
+}
+
+// appliedOn reads the store's applied log sequence on c (in c's
+// transaction, if any).
+func appliedOn(ctx context.Context, c *sql.Conn) (uint64, error) {
+	var v string
+	err := c.QueryRowContext(ctx, "SELECT value FROM tw_state WHERE key = 'applied_seq'").Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: read applied sequence: %w", err)
+	}
+	return strconv.ParseUint(v, 10, 64)
+}
+
+// personFinder collects a person's identities, tokens and message
+// sequences, remembering which of them were looked up already.
+type personFinder struct {
+	users     map[store.Identity]bool // value: looked up
+	anySource map[string]bool         // userIds asked for without a source
+	anons     map[string]bool
+	tokens    map[store.KindToken]bool
+	seqs      map[uint64]bool
+}
+
+func newPersonFinder(q store.PersonQuery) *personFinder {
+	f := &personFinder{users: map[store.Identity]bool{}, anySource: map[string]bool{}, anons: map[string]bool{},
+		tokens: map[store.KindToken]bool{}, seqs: map[uint64]bool{}}
+	for _, u := range q.UserIDs {
+		if u.SourceID == "" {
+			f.anySource[u.UserID] = false
+		} else {
+			f.users[store.Identity{SourceID: u.SourceID, UserID: u.UserID}] = false
 		}
 	}
+	for _, a := range q.AnonymousIDs {
+		f.anons[a] = false
+	}
+	for _, t := range q.Tokens {
+		f.tokens[t] = false
+	}
+	return f
+}
+
+// newFinderOf starts from a person already found (ErasePerson looking for
+// rows that landed since): everything is looked up.
+func newFinderOf(p *store.Person) *personFinder {
+	f := newPersonFinder(store.PersonQuery{})
+	for _, id := range p.Identities {
+		f.add(id.SourceID, id.UserID, id.AnonymousID, "")
+	}
+	f.next()
+	return f
+}
+
+// next returns what was not looked up yet, and marks it looked up. userIds
+// without a source are looked up by userId alone.
+func (f *personFinder) next() (toks []store.KindToken, users []string, anons []string) {
+	for t, done := range f.tokens {
+		if !done {
+			toks = append(toks, t)
+			f.tokens[t] = true
+		}
+	}
+	for u, done := range f.users {
+		if !done {
+			users = append(users, u.UserID)
+			f.users[u] = true
+		}
+	}
+	for u, done := range f.anySource {
+		if !done {
+			users = append(users, u)
+			f.anySource[u] = true
+		}
+	}
+	for a, done := range f.anons {
+		if !done {
+			anons = append(anons, a)
+			f.anons[a] = true
+		}
+	}
+	return toks, users, anons
+}
+
+// add records the identities of one row (a message's userId in its
+// source, anonymousId, previousId).
+func (f *personFinder) add(src, uid, aid, prev string) {
+	if uid != "" {
+		if _, ok := f.users[store.Identity{SourceID: src, UserID: uid}]; !ok {
+			f.users[store.Identity{SourceID: src, UserID: uid}] = false
+		}
+	}
+	if aid != "" {
+		if _, ok := f.anons[aid]; !ok {
+			f.anons[aid] = false
+		}
+	}
+	if prev != "" {
+		// previousId is the sender's earlier id: a userId or an
+		// anonymousId, the spec does not say which.
+		f.add(src, prev, prev, "")
+	}
+}
+
+// has tells whether a row's sender identity is one of the person's.
+func (f *personFinder) has(src, uid, aid string) bool {
+	if uid != "" {
+		if _, ok := f.users[store.Identity{SourceID: src, UserID: uid}]; ok {
+			return true
+		}
+		if _, ok := f.anySource[uid]; ok {
+			return true
+		}
+	}
+	_, ok := f.anons[aid]
+	return aid != "" && ok
+}
+
+// byTokens adds the identities that carried one of toks.
+func (f *personFinder) byTokens(ctx context.Context, c *sql.Conn, toks []store.KindToken) error {
+	if len(toks) == 0 {
+		return nil
+	}
+	vals := make([]string, len(toks))
+	for i, t := range toks {
+		vals[i] = t.Token
+	}
+	return eachRow(ctx, c, "SELECT kind, token, source_id, user_id, anonymous_id FROM identifier_tokens WHERE token IN ("+strList(vals)+")",
+		func(v []sql.NullString) {
+			if _, ok := f.tokens[store.KindToken{Kind: v[0].String, Token: v[1].String}]; ok {
+				f.add(v[2].String, v[3].String, v[4].String, "")
+			}
+		})
+}
+
+// events adds the event rows of the given userIds and anonymousIds (with a
+// sequence above since) that are the person's, and their identities; it
+// returns the sequences it had not seen.
+func (f *personFinder) events(ctx context.Context, c *sql.Conn, users, anons []string, since uint64) ([]uint64, error) {
+	var fresh []uint64
+	scan := func(col string, vals []string) error {
+		if len(vals) == 0 {
+			return nil
+		}
+		q := "SELECT seq, source_id, user_id, anonymous_id, previous_id FROM event_rows WHERE " + col + " IN (" + strList(vals) + ")"
+		if since > 0 {
+			q += " AND seq > " + strconv.FormatUint(since, 10)
+		}
+		return eachRow(ctx, c, q, func(v []sql.NullString) {
+			if !f.has(v[1].String, v[2].String, v[3].String) {
+				return // the userId in another source
+			}
+			seq, _ := strconv.ParseUint(v[0].String, 10, 64)
+			if !f.seqs[seq] {
+				f.seqs[seq] = true
+				fresh = append(fresh, seq)
+			}
+			f.add(v[1].String, v[2].String, v[3].String, v[4].String)
+		})
+	}
+	if err := scan("user_id", users); err != nil {
+		return nil, err
+	}
+	return fresh, scan("anonymous_id", anons)
+}
+
+// tokensOf adds the tokens the messages at seqs carried.
+func (f *personFinder) tokensOf(ctx context.Context, c *sql.Conn, seqs []uint64) error {
+	for len(seqs) > 0 {
+		n := min(len(seqs), seqChunk)
+		err := eachRow(ctx, c, "SELECT kind, token, source_id, user_id, anonymous_id FROM identifier_tokens WHERE seq IN ("+seqList(seqs[:n])+")",
+			func(v []sql.NullString) {
+				if !f.has(v[2].String, v[3].String, v[4].String) {
+					return
+				}
+				t := store.KindToken{Kind: v[0].String, Token: v[1].String}
+				if _, ok := f.tokens[t]; !ok {
+					f.tokens[t] = false
+				}
+			})
+		if err != nil {
+			return err
+		}
+		seqs = seqs[n:]
+	}
+	return nil
+}
+
+func (f *personFinder) person() *store.Person {
 	p := &store.Person{}
-	for u := range users {
+	for u := range f.users {
 		p.Identities = append(p.Identities, u)
 	}
-	for a := range anons {
+	for a := range f.anons {
 		p.Identities = append(p.Identities, store.Identity{AnonymousID: a})
 	}
-	for t := range tokens {
+	for t := range f.tokens {
 		p.Tokens = append(p.Tokens, t)
 	}
-	return p, nil
+	return p
+}
+
+func (f *personFinder) sortedSeqs() []uint64 {
+	out := make([]uint64, 0, len(f.seqs))
+	for seq := range f.seqs {
+		out = append(out, seq)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// seqChunk bounds the sequences of one IN list.
+const seqChunk = 1000
+
+// seqList writes sequences as an SQL list. Literal values, not
+// parameters: DuckDB checks a literal IN list against each row group's
+// zone map and skips the row groups that hold none of them.
+func seqList(seqs []uint64) string {
+	var b strings.Builder
+	for i, s := range seqs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatUint(s, 10))
+	}
+	return b.String()
+}
+
+// strList writes strings as a list of SQL string literals.
+func strList(vals []string) string {
+	var b strings.Builder
+	for i, v := range vals {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(lit(v))
+	}
+	return b.String()
+}
+
+// lit is s as an SQL string literal: quotes doubled (DuckDB gives
+// backslashes no meaning in them).
+func lit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// identityValues lists the person's userIds (of any source) and
+// anonymousIds.
+func (f *personFinder) identityValues() (users, anons []string) {
+	for u := range f.users {
+		users = append(users, u.UserID)
+	}
+	for u := range f.anySource {
+		users = append(users, u)
+	}
+	for a := range f.anons {
+		anons = append(anons, a)
+	}
+	return users, anons
+}
+
+// eachRow runs q on c and calls fn with each row's values as strings.
+func eachRow(ctx context.Context, c *sql.Conn, q string, fn func(v []sql.NullString)) error {
+	rows, err := c.QueryContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("store: find person: %w", err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	v := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range v {
+		ptrs[i] = &v[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		fn(v)
+	}
+	return rows.Err()
 }
 
 // identityCondition is an events/tokens filter for the identities.
@@ -266,33 +492,119 @@ func (s *DB) PersonData(ctx context.Context, p *store.Person, tables ...string) 
 }
 
 // ErasePerson implements store.PersonStore. It runs under the writer's lock,
-// so no batch lands between finding the rows and deleting them.
+// so no batch lands between finding the rows and deleting them, and it
+// names the rows so that DuckDB scans as little as it can:
+//
+//   - the rows of the person's messages (event_rows, identifier_tokens,
+//     reviews, touch_rows) by log sequence: the ones FindPerson saw, and
+//     those that landed since (event_rows above FindPerson's sequence,
+//     which the zone maps find in the newest row groups alone);
+//   - the rows kept per sender identity (orders, customers, consent) by
+//     customer_id, the userId else the anonymousId, one column filtered
+//     inside the scan, then checked against the person's identities;
+//     order items, refunds and cancellations by the orders' ids;
+//   - the profile tables by the person's profile ids.
 func (s *DB) ErasePerson(ctx context.Context, p *store.Person) (*store.Erased, error) {
 	out := &store.Erased{Rows: map[string]int64{}}
 	err := s.writeTx(ctx, "erasure", func(c *sql.Conn) error {
-		if err := s.stagePerson(ctx, c, p); err != nil {
-			return err
-		}
-		rows, err := c.QueryContext(ctx, "SELECT seq FROM tmp_seqs ORDER BY seq")
+		have, err := tableSet(ctx, c)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var seq uint64
-			if err := rows.Scan(&seq); err != nil {
-				rows.Close()
-				return err
+		f := newFinderOf(p)
+		var since uint64
+		if p.Found != nil {
+			since = p.Found.AsOf
+			for _, seq := range p.Found.Seqs {
+				f.seqs[seq] = true
 			}
-			out.Seqs = append(out.Seqs, seq)
 		}
-		rows.Close()
-		for _, t := range personTables {
-			res, err := c.ExecContext(ctx, `DELETE FROM `+t.table+` WHERE `+t.where)
+		users, anons := f.identityValues()
+		if _, err := f.events(ctx, c, users, anons, since); err != nil {
+			return err
+		}
+		// Messages that landed since may link one more identity.
+		users, anons = f.identityValues()
+		out.Seqs = f.sortedSeqs()
+		del := func(table, where string) error {
+			if !have[table] {
+				return nil
+			}
+			res, err := c.ExecContext(ctx, "DELETE FROM "+table+" WHERE "+where)
 			if err != nil {
-				return fmt.Errorf("store: erase %s rows: %w", t.table, err)
+				return fmt.Errorf("store: erase %s rows: %w", table, err)
 			}
 			n, _ := res.RowsAffected()
-			out.Rows[publicName(t.table)] = n
+			out.Rows[publicName(table)] += n
+			return nil
+		}
+		for _, t := range []string{"event_rows", "identifier_tokens", "reviews", "touch_rows"} {
+			for seqs := out.Seqs; len(seqs) > 0; {
+				n := min(len(seqs), seqChunk)
+				if err := del(t, "seq IN ("+seqList(seqs[:n])+")"); err != nil {
+					return err
+				}
+				seqs = seqs[n:]
+			}
+		}
+		ids := slices.Concat(users, anons)
+		if len(ids) == 0 {
+			return nil
+		}
+		mine := "customer_id IN (" + strList(ids) + ") AND " + f.condition()
+		var orderIDs, orderKeys []string
+		if err := eachRow(ctx, c, "SELECT store, order_id FROM order_rows WHERE "+mine, func(v []sql.NullString) {
+			orderIDs = append(orderIDs, v[1].String)
+			orderKeys = append(orderKeys, "(store = "+lit(v[0].String)+" AND order_id = "+lit(v[1].String)+")")
+		}); err != nil {
+			return err
+		}
+		for _, t := range []string{"order_rows", "customers", "consent"} {
+			if err := del(t, mine); err != nil {
+				return err
+			}
+		}
+		if len(orderIDs) > 0 {
+			where := "order_id IN (" + strList(orderIDs) + ") AND (" + strings.Join(orderKeys, " OR ") + ")"
+			for _, t := range []string{"order_items", "refunds", "cancellations"} {
+				if err := del(t, where); err != nil {
+					return err
+				}
+			}
+		}
+		var pids []string
+		if len(users) > 0 {
+			if err := eachRow(ctx, c, "SELECT profile_id, source_id, user_id FROM profile_users WHERE user_id IN ("+strList(users)+")", func(v []sql.NullString) {
+				if f.has(v[1].String, v[2].String, "") {
+					pids = append(pids, v[0].String)
+				}
+			}); err != nil {
+				return err
+			}
+		}
+		if len(anons) > 0 {
+			if err := eachRow(ctx, c, "SELECT profile_id FROM profile_anons WHERE anonymous_id IN ("+strList(anons)+")", func(v []sql.NullString) {
+				pids = append(pids, v[0].String)
+			}); err != nil {
+				return err
+			}
+		}
+		if len(pids) == 0 {
+			return nil
+		}
+		slices.Sort(pids)
+		in := " IN (" + strList(slices.Compact(pids)) + ")"
+		for _, t := range []struct{ table, col string }{
+			{"profiles", "profile_id"}, {"profile_identities", "profile_id"}, {"segment_members", "profile_id"},
+			// Predictions are profiling (GDPR art. 22): erased with the rest.
+			{"customer_predictions", "profile_id"},
+			{"identity_merges", "into_profile"}, {"identity_merges", "from_profile"},
+			{"identity_conflicts", "profile_a"}, {"identity_conflicts", "profile_b"},
+			{"profile_users", "profile_id"}, {"profile_anons", "profile_id"},
+		} {
+			if err := del(t.table, t.col+in); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -300,6 +612,33 @@ func (s *DB) ErasePerson(ctx context.Context, p *store.Person) (*store.Erased, e
 		return nil, err
 	}
 	return out, nil
+}
+
+// condition is an SQL filter that holds for rows of the person's sender
+// identities (source_id, user_id, anonymous_id columns).
+func (f *personFinder) condition() string {
+	var cond []string
+	for u := range f.users {
+		cond = append(cond, "(source_id = "+lit(u.SourceID)+" AND user_id = "+lit(u.UserID)+")")
+	}
+	if len(f.anySource) > 0 {
+		cond = append(cond, "user_id IN ("+strList(slices.Collect(maps.Keys(f.anySource)))+")")
+	}
+	if len(f.anons) > 0 {
+		cond = append(cond, "anonymous_id IN ("+strList(slices.Collect(maps.Keys(f.anons)))+")")
+	}
+	if len(cond) == 0 {
+		return "false"
+	}
+	return "(" + strings.Join(cond, " OR ") + ")"
+}
+
+// tableSet lists the store's tables (person tables added by later
+// migrations may be absent from an older store).
+func tableSet(ctx context.Context, c *sql.Conn) (map[string]bool, error) {
+	out := map[string]bool{}
+	err := eachRow(ctx, c, "SELECT table_name FROM duckdb_tables() WHERE NOT temporary", func(v []sql.NullString) { out[v[0].String] = true })
+	return out, err
 }
 
 // collect runs a query of tradewind's own on c and reads all of its rows

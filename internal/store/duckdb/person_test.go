@@ -1,0 +1,199 @@
+package duckdb
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tradewind/tradewind/internal/store"
+)
+
+// personFeeder projects test messages whose "tw1.<kind>.<token>" strings
+// stand for encrypted identifiers (the blind-index token in clear).
+func personFeeder() *feeder {
+	f := newFeeder()
+	f.pr.TokenOf = func(s string) (string, string, bool) {
+		parts := strings.SplitN(s, ".", 3)
+		return parts[1], parts[2], len(parts) == 3
+	}
+	return f
+}
+
+// personRows counts the rows of every person table that hold one of the
+// erased person's identities, orders or profile.
+const personRows = `SELECT
+	(SELECT count(*) FROM event_rows WHERE (source_id = 's1' AND user_id IN ('u1', 'u2')) OR anonymous_id = 'a1')
+	+ (SELECT count(*) FROM identifier_tokens WHERE (source_id = 's1' AND user_id IN ('u1', 'u2')) OR anonymous_id = 'a1')
+	+ (SELECT count(*) FROM order_rows WHERE order_id = 'o1')
+	+ (SELECT count(*) FROM order_items WHERE order_id = 'o1')
+	+ (SELECT count(*) FROM refunds WHERE order_id = 'o1')
+	+ (SELECT count(*) FROM customers WHERE (source_id = 's1' AND user_id IN ('u1', 'u2')) OR anonymous_id = 'a1')
+	+ (SELECT count(*) FROM consent WHERE anonymous_id = 'a1')
+	+ (SELECT count(*) FROM profiles WHERE profile_id = 'p_a')
+	+ (SELECT count(*) FROM profile_identities WHERE profile_id = 'p_a')
+	+ (SELECT count(*) FROM profile_users WHERE profile_id = 'p_a')
+	+ (SELECT count(*) FROM profile_anons WHERE profile_id = 'p_a')
+	+ (SELECT count(*) FROM segment_members WHERE profile_id = 'p_a')`
+
+// others counts the rows that are not the person's: the same userId in
+// another source, another customer and their profile.
+const others = `SELECT
+	(SELECT count(*) FROM event_rows WHERE user_id = 'u9' OR (user_id = 'u1' AND source_id <> 's1'))
+	+ (SELECT count(*) FROM identifier_tokens WHERE user_id = 'u9')
+	+ (SELECT count(*) FROM order_rows WHERE order_id = 'o9')
+	+ (SELECT count(*) FROM order_items WHERE order_id = 'o9')
+	+ (SELECT count(*) FROM customers WHERE user_id = 'u9' OR (user_id = 'u1' AND source_id <> 's1'))
+	+ (SELECT count(*) FROM profiles WHERE profile_id = 'p_o')
+	+ (SELECT count(*) FROM profile_users WHERE profile_id = 'p_o')`
+
+// seedPerson stores the person (u1 and a1 on one identify, u2 linked
+// through a shared phone, an order with items and a refund, consent, a
+// profile) and the others; it returns the next feeder.
+func seedPerson(t *testing.T, s *DB) *feeder {
+	t.Helper()
+	ctx := context.Background()
+	f := personFeeder()
+	batch := []store.Projected{
+		f.msg("identify", "s1", "m1", `{"userId":"u1","anonymousId":"a1","traits":{"email":"tw1.email.E1","phone":"tw1.phone.P1"}}`, 0),
+		f.msg("page", "s1", "m2", `{"anonymousId":"a1","name":"Home","context":{"consent":{"categoryPreferences":{"Analytics":true}}}}`, 0),
+		f.msg("track", "s1", "m3", `{"userId":"u1","event":"Order Completed","properties":{"order_id":"o1","total":30,"currency":"EUR","products":[{"product_id":"p1","price":10,"quantity":3}]}}`, 0),
+		f.msg("identify", "s1", "m4", `{"userId":"u2","traits":{"phone":"tw1.phone.P1"}}`, 0),
+		f.msg("track", "s1", "m5", `{"userId":"u1","event":"Order Refunded","properties":{"order_id":"o1","total":10,"currency":"EUR"}}`, 0),
+		// Not the person: u1 of another source, u9 with their own order.
+		f.msg("identify", "s2", "m6", `{"userId":"u1","traits":{"email":"tw1.email.OTHER"}}`, 0),
+		f.msg("identify", "s1", "m7", `{"userId":"u9","traits":{"email":"tw1.email.E9"}}`, 0),
+		f.msg("track", "s1", "m8", `{"userId":"u9","event":"Order Completed","properties":{"order_id":"o9","total":5,"currency":"EUR","products":[{"product_id":"p1","price":5,"quantity":1}]}}`, 0),
+	}
+	if _, err := s.Apply(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ApplyProfiles(ctx, &store.ProfileBatch{
+		Profiles: []store.ProfileRow{{ProfileID: "p_a", Identities: 3}, {ProfileID: "p_o", Identities: 1}},
+		Identities: []store.IdentityRow{{Kind: "user", NS: "s1", Value: "u1", ProfileID: "p_a"}, {Kind: "anon", Value: "a1", ProfileID: "p_a"},
+			{Kind: "email", Value: "E1", ProfileID: "p_a"}, {Kind: "user", NS: "s1", Value: "u9", ProfileID: "p_o"}},
+		Members: []store.MemberRow{{SegmentID: "seg", ProfileID: "p_a", Since: t0}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, personRows); n != 21 {
+		t.Fatalf("the person's rows before erasure: %d, want 21", n)
+	}
+	return f
+}
+
+// TestErasePersonBySequence finds a person through a token, links the
+// identity that shares their phone, and erases every row of theirs by the
+// sequences FindPerson found, including a message that landed between
+// FindPerson and ErasePerson (which only the search above FindPerson's
+// sequence finds), and nothing of anyone else.
+func TestErasePersonBySequence(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	f := seedPerson(t, s)
+	before := count(t, s, others)
+
+	p, err := s.FindPerson(ctx, store.PersonQuery{Tokens: []store.KindToken{{Kind: "email", Token: "E1"}}}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[store.Identity]bool{}
+	for _, id := range p.Identities {
+		ids[id] = true
+	}
+	want := []store.Identity{{SourceID: "s1", UserID: "u1"}, {AnonymousID: "a1"}, {SourceID: "s1", UserID: "u2"}}
+	if len(ids) != len(want) {
+		t.Fatalf("identities %v, want %v", p.Identities, want)
+	}
+	for _, id := range want {
+		if !ids[id] {
+			t.Fatalf("identities %v lack %v", p.Identities, id)
+		}
+	}
+	if len(p.Tokens) != 2 {
+		t.Fatalf("tokens %v, want E1 and P1", p.Tokens)
+	}
+	if p.Found == nil || p.Found.AsOf != 8 || !slices.Equal(p.Found.Seqs, []uint64{1, 2, 3, 4, 5}) {
+		t.Fatalf("found %+v, want sequences 1–5 as of 8", p.Found)
+	}
+
+	// A message of the person lands after FindPerson.
+	if _, err := s.Apply(ctx, []store.Projected{f.msg("page", "s1", "m9", `{"anonymousId":"a1","name":"Late"}`, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	er, err := s.ErasePerson(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(er.Seqs, []uint64{1, 2, 3, 4, 5, 9}) {
+		t.Fatalf("erased sequences %v, want 1–5 and 9", er.Seqs)
+	}
+	if er.Rows["events"] != 6 || er.Rows["orders"] != 1 || er.Rows["order_items"] != 1 || er.Rows["refunds"] != 1 ||
+		er.Rows["profiles"] != 1 || er.Rows["profile_identities"] != 3 {
+		t.Fatalf("rows deleted %v", er.Rows)
+	}
+	if n := count(t, s, personRows); n != 0 {
+		t.Fatalf("%d rows of the person left", n)
+	}
+	if n := count(t, s, others); n != before {
+		t.Fatalf("others' rows: %d, want %d", n, before)
+	}
+	// Nothing is found any more.
+	p, err = s.FindPerson(ctx, store.PersonQuery{Tokens: []store.KindToken{{Kind: "email", Token: "E1"}}}, 100)
+	if err != nil || len(p.Identities) != 0 {
+		t.Fatalf("after erasure: %+v, %v", p, err)
+	}
+}
+
+// TestErasePersonWithoutFind erases a person given by hand (no Found): the
+// store looks for their rows itself.
+func TestErasePersonWithoutFind(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	seedPerson(t, s)
+	before := count(t, s, others)
+	er, err := s.ErasePerson(ctx, &store.Person{Identities: []store.Identity{
+		{SourceID: "s1", UserID: "u1"}, {AnonymousID: "a1"}, {SourceID: "s1", UserID: "u2"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(er.Seqs) != 5 {
+		t.Fatalf("erased sequences %v", er.Seqs)
+	}
+	if n := count(t, s, personRows); n != 0 {
+		t.Fatalf("%d rows of the person left", n)
+	}
+	if n := count(t, s, others); n != before {
+		t.Fatalf("others' rows: %d, want %d", n, before)
+	}
+}
+
+// TestFindPersonByUserIDInAnySource follows a userId asked for without a
+// source to every source that has it, and a quote in an identifier stays a
+// value.
+func TestFindPersonByUserIDInAnySource(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	seedPerson(t, s)
+	p, err := s.FindPerson(ctx, store.PersonQuery{UserIDs: []store.Identity{{UserID: "u1"}}}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var srcs []string
+	for _, id := range p.Identities {
+		if id.UserID == "u1" {
+			srcs = append(srcs, id.SourceID)
+		}
+	}
+	slices.Sort(srcs)
+	if !slices.Equal(srcs, []string{"s1", "s2"}) {
+		t.Fatalf("u1 found in %v, want s1 and s2 (%+v)", srcs, p.Identities)
+	}
+	p, err = s.FindPerson(ctx, store.PersonQuery{UserIDs: []store.Identity{{SourceID: "s1", UserID: "x' OR '1'='1"}}}, 100)
+	if err != nil || len(p.Identities) != 1 {
+		t.Fatalf("a quoted userId: %+v, %v", p, err)
+	}
+}
