@@ -266,8 +266,32 @@ func (e *Engine) consumeLoop(ctx context.Context) {
 	}
 }
 
-// handle processes one batch of deliveries in log order.
+// handle processes one batch of deliveries in log order, in chunks of at
+// most maxChunk messages, each committed with its log position and
+// holding the engine's lock only while it is applied: an erasure
+// (Forget), a timer tick or an API action waits for one chunk, not for a
+// whole delivery of up to 2,000 messages, and the applied position moves
+// as each chunk commits. A chunk that fails leaves the ones before it
+// committed; the redelivered batch skips what they applied.
 func (e *Engine) handle(ctx context.Context, batch []eventlog.Delivery) error {
+	for len(batch) > 0 {
+		n := min(len(batch), maxChunk)
+		if err := e.handleChunk(ctx, batch[:n]); err != nil {
+			return err
+		}
+		batch = batch[n:]
+	}
+	return nil
+}
+
+// maxChunk is how many deliveries the engine applies under one hold of
+// its lock and commits at once. Larger chunks share more reads and
+// evaluations (a profile seen twice in a chunk is evaluated once), smaller
+// ones make others wait less.
+const maxChunk = 500
+
+// handleChunk applies deliveries in log order and commits them.
+func (e *Engine) handleChunk(ctx context.Context, batch []eventlog.Delivery) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	b := e.db.NewIndexedBatch()

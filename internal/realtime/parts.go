@@ -444,12 +444,12 @@ func (p *parts) setTimer(b *pebble.Batch, c *readCache, pid string, at time.Time
 		if err := b.Delete(append(old, pid...), nil); err != nil {
 			return err
 		}
-		if err := kvT.Delete([]byte(pid)); err != nil {
-			return err
-		}
 	}
 	if at.IsZero() {
-		return nil
+		if v == nil {
+			return nil
+		}
+		return kvT.Delete([]byte(pid))
 	}
 	if err := b.Set(append(append(append([]byte{}, prefTimer...), t[:]...), pid...), nil, nil); err != nil {
 		return err
