@@ -248,9 +248,12 @@ func (t *Taxonomy) ClickIDParams() []string {
 	return out
 }
 
+// normReplacer is built once: a Replacer prepares its lookup table on
+// first use, which cost more than the replacing when one was made per call.
+var normReplacer = strings.NewReplacer("-", "_", " ", "_")
+
 func norm(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	return strings.NewReplacer("-", "_", " ", "_").Replace(s)
+	return normReplacer.Replace(strings.ToLower(strings.TrimSpace(s)))
 }
 
 // inGroup reports whether a utm_source or host belongs to group g.
