@@ -30,7 +30,7 @@ func (a *App) marketing() *marketing.Service {
 		stamp = fi.ModTime().String() + "/" + strconv.FormatInt(fi.Size(), 10)
 	}
 	if a.mkt == nil || stamp != a.mktStamp {
-		a.mkt = &marketing.Service{Scan: a.Store.Scan, Taxonomy: a.channelTaxonomy(), JetStream: a.Log.JetStream(),
+		a.mkt = &marketing.Service{Scan: a.Store.Scan, RefreshTouches: a.Store.RefreshTouches, Taxonomy: a.channelTaxonomy(), JetStream: a.Log.JetStream(),
 			Bucket: a.bucket("tradewind_experiments"), Now: a.Cfg.Now, Logger: a.Logger, Generation: a.appliedSeq}
 		a.mktStamp = stamp
 	}

@@ -111,41 +111,53 @@ type CouponLink struct {
 // 30 minutes), then the first event of each distinct campaign key (UTM
 // parameters, e-mail event or click id) in a session, or the session's
 // first event (its landing page: URL, referrer, app) when the session has
-// no key. The context is parsed once per event (one list of paths), and
-// picking first rows by row_number keeps the wide rows out of any
-// aggregate: both halved the query's time on the demo. %[1]s is the
-// click-id alternation, %[2]s the e-mail event placeholders.
+// no key. It reads touch_rows, where the store keeps the few context fields
+// of each visit taken out of the JSON once (parsing every event's context
+// on every read was most of the read's time), and joins the current
+// identity mapping as the events view does. Picking first rows by
+// row_number keeps the wide rows out of any aggregate. %[1]s is one CASE
+// branch per click id of the taxonomy (the first it lists that the URL
+// carries as a query parameter; plain substring tests, as a regular
+// expression over every visit's URL was half of the query's time), %[2]s
+// the e-mail event placeholders.
 const touchSQL = `
-WITH e AS (
-  SELECT profile_id, "timestamp" AS ts, event,
-    json_extract_string(context, ['$.campaign.source', '$.campaign.medium', '$.campaign.name', '$.campaign.content',
-      '$.page.url', '$.page.referrer', '$.app.name']) AS c,
-    CASE WHEN type = 'track' AND event IN (%[2]s) THEN coalesce(json_extract_string(properties, '$.campaign_name'), '') END AS mail
-  FROM events
-  WHERE profile_id IS NOT NULL AND source_id <> '_tradewind' AND type IN ('page', 'screen', 'track')
-    AND "timestamp" >= ? AND "timestamp" < ?
-), g AS (
-  SELECT *, prev IS NULL OR ts - prev > INTERVAL 30 MINUTE AS first,
-    sum(CASE WHEN prev IS NULL OR ts - prev > INTERVAL 30 MINUTE THEN 1 ELSE 0 END)
-      OVER (PARTITION BY profile_id ORDER BY ts ROWS UNBOUNDED PRECEDING) AS sid
-  FROM (SELECT *, lag(ts) OVER (PARTITION BY profile_id ORDER BY ts) AS prev FROM e)
-), k AS (
-  SELECT *, CASE
-      WHEN mail IS NOT NULL THEN 'E|' || event || '|' || mail
-      WHEN c[1] IS NOT NULL OR c[2] IS NOT NULL OR c[3] IS NOT NULL THEN 'U|' || coalesce(c[1], '') || '|' || coalesce(c[2], '') || '|' || coalesce(c[3], '')
-      WHEN regexp_matches(coalesce(c[5], ''), '[?&](%[1]s)=') THEN 'C|' || regexp_extract(c[5], '[?&](%[1]s)=', 1)
+WITH m AS (
+  SELECT unnest([%[2]s]::VARCHAR[]) AS ev
+), n AS (
+  SELECT t.seq, coalesce(u.profile_id, a.profile_id) AS profile_id, t."timestamp" AS ts, CASE
+      WHEN t.event IN (SELECT ev FROM m) THEN 'E|' || t.event || '|' || coalesce(t.mail_campaign, '')
+      WHEN t.campaign_source IS NOT NULL OR t.campaign_medium IS NOT NULL OR t.campaign_name IS NOT NULL
+        THEN 'U|' || coalesce(t.campaign_source, '') || '|' || coalesce(t.campaign_medium, '') || '|' || coalesce(t.campaign_name, '')
+      %[1]s
     END AS key
-  FROM g
+  FROM touch_rows t
+  LEFT JOIN profile_users u ON u.source_id = t.source_id AND u.user_id = t.user_id
+  LEFT JOIN profile_anons a ON a.anonymous_id = CASE WHEN t.user_id IS NULL THEN t.anonymous_id END
+  WHERE t."timestamp" >= ? AND t."timestamp" < ?
+    AND coalesce(u.profile_id, a.profile_id) IS NOT NULL
+), s AS (
+  -- In microseconds: arithmetic on TIMESTAMPTZ goes through the time zone
+  -- calendar and cost more than the rest of the query.
+  SELECT seq, profile_id, ts, key, prev IS NULL OR epoch_us(ts) - prev > 1800000000 AS first
+  FROM (SELECT *, lag(epoch_us(ts)) OVER (PARTITION BY profile_id ORDER BY ts) AS prev FROM n)
+), f AS (
+  -- Only session starts and keyed events can be touches. Every start is
+  -- kept, so numbering sessions over these rows alone numbers them as
+  -- over all rows.
+  SELECT *, sum(first::INTEGER) OVER (PARTITION BY profile_id ORDER BY ts ROWS UNBOUNDED PRECEDING) AS sid
+  FROM s WHERE first OR key IS NOT NULL
 ), r AS (
-  SELECT *, row_number() OVER (PARTITION BY profile_id, sid, key ORDER BY ts) AS rk,
+  SELECT seq, profile_id, key, first, row_number() OVER (PARTITION BY profile_id, sid, key ORDER BY ts) AS rk,
     max(CASE WHEN key IS NOT NULL THEN 1 ELSE 0 END) OVER (PARTITION BY profile_id, sid) AS keyed
-  FROM k
+  FROM f
 )
-SELECT profile_id, ts, coalesce(c[1], ''), coalesce(c[2], ''), CASE WHEN mail IS NOT NULL THEN mail ELSE coalesce(c[3], '') END,
-  coalesce(c[4], ''), coalesce(c[5], ''), coalesce(c[6], ''), coalesce(c[7], ''), CASE WHEN mail IS NOT NULL THEN event ELSE '' END
-FROM r
-WHERE (key IS NOT NULL AND rk = 1) OR (keyed = 0 AND first)
-ORDER BY profile_id, ts`
+SELECT r.profile_id, t."timestamp", coalesce(t.campaign_source, ''), coalesce(t.campaign_medium, ''),
+  CASE WHEN r.key LIKE 'E|%%' THEN coalesce(t.mail_campaign, '') ELSE coalesce(t.campaign_name, '') END,
+  coalesce(t.campaign_content, ''), coalesce(t.page_url, ''), coalesce(t.page_referrer, ''), coalesce(t.app_name, ''),
+  CASE WHEN r.key LIKE 'E|%%' THEN t.event ELSE '' END
+FROM r JOIN touch_rows t ON t.seq = r.seq
+WHERE (r.key IS NOT NULL AND r.rk = 1) OR (r.keyed = 0 AND r.first)
+ORDER BY r.profile_id, t."timestamp"`
 
 // orderSQL reads the orders that are not cancelled, with their rank in
 // the profile's whole history.
@@ -179,10 +191,8 @@ func Load(ctx context.Context, scan ScanFunc, tax *touch.Taxonomy, from, to time
 		return &d.Profiles[i]
 	}
 	start := from.Add(-lookback)
-	clicks := tax.ClickIDParams()
-	if len(clicks) == 0 {
-		clicks = []string{"$^"} // matches nothing
-	}
+	// Placeholders in the order they stand in touchSQL: the e-mail
+	// events, the click ids, the period.
 	mail := make([]string, len(tax.EmailEvents))
 	args := []any{}
 	for i, ev := range tax.EmailEvents {
@@ -192,8 +202,13 @@ func Load(ctx context.Context, scan ScanFunc, tax *touch.Taxonomy, from, to time
 	if len(mail) == 0 {
 		mail = []string{"NULL"}
 	}
+	var clicks strings.Builder
+	for _, c := range tax.ClickIDParams() {
+		clicks.WriteString("WHEN contains(t.page_url, ?) OR contains(t.page_url, ?) THEN ? ")
+		args = append(args, "?"+c+"=", "&"+c+"=", "C|"+c)
+	}
 	args = append(args, start, to)
-	q := fmt.Sprintf(touchSQL, strings.Join(clicks, "|"), strings.Join(mail, ", "))
+	q := fmt.Sprintf(touchSQL, clicks.String(), strings.Join(mail, ", "))
 	err := scan(ctx, q, args, func(r []any) error {
 		p := prof(r[0].(string))
 		x := touch.Touch{Source: r[2].(string), Medium: r[3].(string), Campaign: r[4].(string), Content: r[5].(string),

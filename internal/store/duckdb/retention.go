@@ -64,8 +64,11 @@ func (s *DB) DeleteBefore(ctx context.Context, table, typ, event string, cutoff 
 		}
 	}
 	if table == "events" {
-		if _, err := c.ExecContext(ctx, "DELETE FROM identifier_tokens WHERE seq IN (SELECT seq FROM event_rows WHERE "+where+")", args...); err != nil {
-			return 0, 0, fmt.Errorf("store: retention of identifier tokens: %w", err)
+		// Rows derived from the events go with them.
+		for _, t := range []string{"identifier_tokens", "touch_rows"} {
+			if _, err := c.ExecContext(ctx, "DELETE FROM "+t+" WHERE seq IN (SELECT seq FROM event_rows WHERE "+where+")", args...); err != nil {
+				return 0, 0, fmt.Errorf("store: retention of %s: %w", t, err)
+			}
 		}
 	}
 	res, err := c.ExecContext(ctx, "DELETE FROM "+rows+" WHERE "+where, args...)
