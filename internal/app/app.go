@@ -263,16 +263,21 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.startAudiences(wctx)
 	a.wg.Add(1)
 	go func() {
-		// The dashboard's marketing data is read again before it goes
-		// stale, so the page seldom waits for it.
+		// The dashboard's marketing data is read once the node has
+		// started, and again before it goes stale while the page is in
+		// use (a day), so the page seldom waits for it.
 		defer a.wg.Done()
-		for {
+		wait := 15 * time.Second
+		for first := true; ; first = false {
 			select {
 			case <-wctx.Done():
 				return
-			case <-time.After(a.marketing().CacheTTL() * 4 / 5):
+			case <-time.After(wait):
 			}
-			a.marketing().Warm(wctx)
+			wait = a.marketing().CacheTTL() * 4 / 5
+			if first || a.marketing().AskedWithin(24*time.Hour) {
+				a.marketing().Warm(wctx)
+			}
 		}
 	}()
 	a.wg.Add(1)

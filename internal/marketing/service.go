@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -21,6 +22,10 @@ import (
 type Service struct {
 	// Scan reads the store.
 	Scan ScanFunc
+	// RefreshTouches brings the store's touch table up to date before a
+	// read (the store's RefreshTouches); nil when the store keeps it
+	// current by itself.
+	RefreshTouches func(ctx context.Context) (int64, error)
 	// Taxonomy classifies touches; nil is touch.Default().
 	Taxonomy *touch.Taxonomy
 	// JetStream and Bucket keep the experiment definitions (a key-value
@@ -41,6 +46,7 @@ type Service struct {
 	defs    *kvjson.Bucket[Experiment]
 	cacheMu sync.Mutex
 	cache   map[dataKey]*cachedData
+	asked   atomic.Int64 // when an analysis was last asked for (UnixNano)
 }
 
 func (s *Service) taxonomy() *touch.Taxonomy {
@@ -89,6 +95,12 @@ func (s *Service) resolve(p Period) Period {
 // for three analyses of the same period at once: they share one read. The
 // Data is shared: analyses only read it.
 func (s *Service) load(ctx context.Context, p Period) (*Data, Period, error) {
+	s.asked.Store(s.now().UnixNano())
+	return s.fetch(ctx, p)
+}
+
+// fetch is load without counting as a request (Warm's read).
+func (s *Service) fetch(ctx context.Context, p Period) (*Data, Period, error) {
 	p = s.resolve(p)
 	key := dataKey{p.From.UnixNano(), p.To.UnixNano(), p.Lookback}
 	s.cacheMu.Lock()
@@ -107,7 +119,13 @@ func (s *Service) load(ctx context.Context, p Period) (*Data, Period, error) {
 		}
 		s.cacheMu.Unlock()
 		// The read is not the requester's alone: others may wait for it.
-		c.d, c.err = Load(context.WithoutCancel(ctx), s.Scan, s.taxonomy(), p.From, p.To, p.Lookback)
+		rctx := context.WithoutCancel(ctx)
+		if s.RefreshTouches != nil {
+			_, c.err = s.RefreshTouches(rctx)
+		}
+		if c.err == nil {
+			c.d, c.err = Load(rctx, s.Scan, s.taxonomy(), p.From, p.To, p.Lookback)
+		}
 		c.at = s.now()
 		close(c.done)
 	} else {
@@ -164,6 +182,14 @@ func (c *cachedData) ready() bool {
 	}
 }
 
+// AskedWithin says whether an analysis was asked for within d: keeping
+// the data warm costs a read every few minutes (seconds of CPU on a large
+// store), worth it only while someone uses the page.
+func (s *Service) AskedWithin(d time.Duration) bool {
+	at := s.asked.Load()
+	return at != 0 && s.now().Sub(time.Unix(0, at)) < d
+}
+
 // CacheTTL is how long a period's data is reused.
 func (s *Service) CacheTTL() time.Duration { return s.cacheFor() }
 
@@ -176,7 +202,7 @@ func (s *Service) cacheFor() time.Duration {
 
 // Warm reads the default period's data (the dashboard's) now.
 func (s *Service) Warm(ctx context.Context) {
-	if _, _, err := s.load(ctx, Period{}); err != nil && ctx.Err() == nil && s.Logger != nil {
+	if _, _, err := s.fetch(ctx, Period{}); err != nil && ctx.Err() == nil && s.Logger != nil {
 		s.Logger.Warn("marketing data warm-up failed", "err", err)
 	}
 }
