@@ -11,8 +11,8 @@
 //   - an identify with userId, anonymousId and the traits email, phone,
 //     firstName, lastName and name,
 //   - a page view after it (userId and anonymousId),
-//   - for half of them a track "Order Completed" with order_id, total and
-//     currency,
+//   - for half of them a track "Order Completed" with order_id, total,
+//     currency and two products (two order_items rows),
 //
 // that is 2.5 more events per identify on average, 3.5 messages per person.
 // It waits until the store applied everything, prints how long the load took,
@@ -72,23 +72,28 @@ import (
 )
 
 var (
-	dataDir    = flag.String("data", "", "data directory (default: a new temporary one, removed at the end unless --keep)")
-	keep       = flag.Bool("keep", false, "keep the data directory")
-	people     = flag.Int("people", 1_000_000, "distinct people to ingest")
-	batch      = flag.Int("batch", 2000, "messages per Accept call")
-	workers    = flag.Int("workers", 4, "goroutines calling Accept")
-	erase      = flag.Int("erase", 20, "people to erase through the privacy service, one at a time")
-	breakdown  = flag.Int("breakdown", 0, "people to erase step by step afterwards, with each step timed")
-	seed       = flag.Uint64("seed", 1, "seed of the generated people")
-	pickSeed   = flag.Uint64("pick-seed", 0, "seed of the choice of people to erase (0: from the clock)")
-	memory     = flag.String("duckdb-memory", "1GB", "DuckDB memory_limit")
-	threads    = flag.Int("duckdb-threads", 2, "DuckDB threads")
-	cpuprofile = flag.String("cpuprofile", "", "write a CPU profile of the erasure phase to this file")
-	logLevel   = flag.String("log-level", "warn", "log level of the node")
-	quietWait  = flag.Duration("quiet-wait", 10*time.Minute, "before erasing, wait up to this long until other processes use fewer than --quiet-cores cores (other sessions share the machine)")
-	quietCores = flag.Float64("quiet-cores", 0.3, "see --quiet-wait")
-	quietEach  = flag.Duration("quiet-each", time.Minute, "before each erasure, wait up to this long until other processes use fewer than --quiet-cores cores over 1 s (0: do not wait)")
-	sqlReplay  = flag.Int("sql-replay", 0, "at the end, close the node, open its DuckDB file directly and time each SQL statement FindPerson and ErasePerson run for this many more people (in a transaction that is rolled back)")
+	dataDir     = flag.String("data", "", "data directory (default: a new temporary one, removed at the end unless --keep)")
+	keep        = flag.Bool("keep", false, "keep the data directory")
+	people      = flag.Int("people", 1_000_000, "distinct people to ingest")
+	batch       = flag.Int("batch", 2000, "messages per Accept call")
+	workers     = flag.Int("workers", 4, "goroutines calling Accept")
+	erase       = flag.Int("erase", 20, "people to erase through the privacy service, one at a time")
+	breakdown   = flag.Int("breakdown", 0, "people to erase step by step afterwards, with each step timed")
+	seed        = flag.Uint64("seed", 1, "seed of the generated people")
+	pickSeed    = flag.Uint64("pick-seed", 0, "seed of the choice of people to erase (0: from the clock)")
+	memory      = flag.String("duckdb-memory", "1GB", "DuckDB memory_limit")
+	threads     = flag.Int("duckdb-threads", 2, "DuckDB threads")
+	cpuprofile  = flag.String("cpuprofile", "", "write a CPU profile of the erasure phase to this file")
+	logLevel    = flag.String("log-level", "warn", "log level of the node")
+	quietWait   = flag.Duration("quiet-wait", 10*time.Minute, "before erasing, wait up to this long until other processes use fewer than --quiet-cores cores (other sessions share the machine)")
+	quietCores  = flag.Float64("quiet-cores", 0.3, "see --quiet-wait")
+	quietEach   = flag.Duration("quiet-each", time.Minute, "before each erasure, wait up to this long until other processes use fewer than --quiet-cores cores over 1 s (0: do not wait)")
+	loadMode    = flag.String("load", "bulk", "how to build the data: bulk (--ingest-people through ingest, the rest copied from them into the log and the store directly; see bulk.go) or ingest (everyone through ingest)")
+	ingestN     = flag.Int("ingest-people", 20_000, "with --load bulk, people sent through ingest (the others are copies of them)")
+	eraseBg     = flag.Int("erase-bulk", 20, "with --load bulk, people of the bulk part to erase as well (their rows lie all over the tables and the log)")
+	live        = flag.Int("live", 0, "while erasing, send this many messages a second of new people through ingest (a shop that keeps selling: the store writer and the profile engine stay busy)")
+	predictions = flag.Bool("predictions", false, "let the node schedule its daily prediction run")
+	sqlReplay   = flag.Int("sql-replay", 0, "at the end, close the node, open its DuckDB file directly and time each SQL statement FindPerson and ErasePerson run for this many more people (in a transaction that is rolled back)")
 )
 
 // marker records a finished load in the data directory.
@@ -97,6 +102,30 @@ type marker struct {
 	Seed     uint64 `json:"seed"`
 	Source   string `json:"source"`
 	Messages uint64 `json:"messages"`
+	// Ingested is how many people (0…Ingested-1) went through ingest in a
+	// bulk load (0: all of them); LastSeq is the log's last sequence then.
+	Ingested int    `json:"ingested,omitempty"`
+	LastSeq  uint64 `json:"last_seq,omitempty"`
+}
+
+// ingested is how many people went through ingest.
+func (m marker) ingested() int {
+	if m.Ingested == 0 {
+		return m.People
+	}
+	return m.Ingested
+}
+
+// nodeConfig is the node's configuration: `tradewind serve`'s defaults
+// with the benchmark's DuckDB limits; the daily prediction run is off
+// unless --predictions (it would fit 1,000,000 customers during the
+// erasures).
+func nodeConfig(dir string, logger *slog.Logger) app.Config {
+	cfg := app.Config{DataDir: dir, DuckDBMemory: *memory, DuckDBThreads: *threads, Logger: logger}
+	if !*predictions {
+		cfg.Predict.Every = -1
+	}
+	return cfg
 }
 
 const markerFile = "bench-erasure.json"
@@ -128,14 +157,6 @@ func run() error {
 	fmt.Printf("# %s | %d cores, GOMAXPROCS %d | load %s | data %s | people %d, seed %d, batch %d, workers %d, duckdb %s/%d threads\n",
 		time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), runtime.GOMAXPROCS(0), loadavg(), dir, *people, *seed, *batch, *workers, *memory, *threads)
 
-	t0 := time.Now()
-	a, err := app.Open(ctx, app.Config{DataDir: dir, DuckDBMemory: *memory, DuckDBThreads: *threads, Logger: logger})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	fmt.Printf("node open in %.1fs\n", time.Since(t0).Seconds())
-
 	var m marker
 	if b, err := os.ReadFile(filepath.Join(dir, markerFile)); err == nil {
 		if err := json.Unmarshal(b, &m); err != nil {
@@ -144,14 +165,38 @@ func run() error {
 		if m.People != *people || m.Seed != *seed {
 			return fmt.Errorf("%s holds %d people of seed %d, not %d of seed %d", dir, m.People, m.Seed, *people, *seed)
 		}
-		fmt.Printf("reusing the load in %s: %d people, %d messages\n", dir, m.People, m.Messages)
-	} else {
-		if m, err = load(ctx, a); err != nil {
+		fmt.Printf("reusing the load in %s: %d people (%d of them through ingest), %d messages\n", dir, m.People, m.ingested(), m.Messages)
+	} else if *loadMode == "bulk" {
+		if m, err = bulkLoad(ctx, dir, logger); err != nil {
 			return err
 		}
 		b, _ := json.Marshal(m)
 		if err := os.WriteFile(filepath.Join(dir, markerFile), b, 0o600); err != nil {
 			return err
+		}
+	}
+
+	t0 := time.Now()
+	a, err := app.Open(ctx, nodeConfig(dir, logger))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	fmt.Printf("node open in %.1fs\n", time.Since(t0).Seconds())
+	if m.People == 0 {
+		if m, err = load(ctx, a, *people, nil); err != nil {
+			return err
+		}
+		b, _ := json.Marshal(m)
+		if err := os.WriteFile(filepath.Join(dir, markerFile), b, 0o600); err != nil {
+			return err
+		}
+	}
+	if m.LastSeq > 0 {
+		// The profile engine must start after the bulk part, as it would
+		// after having processed it.
+		if got := a.Profiles.Applied(); got < m.LastSeq {
+			return fmt.Errorf("the profile engine is at sequence %d, not %d: its state format changed (bench/erasure/bulk.go sets it)", got, m.LastSeq)
 		}
 	}
 	src, ok := a.Sources.ByID(m.Source)
@@ -168,17 +213,22 @@ func run() error {
 	}
 	rng := rand.New(rand.NewPCG(ps, 7))
 	picked := map[int]bool{}
-	pick := func() int {
+	// pickIn picks a person of lo…hi-1 not picked before.
+	pickIn := func(lo, hi int) int {
 		for {
-			p := rng.IntN(*people)
+			p := lo + rng.IntN(hi-lo)
 			if !picked[p] {
 				picked[p] = true
 				return p
 			}
 		}
 	}
+	// People who went through ingest have everything a real person has
+	// (keys, profile engine state); the bulk part's are spread over the
+	// whole log and tables.
+	nIngested := m.ingested()
+	pick := func() int { return pickIn(0, nIngested) }
 	waitQuiet(5*time.Second, *quietWait, true)
-	fmt.Printf("\n## erasure of %d people, one at a time, by email (pick seed %d); machine load %s\n", *erase, ps, loadavg())
 	busy0, self0, phase0 := machineBusy(), selfCPU(), time.Now()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -194,64 +244,77 @@ func run() error {
 			fmt.Printf("CPU profile of the erasure phase: %s\n", *cpuprofile)
 		}()
 	}
-	var resSecs, wallSecs, quietRes []float64
+	stopLive := startLive(ctx, a, src, *live)
 	var erased []int
-	for i := 0; i < *erase; i++ {
-		p := pick()
-		pe := person(*seed, p)
-		if *quietEach > 0 {
-			waitQuiet(time.Second, *quietEach, false)
-		}
-		var r *privacy.Request
-		var wall float64
-		var err error
-		others := otherCores(func() {
-			start := time.Now()
-			var req *privacy.Request
-			req, err = a.Privacy.Submit(ctx, privacy.KindErasure, privacy.Identifier{Email: pe.email}, "gdpr", "bench", false)
-			if err != nil {
-				return
+	eraseSet := func(title string, n int, pick func() int) error {
+		fmt.Printf("\n## erasure of %d %s, one at a time, by email (pick seed %d); machine load %s\n", n, title, ps, loadavg())
+		var resSecs, wallSecs, quietRes []float64
+		for i := 0; i < n; i++ {
+			p := pick()
+			pe := person(*seed, p)
+			if *quietEach > 0 {
+				waitQuiet(time.Second, *quietEach, false)
 			}
-			r, err = a.Privacy.Wait(ctx, req.ID)
-			wall = time.Since(start).Seconds()
-		})
-		if err != nil {
-			return fmt.Errorf("erasure of person %d: %w", p, err)
+			var r *privacy.Request
+			var wall float64
+			var err error
+			others := otherCores(func() {
+				start := time.Now()
+				var req *privacy.Request
+				req, err = a.Privacy.Submit(ctx, privacy.KindErasure, privacy.Identifier{Email: pe.email}, "gdpr", "bench", false)
+				if err != nil {
+					return
+				}
+				r, err = a.Privacy.Wait(ctx, req.ID)
+				wall = time.Since(start).Seconds()
+			})
+			if err != nil {
+				return fmt.Errorf("erasure of person %d: %w", p, err)
+			}
+			if r.Status != privacy.StatusCompleted || r.Result == nil {
+				return fmt.Errorf("erasure of person %d: status %s: %s", p, r.Status, r.Error)
+			}
+			res := r.Result
+			if res.Identities == 0 {
+				fmt.Printf("person %7d: already erased by an earlier run; not counted\n", p)
+				continue
+			}
+			note := ""
+			if res.MessagesDeleted < pe.messages {
+				note = fmt.Sprintf("  <-- FEWER MESSAGES THAN SENT (%d)", pe.messages)
+			}
+			fmt.Printf("person %7d: %.3fs (request's own result), %.3fs submit→completed, other processes %.2f cores meanwhile; %d identities, %d keys, %d messages deleted (%d sent), rows %s%s\n",
+				p, res.Seconds, wall, others, res.Identities, res.KeysDestroyed, res.MessagesDeleted, pe.messages, rowsString(res.RowsDeleted), note)
+			if others < *quietCores {
+				quietRes = append(quietRes, res.Seconds)
+			}
+			resSecs = append(resSecs, res.Seconds)
+			wallSecs = append(wallSecs, wall)
+			erased = append(erased, p)
 		}
-		if r.Status != privacy.StatusCompleted || r.Result == nil {
-			return fmt.Errorf("erasure of person %d: status %s: %s", p, r.Status, r.Error)
+		fmt.Printf("result seconds:          %s\n", dist(resSecs))
+		fmt.Printf("submit→completed wall:   %s\n", dist(wallSecs))
+		fmt.Printf("result seconds of the erasures during which other processes used < %.2f cores: %s\n", *quietCores, dist(quietRes))
+		if len(wallSecs) > 0 {
+			met := "MET"
+			if slices.Max(wallSecs) >= 1 {
+				met = "NOT MET (some erasure took ≥ 1 s)"
+			}
+			fmt.Printf("goal < 1 s per erasure: %s\n", met)
 		}
-		res := r.Result
-		if res.Identities == 0 {
-			fmt.Printf("person %7d: already erased by an earlier run; not counted\n", p)
-			continue
+		return nil
+	}
+	if err := eraseSet("people sent through ingest", *erase, pick); err != nil {
+		return err
+	}
+	if nIngested < m.People && *eraseBg > 0 {
+		if err := eraseSet("people of the bulk part", *eraseBg, func() int { return pickIn(nIngested, m.People) }); err != nil {
+			return err
 		}
-		note := ""
-		if res.MessagesDeleted < pe.messages {
-			note = fmt.Sprintf("  <-- FEWER MESSAGES THAN SENT (%d)", pe.messages)
-		}
-		fmt.Printf("person %7d: %.3fs (request's own result), %.3fs submit→completed, other processes %.2f cores meanwhile; %d identities, %d keys, %d messages deleted (%d sent), rows %s%s\n",
-			p, res.Seconds, wall, others, res.Identities, res.KeysDestroyed, res.MessagesDeleted, pe.messages, rowsString(res.RowsDeleted), note)
-		if others < *quietCores {
-			quietRes = append(quietRes, res.Seconds)
-		}
-		resSecs = append(resSecs, res.Seconds)
-		wallSecs = append(wallSecs, wall)
-		erased = append(erased, p)
 	}
 	el := time.Since(phase0).Seconds()
-	fmt.Printf("erasure phase (%.0fs, with the waits for a quiet machine): this process used %.2f cores, other processes %.2f; load %s\n",
-		el, (selfCPU()-self0)/el, max(0, (machineBusy()-busy0)-(selfCPU()-self0))/el, loadavg())
-	fmt.Printf("result seconds:          %s\n", dist(resSecs))
-	fmt.Printf("submit→completed wall:   %s\n", dist(wallSecs))
-	fmt.Printf("result seconds of the erasures during which other processes used < %.2f cores: %s\n", *quietCores, dist(quietRes))
-	if len(wallSecs) > 0 {
-		met := "MET"
-		if slices.Max(wallSecs) >= 1 {
-			met = "NOT MET (some erasure took ≥ 1 s)"
-		}
-		fmt.Printf("goal < 1 s per erasure: %s\n", met)
-	}
+	fmt.Printf("erasure phase (%.0fs, with the waits for a quiet machine): this process used %.2f cores (%.1f CPU-s), other processes %.2f; load %s\n",
+		el, (selfCPU()-self0)/el, selfCPU()-self0, max(0, (machineBusy()-busy0)-(selfCPU()-self0))/el, loadavg())
 
 	fmt.Printf("\n## checks\n")
 	bad := 0
@@ -301,6 +364,7 @@ func run() error {
 			return err
 		}
 	}
+	stopLive()
 	if *sqlReplay > 0 {
 		var ps []personT
 		for range *sqlReplay {
@@ -320,13 +384,72 @@ func run() error {
 	return nil
 }
 
-// load ingests the people and waits until the store applied them.
-func load(ctx context.Context, a *app.App) (marker, error) {
+// startLive sends rate messages a second of new people (their four
+// messages in turn, as load does) through ingest until the returned
+// function is called, which prints what was sent.
+func startLive(ctx context.Context, a *app.App, src source.Source, rate int) func() {
+	if rate <= 0 {
+		return func() {}
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var sent, refused int
+	start := time.Now()
+	go func() {
+		defer close(done)
+		// New people above the loaded ones, apart from earlier runs'.
+		next := 2**people + int(time.Now().Unix()%100_000)*10_000
+		base := time.Now().Add(-time.Hour)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		per := max(1, rate/20)
+		var wave int
+		var items []ingest.Item
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			items = items[:0]
+			for len(items) < per {
+				if m := person(*seed, next).message(wave, base); m != nil {
+					items = append(items, ingest.Item{Raw: m})
+				}
+				if wave++; wave == 4 {
+					wave, next = 0, next+1
+				}
+			}
+			out, err := a.Ingest.Accept(ctx, src, items, ingest.Options{})
+			if err != nil {
+				refused += len(items)
+				continue
+			}
+			for _, o := range out {
+				if o.Err != nil {
+					refused++
+				} else {
+					sent++
+				}
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		<-done
+		el := time.Since(start).Seconds()
+		fmt.Printf("live traffic meanwhile: %d messages accepted (%.0f/s), %d refused\n", sent, float64(sent)/el, refused)
+	}
+}
+
+// load ingests people 0…n-1 and waits until the store applied them; seqs,
+// if not nil, receives each person's log sequence per message (0: none).
+func load(ctx context.Context, a *app.App, n int, seqs [][4]uint64) (marker, error) {
 	src, err := a.CreateSource(ctx, source.Source{Name: "bench-erasure", Currency: "EUR", Country: "DE"})
 	if err != nil {
 		return marker{}, err
 	}
-	fmt.Printf("\n## load: %d people, source %s; machine load %s\n", *people, src.ID, loadavg())
+	fmt.Printf("\n## load through ingest: %d people, source %s; machine load %s\n", n, src.ID, loadavg())
 	var next, done, msgs, retries atomic.Int64
 	var lastSeq atomic.Uint64
 	// Four waves over all people: first everyone's page view before signing
@@ -335,7 +458,7 @@ func load(ctx context.Context, a *app.App) (marker, error) {
 	// weeks apart (each secure delete then rewrites a different block of
 	// the log). Workers take chunks of --batch people of a wave.
 	perChunk := *batch
-	chunks := (*people + perChunk - 1) / perChunk
+	chunks := (n + perChunk - 1) / perChunk
 	start := time.Now()
 	stopProgress := make(chan struct{})
 	var pwg sync.WaitGroup
@@ -366,17 +489,19 @@ func load(ctx context.Context, a *app.App) (marker, error) {
 		go func() {
 			defer wg.Done()
 			items := make([]ingest.Item, 0, *batch+8)
+			ps := make([]int, 0, *batch+8)
 			for {
 				u := int(next.Add(1)) - 1
 				if u >= 4*chunks {
 					return
 				}
 				wave, first := u/chunks, (u%chunks)*perChunk
-				last := min(first+perChunk, *people)
-				items = items[:0]
+				last := min(first+perChunk, n)
+				items, ps = items[:0], ps[:0]
 				for p := first; p < last; p++ {
 					if m := person(*seed, p).message(wave, base); m != nil {
 						items = append(items, ingest.Item{Raw: m})
+						ps = append(ps, p)
 					}
 				}
 				// The log may fail to acknowledge in time on a starved
@@ -401,6 +526,9 @@ func load(ctx context.Context, a *app.App) (marker, error) {
 					if o.Err != nil || o.Suppressed {
 						errc <- fmt.Errorf("accept people %d-%d: message %d refused: %v (suppressed %v)", first, last-1, i, o.Err, o.Suppressed)
 						return
+					}
+					if seqs != nil {
+						seqs[ps[i]][wave] = o.Seq
 					}
 					for {
 						cur := lastSeq.Load()
@@ -428,7 +556,7 @@ func load(ctx context.Context, a *app.App) (marker, error) {
 		return marker{}, err
 	}
 	fmt.Printf("accepted %d messages of %d people in %.1fs (%.0f messages/s, %.0f people/s; %d batches sent again); log last sequence %d; store applied %d\n",
-		msgs.Load(), *people, accepted.Seconds(), float64(msgs.Load())/accepted.Seconds(), float64(*people)/accepted.Seconds(), retries.Load(), last, mustApplied(ctx, a))
+		msgs.Load(), n, accepted.Seconds(), float64(msgs.Load())/accepted.Seconds(), float64(n)/accepted.Seconds(), retries.Load(), last, mustApplied(ctx, a))
 	wctx, cancel := context.WithTimeout(ctx, time.Hour)
 	defer cancel()
 	if err := store.WaitApplied(wctx, a.Store, last); err != nil {
@@ -440,7 +568,7 @@ func load(ctx context.Context, a *app.App) (marker, error) {
 	took := time.Since(start)
 	fmt.Printf("store applied everything %.1fs after the start (%.1fs after the last acknowledgement): load took %.1fs = %.0f messages/s end to end; peak RSS %d MiB\n",
 		took.Seconds(), (took - accepted).Seconds(), took.Seconds(), float64(msgs.Load())/took.Seconds(), rssMiB("VmHWM"))
-	return marker{People: *people, Seed: *seed, Source: src.ID, Messages: uint64(msgs.Load())}, nil
+	return marker{People: n, Seed: *seed, Source: src.ID, Messages: uint64(msgs.Load())}, nil
 }
 
 func mustApplied(ctx context.Context, a *app.App) uint64 {
@@ -552,75 +680,66 @@ func stepByStep(ctx context.Context, a *app.App, src source.Source, n int, pick 
 		}); err != nil {
 			return err
 		}
-		// The scans behind FindPerson (one round; it runs two: the second
-		// finds nothing new) and behind ErasePerson's DELETEs, as
-		// read-only queries with the values inlined.
-		var users, anons []string
+		// The queries behind FindPerson and ErasePerson
+		// (internal/store/duckdb/person.go), as read-only queries with the
+		// values inlined, and the former identity scan for comparison.
+		var uids, anons, ids, toks []string
 		for _, id := range p.Identities {
 			if id.UserID != "" {
-				users = append(users, fmt.Sprintf("(source_id = %s AND user_id = %s)", lit(id.SourceID), lit(id.UserID)))
+				uids = append(uids, lit(id.UserID))
 			}
 			if id.AnonymousID != "" {
 				anons = append(anons, lit(id.AnonymousID))
 			}
 		}
-		cond := strings.Join(users, " OR ")
-		if len(anons) > 0 {
-			if cond != "" {
-				cond += " OR "
-			}
-			cond += "anonymous_id IN (" + strings.Join(anons, ",") + ")"
-		}
-		userCond, anonCond := "false", "false"
-		if len(users) > 0 {
-			userCond = strings.Join(users, " OR ")
-		}
-		if len(anons) > 0 {
-			anonCond = "anonymous_id IN (" + strings.Join(anons, ",") + ")"
-		}
-		var toks []string
+		ids = append(slices.Clone(uids), anons...)
 		for _, t := range p.Tokens {
-			toks = append(toks, fmt.Sprintf("(kind = %s AND token = %s)", lit(t.Kind), lit(t.Token)))
+			toks = append(toks, lit(t.Token))
 		}
-		if err := query("   3a identifier_tokens by token", "SELECT source_id, user_id, anonymous_id FROM identifier_tokens WHERE "+strings.Join(toks, " OR ")); err != nil {
-			return err
-		}
-		if err := query("   3b "+evT+" by identity (DISTINCT ids)", "SELECT DISTINCT source_id, user_id, anonymous_id, previous_id FROM "+evT+" WHERE "+cond); err != nil {
-			return err
-		}
-		if err := query("   3c identifier_tokens by identity", "SELECT DISTINCT kind, token FROM identifier_tokens WHERE "+cond); err != nil {
-			return err
-		}
-		for _, t := range []string{evT, ordT, "customers", "identifier_tokens", "consent"} {
-			if err := query("   scan "+t+" (a DELETE's WHERE)", "SELECT count(*) FROM "+t+" WHERE "+cond); err != nil {
-				return err
+		var seqs []string
+		if p.Found != nil {
+			for _, q := range p.Found.Seqs {
+				seqs = append(seqs, strconv.FormatUint(q, 10))
 			}
 		}
-		if err := query("   scan order_items (a DELETE's WHERE)", "SELECT count(*) FROM order_items WHERE (store, order_id) IN (SELECT store, order_id FROM "+ordT+" WHERE "+cond+")"); err != nil {
-			return err
-		}
-		// What the same deletes would cost if they named the rows by their
-		// log sequence: the tables are appended in log order, so DuckDB's
-		// zone maps (min/max of seq per row group) skip all but the row
-		// groups that hold the person's rows.
-		var seqList string
-		if err := timed("   what-if: the person's seqs from "+evT+" (one scan)", func() error {
-			res, err := a.Store.Query(ctx, "SELECT string_agg(seq::VARCHAR, ',') FROM "+evT+" WHERE "+cond, 1)
-			if err == nil {
-				seqList = fmt.Sprint(res.Rows[0][0])
+		in := func(v []string) string {
+			if len(v) == 0 {
+				return "(NULL)"
 			}
-			return err
-		}); err != nil {
-			return err
+			return "(" + strings.Join(v, ",") + ")"
 		}
-		for _, t := range []string{evT, ordT, "identifier_tokens", "customers"} {
-			if err := query("   what-if: "+t+" WHERE seq IN (the person's seqs)", "SELECT count(*) FROM "+t+" WHERE seq IN ("+seqList+")"); err != nil {
+		var pids []string
+		for _, pr := range []struct{ name, q string }{
+			{"   identifier_tokens WHERE token IN (the person's tokens)", "SELECT count(*) FROM identifier_tokens WHERE token IN " + in(toks)},
+			{"   " + evT + " WHERE user_id IN (…)", "SELECT count(*) FROM " + evT + " WHERE user_id IN " + in(uids)},
+			{"   " + evT + " WHERE anonymous_id IN (…)", "SELECT count(*) FROM " + evT + " WHERE anonymous_id IN " + in(anons)},
+			{"   former: " + evT + " WHERE user_id = … OR anonymous_id = …", "SELECT count(*) FROM " + evT + " WHERE user_id IN " + in(uids) + " OR anonymous_id IN " + in(anons)},
+			{"   identifier_tokens WHERE seq IN (the person's messages)", "SELECT count(*) FROM identifier_tokens WHERE seq IN " + in(seqs)},
+			{"   " + evT + " WHERE seq IN (the person's messages)", "SELECT count(*) FROM " + evT + " WHERE seq IN " + in(seqs)},
+			{"   " + ordT + " WHERE customer_id IN (…)", "SELECT count(*) FROM " + ordT + " WHERE customer_id IN " + in(ids)},
+			{"   customers WHERE customer_id IN (…)", "SELECT count(*) FROM customers WHERE customer_id IN " + in(ids)},
+			{"   order_items WHERE order_id IN (…)", "SELECT count(*) FROM order_items WHERE order_id IN (SELECT order_id FROM " + ordT + " WHERE customer_id IN " + in(ids) + ")"},
+		} {
+			if err := query(pr.name, pr.q); err != nil {
 				return err
 			}
 		}
 		if profiles {
-			if err := query("   find the person's profiles (profile_users, profile_anons)", "SELECT profile_id FROM profile_users WHERE "+userCond+" UNION SELECT profile_id FROM profile_anons WHERE "+anonCond); err != nil {
+			if err := timed("   profile_users / profile_anons WHERE user_id / anonymous_id IN (…)", func() error {
+				res, err := a.Store.Query(ctx, "SELECT profile_id FROM profile_users WHERE user_id IN "+in(uids)+" UNION SELECT profile_id FROM profile_anons WHERE anonymous_id IN "+in(anons), 100)
+				if err == nil {
+					for _, r := range res.Rows {
+						pids = append(pids, lit(fmt.Sprint(r[0])))
+					}
+				}
 				return err
+			}); err != nil {
+				return err
+			}
+			for _, t := range []string{"profiles", "profile_identities"} {
+				if err := query("   "+t+" WHERE profile_id IN (…)", "SELECT count(*) FROM "+t+" WHERE profile_id IN "+in(pids)); err != nil {
+					return err
+				}
 			}
 		}
 		if err := timed("4 suppression list: add the person's hashes (fsync)", func() error {
@@ -651,8 +770,15 @@ func stepByStep(ctx context.Context, a *app.App, src source.Source, n int, pick 
 		}); err != nil {
 			return err
 		}
+		if a.Privacy.OnErase != nil {
+			if err := timed("5b OnErase: the profile engine and journeys forget the person", func() error {
+				return a.Privacy.OnErase(ctx, p.Identities)
+			}); err != nil {
+				return err
+			}
+		}
 		var er *store.Erased
-		if err := timed("6 ErasePerson (stage, a DELETE per person table, commit)", func() (err error) {
+		if err := timed("6 ErasePerson (deletes by sequence, customer, order and profile id; commit)", func() (err error) {
 			er, err = a.Store.ErasePerson(ctx, p)
 			return err
 		}); err != nil {
@@ -749,8 +875,8 @@ func (pe personT) message(k int, base time.Time) []byte {
 		}
 		cents := 1990 + int(mix(uint64(pe.p))%30000)
 		return fmt.Appendf(nil,
-			`{"type":"track","event":"Order Completed","userId":%q,"anonymousId":%q,"messageId":%q,"timestamp":%q,"properties":{"order_id":"o-%d","total":%d.%02d,"currency":"EUR"},"context":{"library":{"name":"analytics.js","version":"5.2.0"}}}`,
-			pe.userID, pe.anonID, mid, t.Format(time.RFC3339Nano), pe.p, cents/100, cents%100)
+			`{"type":"track","event":"Order Completed","userId":%q,"anonymousId":%q,"messageId":%q,"timestamp":%q,"properties":{"order_id":"o-%d","total":%d.%02d,"currency":"EUR","products":[{"product_id":"merino-crew","sku":"MC-%d","name":"Merino crew sweater","price":89.00,"quantity":1},{"product_id":"wool-socks","sku":"WS-%d","name":"Wool socks","price":14.50,"quantity":2}]},"context":{"library":{"name":"analytics.js","version":"5.2.0"}}}`,
+			pe.userID, pe.anonID, mid, t.Format(time.RFC3339Nano), pe.p, cents/100, cents%100, pe.p%7, pe.p%5)
 	}
 	return nil
 }
