@@ -38,53 +38,99 @@ const (
 	AttrDeviationMetrics   = "deviation_metrics"     // []string: metrics with a recorded deviation, sorted
 )
 
+// attrNames are every computed trait, in the order Attrs fills its map.
+var attrNames = []string{AttrFirstSeen, AttrLastSeen, AttrDaysSinceLastSeen, AttrOrders, AttrPricedOrders,
+	AttrUnpricedOrders, AttrCancelledOrders, AttrRevenueBase, AttrNetRevenueBase, AttrRefundedBase, AttrAOVBase,
+	AttrRefunds, AttrRefundedOrders, AttrMarketplaces, AttrChannels, AttrCountry, AttrLanguage, AttrTimeZone,
+	AttrFirstOrderAt, AttrLastOrderAt, AttrDaysSinceLastOrder, AttrOrderIntervalDays, AttrReviews, AttrRatingAvg,
+	AttrLastDeviationAt, AttrDeviationMetrics}
+
 // Attrs returns the computed traits by attribute name (the Attr
 // constants), with now as the clock for the "days since" attributes. Counts
 // are int64, amounts decimal.Decimal in the base currency, times time.Time
 // in UTC, lists []string (a fresh copy the caller may keep). Traits are not
 // included: they are in Traits, as raw JSON, for rules on "traits.<key>".
 func (p *Profile) Attrs(now time.Time) map[string]any {
-	a := make(map[string]any, 32)
-	if !p.FirstSeen.IsZero() {
-		a[AttrFirstSeen] = p.FirstSeen
-		a[AttrLastSeen] = p.LastSeen
+	a := make(map[string]any, len(attrNames))
+	for _, name := range attrNames {
+		if v, ok := p.Attr(name, now); ok {
+			if l, isList := v.([]string); isList {
+				v = slices.Clone(l)
+			}
+			a[name] = v
+		}
+	}
+	return a
+}
+
+// Attr returns one computed trait as Attrs has it, without building the
+// map: segment evaluation reads a few attributes of every profile a
+// message touches. A list shares the profile's memory (the caller must not
+// modify it).
+func (p *Profile) Attr(name string, now time.Time) (any, bool) {
+	switch name {
+	case AttrFirstSeen:
+		return p.FirstSeen, !p.FirstSeen.IsZero()
+	case AttrLastSeen:
+		return p.LastSeen, !p.FirstSeen.IsZero()
+	case AttrDaysSinceLastSeen:
+		if p.FirstSeen.IsZero() {
+			return nil, false
+		}
 		if d, ok := p.DaysSinceLastSeen(now); ok {
-			a[AttrDaysSinceLastSeen] = d
+			return d, true
 		}
-	}
-	a[AttrOrders] = int64(p.Orders)
-	a[AttrPricedOrders] = int64(p.PricedOrders)
-	a[AttrUnpricedOrders] = int64(p.UnpricedOrders)
-	a[AttrCancelledOrders] = int64(p.CancelledOrders)
-	a[AttrRevenueBase] = p.RevenueBase
-	a[AttrNetRevenueBase] = p.NetRevenueBase
-	a[AttrRefundedBase] = p.RefundedBase
-	if p.PricedOrders > 0 {
-		a[AttrAOVBase] = p.AOVBase
-	}
-	a[AttrRefunds] = int64(p.Refunds)
-	a[AttrRefundedOrders] = int64(p.RefundedOrders)
-	a[AttrMarketplaces] = slices.Clone(nonNil(p.Marketplaces))
-	a[AttrChannels] = slices.Clone(nonNil(p.Channels))
-	for k, v := range map[string]string{AttrCountry: p.Country, AttrLanguage: p.Language, AttrTimeZone: p.TimeZone} {
-		if v != "" {
-			a[k] = v
+		return nil, false
+	case AttrOrders:
+		return int64(p.Orders), true
+	case AttrPricedOrders:
+		return int64(p.PricedOrders), true
+	case AttrUnpricedOrders:
+		return int64(p.UnpricedOrders), true
+	case AttrCancelledOrders:
+		return int64(p.CancelledOrders), true
+	case AttrRevenueBase:
+		return p.RevenueBase, true
+	case AttrNetRevenueBase:
+		return p.NetRevenueBase, true
+	case AttrRefundedBase:
+		return p.RefundedBase, true
+	case AttrAOVBase:
+		return p.AOVBase, p.PricedOrders > 0
+	case AttrRefunds:
+		return int64(p.Refunds), true
+	case AttrRefundedOrders:
+		return int64(p.RefundedOrders), true
+	case AttrMarketplaces:
+		return nonNil(p.Marketplaces), true
+	case AttrChannels:
+		return nonNil(p.Channels), true
+	case AttrCountry:
+		return p.Country, p.Country != ""
+	case AttrLanguage:
+		return p.Language, p.Language != ""
+	case AttrTimeZone:
+		return p.TimeZone, p.TimeZone != ""
+	case AttrFirstOrderAt:
+		return p.FirstOrderAt, p.Orders > 0
+	case AttrLastOrderAt:
+		return p.LastOrderAt, p.Orders > 0
+	case AttrDaysSinceLastOrder:
+		if p.Orders <= 0 {
+			return nil, false
 		}
-	}
-	if p.Orders > 0 {
-		a[AttrFirstOrderAt] = p.FirstOrderAt
-		a[AttrLastOrderAt] = p.LastOrderAt
 		d, _ := p.DaysSinceLastOrder(now)
-		a[AttrDaysSinceLastOrder] = d
-	}
-	if p.HasOrderInterval() {
-		a[AttrOrderIntervalDays] = p.OrderIntervalDays
-	}
-	a[AttrReviews] = int64(p.Reviews)
-	if p.RatedReviews > 0 {
-		a[AttrRatingAvg] = p.RatingAvg
-	}
-	if len(p.Deviations) > 0 {
+		return d, true
+	case AttrOrderIntervalDays:
+		return p.OrderIntervalDays, p.HasOrderInterval()
+	case AttrReviews:
+		return int64(p.Reviews), true
+	case AttrRatingAvg:
+		return p.RatingAvg, p.RatedReviews > 0
+	case AttrLastDeviationAt, AttrDeviationMetrics:
+		if len(p.Deviations) == 0 {
+			return nil, false
+		}
 		var last time.Time
 		metrics := make([]string, 0, len(p.Deviations))
 		for _, d := range p.Deviations {
@@ -93,10 +139,12 @@ func (p *Profile) Attrs(now time.Time) map[string]any {
 				last = d.At
 			}
 		}
-		a[AttrLastDeviationAt] = last
-		a[AttrDeviationMetrics] = metrics
+		if name == AttrLastDeviationAt {
+			return last, true
+		}
+		return metrics, true
 	}
-	return a
+	return nil, false
 }
 
 func nonNil(s []string) []string {

@@ -111,16 +111,18 @@ func attrValue(v any) (audience.Value, bool) {
 	return audience.Value{}, false
 }
 
-// profileAttrs is a profile as segment rules see it: computed traits, and
-// trait keys as "traits.<key>" (compared as strings).
+// profileAttrs is a profile as segment rules see it: computed traits (read
+// one at a time from the profile, without building Attrs' map),
+// predictions, and trait keys as "traits.<key>" (compared as strings).
 type profileAttrs struct {
-	attrs  map[string]any
-	traits map[string]json.RawMessage
+	prof  *profile.Profile
+	now   time.Time
+	preds map[string]any // nil without predictions
 }
 
 func (p profileAttrs) Attr(name string) (audience.Value, bool) {
 	if k, ok := strings.CutPrefix(name, "traits."); ok {
-		raw, ok := p.traits[k]
+		raw, ok := p.prof.Traits[k]
 		if !ok {
 			return audience.Value{}, false
 		}
@@ -134,7 +136,14 @@ func (p profileAttrs) Attr(name string) (audience.Value, bool) {
 		}
 		return audience.Value{}, false
 	}
-	v, ok := p.attrs[name]
+	if _, ok := predictionAttrs[name]; ok {
+		v, ok := p.preds[name]
+		if !ok {
+			return audience.Value{}, false
+		}
+		return attrValue(v)
+	}
+	v, ok := p.prof.Attr(name, p.now)
 	if !ok {
 		return audience.Value{}, false
 	}
@@ -247,11 +256,11 @@ func (p *parts) evaluate(b *pebble.Batch, c *readCache, pid string, now time.Tim
 	members := map[string]bool{}
 	var next time.Time
 	if ok && len(p.segs) > 0 {
-		attrs := prof.Attrs(now)
-		if err := loadPrediction(cachedView(b, c, prefPrediction), pid, attrs); err != nil {
+		pa := profileAttrs{prof: prof, now: now}
+		if pa.preds, err = loadPrediction(cachedView(b, c, prefPrediction), pid); err != nil {
 			return nil, err
 		}
-		if members, next, err = p.aud.Evaluate(kvA, pid, profileAttrs{attrs, prof.Traits}, now); err != nil {
+		if members, next, err = p.aud.Evaluate(kvA, pid, pa, now); err != nil {
 			return nil, err
 		}
 	}

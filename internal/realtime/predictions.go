@@ -74,16 +74,18 @@ func (p *parts) usesPredictions() bool {
 	return false
 }
 
-// loadPrediction adds a profile's predictions to its attributes.
-func loadPrediction(kv batchKV, pid string, attrs map[string]any) error {
+// loadPrediction reads a profile's predictions as attributes (nil when it
+// has none).
+func loadPrediction(kv batchKV, pid string) (map[string]any, error) {
 	v, err := kv.Get([]byte(pid))
 	if err != nil || v == nil {
-		return err
+		return nil, err
 	}
 	var pj predictionJSON
 	if err := json.Unmarshal(v, &pj); err != nil {
-		return nil // an unreadable entry is no prediction
+		return nil, nil // an unreadable entry is no prediction
 	}
+	attrs := make(map[string]any, len(predictionAttrs))
 	for name, f := range map[string]*float64{AttrCLV: pj.CLV, AttrPAlive: pj.PAlive,
 		AttrExpectedPurchases: pj.ExpectedPurchases, AttrChurnRisk: pj.ChurnRisk} {
 		if f != nil {
@@ -93,7 +95,7 @@ func loadPrediction(kv batchKV, pid string, attrs map[string]any) error {
 	if pj.ChurnTier != "" {
 		attrs[AttrChurnTier] = pj.ChurnTier
 	}
-	return nil
+	return attrs, nil
 }
 
 // SetPredictions replaces every profile's predictions with those of a new
