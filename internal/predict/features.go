@@ -93,13 +93,24 @@ const snapshotOrders = `o AS (
 // snapshotSelect is a snapshot's columns, in the order readSnapshot scans
 // them, from o joined with the key's profile_id (ids) and e.
 const snapshotSelect = `
-SELECT ids.profile_id, o.order_days, $1::DATE - o.first_day, $1::DATE - o.last_day, o.last_day - o.first_day,
+SELECT ids.profile_id,` + snapshotColumns + `
+FROM o JOIN ids USING (key) LEFT JOIN e USING (profile_id)
+ORDER BY ids.profile_id`
+
+// orderDaysSelect is snapshotSelect for the order days' o, which names
+// each key's profile itself. Rows come in the order of the keys (small
+// integers: sorting a million profile ids took DuckDB seconds).
+const orderDaysSelect = `
+SELECT o.profile_id,` + snapshotColumns + `
+FROM o LEFT JOIN e USING (profile_id)
+ORDER BY o.key`
+
+// snapshotColumns are the columns after the profile id.
+const snapshotColumns = ` o.order_days, $1::DATE - o.first_day, $1::DATE - o.last_day, o.last_day - o.first_day,
        o.spend, o.first_amt, o.o90, o.oprev90, coalesce(o.market, ''), o.future,
        coalesce(e.visits30, 0), $1::DATE - e.last_visit, coalesce(e.carts30, 0),
        coalesce(e.refunds, 0), coalesce(e.reviews, 0), e.rating, o.priced,
-       coalesce(e.c_source, ''), coalesce(e.c_medium, '')
-FROM o JOIN ids USING (key) LEFT JOIN e USING (profile_id)
-ORDER BY ids.profile_id`
+       coalesce(e.c_source, ''), coalesce(e.c_medium, '')`
 
 // viewDays is d from the orders view: every order row, through the view's
 // identity join, grouped per (profile, UTC day). $2 is the end of the label
@@ -121,39 +132,38 @@ const viewDays = `d AS (
 // profile as the mapping stands now, and a profile is keyed by the lowest
 // number of its identities. A profile with one identity and no order day
 // after the cutoff (most, when the cutoff is today) is its identity's sums
-// as they are — only its purchase days of the last 180 days are counted
-// again, for o90 and oprev90; the others (several identities, whose shared
-// days must count once, or days after the cutoff) are grouped per
-// (profile, day) from their order days and aggregated like the view's.
+// as they are, its last 90 days and the 90 before counted in the list of
+// its recent days; the others (several identities, whose shared days must
+// count once, or days after the cutoff) are grouped per (profile, day) from
+// their order days and aggregated like the view's rows.
 const orderDaysCTEs = `m AS (
-  SELECT i.ident_id, coalesce(u.profile_id, a.profile_id) AS profile_id
+  SELECT i.ident_id, coalesce(u.profile_id, a.profile_id) AS profile_id, i.n_days, i.first_day, i.last_day,
+         i.spend, i.first_amt, i.priced, i.market,
+         len(list_filter(i.recent, x -> x > $1::DATE - 90 AND x <= $1::DATE)) AS o90,
+         len(list_filter(i.recent, x -> x > $1::DATE - 180 AND x <= $1::DATE - 90)) AS oprev90
   FROM order_idents i
   LEFT JOIN profile_users u ON u.source_id = i.source_id AND u.user_id = i.user_id
   LEFT JOIN profile_anons a ON a.anonymous_id = i.anonymous_id
-), ids AS (
-  SELECT profile_id, min(ident_id) AS key, count(*) AS n FROM m WHERE profile_id IS NOT NULL GROUP BY 1
-), p AS (
-  SELECT m.ident_id, ids.key, ids.n FROM m JOIN ids USING (profile_id)
-), simple AS (
-  SELECT ids.key, i.n_days, i.first_day, i.last_day, i.spend, i.first_amt, i.priced, i.market
-  FROM ids JOIN order_idents i ON i.ident_id = ids.key
-  WHERE ids.n = 1 AND i.n_days > 0 AND i.last_day <= $1::DATE
-), recent AS (
-  SELECT ident_id AS key, count_if(day > $1::DATE - 90) AS o90, count_if(day <= $1::DATE - 90) AS oprev90
-  FROM order_days WHERE orders > 0 AND day > $1::DATE - 180 AND day <= $1::DATE
-  GROUP BY 1
+), g AS (
+  SELECT profile_id, count(*) AS n, min(ident_id) AS key, any_value(n_days) AS n_days, any_value(first_day) AS first_day,
+         any_value(last_day) AS last_day, any_value(spend) AS spend, any_value(first_amt) AS first_amt,
+         any_value(priced) AS priced, any_value(market) AS market, any_value(o90) AS o90, any_value(oprev90) AS oprev90
+  FROM m WHERE profile_id IS NOT NULL GROUP BY 1
+), cp AS (
+  SELECT profile_id, key FROM g WHERE n > 1 OR last_day > $1::DATE
 ), d AS (
-  SELECT p.key, od.day, CAST(sum(od.amount) AS DOUBLE) AS amt, bool_and(od.priced) AS priced, min(od.market) AS market
-  FROM order_days od JOIN p USING (ident_id) JOIN order_idents i USING (ident_id)
-  WHERE (p.n > 1 OR i.last_day > $1::DATE) AND od.orders > 0 AND od.day <= $2::DATE
+  SELECT ci.key, od.day, CAST(sum(od.amount) AS DOUBLE) AS amt, bool_and(od.priced) AS priced, min(od.market) AS market
+  FROM order_days od JOIN (SELECT m.ident_id, cp.key FROM m JOIN cp USING (profile_id)) ci USING (ident_id)
+  WHERE od.orders > 0 AND od.day <= $2::DATE
   GROUP BY 1, 2
 ), oc AS (` + "SELECT * FROM (WITH " + snapshotOrders + ` SELECT * FROM o)
 ), o AS (
-  SELECT key, n_days AS order_days, first_day, last_day, CAST(spend AS DOUBLE) AS spend, CAST(first_amt AS DOUBLE) AS first_amt,
-         coalesce(recent.o90, 0) AS o90, coalesce(recent.oprev90, 0) AS oprev90, market, 0 AS future, priced
-  FROM simple LEFT JOIN recent USING (key)
+  SELECT key, profile_id, n_days AS order_days, first_day, last_day, CAST(spend AS DOUBLE) AS spend,
+         CAST(first_amt AS DOUBLE) AS first_amt, o90, oprev90, market, 0 AS future, priced
+  FROM g WHERE n = 1 AND n_days > 0 AND last_day <= $1::DATE
   UNION ALL
-  SELECT key, order_days, first_day, last_day, spend, first_amt, o90, oprev90, market, future, priced FROM oc
+  SELECT key, profile_id, order_days, first_day, last_day, spend, first_amt, o90, oprev90, market, future, priced
+  FROM oc JOIN cp USING (key)
 )`
 
 // orderDaysFutureDays is d from the order days for the purchases after
@@ -196,7 +206,7 @@ const (
 // label window).
 func (src OrderSource) SQL() (snapshot, future string) {
 	if src == FromOrderDays {
-		return "WITH " + orderDaysCTEs + ", " + snapshotEvents + snapshotSelect,
+		return "WITH " + orderDaysCTEs + ", " + snapshotEvents + orderDaysSelect,
 			"WITH " + orderDaysFutureDays + futureSelect
 	}
 	// The view's keys are the profile ids themselves.
@@ -217,6 +227,9 @@ func ReadSnapshotFrom(ctx context.Context, scan ScanFunc, src OrderSource, cutof
 	day := cutoff.UTC().Format(time.DateOnly)
 	end := cutoff.UTC().AddDate(0, 0, window).Format(time.DateOnly)
 	s := &Snapshot{Cutoff: dayStart(cutoff), Window: window, FutureByDay: map[int]int{}}
+	// A few (source, medium) pairs recur across a million customers:
+	// profile.Channel once per pair.
+	channels := map[[2]string]string{}
 	err := scan(ctx, snapshotSQL, []any{day, end}, func(r []any) error {
 		var row SnapshotRow
 		id, _ := r[0].(string)
@@ -239,7 +252,12 @@ func ReadSnapshotFrom(ctx context.Context, scan ScanFunc, src OrderSource, cutof
 		row.Priced, _ = r[17].(bool)
 		src, _ := r[18].(string)
 		med, _ := r[19].(string)
-		row.Channel = profile.Channel(src, med)
+		ch, ok := channels[[2]string{src, med}]
+		if !ok {
+			ch = profile.Channel(src, med)
+			channels[[2]string{src, med}] = ch
+		}
+		row.Channel = ch
 		s.IDs = append(s.IDs, id)
 		s.Rows = append(s.Rows, row)
 		return nil

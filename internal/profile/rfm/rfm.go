@@ -47,6 +47,16 @@
 // Lost, is its worst cell, R 1 × F 1, taken out of Hibernating (as in the
 // eleven-segment lists, where Lost has the lowest recency and frequency).
 // See Grid and Segment.
+//
+// # Reading the orders
+//
+// By default the SQL reads the orders, refunds and cancellations relations
+// row by row. With Options.OrderDays it reads the DuckDB store's order days
+// instead — the same orders pre-aggregated per sender identity, UTC day,
+// marketplace and cancellation day, with refunds per refund day — and maps
+// identities to profiles through the identity mapping as it stands: the
+// same measures (a test in internal/store/duckdb compares the two), without
+// joining millions of order rows to their profiles.
 package rfm
 
 import (

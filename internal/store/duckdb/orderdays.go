@@ -223,30 +223,49 @@ func (s *DB) aggregateOrderDays(ctx context.Context, c *sql.Conn, days []time.Ti
 	return nil
 }
 
+// sumOrderIdentsChunk bounds the identities summed by one statement, so
+// that summing all of them stays within DuckDB's memory limit.
+const sumOrderIdentsChunk = 150_000
+
 // sumOrderIdents sums the order days of the identities in od_idents (of
-// every identity when all is set) into their order_idents row.
+// every identity when all is set) into their order_idents row, in chunks
+// of identity numbers when there are many.
 func sumOrderIdents(ctx context.Context, c *sql.Conn, all bool) error {
-	which := "AND ident_id IN (SELECT ident_id FROM od_idents)"
+	which := "ident_id IN (SELECT ident_id FROM od_idents)"
 	if all {
-		which = ""
+		which = "true"
 	}
-	steps := []string{
-		`CREATE OR REPLACE TEMP TABLE od_sums AS
-		SELECT ident_id, count(*) AS n_days, min(day) AS first_day, max(day) AS last_day, sum(amount) AS spend,
-		       arg_min(amount, day) AS first_amt, bool_and(priced) AS priced,
-		       arg_max(market, day) FILTER (WHERE market IS NOT NULL) AS market
-		FROM order_days WHERE orders > 0 ` + which + ` GROUP BY 1`,
-		// Identities left without an order day.
-		`UPDATE order_idents SET n_days = 0, first_day = NULL, last_day = NULL, spend = NULL, first_amt = NULL, priced = NULL, market = NULL
-		WHERE n_days > 0 ` + which + ` AND ident_id NOT IN (SELECT ident_id FROM od_sums)`,
-		`UPDATE order_idents AS i SET n_days = s.n_days, first_day = s.first_day, last_day = s.last_day,
-			spend = s.spend, first_amt = s.first_amt, priced = s.priced, market = s.market
-		FROM od_sums s WHERE i.ident_id = s.ident_id`,
-		"DROP TABLE od_sums",
+	var n, top int64
+	if err := c.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM order_idents WHERE "+which+"), (SELECT coalesce(max(ident_id), 0) FROM order_idents)").Scan(&n, &top); err != nil {
+		return fmt.Errorf("store: order days per identity: %w", err)
 	}
-	for _, q := range steps {
-		if _, err := c.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("store: order days per identity: %w", err)
+	step := top + 1
+	if n > sumOrderIdentsChunk {
+		step = sumOrderIdentsChunk
+	}
+	for lo := int64(0); lo <= top; lo += step {
+		w := fmt.Sprintf("%s AND ident_id >= %d AND ident_id < %d", which, lo, lo+step)
+		steps := []string{
+			`CREATE OR REPLACE TEMP TABLE od_sums AS
+			SELECT ident_id, count(*) AS n_days, min(day) AS first_day, max(day) AS last_day, sum(amount) AS spend,
+			       arg_min(amount, day) AS first_amt, bool_and(priced) AS priced,
+			       arg_max(market, day) FILTER (WHERE market IS NOT NULL) AS market,
+			       list(day) AS days
+			FROM order_days WHERE orders > 0 AND ` + w + ` GROUP BY 1`,
+			// Identities left without an order day.
+			`UPDATE order_idents SET n_days = 0, first_day = NULL, last_day = NULL, spend = NULL, first_amt = NULL, priced = NULL,
+				market = NULL, recent = NULL
+			WHERE n_days > 0 AND ` + w + ` AND ident_id NOT IN (SELECT ident_id FROM od_sums)`,
+			`UPDATE order_idents AS i SET n_days = s.n_days, first_day = s.first_day, last_day = s.last_day,
+				spend = s.spend, first_amt = s.first_amt, priced = s.priced, market = s.market,
+				recent = list_filter(s.days, d -> d > s.last_day - 180)
+			FROM od_sums s WHERE i.ident_id = s.ident_id`,
+			"DROP TABLE od_sums",
+		}
+		for _, q := range steps {
+			if _, err := c.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("store: order days per identity: %w", err)
+			}
 		}
 	}
 	return nil

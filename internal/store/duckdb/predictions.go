@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/duckdb/duckdb-go/v2"
+
 	"github.com/tradewind/tradewind/internal/store"
 )
 
@@ -19,13 +21,29 @@ func (s *DB) SavePredictions(ctx context.Context, run *store.PredictionRun) erro
 			if _, err := c.ExecContext(ctx, "DELETE FROM customer_predictions"); err != nil {
 				return fmt.Errorf("store: replace predictions: %w", err)
 			}
-			rows := make([][]driver.Value, len(run.Rows))
-			for i, p := range run.Rows {
-				rows[i] = []driver.Value{p.ProfileID, run.CreatedAt, run.ModelVersion, nullFloat(p.Frequency),
-					nullFloat(p.Recency), nullFloat(p.T), nullFloat(p.PAlive), nullFloat(p.ExpectedPurchases),
-					nullFloat(p.ExpectedSpend), nullFloat(p.CLV), nullFloat(p.ChurnRisk), null(p.ChurnTier), stringList(p.Reasons)}
-			}
-			if err := s.appendRows(c, "", "customer_predictions", rows); err != nil {
+			// One row buffer for all: a million rows of thirteen values
+			// built up front cost more than appending them.
+			err := c.Raw(func(dc any) error {
+				a, err := duckdb.NewAppender(dc.(driver.Conn), "", "main", "customer_predictions")
+				if err != nil {
+					return fmt.Errorf("store: appender customer_predictions: %w", err)
+				}
+				row := make([]driver.Value, 13)
+				for i, p := range run.Rows {
+					row[0], row[1], row[2], row[3] = p.ProfileID, run.CreatedAt, run.ModelVersion, nullFloat(p.Frequency)
+					row[4], row[5], row[6], row[7] = nullFloat(p.Recency), nullFloat(p.T), nullFloat(p.PAlive), nullFloat(p.ExpectedPurchases)
+					row[8], row[9], row[10], row[11], row[12] = nullFloat(p.ExpectedSpend), nullFloat(p.CLV), nullFloat(p.ChurnRisk), null(p.ChurnTier), stringList(p.Reasons)
+					if err := a.AppendRow(row...); err != nil {
+						a.Close()
+						return fmt.Errorf("store: append prediction %d: %w", i, err)
+					}
+				}
+				if err := a.Close(); err != nil {
+					return fmt.Errorf("store: flush customer_predictions: %w", err)
+				}
+				return nil
+			})
+			if err != nil {
 				return err
 			}
 		}

@@ -32,7 +32,9 @@ CREATE TABLE order_idents (
     spend        DECIMAL(18,4),     -- sum of those days' amounts
     first_amt    DECIMAL(18,4),     -- the first day's amount
     priced       BOOLEAN,           -- every one of those days was priced
-    market       VARCHAR            -- the market of the latest of them that has one
+    market       VARCHAR,           -- the market of the latest of them that has one
+    recent       DATE[]             -- those of the 180 days up to last_day: enough for any
+                                    -- cutoff on or after last_day to count its last 90 and 90 before
 );
 
 -- One row per identity and day with any order row: the predictions' facts.
