@@ -360,7 +360,18 @@ func run() error {
 	}
 
 	if *breakdown > 0 {
-		if err := stepByStep(ctx, a, src, *breakdown, pick); err != nil {
+		// Every other person of the bulk part, if any: their rows and
+		// messages lie all over the tables and the log.
+		bpick, i := pick, 0
+		if nIngested < m.People {
+			bpick = func() int {
+				if i++; i%2 == 0 {
+					return pickIn(nIngested, m.People)
+				}
+				return pick()
+			}
+		}
+		if err := stepByStep(ctx, a, src, *breakdown, bpick); err != nil {
 			return err
 		}
 	}
@@ -796,6 +807,9 @@ func stepByStep(ctx context.Context, a *app.App, src source.Source, n int, pick 
 		}
 		msgs = append(msgs, float64(deleted))
 		add("= steps 1–7", steps)
+		last := func(name string) float64 { r := rows[name].ms; return r[len(r)-1] }
+		fmt.Printf("person %7d: steps %.0f ms (FindPerson %.0f, ErasePerson %.0f, SecureDelete %.0f)\n", pe.p, float64(steps)/float64(time.Millisecond),
+			last("3 FindPerson (all rounds)"), last("6 ErasePerson (deletes by sequence, customer, order and profile id; commit)"), last("7 SecureDelete of the person's messages"))
 		others = append(others, max(0, (machineBusy()-b0)-(selfCPU()-s0))/time.Since(t0).Seconds())
 	}
 	for _, name := range order {
