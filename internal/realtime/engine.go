@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -485,17 +486,7 @@ const maxFlushWait = 30 * time.Second
 // changed when it started (changes made meanwhile may be written too).
 func (e *Engine) Flush(ctx context.Context) error {
 	for range maxFlushRounds {
-		e.mu.Lock()
-		snap := e.db.NewSnapshot()
-		e.mu.Unlock()
-		done, err := e.flushSnapshot(ctx, snap)
-		snap.Close()
-		if err != nil || len(done) == 0 {
-			return err
-		}
-		e.mu.Lock()
-		err = e.clearMarkers(done)
-		e.mu.Unlock()
+		done, err := e.flushOnce(ctx, false)
 		if err != nil || len(done) < flushChunk {
 			return err
 		}
@@ -504,9 +495,12 @@ func (e *Engine) Flush(ctx context.Context) error {
 }
 
 // flushChunk is how many changes one flush transaction writes at most;
-// maxFlushRounds bounds one Flush under a stream of new changes.
+// collectStep how many profiles the flusher reads under one hold of the
+// engine's lock; maxFlushRounds bounds one Flush under a stream of new
+// changes.
 const (
 	flushChunk     = 5000
+	collectStep    = 250
 	maxFlushRounds = 100
 )
 
@@ -515,28 +509,65 @@ const (
 // exactly current).
 func (e *Engine) flushLocked(ctx context.Context) error {
 	for {
-		snap := e.db.NewSnapshot()
-		done, err := e.flushSnapshot(ctx, snap)
-		snap.Close()
+		done, err := e.flushOnce(ctx, true)
 		if err != nil || len(done) == 0 {
-			return err
-		}
-		if err := e.clearMarkers(done); err != nil {
 			return err
 		}
 	}
 }
 
-func (e *Engine) flushSnapshot(ctx context.Context, snap *pebble.Snapshot) ([]marker, error) {
-	batch, done, err := e.parts.collect(snap, flushChunk)
-	if err != nil || batch == nil {
-		return nil, err
+// flushOnce writes up to flushChunk changes to the store and clears their
+// markers; locked says the caller holds e.mu.
+//
+// The changed profiles are read from the committed state through the
+// engine's state cache, collectStep at a time under the engine's lock (the
+// profiles a message touched a moment ago are in the cache: reading them
+// from a Pebble snapshot searched the memtables for each record again).
+// Each step reads markers and profiles at one point, which is all the
+// markers need: a profile changed after its step keeps a newer marker and
+// is written again by the next flush.
+func (e *Engine) flushOnce(ctx context.Context, locked bool) ([]marker, error) {
+	out := &store.ProfileBatch{}
+	var done []marker
+	var after []byte
+	for {
+		if !locked {
+			e.mu.Lock()
+		}
+		var err error
+		first := after == nil
+		c := newReadCache(e.cache)
+		done, after, err = e.parts.collect(e.db, c, out, done, min(len(done)+collectStep, flushChunk), flushChunk, after)
+		last := err == nil && (after == nil || len(done) >= flushChunk)
+		if last && !first {
+			// Profiles read in earlier steps may have been merged away or
+			// erased since; their markers are cleared with this batch, so
+			// their rows must not be written.
+			err = e.parts.recheck(e.db, c, out)
+		}
+		if !locked {
+			e.mu.Unlock()
+		}
+		if err != nil {
+			return nil, err
+		}
+		if last {
+			break
+		}
 	}
-	if err := e.cfg.Store.ApplyProfiles(ctx, batch); err != nil {
+	if len(done) == 0 {
+		return nil, nil
+	}
+	sort.Strings(out.Removed)
+	if err := e.cfg.Store.ApplyProfiles(ctx, out); err != nil {
 		e.flushErr.Store(err.Error())
 		return nil, err
 	}
-	return done, nil
+	if !locked {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+	}
+	return done, e.clearMarkers(done)
 }
 
 // clearMarkers deletes flushed markers, unless a newer change re-marked

@@ -1,12 +1,14 @@
 package realtime
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -500,27 +502,41 @@ func (p *parts) mark(b *pebble.Batch, prefix []byte, id string, v any) error {
 	return b.Set([]byte(string(prefix)+id), raw, nil)
 }
 
-// collect reads up to max queued changes from a snapshot into a store
-// batch, and the markers to clear once it is written.
-func (p *parts) collect(snap *pebble.Snapshot, max int) (*store.ProfileBatch, []marker, error) {
-	out := &store.ProfileBatch{}
-	var done []marker
+// collect adds queued changes to out: the changed profiles after the
+// marker key after (nil: from the first) until done holds step markers,
+// then, once they are all in, the removed profiles, merges and conflicts
+// until it holds total. It returns the markers to clear once out is
+// written and, when it stopped at step among the changed profiles, the key
+// to continue after (nil when it got past them). r is the committed state
+// (the caller holds the engine's lock) read through c.
+func (p *parts) collect(r pebble.Reader, c *readCache, out *store.ProfileBatch, done []marker, step, total int, after []byte) ([]marker, []byte, error) {
+	max := step
+	var next []byte
 	scan := func(prefix []byte, fn func(k, v []byte) error) error {
-		it, err := snap.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+		lo := prefix
+		if after != nil && bytes.HasPrefix(after, prefix) {
+			lo = append(bytes.Clone(after), 0)
+		}
+		it, err := r.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(prefix)})
 		if err != nil {
 			return err
 		}
 		defer it.Close()
-		for ok := it.First(); ok && len(done) < max; ok = it.Next() {
-			k, v := append([]byte{}, it.Key()...), append([]byte{}, it.Value()...)
+		ok := it.First()
+		for ; ok && len(done) < max; ok = it.Next() {
+			k, v := bytes.Clone(it.Key()), bytes.Clone(it.Value())
 			if err := fn(k, v); err != nil {
 				return err
 			}
 			done = append(done, marker{k, v})
 		}
+		if ok && bytes.Equal(prefix, prefDirty) {
+			next = done[len(done)-1].key
+		}
 		return it.Error()
 	}
-	kvI, kvP := view(snap, nil, prefIdentity), view(snap, nil, prefProfile)
+	kvI, kvP := batchKV{b: r, prefix: []byte(prefIdentity), c: c}, batchKV{b: r, prefix: []byte(prefProfile), c: c}
+	kvM := batchKV{b: r, prefix: []byte(prefMember), c: c}
 	err := scan(prefDirty, func(k, _ []byte) error {
 		pid := string(k[len(prefDirty):])
 		prof, ok, err := p.keeper.Load(kvP, pid)
@@ -544,7 +560,7 @@ func (p *parts) collect(snap *pebble.Snapshot, max int) (*store.ProfileBatch, []
 				out.Identities = append(out.Identities, store.IdentityRow{Kind: id.Kind, NS: ns, Value: id.Value, ProfileID: pid})
 			}
 		}
-		mem, err := p.members(snap, pid)
+		mem, err := readMembers(kvM, pid)
 		if err != nil {
 			return err
 		}
@@ -553,6 +569,10 @@ func (p *parts) collect(snap *pebble.Snapshot, max int) (*store.ProfileBatch, []
 		}
 		return nil
 	})
+	if err == nil && next != nil {
+		return done, next, nil // more changed profiles: the rest waits
+	}
+	max = total
 	if err == nil {
 		err = scan(prefGone, func(k, _ []byte) error {
 			out.Removed = append(out.Removed, string(k[len(prefGone):]))
@@ -587,11 +607,34 @@ func (p *parts) collect(snap *pebble.Snapshot, max int) (*store.ProfileBatch, []
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(done) == 0 {
-		return nil, nil, nil
+	return done, nil, nil
+}
+
+// recheck drops from out the profiles that are no longer live (merged away
+// or erased since they were read) and lists them as removed instead, with
+// their identities and memberships: the flush reads changes in steps, and
+// only the last step's are current when the batch is written.
+func (p *parts) recheck(r pebble.Reader, c *readCache, out *store.ProfileBatch) error {
+	kvI := batchKV{b: r, prefix: []byte(prefIdentity), c: c}
+	dead := map[string]bool{}
+	for _, row := range out.Profiles {
+		info, err := p.graph.Profile(kvI, row.ProfileID)
+		if errors.Is(err, identity.ErrNotFound) || err == nil && info.State == "merged" {
+			dead[row.ProfileID] = true
+		} else if err != nil {
+			return err
+		}
 	}
-	sort.Strings(out.Removed)
-	return out, done, nil
+	if len(dead) == 0 {
+		return nil
+	}
+	out.Profiles = slices.DeleteFunc(out.Profiles, func(r store.ProfileRow) bool { return dead[r.ProfileID] })
+	out.Identities = slices.DeleteFunc(out.Identities, func(r store.IdentityRow) bool { return dead[r.ProfileID] })
+	out.Members = slices.DeleteFunc(out.Members, func(r store.MemberRow) bool { return dead[r.ProfileID] })
+	for pid := range dead {
+		out.Removed = append(out.Removed, pid)
+	}
+	return nil
 }
 
 // profileRow turns a profile into its store row.
