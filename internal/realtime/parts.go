@@ -138,14 +138,66 @@ func (p profileAttrs) Attr(name string) (audience.Value, bool) {
 		}
 		return audience.Value{}, false
 	}
-	if _, ok := predictionAttrs[name]; ok {
-		v, ok := p.preds[name]
-		if !ok {
-			return audience.Value{}, false
-		}
+	if v, ok := p.preds[name]; ok {
 		return attrValue(v)
 	}
-	v, ok := p.prof.Attr(name, p.now)
+	if _, ok := predictionAttrs[name]; ok {
+		return audience.Value{}, false
+	}
+	return attrOf(p.prof, name, p.now)
+}
+
+// noStrings is the empty list an attribute without items has.
+var noStrings = []string{}
+
+// attrOf is attrValue(p.Attr(name, now)) for the attributes rules use
+// most, without boxing each value into an interface first (an allocation
+// per attribute read, and rules read several for every message); the rest
+// go through Attr. A test holds the two equal for every attribute.
+func attrOf(p *profile.Profile, name string, now time.Time) (audience.Value, bool) {
+	switch name {
+	case profile.AttrFirstSeen, profile.AttrLastSeen:
+		if p.FirstSeen.IsZero() {
+			return audience.Value{}, false
+		}
+		if name == profile.AttrFirstSeen {
+			return audience.TimeValue(p.FirstSeen), true
+		}
+		return audience.TimeValue(p.LastSeen), true
+	case profile.AttrOrders:
+		return audience.IntValue(int64(p.Orders)), true
+	case profile.AttrPricedOrders:
+		return audience.IntValue(int64(p.PricedOrders)), true
+	case profile.AttrRevenueBase:
+		return audience.NumberValue(p.RevenueBase), true
+	case profile.AttrNetRevenueBase:
+		return audience.NumberValue(p.NetRevenueBase), true
+	case profile.AttrAOVBase:
+		if p.PricedOrders <= 0 {
+			return audience.Value{}, false
+		}
+		return audience.NumberValue(p.AOVBase), true
+	case profile.AttrMarketplaces:
+		if p.Marketplaces == nil {
+			return audience.ListValue(noStrings), true
+		}
+		return audience.ListValue(p.Marketplaces), true
+	case profile.AttrCountry, profile.AttrLanguage:
+		v := p.Country
+		if name == profile.AttrLanguage {
+			v = p.Language
+		}
+		if v == "" {
+			return audience.Value{}, false
+		}
+		return audience.StringValue(v), true
+	case profile.AttrLastOrderAt:
+		if p.Orders <= 0 {
+			return audience.Value{}, false
+		}
+		return audience.TimeValue(p.LastOrderAt), true
+	}
+	v, ok := p.Attr(name, now)
 	if !ok {
 		return audience.Value{}, false
 	}

@@ -2,10 +2,14 @@ package realtime
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
+	"github.com/govalues/decimal"
+
 	"github.com/tradewind/tradewind/internal/audience"
+	"github.com/tradewind/tradewind/internal/profile"
 )
 
 func TestMembersEncodingRoundTrips(t *testing.T) {
@@ -89,5 +93,32 @@ func TestMembershipMessageBodyIsUnchanged(t *testing.T) {
 		"properties": map[string]any{"segment_id": "vip", "segment_name": `Big <spenders> & "friends"`, "profile_id": "p-1"}})
 	if string(m.Data) != string(want) {
 		t.Errorf("body\n%s\nwant\n%s", m.Data, want)
+	}
+}
+
+func TestAttrOfIsAttrValueOfAttr(t *testing.T) {
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	full := &profile.Profile{ID: "p1", FirstSeen: now.Add(-900 * time.Hour), LastSeen: now.Add(-time.Hour),
+		Orders: 3, PricedOrders: 2, UnpricedOrders: 1, CancelledOrders: 1, RevenueBase: decimal.MustNew(12345, 2),
+		NetRevenueBase: decimal.MustNew(10000, 2), RefundedBase: decimal.MustNew(2345, 2), AOVBase: decimal.MustNew(6172, 2),
+		Refunds: 1, RefundedOrders: 1, Marketplaces: []string{"amazon_de", "shopify_eu"}, Channels: []string{"email"},
+		Country: "DE", Language: "de", TimeZone: "Europe/Berlin", FirstOrderAt: now.Add(-800 * time.Hour),
+		LastOrderAt: now.Add(-50 * time.Hour), OrderIntervalDays: 12.5, Reviews: 2, RatedReviews: 1, RatingAvg: decimal.MustNew(4, 0),
+		Deviations: []profile.Deviation{{Metric: "basket", At: now.Add(-2 * time.Hour)}}}
+	for _, p := range []*profile.Profile{{ID: "empty"}, full} {
+		for name := range baseSchema().Attrs {
+			if _, pred := predictionAttrs[name]; pred {
+				continue
+			}
+			got, gotOK := attrOf(p, name, now)
+			var want audience.Value
+			v, wantOK := p.Attr(name, now)
+			if wantOK {
+				want, wantOK = attrValue(v)
+			}
+			if gotOK != wantOK || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s of %s: %v %v, want %v %v", name, p.ID, got, gotOK, want, wantOK)
+			}
+		}
 	}
 }
