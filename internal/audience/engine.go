@@ -289,7 +289,8 @@ func (e *Engine) Apply(kv KV, ev Event, p Profile, now time.Time) (members map[s
 		}
 	}
 	changed := len(matched) > 0 && c.record(&sc.st, ev, matched)
-	members, nextChange, trim, err := c.evaluate(&sc.st, ev.Profile, p, now)
+	members = make(map[string]bool, len(c.segs))
+	nextChange, trim, err := c.evaluate(sc, &sc.st, ev.Profile, p, now, func(id string, in bool) { members[id] = in })
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -726,7 +727,8 @@ func (e *Engine) Evaluate(kv KV, profile string, p Profile, now time.Time) (memb
 			return nil, time.Time{}, err
 		}
 	}
-	members, nextChange, trim, err := c.evaluate(&sc.st, profile, p, now)
+	members = make(map[string]bool, len(c.segs))
+	nextChange, trim, err := c.evaluate(sc, &sc.st, profile, p, now, func(id string, in bool) { members[id] = in })
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -739,23 +741,52 @@ func (e *Engine) Evaluate(kv KV, profile string, p Profile, now time.Time) (memb
 	return members, nextChange, nil
 }
 
+// EvaluateFunc is Evaluate calling fn with each segment's membership
+// instead of building a map: what the profile engine does for every
+// message, without a map of every segment to allocate and fill.
+func (e *Engine) EvaluateFunc(kv KV, profile string, p Profile, now time.Time, fn func(segment string, member bool)) (nextChange time.Time, err error) {
+	c := e.load()
+	sc := getScratch()
+	defer putScratch(sc)
+	key := stateKey(profile)
+	if len(c.streams) > 0 {
+		if err := sc.load(kv, key, profile); err != nil {
+			return time.Time{}, err
+		}
+	}
+	nextChange, trim, err := c.evaluate(sc, &sc.st, profile, p, now, fn)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if trim {
+		c.tidy(&sc.st)
+		if err := sc.save(kv, key); err != nil {
+			return time.Time{}, err
+		}
+	}
+	return nextChange, nil
+}
+
 // trimSlack keeps Evaluate from writing state back for a few stale
 // timestamps; tests lower it to trim at every chance.
 var trimSlack = 16
 
-// evaluate computes memberships and the next change from a loaded state.
-// trim is true when the state should be tidied and written back; the
-// watermark is then already moved to now.
-func (c *compiled) evaluate(st *profState, profile string, p Profile, now time.Time) (map[string]bool, time.Time, bool, error) {
+// evaluate computes memberships (fn is called for each segment, in
+// dependency order) and the next change from a loaded state. trim is true
+// when the state should be tidied and written back; the watermark is then
+// already moved to now. sc lends its buffers.
+func (c *compiled) evaluate(sc *scratch, st *profState, profile string, p Profile, now time.Time, fn func(string, bool)) (time.Time, bool, error) {
 	if p == nil {
 		p = Attrs(nil)
 	}
 	nowUS := now.UnixMicro()
 	if st.hasW && nowUS < st.w {
-		return nil, time.Time{}, false, fmt.Errorf("%w: profile %q, clock %s, state trimmed for %s", ErrClockBehind, profile,
+		return time.Time{}, false, fmt.Errorf("%w: profile %q, clock %s, state trimmed for %s", ErrClockBehind, profile,
 			now.UTC().Format(time.RFC3339Nano), time.UnixMicro(st.w).UTC().Format(time.RFC3339Nano))
 	}
-	x := evalCtx{c: c, p: p, now: nowUS, ts: make([][]int64, len(c.streams)), memo: make([]int8, len(c.segs))}
+	sc.ts = append(sc.ts[:0], make([][]int64, len(c.streams))...)
+	sc.memo = append(sc.memo[:0], make([]int8, len(c.segs))...)
+	x := evalCtx{c: c, p: p, now: nowUS, ts: sc.ts, memo: sc.memo}
 	// Timestamps that have left their windows are only dropped (and the
 	// state written back) once they are a good part of it: counting
 	// ignores them anyway, and writing on every evaluation would double
@@ -781,9 +812,8 @@ func (c *compiled) evaluate(st *profState, profile string, p Profile, now time.T
 	if trim && (!st.hasW || nowUS > st.w) {
 		st.hasW, st.w = true, nowUS
 	}
-	members := make(map[string]bool, len(c.segs))
 	for _, i := range c.order {
-		members[c.segs[i].ID] = x.seg(i)
+		fn(c.segs[i].ID, x.seg(i))
 	}
 	next := int64(math.MaxInt64)
 	for _, l := range c.evLeaves {
@@ -797,10 +827,11 @@ func (c *compiled) evaluate(st *profState, profile string, p Profile, now time.T
 			next = t
 		}
 	}
+	clear(sc.ts) // no reference to the state's timestamps stays in the pool
 	if next == math.MaxInt64 {
-		return members, time.Time{}, trim, nil
+		return time.Time{}, trim, nil
 	}
-	return members, time.UnixMicro(next).UTC(), trim, nil
+	return time.UnixMicro(next).UTC(), trim, nil
 }
 
 // Merge moves the event state of profile from into profile into, as when

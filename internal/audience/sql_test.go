@@ -172,8 +172,18 @@ func goMembers(t testing.TB, e *Engine, kv KV, fx *fixture, now time.Time) (map[
 	for _, s := range e.Segments() {
 		out[s.ID] = nil
 	}
-	for _, p := range fx.profiles {
-		m, n, err := e.Evaluate(kv, p.id, p.attrs, now)
+	for i, p := range fx.profiles {
+		// Every other profile through EvaluateFunc, the profile engine's
+		// call: both must agree with the SQL.
+		var m map[string]bool
+		var n time.Time
+		var err error
+		if i%2 == 0 {
+			m, n, err = e.Evaluate(kv, p.id, p.attrs, now)
+		} else {
+			m = map[string]bool{}
+			n, err = e.EvaluateFunc(kv, p.id, p.attrs, now, func(id string, in bool) { m[id] = in })
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

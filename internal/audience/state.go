@@ -210,6 +210,10 @@ type scratch struct {
 	st  profState
 	all []int64
 	buf []byte
+	// ts and memo are an evaluation's per-stream timestamps and
+	// per-segment results.
+	ts   [][]int64
+	memo []int8
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}

@@ -307,14 +307,26 @@ func (p *parts) evaluate(b *pebble.Batch, c *readCache, pid string, now time.Tim
 	if err != nil {
 		return nil, err
 	}
-	members := map[string]bool{}
+	var out []eventlog.Message
+	cur := make(map[string]time.Time, len(old)+2)
+	member := func(id string, in bool) {
+		if !in {
+			return
+		}
+		if since, was := old[id]; was {
+			cur[id] = since
+			return
+		}
+		cur[id] = now.UTC()
+		out = append(out, p.membershipMessage(segment.SegmentEntered, id, pid, now, cause))
+	}
 	var next time.Time
 	if ok && len(p.segs) > 0 {
 		pa := profileAttrs{prof: prof, now: now}
 		if pa.preds, err = loadPrediction(cachedView(b, c, prefPrediction), pid); err != nil {
 			return nil, err
 		}
-		if members, next, err = p.aud.Evaluate(kvA, pid, pa, now); err != nil {
+		if next, err = p.aud.EvaluateFunc(kvA, pid, pa, now, member); err != nil {
 			return nil, err
 		}
 	}
@@ -326,19 +338,6 @@ func (p *parts) evaluate(b *pebble.Batch, c *readCache, pid string, now time.Tim
 	}
 	if err := p.setTimer(b, c, pid, next); err != nil {
 		return nil, err
-	}
-	var out []eventlog.Message
-	cur := map[string]time.Time{}
-	for id, in := range members {
-		if !in {
-			continue
-		}
-		if since, was := old[id]; was {
-			cur[id] = since
-			continue
-		}
-		cur[id] = now.UTC()
-		out = append(out, p.membershipMessage(segment.SegmentEntered, id, pid, now, cause))
 	}
 	for id := range old {
 		if _, still := cur[id]; !still {
