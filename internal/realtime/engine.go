@@ -76,10 +76,11 @@ type Config struct {
 	FlushEvery time.Duration
 	// CacheBytes bounds the state's block cache (default 128 MiB).
 	CacheBytes int64
-	// StateCacheBytes bounds the decoded-free cache of state values the
-	// engine keeps between batches (default 256 MiB; negative: none), so
-	// that the records of recently active profiles are read from memory
-	// rather than searched for in Pebble's memtables and sstables.
+	// StateCacheBytes bounds the cache of state values the engine keeps
+	// between chunks of messages (default 64 MiB; negative: none), so that
+	// the records of recently active profiles are read from memory rather
+	// than searched for in Pebble's memtables and sstables. It is Go heap:
+	// the server's 1 GiB Go memory limit must leave it room.
 	StateCacheBytes int
 	// Sync fsyncs every committed batch of state (with --fsync always).
 	Sync     bool
@@ -152,7 +153,7 @@ func Open(cfg Config) (*Engine, error) {
 		cfg.CacheBytes = 128 << 20
 	}
 	if cfg.StateCacheBytes == 0 {
-		cfg.StateCacheBytes = 256 << 20
+		cfg.StateCacheBytes = 64 << 20
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -107,8 +107,9 @@ type stateCache struct {
 }
 
 // cacheEntryOverhead approximates a map entry's own memory (key and value
-// headers, buckets), so many small values count for what they cost.
-const cacheEntryOverhead = 64
+// headers, buckets, the rounding of the key's and the value's
+// allocations), so many small values count for what they cost.
+const cacheEntryOverhead = 96
 
 func newStateCache(limit int) *stateCache {
 	return &stateCache{cur: map[string]cached{}, limit: limit}
@@ -129,6 +130,9 @@ func (s *stateCache) get(key string) (cached, bool) {
 func (s *stateCache) put(key string, v cached) {
 	if s.limit <= 0 {
 		return
+	}
+	if old, ok := s.cur[key]; ok {
+		s.size -= len(key) + len(old.v) + cacheEntryOverhead // replaced
 	}
 	s.cur[key] = v
 	s.size += len(key) + len(v.v) + cacheEntryOverhead
