@@ -3,18 +3,23 @@
 # completes in < 1 s with 1,000,000 profiles in the store.
 #
 # Builds bench/erasure, waits for a quiet machine, and runs it: it opens a
-# node on a fresh data directory, ingests 1,000,000 people (3.5 messages
+# node on a fresh data directory and builds 1,000,000 people (3.5 messages
 # each: page, identify with email/phone/names, page, and for half of them
-# "Order Completed") through ingest.Service.Accept, waits until the store
-# applied everything, then erases 20 random people one at a time by email
-# through the privacy service and prints the distribution of the erasure
-# times, what each deleted, and the checks (a second erasure finds nothing,
-# no rows left, the key is destroyed, a new message of the person is
-# suppressed). Wall time and peak RSS of the whole program come from
-# /usr/bin/time.
+# "Order Completed" with two products) — 20,000 of them through
+# ingest.Service.Accept and the whole node, the others copied from them into
+# the log and the store directly (--load bulk, about 5 minutes; --load
+# ingest sends everyone through the node, which takes more than 20 minutes
+# here) — then erases 20 of the ingested people and 20 of the copies one at
+# a time by email through the privacy service and prints the distribution
+# of the erasure times, what each deleted, and the checks (a second erasure
+# finds nothing, no rows left, the key is destroyed, a new message of the
+# person is suppressed). bench/erasure/README.md says how the data is built
+# and what was measured. Wall time and peak RSS of the whole program come
+# from /usr/bin/time.
 #
 # Flags go to the program (bench/erasure/main.go documents them), e.g.
-#   bench/run-erasure.sh --people 1000000 --erase 20 --breakdown 10
+#   bench/run-erasure.sh --people 1000000 --erase 20 --erase-bulk 20 --breakdown 6
+#   KEEP=1 bench/run-erasure.sh …   then   bench/run-erasure.sh --data DIR/data …
 #
 # Environment:
 #   PROFILE=1     CPU profile of the erasure phase into $OUT/cpu-erasure-<time>.pprof,

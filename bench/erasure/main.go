@@ -3,9 +3,7 @@
 //
 // It opens a node (internal/app, embedded JetStream and DuckDB, the same
 // wiring as `tradewind serve`) on a fresh data directory, creates a source
-// and ingests --people distinct people through ingest.Service.Accept (so
-// their high-tier fields are encrypted under a new key per person, exactly as
-// over HTTP). Each person is:
+// and builds --people distinct people. Each person is:
 //
 //   - a page view before signing up (anonymousId only),
 //   - an identify with userId, anonymousId and the traits email, phone,
@@ -14,25 +12,36 @@
 //   - for half of them a track "Order Completed" with order_id, total,
 //     currency and two products (two order_items rows),
 //
-// that is 2.5 more events per identify on average, 3.5 messages per person.
-// It waits until the store applied everything, prints how long the load took,
-// then erases --erase random people one at a time, by email, through the
-// privacy service (privacy.Service.Submit and Wait: the code path of
+// that is 3.5 messages per person, sent in four waves (everyone's first
+// message, then everyone's second, …) so that a person's messages lie far
+// apart in the log and the tables. With --load ingest every person goes
+// through ingest.Service.Accept (their high-tier fields encrypted under a
+// new key per identity, exactly as over HTTP) and the node's store writer
+// and profile engine; with --load bulk (the default) only --ingest-people
+// do, and the others are copies of them written to the log and the store
+// directly (bulk.go says how, and what the copies lack). The load is kept in
+// the data directory (--keep, --data) for later runs.
+//
+// It then erases --erase random people of the ingested ones and
+// --erase-bulk of the copies, one at a time, by email, through the privacy
+// service (privacy.Service.Submit and Wait: the code path of
 // POST /v1/privacy/erasure), and reports the distribution of the request's
 // own result seconds and of the wall time from submit to completed, with
 // what each erasure deleted. It then checks that the erased emails no
 // longer resolve (a second erasure of each finds 0 identities), that the
 // store holds none of their rows, and that a new message of an erased person
-// is suppressed at ingest.
+// is suppressed at ingest. --live N keeps sending new people's messages
+// through ingest meanwhile.
 //
 // --breakdown N erases N more people step by step, calling the same
 // exported steps as privacy.Service.Erase in the same order, each timed:
 // the suppression list, the store's catch-up with the log, FindPerson, key
-// destruction, the store's delete and the log's secure delete. Before the
-// delete it times, on the query connection, the queries FindPerson runs and
-// a count of each table's rows of the person with the conditions
-// ErasePerson's DELETEs use (literal values instead of its temporary
-// tables), to show which scans the time goes to.
+// destruction, the profile engine's and journeys' Forget (OnErase), the
+// store's delete and the log's secure delete. Before the delete it times,
+// on the query connection, the queries FindPerson and ErasePerson run (as
+// counts, values inlined) and the former two-column identity scan, to show
+// where the time goes. --sql-replay replays the statements of the former
+// FindPerson and ErasePerson (commit 121092a) on the closed store.
 //
 // --cpuprofile FILE writes a CPU profile of the erasure phase.
 // --keep keeps the data directory; --data DIR with an already loaded
