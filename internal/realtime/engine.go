@@ -302,8 +302,9 @@ func (e *Engine) handleChunk(ctx context.Context, batch []eventlog.Delivery) err
 	var out []eventlog.Message
 	last := e.applied.Load()
 	now := e.cfg.Now()
-	touched := map[string]uint64{} // profile → seq of its last message in the batch
+	touched := make(map[string]uint64, len(batch)) // profile → seq of its last message in the batch
 	cache := newReadCache(e.cache)
+	cache.m = make(map[string]cached, 8*len(batch)) // a message reads and writes about eight records
 	for _, d := range batch {
 		if d.Seq <= last {
 			continue

@@ -18,6 +18,12 @@ type batchKV struct {
 	w      pebble.Writer // nil for a read-only view (a snapshot)
 	prefix []byte
 	c      *readCache // nil: every Get reads the batch
+	// lend says the reader neither keeps nor modifies what Get returns
+	// (profile state, segment state, the engine's own records: each is
+	// decoded into fresh memory at once), so a cached value is handed out
+	// as it is rather than copied. The identity graph may keep the slices
+	// it reads, and gets copies.
+	lend bool
 }
 
 // readCache is one batch's view of the engine's state cache: the values of
@@ -166,16 +172,20 @@ func (k batchKV) key(key []byte) []byte {
 
 // cachedView is view(b, b, prefix) reading through cache c.
 func cachedView(b *pebble.Batch, c *readCache, prefix string) batchKV {
-	return batchKV{b: b, w: b, prefix: []byte(prefix), c: c}
+	return batchKV{b: b, w: b, prefix: []byte(prefix), c: c, lend: prefix != prefIdentity}
 }
 
-// Get returns the value of key, nil if absent. The caller owns the slice.
+// Get returns the value of key, nil if absent. The caller owns the slice,
+// unless the view lends (see batchKV.lend).
 func (k batchKV) Get(key []byte) ([]byte, error) {
 	full := k.key(key)
 	if k.c != nil {
 		if e, hit := k.c.lookup(string(full)); hit {
 			if !e.ok {
 				return nil, nil
+			}
+			if k.lend {
+				return e.v, nil
 			}
 			return bytes.Clone(e.v), nil
 		}
@@ -196,7 +206,11 @@ func (k batchKV) Get(key []byte) ([]byte, error) {
 		out = []byte{} // present but empty is not absent
 	}
 	if k.c != nil {
-		k.c.m[string(full)] = cached{v: bytes.Clone(out), ok: true}
+		cv := out
+		if !k.lend {
+			cv = bytes.Clone(out)
+		}
+		k.c.m[string(full)] = cached{v: cv, ok: true}
 	}
 	return out, nil
 }

@@ -47,6 +47,9 @@ type parts struct {
 	// change at every UTC midnight, which the segment state's own timers
 	// do not foresee.
 	daysSince bool
+	// preds is set when a rule reads a prediction: only then does an
+	// evaluation read the profile's predictions.
+	preds bool
 }
 
 func newParts(e *Engine) (*parts, error) {
@@ -323,8 +326,10 @@ func (p *parts) evaluate(b *pebble.Batch, c *readCache, pid string, now time.Tim
 	var next time.Time
 	if ok && len(p.segs) > 0 {
 		pa := profileAttrs{prof: prof, now: now}
-		if pa.preds, err = loadPrediction(cachedView(b, c, prefPrediction), pid); err != nil {
-			return nil, err
+		if p.preds {
+			if pa.preds, err = loadPrediction(cachedView(b, c, prefPrediction), pid); err != nil {
+				return nil, err
+			}
 		}
 		if next, err = p.aud.EvaluateFunc(kvA, pid, pa, now, member); err != nil {
 			return nil, err

@@ -175,6 +175,7 @@ func (e *Engine) setSegments(defs []SegmentDef) error {
 		e.parts.segs[s.ID] = s
 		e.defs[s.ID] = defs[i]
 	}
+	e.parts.preds = e.parts.usesPredictions()
 	return nil
 }
 
