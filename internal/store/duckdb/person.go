@@ -88,6 +88,11 @@ func (s *DB) FindPerson(ctx context.Context, q store.PersonQuery, limit int) (*s
 		if err := f.byTokens(ctx, c, toks); err != nil {
 			return nil, err
 		}
+		// A junk identifier may link thousands: refuse before looking
+		// them all up.
+		if len(f.users)+len(f.anons) > limit {
+			return nil, &store.ErrTooManyIdentities{Limit: limit}
+		}
 		seqs, err := f.events(ctx, c, users, anons, 0)
 		if err != nil {
 			return nil, err

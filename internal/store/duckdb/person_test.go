@@ -2,6 +2,7 @@ package duckdb
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -195,5 +196,29 @@ func TestFindPersonByUserIDInAnySource(t *testing.T) {
 	p, err = s.FindPerson(ctx, store.PersonQuery{UserIDs: []store.Identity{{SourceID: "s1", UserID: "x' OR '1'='1"}}}, 100)
 	if err != nil || len(p.Identities) != 1 {
 		t.Fatalf("a quoted userId: %+v, %v", p, err)
+	}
+}
+
+// TestFindPersonRefusesAJunkIdentifier refuses an identifier that links
+// more identities than the limit.
+func TestFindPersonRefusesAJunkIdentifier(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	f := personFeeder()
+	var batch []store.Projected
+	for _, u := range []string{"j1", "j2", "j3", "j4"} {
+		batch = append(batch, f.msg("identify", "s1", "m-"+u, `{"userId":"`+u+`","traits":{"email":"tw1.email.JUNK"}}`, 0))
+	}
+	if _, err := s.Apply(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	q := store.PersonQuery{Tokens: []store.KindToken{{Kind: "email", Token: "JUNK"}}}
+	var tooMany *store.ErrTooManyIdentities
+	if _, err := s.FindPerson(ctx, q, 3); !errors.As(err, &tooMany) {
+		t.Fatalf("4 identities with limit 3: %v", err)
+	}
+	if p, err := s.FindPerson(ctx, q, 4); err != nil || len(p.Identities) != 4 {
+		t.Fatalf("limit 4: %+v, %v", p, err)
 	}
 }
