@@ -229,19 +229,11 @@ func bulkLoad(ctx context.Context, dir string, logger *slog.Logger) (marker, err
 // bulkStore copies the template people's rows for the people k… in the
 // store's DuckDB file (the node is closed).
 func bulkStore(ctx context.Context, path string, idx []byte, m marker, k int, tseqs, bseqs [][4]uint64, template func(int) int) error {
-	params := url.Values{}
-	params.Set("memory_limit", "4GB")
-	params.Set("threads", "2")
-	connector, err := duckdb.NewConnector(path+"?"+params.Encode(), nil)
+	db, c, err := openDuckDB(ctx, path, "4GB", 2)
 	if err != nil {
 		return err
 	}
-	db := sql.OpenDB(connector)
 	defer db.Close()
-	c, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
 	defer c.Close()
 	exec := func(q string, args ...any) error {
 		if _, err := c.ExecContext(ctx, q, args...); err != nil {
@@ -384,6 +376,25 @@ func bulkStore(ctx context.Context, path string, idx []byte, m marker, k int, ts
 		return err
 	}
 	return exec("CHECKPOINT")
+}
+
+// openDuckDB opens a DuckDB file alone (the node is closed) with a memory
+// limit and threads, and one connection to it.
+func openDuckDB(ctx context.Context, path, memory string, threads int) (*sql.DB, *sql.Conn, error) {
+	params := url.Values{}
+	params.Set("memory_limit", memory)
+	params.Set("threads", strconv.Itoa(threads))
+	connector, err := duckdb.NewConnector(path+"?"+params.Encode(), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	db := sql.OpenDB(connector)
+	c, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, c, nil
 }
 
 // columns lists a table's columns in order.

@@ -57,7 +57,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"math/rand/v2"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -69,8 +68,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/tradewind/tradewind/internal/app"
 	"github.com/tradewind/tradewind/internal/ingest"
@@ -1082,19 +1079,11 @@ var personTables = []struct{ table, where string }{
 // data directory is a benchmark's).
 func replaySQL(ctx context.Context, path string, indexKey []byte, ps []personT) error {
 	fmt.Printf("\n## SQL replay: the statements of FindPerson and ErasePerson for %d more people, each timed (ms), DuckDB alone (%s, %d threads)\n", len(ps), *memory, *threads)
-	params := url.Values{}
-	params.Set("memory_limit", *memory)
-	params.Set("threads", strconv.Itoa(*threads))
-	connector, err := duckdb.NewConnector(path+"?"+params.Encode(), nil)
+	db, c, err := openDuckDB(ctx, path, *memory, *threads)
 	if err != nil {
 		return err
 	}
-	db := sql.OpenDB(connector)
 	defer db.Close()
-	c, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
 	defer c.Close()
 	exists := map[string]bool{}
 	rows, err := c.QueryContext(ctx, "SELECT table_name FROM duckdb_tables()")
