@@ -507,7 +507,9 @@ func (s *DB) PersonData(ctx context.Context, p *store.Person, tables ...string) 
 //   - the rows kept per sender identity (orders, customers, consent) by
 //     customer_id, the userId else the anonymousId, one column filtered
 //     inside the scan, then checked against the person's identities;
-//     order items, refunds and cancellations by the orders' ids;
+//     order items, refunds and cancellations by the orders' ids; the
+//     orders' aggregates per identity (order_idents and its days) by the
+//     identity's number;
 //   - the profile tables by the person's profile ids.
 func (s *DB) ErasePerson(ctx context.Context, p *store.Person) (*store.Erased, error) {
 	out := &store.Erased{Rows: map[string]int64{}}
@@ -574,6 +576,35 @@ func (s *DB) ErasePerson(ctx context.Context, p *store.Person) (*store.Erased, e
 			for _, t := range []string{"order_items", "refunds", "cancellations"} {
 				if err := del(t, where); err != nil {
 					return err
+				}
+			}
+		}
+		// The orders pre-aggregated per sender identity (migration 008):
+		// the identity's row names the person.
+		if have["order_idents"] {
+			var idents []string
+			keep := func(v []sql.NullString) {
+				if f.has(v[1].String, v[2].String, v[3].String) {
+					idents = append(idents, v[0].String)
+				}
+			}
+			for _, q := range []struct {
+				col  string
+				vals []string
+			}{{"user_id", users}, {"anonymous_id", anons}} {
+				if len(q.vals) == 0 {
+					continue
+				}
+				if err := eachRow(ctx, c, "SELECT ident_id, source_id, user_id, anonymous_id FROM order_idents WHERE "+q.col+" IN ("+strList(q.vals)+")", keep); err != nil {
+					return err
+				}
+			}
+			if len(idents) > 0 {
+				in := "ident_id IN (" + strings.Join(idents, ",") + ")"
+				for _, t := range []string{"order_days", "order_market_days", "order_refund_days", "order_idents"} {
+					if err := del(t, in); err != nil {
+						return err
+					}
 				}
 			}
 		}

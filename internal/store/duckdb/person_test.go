@@ -22,7 +22,8 @@ func personFeeder() *feeder {
 }
 
 // personRows counts the rows of every person table that hold one of the
-// erased person's identities, orders or profile.
+// erased person's identities, orders or profile, and order days left
+// without their identity.
 const personRows = `SELECT
 	(SELECT count(*) FROM event_rows WHERE (source_id = 's1' AND user_id IN ('u1', 'u2')) OR anonymous_id = 'a1')
 	+ (SELECT count(*) FROM identifier_tokens WHERE (source_id = 's1' AND user_id IN ('u1', 'u2')) OR anonymous_id = 'a1')
@@ -35,7 +36,10 @@ const personRows = `SELECT
 	+ (SELECT count(*) FROM profile_identities WHERE profile_id = 'p_a')
 	+ (SELECT count(*) FROM profile_users WHERE profile_id = 'p_a')
 	+ (SELECT count(*) FROM profile_anons WHERE profile_id = 'p_a')
-	+ (SELECT count(*) FROM segment_members WHERE profile_id = 'p_a')`
+	+ (SELECT count(*) FROM segment_members WHERE profile_id = 'p_a')
+	+ (SELECT count(*) FROM order_idents WHERE source_id = 's1' AND user_id = 'u1')
+	+ (SELECT count(*) FROM order_days WHERE ident_id IN (SELECT ident_id FROM order_idents WHERE source_id = 's1' AND user_id = 'u1'))
+	+ (SELECT count(*) FROM order_days d WHERE NOT EXISTS (SELECT 1 FROM order_idents i WHERE i.ident_id = d.ident_id))`
 
 // others counts the rows that are not the person's: the same userId in
 // another source, another customer and their profile.
@@ -46,7 +50,9 @@ const others = `SELECT
 	+ (SELECT count(*) FROM order_items WHERE order_id = 'o9')
 	+ (SELECT count(*) FROM customers WHERE user_id = 'u9' OR (user_id = 'u1' AND source_id <> 's1'))
 	+ (SELECT count(*) FROM profiles WHERE profile_id = 'p_o')
-	+ (SELECT count(*) FROM profile_users WHERE profile_id = 'p_o')`
+	+ (SELECT count(*) FROM profile_users WHERE profile_id = 'p_o')
+	+ (SELECT count(*) FROM order_idents WHERE user_id = 'u9')
+	+ (SELECT count(*) FROM order_days WHERE ident_id IN (SELECT ident_id FROM order_idents WHERE user_id = 'u9'))`
 
 // seedPerson stores the person (u1 and a1 on one identify, u2 linked
 // through a shared phone, an order with items and a refund, consent, a
@@ -77,8 +83,11 @@ func seedPerson(t *testing.T, s *DB) *feeder {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, s, personRows); n != 21 {
-		t.Fatalf("the person's rows before erasure: %d, want 21", n)
+	if _, err := s.RefreshOrderDays(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, personRows); n != 23 {
+		t.Fatalf("the person's rows before erasure: %d, want 23", n)
 	}
 	return f
 }
@@ -139,6 +148,13 @@ func TestErasePersonBySequence(t *testing.T) {
 	}
 	if n := count(t, s, others); n != before {
 		t.Fatalf("others' rows: %d, want %d", n, before)
+	}
+	// The order days, refreshed after the erasure, do not bring it back.
+	if _, err := s.RefreshOrderDays(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, personRows); n != 0 {
+		t.Fatalf("%d rows of the person after refreshing the order days", n)
 	}
 	// Nothing is found any more.
 	p, err = s.FindPerson(ctx, store.PersonQuery{Tokens: []store.KindToken{{Kind: "email", Token: "E1"}}}, 100)
