@@ -152,6 +152,11 @@ type App struct {
 	mkt          *marketing.Service
 	mktStamp     string
 	mktMu        sync.Mutex
+	// The log's last sequence at the prediction schedule's previous look
+	// (settled).
+	growthMu  sync.Mutex
+	growthSeq uint64
+	growthAt  time.Time
 
 	lock      *os.File
 	unsubKey  []byte

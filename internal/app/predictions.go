@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/tradewind/tradewind/internal/predict"
 	"github.com/tradewind/tradewind/internal/realtime"
@@ -14,7 +15,7 @@ func (a *App) openPredictions() {
 	a.Predict = &predict.Service{
 		Scan: a.Store.Scan, Save: a.Store.SavePredictions,
 		Now: a.Cfg.Now, Logger: a.Logger, Config: a.Cfg.Predict, OnScored: a.predictionsToProfiles,
-		Settled: func() bool { return a.logLag() < 10000 },
+		Settled: a.settled,
 	}
 }
 
@@ -50,4 +51,38 @@ func (a *App) restorePredictions(ctx context.Context) error {
 		return err
 	}
 	return a.predictionsToProfiles(ctx, rows)
+}
+
+// settled says whether no bulk load is under way, for the prediction
+// schedule: the store is within 10,000 messages of the log, and the log
+// grew by less than 5% (at least 10,000 messages) since the previous look,
+// a minute or more ago. The lag alone missed the demo's load, which the
+// store follows closely: a scheduled run fitted a sliver of the history
+// mid-load and took a core for ten seconds. The first look only takes the
+// sample.
+func (a *App) settled() bool {
+	if a.logLag() >= 10000 {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	last, err := a.Log.LastSeq(ctx)
+	if err != nil {
+		return false
+	}
+	a.growthMu.Lock()
+	defer a.growthMu.Unlock()
+	now := time.Now()
+	prev, at := a.growthSeq, a.growthAt
+	if at.IsZero() || now.Sub(at) >= time.Minute {
+		a.growthSeq, a.growthAt = last, now
+	}
+	return !at.IsZero() && !bulkGrowth(prev, last)
+}
+
+// bulkGrowth says whether a log that went from prev to last messages in
+// about a minute is taking a bulk load: by 5% of its size, and at least
+// 10,000 messages (a small shop's live traffic is not a load).
+func bulkGrowth(prev, last uint64) bool {
+	return last > prev && last-prev >= max(10000, prev/20)
 }
