@@ -29,7 +29,13 @@
 #   REPEAT_MILLION=N repeats of lifetimes on 1M (3)
 #   STORE=DIR        keep/reuse the loaded store there (default: a temporary
 #                    one, removed at the end)
-#   PATHS=…          bench/predict --paths (bgnbd,defaults,refresh)
+#   PATHS=…          bench/predict --paths (bgnbd,defaults,refresh; rfm adds RFM
+#                    on the same store, issue 4)
+#   SOURCE=days|view where runs read the orders: the store's order days,
+#                    refreshed at the start of each run (default), or every
+#                    order row through the orders view (the code before them)
+#   NEW_ORDERS=N     with SOURCE=days, orders added on a new day before each
+#                    run (27400: a day's worth), for its refresh to aggregate
 #   SKIP_STORE=1, SKIP_PYTHON=1, SKIP_GO=1
 #   PROFILE=1        CPU profiles of the Million benchmark and the store run,
 #                    printed with go tool pprof -top
@@ -40,6 +46,8 @@ COUNT=${COUNT:-5}
 REPEAT=${REPEAT:-3}
 REPEAT_MILLION=${REPEAT_MILLION:-3}
 PATHS=${PATHS:-bgnbd,defaults,refresh}
+SOURCE=${SOURCE:-days}
+NEW_ORDERS=${NEW_ORDERS:-27400}
 CDNOW=$ROOT/../shared/data/cdnow
 mkdir -p "$OUT"
 load() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -73,7 +81,7 @@ fi
 if [ "${SKIP_STORE:-0}" != 1 ]; then
 	echo "## end to end from the store; load $(load)"
 	store=${STORE:-}
-	args=(--paths "$PATHS" --repeat "$REPEAT" --refresh-repeat "$REPEAT" --json "$OUT/store.json")
+	args=(--paths "$PATHS" --source "$SOURCE" --new-orders "$NEW_ORDERS" --repeat "$REPEAT" --refresh-repeat "$REPEAT" --json "$OUT/store.json")
 	[ -n "$store" ] && args+=(--data "$store")
 	[ "${PROFILE:-0}" = 1 ] && args+=(--cpuprofile "$OUT/store.prof")
 	"$OUT/predict-bench" "${args[@]}" | tee "$OUT/store.txt"

@@ -7,19 +7,33 @@
 // as `tradewind serve` has them by default), loads it straight through SQL
 // (see load), and then times, --repeat times each:
 //
-//  1. the lifetime-only path, which is what the 5-s goal names: one
-//     snapshot read with the product's SQL (predict.ReadSnapshot), turned
-//     into the models' summary (Snapshot.Summary, weeks), predict.FitLifetime
-//     with the model chosen before (Only: "bgnbd", as Service.Refresh's final
-//     step runs it: BG/NBD + Gamma-Gamma fitted, every customer scored with
-//     P(alive), expected purchases over a year and 12-month CLV), the rows
-//     built and written back with the store's SavePredictions (the same
-//     transaction Refresh uses);
-//  2. the same with FitLifetime's defaults (Pareto/NBD too, on a sample of
-//     10,000, with its log-likelihood on all customers), once per repeat;
+//  1. the lifetime-only path, which is what the 5-s goal names: with
+//     --source days (the default) the store's order days brought up to date
+//     (DB.RefreshOrderDays, after --new-orders orders were added on a new
+//     day, which becomes the run's as-of day: a day of the store writer's
+//     work between two daily runs), then one snapshot read
+//     (predict.ReadSnapshotFrom; --source view reads every order row
+//     through the orders view instead, as the code did before the order
+//     days), turned into the models' summary (Snapshot.Summary, weeks),
+//     predict.FitLifetime with the model chosen before (Only: "bgnbd", as
+//     Service.Refresh's final step runs it: BG/NBD + Gamma-Gamma fitted,
+//     every customer scored with P(alive), expected purchases over a year
+//     and 12-month CLV), the rows built and written back with the store's
+//     SavePredictions (the same transaction Refresh uses);
+//  2. the same with FitLifetime's defaults (Pareto/NBD too, on a sample,
+//     with its log-likelihood on all customers), once per repeat;
 //  3. predict.Service.Refresh as the node runs it (three snapshots, the
 //     lifetime evaluation on the last 90 days, the lifetime fit, the churn
-//     model trained and compared, the write), with its timings_ms per step.
+//     model trained and compared, the write), with its timings_ms per step;
+//  4. (--paths rfm) RFM as GET /v1/rfm computes it (issue 4: overall over
+//     365 days and over all days, and per marketplace), into a table, with
+//     one order in 20 refunded.
+//
+// Each run reports its wall time per step and the process's CPU time
+// (total_cpu: user + system, DuckDB's threads included). The first refresh
+// of the order days (every day aggregated: what a store pays once when the
+// migration arrives) is timed apart; --reset-order-days drops them to time
+// it again. --explain prints DuckDB's profile of the snapshot read.
 //
 // Figures are medians over the repeats; the machine's load average is
 // printed with each. --cpuprofile profiles the timed phase.
@@ -178,24 +192,34 @@ func run() error {
 	figures["source"] = *source
 	run := 0
 	// addOrders appends --new-orders orders of existing customers, placed
-	// on the as-of day, with log sequences above every row's: what the
-	// store writer adds between two prediction runs.
-	addOrders := func() error {
+	// on the day after the store's last order day, with log sequences
+	// above every row's — what the store writer adds in a day between two
+	// daily prediction runs — and returns that day: the run's as-of day.
+	// Without order days (or with --new-orders 0) it adds nothing and
+	// returns --as-of.
+	addOrders := func() (time.Time, error) {
 		if src != predict.FromOrderDays || *newOrders <= 0 {
-			return nil
+			return asOf, nil
 		}
 		run++
+		var last time.Time
+		if err := db.Scan(ctx, `SELECT CAST(max("timestamp") AS DATE) FROM order_rows`, nil, func(r []any) error {
+			last, _ = r[0].(time.Time)
+			return nil
+		}); err != nil {
+			return asOf, err
+		}
+		day := last.AddDate(0, 0, 1)
 		_, err := db.SQL().ExecContext(ctx, fmt.Sprintf(`INSERT INTO order_rows BY NAME
-SELECT 'bench-store' AS store, 'new%[1]d-' || j AS order_id, 'bench-src' AS source_id, 'u' || k AS customer_id, 'u' || k AS user_id,
-       TIMESTAMPTZ '%[2]s 00:00:00+00' + to_seconds(CAST(hash(j * 11 + %[1]d) %% 86400 AS BIGINT)) AS "timestamp",
-       'EUR' AS currency, CAST(20 + hash(j * 13 + %[1]d) %% 20000 / 100.0 AS DECIMAL(18,4)) AS total, 'completed' AS status,
-       'amazon_de' AS marketplace, 'EUR' AS base_currency, CAST(20 + hash(j * 13 + %[1]d) %% 20000 / 100.0 AS DECIMAL(18,4)) AS total_base,
-       TIMESTAMPTZ '%[2]s 00:00:00+00' AS updated_at, 'new%[1]d-' || j AS message_id, s + 1 + j AS seq, s + 1 + j AS first_seq
-FROM (SELECT j, hash(j * 17 + %[1]d) %% %[3]d AS k FROM range(%[4]d) t(j)), (SELECT coalesce(max(seq), 0) AS s FROM order_rows)`,
-			run, asOf.AddDate(0, 0, -1).Format(time.DateOnly), nCust, *newOrders))
-		return err
+SELECT 'bench-store' AS store, 'new%[1]s-' || j AS order_id, 'bench-src' AS source_id, 'u' || k AS customer_id, 'u' || k AS user_id,
+       TIMESTAMPTZ '%[1]s 00:00:00+00' + to_seconds(CAST(hash(j * 11 + %[2]d) %% 86400 AS BIGINT)) AS "timestamp",
+       'EUR' AS currency, CAST(20 + hash(j * 13 + %[2]d) %% 20000 / 100.0 AS DECIMAL(18,4)) AS total, 'completed' AS status,
+       'amazon_de' AS marketplace, 'EUR' AS base_currency, CAST(20 + hash(j * 13 + %[2]d) %% 20000 / 100.0 AS DECIMAL(18,4)) AS total_base,
+       TIMESTAMPTZ '%[1]s 00:00:00+00' AS updated_at, 'new%[1]s-' || j AS message_id, s + 1 + j AS seq, s + 1 + j AS first_seq
+FROM (SELECT j, hash(j * 17 + %[2]d) %% %[3]d AS k FROM range(%[4]d) t(j)), (SELECT coalesce(max(seq), 0) AS s FROM order_rows)`,
+			day.Format(time.DateOnly), run, nCust, *newOrders))
+		return day, err
 	}
-
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -207,11 +231,11 @@ FROM (SELECT j, hash(j * 17 + %[1]d) %% %[3]d AS k FROM range(%[4]d) t(j)), (SEL
 		}
 		defer pprof.StopCPUProfile()
 	}
-
 	// 1 and 2: the lifetime-only path.
 	lifetime := func(only string) (map[string]float64, *predict.LifetimeReport, error) {
 		t := map[string]float64{}
-		if err := addOrders(); err != nil {
+		cut, err := addOrders()
+		if err != nil {
 			return nil, nil, err
 		}
 		cpu := cpuTime()
@@ -223,9 +247,12 @@ FROM (SELECT j, hash(j * 17 + %[1]d) %% %[3]d AS k FROM range(%[4]d) t(j)), (SEL
 			}
 			t["order_days"] = ms(time.Since(start))
 			t["order_days/days"] = float64(r.Days)
+			for k, v := range r.Steps {
+				t["order_days/"+k] = ms(v)
+			}
 		}
 		s := time.Now()
-		snap, err := predict.ReadSnapshotFrom(ctx, db.Scan, src, asOf, 0)
+		snap, err := predict.ReadSnapshotFrom(ctx, db.Scan, src, cut, 0)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -334,9 +361,11 @@ FROM (SELECT j, hash(j * 17 + %[1]d) %% %[3]d AS k FROM range(%[4]d) t(j)), (SEL
 		all := map[string][]float64{}
 		for i := range *refreshes {
 			fmt.Printf("\nService.Refresh, run %d/%d; load %s\n", i+1, *refreshes, loadavg())
-			if err := addOrders(); err != nil {
+			cut, err := addOrders()
+			if err != nil {
 				return err
 			}
+			svc.Now = func() time.Time { return cut.Add(12 * time.Hour) }
 			cpu := cpuTime()
 			start := time.Now()
 			r, err := svc.Refresh(ctx)
@@ -379,14 +408,17 @@ FROM (SELECT j, hash(j * 17 + %[1]d) %% %[3]d AS k FROM range(%[4]d) t(j)), (SEL
 			{"by-marketplace-365d", rfm.Options{AsOf: asOf, PeriodDays: 365, Cancellations: "cancellations", ByMarketplace: true}},
 		} {
 			v.o.OrderDays = src == predict.FromOrderDays
-			q, err := rfm.Query(v.o)
-			if err != nil {
-				return err
-			}
 			all := map[string][]float64{}
 			for i := range *repeat {
 				fmt.Printf("\nRFM %s (%s), run %d/%d; load %s\n", v.name, *source, i+1, *repeat, loadavg())
-				if err := addOrders(); err != nil {
+				cut, err := addOrders()
+				if err != nil {
+					return err
+				}
+				o := v.o
+				o.AsOf = cut
+				q, err := rfm.Query(o)
+				if err != nil {
 					return err
 				}
 				t := map[string]float64{}

@@ -35,6 +35,9 @@ type OrderDaysRefresh struct {
 	// the days that lost them were found by their counts.
 	Deletions bool
 	Elapsed   time.Duration
+	// Steps is the time each step took, summed over batches: what a slow
+	// refresh spent its time on.
+	Steps map[string]time.Duration
 }
 
 // OrderDaysKeeper is a store that keeps its orders pre-aggregated per

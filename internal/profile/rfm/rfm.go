@@ -287,6 +287,11 @@ func orderDaysMeasures(b *strings.Builder, o Options, asOf time.Time, cancels bo
 	if cancels {
 		where += " AND (cancel_day IS NULL OR cancel_day > " + day(asOf) + ")"
 	}
+	// Overall scores need one row per identity, not per marketplace.
+	market := "''"
+	if o.ByMarketplace {
+		market = "marketplace"
+	}
 	fmt.Fprintf(b, `m AS (
     SELECT i.ident_id, coalesce(u.profile_id, a.profile_id) AS profile_id
     FROM order_idents i
@@ -294,11 +299,11 @@ func orderDaysMeasures(b *strings.Builder, o Options, asOf time.Time, cancels bo
     LEFT JOIN profile_anons a ON a.anonymous_id = i.anonymous_id
 ),
 f AS (
-    SELECT ident_id, marketplace, max(day) AS last_day, sum(orders) AS frequency, sum(amount) AS amount
+    SELECT ident_id, %[3]s AS marketplace, max(day) AS last_day, sum(orders) AS frequency, sum(amount) AS amount
     FROM order_market_days WHERE %[1]s GROUP BY 1, 2
 ),
 r AS (
-    SELECT ident_id, marketplace, sum(amount) AS refunded
+    SELECT ident_id, %[3]s AS marketplace, sum(amount) AS refunded
     FROM order_refund_days WHERE %[1]s AND refund_day <= %[2]s GROUP BY 1, 2
 ),
 x AS (
@@ -307,7 +312,7 @@ x AS (
     FROM f JOIN m USING (ident_id) LEFT JOIN r USING (ident_id, marketplace)
     WHERE m.profile_id IS NOT NULL
 ),
-`, where, day(asOf))
+`, where, day(asOf), market)
 	if o.ByMarketplace {
 		b.WriteString("pm AS MATERIALIZED (\n    SELECT profile_id, marketplace, max(last_day) AS last_day, CAST(sum(frequency) AS BIGINT) AS frequency, sum(monetary) AS monetary\n")
 		b.WriteString("    FROM x GROUP BY profile_id, marketplace\n),\n")

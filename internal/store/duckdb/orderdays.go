@@ -28,7 +28,7 @@ const orderDaysBatch = 45
 // merges and unmerges need no refresh.
 func (s *DB) RefreshOrderDays(ctx context.Context) (store.OrderDaysRefresh, error) {
 	start := time.Now()
-	var r store.OrderDaysRefresh
+	r := store.OrderDaysRefresh{Steps: map[string]time.Duration{}}
 	err := s.writeTx(ctx, "order days", func(c *sql.Conn) error {
 		state := map[string]uint64{}
 		rows, err := c.QueryContext(ctx, "SELECT key, value FROM order_days_state")
@@ -43,6 +43,7 @@ func (s *DB) RefreshOrderDays(ctx context.Context) (store.OrderDaysRefresh, erro
 			return fmt.Errorf("store: order days state: %w", err)
 		}
 		_, fresh := state["orders_seq"]
+		t0 := time.Now()
 		var now struct{ ordersSeq, cancelsSeq, refundsSeq, rows, newRows uint64 }
 		if err := c.QueryRowContext(ctx, `SELECT
 			(SELECT coalesce(max(seq), 0) FROM order_rows),
@@ -53,6 +54,7 @@ func (s *DB) RefreshOrderDays(ctx context.Context) (store.OrderDaysRefresh, erro
 			&now.ordersSeq, &now.cancelsSeq, &now.refundsSeq, &now.rows, &now.newRows); err != nil {
 			return fmt.Errorf("store: order days: sequences: %w", err)
 		}
+		r.Steps["sequences"] = time.Since(t0)
 		if _, err := c.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE od_days (day DATE)"); err != nil {
 			return fmt.Errorf("store: order days: %w", err)
 		}
@@ -102,9 +104,11 @@ func (s *DB) RefreshOrderDays(ctx context.Context) (store.OrderDaysRefresh, erro
 				}
 				r.Deletions = true
 			}
+			t0 := time.Now()
 			if _, err := c.ExecContext(ctx, t.q, t.args...); err != nil {
 				return fmt.Errorf("store: order days (%s): %w", t.cond, err)
 			}
+			r.Steps["touched_"+t.cond] += time.Since(t0)
 		}
 		var days []time.Time
 		dr, err := c.QueryContext(ctx, "SELECT DISTINCT day FROM od_days WHERE day IS NOT NULL ORDER BY day")
@@ -118,16 +122,16 @@ func (s *DB) RefreshOrderDays(ctx context.Context) (store.OrderDaysRefresh, erro
 			return fmt.Errorf("store: order days: %w", err)
 		}
 		r.Days = len(days)
-		if _, err := c.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE od_idents (ident_id INTEGER)"); err != nil {
+		if _, err := c.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE od_before (ident_id INTEGER); CREATE OR REPLACE TEMP TABLE od_after (ident_id INTEGER)"); err != nil {
 			return fmt.Errorf("store: order days: %w", err)
 		}
 		for lo := 0; lo < len(days); lo += orderDaysBatch {
-			if err := s.aggregateOrderDays(ctx, c, days[lo:min(lo+orderDaysBatch, len(days))]); err != nil {
+			if err := s.aggregateOrderDays(ctx, c, days[lo:min(lo+orderDaysBatch, len(days))], &r); err != nil {
 				return err
 			}
 		}
 		if len(days) > 0 {
-			if err := sumOrderIdents(ctx, c, !fresh); err != nil {
+			if err := sumOrderIdents(ctx, c, !fresh, &r); err != nil {
 				return err
 			}
 		}
@@ -137,7 +141,7 @@ func (s *DB) RefreshOrderDays(ctx context.Context) (store.OrderDaysRefresh, erro
 				return fmt.Errorf("store: order days state: %w", err)
 			}
 		}
-		_, err = c.ExecContext(ctx, "DROP TABLE od_days; DROP TABLE od_idents")
+		_, err = c.ExecContext(ctx, "DROP TABLE od_days; DROP TABLE od_before; DROP TABLE od_after")
 		return err
 	})
 	if err == nil && r.Days > orderDaysBatch {
@@ -145,9 +149,11 @@ func (s *DB) RefreshOrderDays(ctx context.Context) (store.OrderDaysRefresh, erro
 		// load): until a checkpoint DuckDB keeps the old rows and the
 		// updated values beside the tables, and every later scan pays
 		// for merging them.
+		t0 := time.Now()
 		s.mu.Lock()
 		_, err = s.wconn.ExecContext(ctx, "CHECKPOINT")
 		s.mu.Unlock()
+		r.Steps["checkpoint"] = time.Since(t0)
 		if err != nil {
 			err = fmt.Errorf("store: checkpoint after order days: %w", err)
 		}
@@ -158,7 +164,7 @@ func (s *DB) RefreshOrderDays(ctx context.Context) (store.OrderDaysRefresh, erro
 
 // aggregateOrderDays replaces the order days of the given days (sorted)
 // with a new aggregate of their order rows.
-func (s *DB) aggregateOrderDays(ctx context.Context, c *sql.Conn, days []time.Time) error {
+func (s *DB) aggregateOrderDays(ctx context.Context, c *sql.Conn, days []time.Time, r *store.OrderDaysRefresh) error {
 	lits := make([]string, len(days))
 	for i, d := range days {
 		lits[i] = "DATE '" + d.UTC().Format(time.DateOnly) + "'"
@@ -171,7 +177,7 @@ func (s *DB) aggregateOrderDays(ctx context.Context, c *sql.Conn, days []time.Ti
 	steps := []string{
 		// The identities whose days change: those that had orders on
 		// these days, and (below) those that have them now.
-		"INSERT INTO od_idents SELECT ident_id FROM order_days WHERE day IN " + in,
+		"INSERT INTO od_before SELECT ident_id FROM order_days WHERE day IN " + in,
 		"DELETE FROM order_days WHERE day IN " + in,
 		"DELETE FROM order_market_days WHERE day IN " + in,
 		"DELETE FROM order_refund_days WHERE day IN " + in,
@@ -212,11 +218,17 @@ func (s *DB) aggregateOrderDays(ctx context.Context, c *sql.Conn, days []time.Ti
 		FROM od_rows o JOIN refunds r ON r.store = o.store AND r.order_id = o.order_id
 		WHERE o.status NOT IN ('cancelled', 'canceled') AND o.total_base IS NOT NULL AND r.amount_base IS NOT NULL
 		GROUP BY 1, 2, 3, 4, 5`,
-		"INSERT INTO od_idents SELECT DISTINCT ident_id FROM od_rows",
+		"INSERT INTO od_after SELECT DISTINCT ident_id FROM od_rows",
 		"DROP TABLE od_rows",
 	}
-	for _, q := range steps {
-		if _, err := c.ExecContext(ctx, q); err != nil {
+	// Step names for OrderDaysRefresh.Steps, in the order of steps.
+	names := []string{"idents_before", "delete_days", "delete_market_days", "delete_refund_days", "rows", "new_idents",
+		"rows_idents", "insert_days", "insert_market_days", "insert_refund_days", "idents_after", "drop_rows"}
+	for i, q := range steps {
+		t0 := time.Now()
+		_, err := c.ExecContext(ctx, q)
+		r.Steps[names[i]] += time.Since(t0)
+		if err != nil {
 			return fmt.Errorf("store: order days %s–%s: %w", lo, hi, err)
 		}
 	}
@@ -227,13 +239,61 @@ func (s *DB) aggregateOrderDays(ctx context.Context, c *sql.Conn, days []time.Ti
 // that summing all of them stays within DuckDB's memory limit.
 const sumOrderIdentsChunk = 150_000
 
-// sumOrderIdents sums the order days of the identities in od_idents (of
-// every identity when all is set) into their order_idents row, in chunks
-// of identity numbers when there are many.
-func sumOrderIdents(ctx context.Context, c *sql.Conn, all bool) error {
-	which := "ident_id IN (SELECT ident_id FROM od_idents)"
-	if all {
-		which = "true"
+// sumOrderIdents brings the sums of order_idents up to date after the
+// days in od_days were aggregated again: od_before holds the identities
+// that had rows on those days, od_after those that have them now (every
+// identity when all is set).
+//
+// An identity that had no row on those days and whose new days all come
+// after its last one — the common case: new orders of a new day — gets
+// its new days added to its sums. Every other one is summed again from all
+// its order days, in chunks of identity numbers when there are many.
+func sumOrderIdents(ctx context.Context, c *sql.Conn, all bool, r *store.OrderDaysRefresh) error {
+	exec := func(name, q string) error {
+		t0 := time.Now()
+		_, err := c.ExecContext(ctx, q)
+		r.Steps[name] += time.Since(t0)
+		if err != nil {
+			return fmt.Errorf("store: order days per identity (%s): %w", name, err)
+		}
+		return nil
+	}
+	// The sums of a set of identities' order days (orders > 0) where w.
+	sums := func(w string) string {
+		return `SELECT ident_id, count(*) AS n_days, min(day) AS first_day, max(day) AS last_day, sum(amount) AS spend,
+			       arg_min(amount, day) AS first_amt, bool_and(priced) AS priced,
+			       arg_max(market, day) FILTER (WHERE market IS NOT NULL) AS market,
+			       list(day) AS days
+			FROM order_days WHERE orders > 0 AND ` + w + ` GROUP BY 1`
+	}
+	which := "true"
+	if !all {
+		steps := []struct{ name, q string }{
+			// The new days' sums of identities with nothing before on them.
+			{"sums_new", `CREATE OR REPLACE TEMP TABLE od_new AS ` + sums(`day IN (SELECT day FROM od_days)
+				AND ident_id IN (SELECT ident_id FROM od_after) AND ident_id NOT IN (SELECT ident_id FROM od_before)`)},
+			// Of them, those whose new days all come after their last.
+			{"sums_added", `DELETE FROM od_new WHERE ident_id IN (SELECT n.ident_id FROM od_new n JOIN order_idents i USING (ident_id)
+				WHERE i.n_days > 0 AND n.first_day <= i.last_day)`},
+			{"sums_add", `UPDATE order_idents AS i SET n_days = i.n_days + n.n_days, first_day = coalesce(i.first_day, n.first_day),
+				last_day = n.last_day,
+				spend = CASE WHEN i.spend IS NULL THEN n.spend WHEN n.spend IS NULL THEN i.spend ELSE i.spend + n.spend END,
+				first_amt = CASE WHEN i.n_days = 0 THEN n.first_amt ELSE i.first_amt END,
+				priced = CASE WHEN i.n_days = 0 THEN n.priced ELSE i.priced AND n.priced END,
+				market = coalesce(n.market, i.market),
+				recent = list_filter(list_concat(coalesce(i.recent, []), n.days), d -> d > n.last_day - 180)
+				FROM od_new n WHERE i.ident_id = n.ident_id`},
+			// The others are summed again.
+			{"sums_redo", `CREATE OR REPLACE TEMP TABLE od_redo AS
+				SELECT ident_id FROM od_before UNION SELECT ident_id FROM od_after EXCEPT SELECT ident_id FROM od_new`},
+			{"sums_new_drop", "DROP TABLE od_new"},
+		}
+		for _, s := range steps {
+			if err := exec(s.name, s.q); err != nil {
+				return err
+			}
+		}
+		which = "ident_id IN (SELECT ident_id FROM od_redo)"
 	}
 	var n, top int64
 	if err := c.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM order_idents WHERE "+which+"), (SELECT coalesce(max(ident_id), 0) FROM order_idents)").Scan(&n, &top); err != nil {
@@ -243,30 +303,28 @@ func sumOrderIdents(ctx context.Context, c *sql.Conn, all bool) error {
 	if n > sumOrderIdentsChunk {
 		step = sumOrderIdentsChunk
 	}
-	for lo := int64(0); lo <= top; lo += step {
+	for lo := int64(0); n > 0 && lo <= top; lo += step {
 		w := fmt.Sprintf("%s AND ident_id >= %d AND ident_id < %d", which, lo, lo+step)
-		steps := []string{
-			`CREATE OR REPLACE TEMP TABLE od_sums AS
-			SELECT ident_id, count(*) AS n_days, min(day) AS first_day, max(day) AS last_day, sum(amount) AS spend,
-			       arg_min(amount, day) AS first_amt, bool_and(priced) AS priced,
-			       arg_max(market, day) FILTER (WHERE market IS NOT NULL) AS market,
-			       list(day) AS days
-			FROM order_days WHERE orders > 0 AND ` + w + ` GROUP BY 1`,
+		steps := []struct{ name, q string }{
+			{"sums", `CREATE OR REPLACE TEMP TABLE od_sums AS ` + sums(w)},
 			// Identities left without an order day.
-			`UPDATE order_idents SET n_days = 0, first_day = NULL, last_day = NULL, spend = NULL, first_amt = NULL, priced = NULL,
+			{"sums_emptied", `UPDATE order_idents SET n_days = 0, first_day = NULL, last_day = NULL, spend = NULL, first_amt = NULL, priced = NULL,
 				market = NULL, recent = NULL
-			WHERE n_days > 0 AND ` + w + ` AND ident_id NOT IN (SELECT ident_id FROM od_sums)`,
-			`UPDATE order_idents AS i SET n_days = s.n_days, first_day = s.first_day, last_day = s.last_day,
+			WHERE n_days > 0 AND ` + w + ` AND ident_id NOT IN (SELECT ident_id FROM od_sums)`},
+			{"sums_update", `UPDATE order_idents AS i SET n_days = s.n_days, first_day = s.first_day, last_day = s.last_day,
 				spend = s.spend, first_amt = s.first_amt, priced = s.priced, market = s.market,
 				recent = list_filter(s.days, d -> d > s.last_day - 180)
-			FROM od_sums s WHERE i.ident_id = s.ident_id`,
-			"DROP TABLE od_sums",
+			FROM od_sums s WHERE i.ident_id = s.ident_id`},
+			{"sums_drop", "DROP TABLE od_sums"},
 		}
-		for _, q := range steps {
-			if _, err := c.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("store: order days per identity: %w", err)
+		for _, s := range steps {
+			if err := exec(s.name, s.q); err != nil {
+				return err
 			}
 		}
+	}
+	if !all {
+		return exec("sums_redo_drop", "DROP TABLE od_redo")
 	}
 	return nil
 }
