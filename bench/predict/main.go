@@ -88,7 +88,7 @@ var (
 	repeat     = flag.Int("repeat", 3, "timed repeats of each path")
 	refreshes  = flag.Int("refresh-repeat", 2, "timed repeats of Service.Refresh (0: skip)")
 	asOfFlag   = flag.String("as-of", "2026-11-01", "the day the runs score as of (data lies in the 700 days before)")
-	paths      = flag.String("paths", "bgnbd,defaults,refresh", "what to time: bgnbd (lifetime-only path, BG/NBD chosen before), defaults (lifetime-only path with FitLifetime's defaults), refresh (Service.Refresh), rfm (RFM as GET /v1/rfm computes it, issue 4)")
+	paths      = flag.String("paths", "bgnbd,defaults,refresh", "what to time: bgnbd (lifetime-only path, BG/NBD chosen before), defaults (lifetime-only path with FitLifetime's defaults), refresh (Service.Refresh), snapshots (Service.Refresh's three snapshot reads alone), rfm (RFM as GET /v1/rfm computes it, issue 4)")
 	source     = flag.String("source", "days", "where snapshots read orders: days (the store's order days, refreshed at the start of each run), view (every row through the orders view)")
 	newOrders  = flag.Int("new-orders", 27_400, "with --source days: orders appended before each timed run (a day's worth at 20M over two years), so each run's refresh has new orders to aggregate")
 	cpuprofile = flag.String("cpuprofile", "", "write a CPU profile of the timed phase")
@@ -393,6 +393,53 @@ FROM (SELECT j, hash(j * 17 + %[2]d) %% %[3]d AS k FROM range(%[4]d) t(j)), (SEL
 		printTimings(med)
 		figures["refresh"] = map[string]any{"median_ms": med, "runs_ms": all}
 	}
+	// Service.Refresh's three snapshot reads alone (train and test with
+	// their 90-day label windows, and today), after the refresh.
+	if want["snapshots"] {
+		all := map[string][]float64{}
+		for i := range *repeat {
+			fmt.Printf("\nthree snapshots (%s), run %d/%d; load %s\n", *source, i+1, *repeat, loadavg())
+			cut, err := addOrders()
+			if err != nil {
+				return err
+			}
+			t := map[string]float64{}
+			cpu := cpuTime()
+			start := time.Now()
+			if src == predict.FromOrderDays {
+				if _, err := db.RefreshOrderDays(ctx); err != nil {
+					return err
+				}
+				t["order_days"] = ms(time.Since(start))
+			}
+			for _, c := range []struct {
+				name         string
+				back, window int
+			}{{"train", 180, 90}, {"test", 90, 90}, {"score", 0, 0}} {
+				s := time.Now()
+				snap, err := predict.ReadSnapshotFrom(ctx, db.Scan, src, cut.AddDate(0, 0, -c.back), c.window)
+				if err != nil {
+					return err
+				}
+				t["read/"+c.name] = ms(time.Since(s))
+				t["customers/"+c.name] = float64(len(snap.Rows))
+			}
+			t["total"] = ms(time.Since(start))
+			t["total_cpu"] = ms(cpuTime() - cpu)
+			printTimings(t)
+			for k, x := range t {
+				all[k] = append(all[k], x)
+			}
+		}
+		med := map[string]float64{}
+		for k, x := range all {
+			med[k] = median(x)
+		}
+		fmt.Printf("three snapshots — medians of %d (ms):\n", *repeat)
+		printTimings(med)
+		figures["snapshots"] = map[string]any{"median_ms": med, "runs_ms": all}
+	}
+
 	// 4: RFM (issue 4) on the same orders, as GET /v1/rfm computes it (the
 	// scores into a table, as BenchmarkRFM1M does).
 	if want["rfm"] {

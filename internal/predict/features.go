@@ -168,19 +168,24 @@ const orderDaysCTEs = `m AS (
   FROM oc JOIN cp USING (key)
 )`
 
-// orderDaysFutureDays is d from the order days for the purchases after
-// the cutoff: every profile's (profile, day) rows.
-const orderDaysFutureDays = `m AS (
-  SELECT i.ident_id, coalesce(u.profile_id, a.profile_id) AS profile_id
+// orderDaysFuture counts, from the order days, the purchase days after
+// the cutoff ($1) up to $2 per day offset, of customers acquired by the
+// cutoff (whose identities' first order day is on or before it): only the
+// days of the label window are read.
+const orderDaysFuture = `WITH m AS (
+  SELECT i.ident_id, i.first_day, coalesce(u.profile_id, a.profile_id) AS profile_id
   FROM order_idents i
   LEFT JOIN profile_users u ON u.source_id = i.source_id AND u.user_id = i.user_id
   LEFT JOIN profile_anons a ON a.anonymous_id = i.anonymous_id
 ), p AS (
-  SELECT ident_id, min(ident_id) OVER (PARTITION BY profile_id) AS key FROM m WHERE profile_id IS NOT NULL
+  SELECT ident_id, min(ident_id) OVER (PARTITION BY profile_id) AS key,
+         min(first_day) OVER (PARTITION BY profile_id) AS acquired
+  FROM m WHERE profile_id IS NOT NULL
 ), d AS (
   SELECT DISTINCT p.key, od.day FROM order_days od JOIN p USING (ident_id)
-  WHERE od.orders > 0 AND od.day <= $2::DATE
-)`
+  WHERE od.orders > 0 AND od.day > $1::DATE AND od.day <= $2::DATE AND p.acquired <= $1::DATE
+)
+SELECT day - $1::DATE, count(*) FROM d GROUP BY 1`
 
 // futureSelect counts the purchase days after the cutoff per day offset,
 // of customers acquired by it.
@@ -208,8 +213,7 @@ const (
 // label window).
 func (src OrderSource) SQL() (snapshot, future string) {
 	if src == FromOrderDays {
-		return "WITH " + orderDaysCTEs + ", " + snapshotEvents + orderDaysSelect,
-			"WITH " + orderDaysFutureDays + futureSelect
+		return "WITH " + orderDaysCTEs + ", " + snapshotEvents + orderDaysSelect, orderDaysFuture
 	}
 	// The view's keys are the profile ids themselves.
 	return "WITH " + viewDays + ", " + snapshotOrders + ", ids AS (SELECT key, key AS profile_id FROM o), " + snapshotEvents + snapshotSelect,
