@@ -98,11 +98,13 @@ func (s *Server) qualitySources(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	ctx := r.Context()
+	// event_rows, not the events view: the counts need no profile, and
+	// the view's identity joins made this 15× slower.
 	res, err := s.Backend.QueryArgs(ctx, `SELECT source_id,
 		count(*) FILTER (WHERE received_at >= ?::TIMESTAMPTZ) AS events_hour,
 		count(*) FILTER (WHERE received_at >= ?::TIMESTAMPTZ) AS events_day,
 		max(received_at) AS last_received_at
-		FROM events GROUP BY source_id`, []any{hour, day})
+		FROM event_rows GROUP BY source_id`, []any{hour, day})
 	if err != nil {
 		s.Logger.Error("quality: ingest counts", "err", err)
 		ingest.WriteError(w, http.StatusInternalServerError, "", "could not read the ingest counts")
@@ -200,10 +202,15 @@ func (s *Server) qualityRates(w http.ResponseWriter, r *http.Request) {
 	secs := int64(win.bucket / time.Second)
 	minutes := win.bucket.Minutes()
 	ctx := r.Context()
+	// The bucket in integer microseconds: date_diff('second', …) on every
+	// row cost 15× more (1.3 s for 2.2 M events), and start is a whole
+	// bucket so both give the same bucket from start on. event_rows, not
+	// the events view, as above.
+	us := secs * 1_000_000
 	res, err := s.Backend.QueryArgs(ctx, `SELECT source_id,
-		CAST(floor(date_diff('second', ?::TIMESTAMPTZ, received_at) / ?) AS BIGINT) AS bucket, count(*) AS n
-		FROM events WHERE received_at >= ?::TIMESTAMPTZ AND received_at < ?::TIMESTAMPTZ
-		GROUP BY 1, 2 ORDER BY 1, 2`, []any{start, secs, start, end})
+		(epoch_us(received_at) - epoch_us(?::TIMESTAMPTZ)) // ? AS bucket, count(*) AS n
+		FROM event_rows WHERE received_at >= ?::TIMESTAMPTZ AND received_at < ?::TIMESTAMPTZ
+		GROUP BY 1, 2 ORDER BY 1, 2`, []any{start, us, start, end})
 	if err != nil {
 		s.Logger.Error("quality: rates", "err", err)
 		ingest.WriteError(w, http.StatusInternalServerError, "", "could not read the ingest rates")
@@ -243,9 +250,9 @@ func (s *Server) qualityRates(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Events > out[j].Events })
 	res, err = s.Backend.QueryArgs(ctx, `SELECT
-		CAST(floor(date_diff('second', ?::TIMESTAMPTZ, quarantined_at) / ?) AS BIGINT) AS bucket, count(*) AS n
+		(epoch_us(quarantined_at) - epoch_us(?::TIMESTAMPTZ)) // ? AS bucket, count(*) AS n
 		FROM quarantine WHERE quarantined_at >= ?::TIMESTAMPTZ AND quarantined_at < ?::TIMESTAMPTZ
-		GROUP BY 1 ORDER BY 1`, []any{start, secs, start, end})
+		GROUP BY 1 ORDER BY 1`, []any{start, us, start, end})
 	if err != nil {
 		s.Logger.Error("quality: quarantine rates", "err", err)
 		ingest.WriteError(w, http.StatusInternalServerError, "", "could not read the quarantine")
