@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"github.com/tradewind/tradewind/internal/ingest"
 	"github.com/tradewind/tradewind/internal/privacy/pii"
 	"github.com/tradewind/tradewind/internal/realtime"
+	"github.com/tradewind/tradewind/internal/store"
 )
 
 func (s *Server) profileRoutes() []Route {
@@ -184,8 +186,7 @@ func (s *Server) profileTimeline(w http.ResponseWriter, r *http.Request) {
 	if b, err := strconv.ParseUint(r.URL.Query().Get("before"), 10, 63); err == nil {
 		before = b
 	}
-	res, err := s.Backend.QueryArgs(r.Context(), `SELECT seq, type, event, name, "timestamp", source_id, properties
-		FROM events WHERE profile_id = ? AND seq < ? ORDER BY "timestamp" DESC, seq DESC LIMIT ?`, []any{v.ID, before, limit})
+	res, err := s.timeline(r.Context(), v.ID, before, limit)
 	if err != nil {
 		s.Logger.Error("timeline", "err", err)
 		ingest.WriteError(w, http.StatusInternalServerError, "", "could not read the timeline")
@@ -446,6 +447,59 @@ func csvCell(v any) string {
 	}
 	b, _ := json.Marshal(v)
 	return strings.Trim(string(b), `"`)
+}
+
+// timeline reads a profile's messages older than before, newest first.
+// The events view gives every row its profile through two joins over the
+// whole event table (1.7 s for one profile at 100,000 people); this reads
+// the profile's identities first and then only their rows, each kind by
+// one-column filters DuckDB applies inside the scan: the rows of its user
+// ids, of its anonymous ids without a user id, and the node's own messages
+// that name it. The view's rule then decides, on those few rows, whose
+// they are, so the answer is the view's.
+func (s *Server) timeline(ctx context.Context, profileID string, before uint64, limit int) (*store.Result, error) {
+	ids, err := s.Backend.QueryArgs(ctx, `SELECT 'u', user_id FROM profile_users WHERE profile_id = ?
+		UNION ALL SELECT 'a', anonymous_id FROM profile_anons WHERE profile_id = ?`, []any{profileID, profileID})
+	if err != nil {
+		return nil, err
+	}
+	var users, anons []any
+	for _, row := range ids.Rows {
+		if row[0] == "u" {
+			users = append(users, row[1])
+		} else {
+			anons = append(anons, row[1])
+		}
+	}
+	in := func(list []any) string { return "(?" + strings.Repeat(", ?", len(list)-1) + ")" }
+	var parts []string
+	var args []any
+	// The node's own messages carry no user or anonymous id
+	// (source _tradewind); the text test first spares parsing their JSON.
+	own := `SELECT * FROM event_rows WHERE source_id = '_tradewind' AND seq < ?
+		AND contains(CAST(properties AS VARCHAR), ?) AND json_extract_string(properties, '$.profile_id') = ?`
+	ownArgs := []any{before, profileID, profileID}
+	if len(users) > 0 {
+		parts = append(parts, `SELECT * FROM event_rows WHERE user_id IN `+in(users)+` AND seq < ?`)
+		args = append(append(args, users...), before)
+		own += ` AND (user_id IS NULL OR user_id NOT IN ` + in(users) + `)`
+		ownArgs = append(ownArgs, users...)
+	}
+	if len(anons) > 0 {
+		parts = append(parts, `SELECT * FROM event_rows WHERE user_id IS NULL AND anonymous_id IN `+in(anons)+` AND seq < ?`)
+		args = append(append(args, anons...), before)
+		own += ` AND (user_id IS NOT NULL OR anonymous_id IS NULL OR anonymous_id NOT IN ` + in(anons) + `)`
+		ownArgs = append(ownArgs, anons...)
+	}
+	parts = append(parts, own)
+	args = append(append(args, ownArgs...), profileID, limit)
+	return s.Backend.QueryArgs(ctx, `WITH c AS (`+strings.Join(parts, "\nUNION ALL\n")+`)
+		SELECT c.seq, c.type, c.event, c.name, c."timestamp", c.source_id, c.properties FROM c
+		LEFT JOIN profile_users u ON u.source_id = c.source_id AND u.user_id = c.user_id
+		LEFT JOIN profile_anons a ON a.anonymous_id = CASE WHEN c.user_id IS NULL THEN c.anonymous_id END
+		WHERE coalesce(u.profile_id, a.profile_id,
+			CASE WHEN c.source_id = '_tradewind' THEN json_extract_string(c.properties, '$.profile_id') END) = ?
+		ORDER BY c."timestamp" DESC, c.seq DESC LIMIT ?`, args)
 }
 
 // now is the API's clock.
