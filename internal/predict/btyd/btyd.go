@@ -14,7 +14,6 @@ package btyd
 
 import (
 	"cmp"
-	"math"
 	"slices"
 )
 
@@ -57,20 +56,32 @@ type compressed struct {
 }
 
 func compress(cs []Customer) compressed {
-	// The key is the values' bits (hashed as bytes, faster than as
-	// floats); -0 and +0 then make two groups, which is harmless.
-	type key [3]uint64
-	idx := make(map[key]int, len(cs)/4+16)
-	var gs []group
-	for _, c := range cs {
-		k := key{math.Float64bits(c.X), math.Float64bits(c.Tx), math.Float64bits(c.T)}
-		if i, ok := idx[k]; ok {
-			gs[i].w++
+	// Sorting the customers by (x, T, t_x) and merging equal neighbours
+	// groups them in the order the likelihood wants; a map of a million
+	// distinct histories cost more than the sort it saved.
+	gs := make([]group, len(cs))
+	for i, c := range cs {
+		gs[i] = group{x: c.X, tx: c.Tx, t: c.T, w: 1}
+	}
+	slices.SortFunc(gs, func(a, b group) int {
+		if c := cmp.Compare(a.x, b.x); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.t, b.t); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.tx, b.tx)
+	})
+	n := 0
+	for _, g := range gs {
+		if n > 0 && gs[n-1].x == g.x && gs[n-1].t == g.t && gs[n-1].tx == g.tx {
+			gs[n-1].w++
 			continue
 		}
-		idx[k] = len(gs)
-		gs = append(gs, group{x: c.X, tx: c.Tx, t: c.T, w: 1})
+		gs[n] = g
+		n++
 	}
+	gs = slices.Clip(gs[:n])
 	vals := make([]float64, 0, 2*len(gs))
 	for _, g := range gs {
 		vals = append(vals, g.tx, g.t)
@@ -82,15 +93,6 @@ func compress(cs []Customer) compressed {
 		t, _ := slices.BinarySearch(vals, gs[i].t)
 		gs[i].itx, gs[i].it = int32(tx), int32(t)
 	}
-	slices.SortFunc(gs, func(a, b group) int {
-		if c := cmp.Compare(a.x, b.x); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.t, b.t); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.tx, b.tx)
-	})
 	var runs []xRun
 	for i := 0; i < len(gs); {
 		j := i
