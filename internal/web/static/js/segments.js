@@ -197,7 +197,7 @@
     var root = TW.$('#rfm');
     var grid = JSON.parse(root.getAttribute('data-grid') || '[]');
     var cellsSQL = root.getAttribute('data-cells-sql');
-    var calls = [TW.api('GET', '/v1/rfm'), cellsSQL ? TW.sql(cellsSQL) : Promise.resolve(null)];
+    var calls = [TW.api('GET', '/v1/rfm'), cellsSQL ? TW.api('POST', '/v1/query/shared', { sql: cellsSQL }).then(TW.rowsOf) : Promise.resolve(null)];
     Promise.all(calls).then(function (res) {
       var summary = (res[0].segments || []).filter(function (r) { return r.scope === 'all'; });
       var bySeg = {};
