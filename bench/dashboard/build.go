@@ -139,13 +139,7 @@ func copyRows(ctx context.Context, path string, copies, eventDays int) error {
 	params.Set("memory_limit", "6GB")
 	params.Set("threads", "2")
 	params.Set("preserve_insertion_order", "false")
-	connector, err := duckdb.NewConnector(path+"?"+params.Encode(), nil)
-	if err != nil {
-		return err
-	}
-	db := sql.OpenDB(connector)
-	defer db.Close()
-	c, err := db.Conn(ctx)
+	c, err := openStore(ctx, path, params)
 	if err != nil {
 		return err
 	}
@@ -238,8 +232,39 @@ func copyRows(ctx context.Context, path string, copies, eventDays int) error {
 	return nil
 }
 
+// storeConn is one connection to a DuckDB file opened by this program;
+// Close closes both.
+type storeConn struct {
+	*sql.Conn
+	db *sql.DB
+}
+
+func (c storeConn) Close() error {
+	err := c.Conn.Close()
+	if cerr := c.db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// openStore opens the DuckDB file at path with these settings, outside
+// the store package (no locked configuration, no migrations).
+func openStore(ctx context.Context, path string, params url.Values) (storeConn, error) {
+	connector, err := duckdb.NewConnector(path+"?"+params.Encode(), nil)
+	if err != nil {
+		return storeConn{}, err
+	}
+	db := sql.OpenDB(connector)
+	c, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return storeConn{}, err
+	}
+	return storeConn{c, db}, nil
+}
+
 // columns lists a table's columns in order.
-func columns(ctx context.Context, c *sql.Conn, table string) ([]string, error) {
+func columns(ctx context.Context, c storeConn, table string) ([]string, error) {
 	rows, err := c.QueryContext(ctx, `SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND database_name = current_database() ORDER BY column_index`, table)
 	if err != nil {
 		return nil, err
@@ -271,13 +296,7 @@ func runSQL(ctx context.Context, dir string, stmts []string) error {
 	params.Set("access_mode", "read_only")
 	params.Set("threads", "2")
 	params.Set("memory_limit", "1GB")
-	connector, err := duckdb.NewConnector(filepath.Join(dir, "store", twduck.FileName)+"?"+params.Encode(), nil)
-	if err != nil {
-		return err
-	}
-	db := sql.OpenDB(connector)
-	defer db.Close()
-	c, err := db.Conn(ctx)
+	c, err := openStore(ctx, filepath.Join(dir, "store", twduck.FileName), params)
 	if err != nil {
 		return err
 	}
