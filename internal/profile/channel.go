@@ -29,6 +29,11 @@ var socialSources = map[string]bool{
 	"whatsapp": true, "threads": true,
 }
 
+// mediumReplacer is built once: a Replacer prepares its table on first
+// use, which cost more than the replacing when Channel made one per call
+// (it runs for every message with a campaign).
+var mediumReplacer = strings.NewReplacer("-", "_", " ", "_")
+
 var searchSources = map[string]bool{
 	"google": true, "bing": true, "baidu": true, "yahoo": true, "yandex": true, "naver": true, "duckduckgo": true,
 }
@@ -41,7 +46,7 @@ var searchSources = map[string]bool{
 func Channel(source, medium string) string {
 	s := strings.ToLower(strings.TrimSpace(source))
 	m := strings.ToLower(strings.TrimSpace(medium))
-	m = strings.NewReplacer("-", "_", " ", "_").Replace(m)
+	m = mediumReplacer.Replace(m)
 	switch m {
 	case "email", "e_mail", "newsletter", "edm":
 		return ChannelEmail
