@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -15,7 +14,6 @@ import (
 	"github.com/tradewind/tradewind/internal/profile/cluster"
 	"github.com/tradewind/tradewind/internal/profile/rfm"
 	"github.com/tradewind/tradewind/internal/store"
-	"github.com/tradewind/tradewind/internal/store/duckdb"
 )
 
 func (s *Server) analyticsRoutes() []Route {
@@ -175,56 +173,20 @@ func (c *sharedCache) evict() {
 // shared answers: for the dashboard's own questions, which every visitor
 // asks, not for exploration. computed_at says when the answer was read.
 func (s *Server) sharedQuery(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		SQL     string `json:"sql"`
-		MaxRows int    `json:"max_rows"`
-	}
-	if !decode(w, r, &req) {
+	sql, max, ok := s.queryRequest(w, r, map[string]any{"shared": true})
+	if !ok {
 		return
 	}
-	if strings.TrimSpace(req.SQL) == "" {
-		ingest.WriteError(w, http.StatusBadRequest, "sql", "sql is required")
-		return
-	}
-	auditNote(w, "", map[string]any{"sql": clip(req.SQL, 2000), "shared": true})
-	max := s.MaxRows
-	if req.MaxRows > 0 && req.MaxRows < max {
-		max = req.MaxRows
-	}
-	v, at, err := s.shared().read(r.Context(), "sql\x00"+strconv.Itoa(max)+"\x00"+req.SQL, s.appliedSeq(r.Context()), func(ctx context.Context) (any, error) {
-		return s.Backend.Query(ctx, req.SQL, max)
+	v, at, err := s.shared().read(r.Context(), "sql\x00"+strconv.Itoa(max)+"\x00"+sql, s.appliedSeq(r.Context()), func(ctx context.Context) (any, error) {
+		return s.Backend.Query(ctx, sql, max)
 	})
-	res, _ := v.(*store.Result)
-	var qe *duckdb.QueryError
-	switch {
-	case err != nil && r.Context().Err() != nil:
-		ingest.WriteError(w, statusClientClosed, "", "the client went away before the query finished")
+	if s.queryFailed(w, r, err) {
 		return
-	case errors.Is(err, store.ErrReadOnly):
-		ingest.WriteError(w, http.StatusBadRequest, "sql", err.Error())
-		return
-	case errors.As(err, &qe):
-		ingest.WriteError(w, http.StatusBadRequest, "sql", qe.Error())
-		return
-	case errors.Is(err, context.DeadlineExceeded):
-		ingest.WriteError(w, http.StatusGatewayTimeout, "sql", "query took longer than 60s")
-		return
-	case err != nil:
-		s.Logger.Error("shared query failed", "err", err)
-		ingest.WriteError(w, http.StatusInternalServerError, "", "query failed")
-		return
-	}
-	out := QueryResponse{Columns: res.Columns, Types: res.Types, Rows: make([][]any, len(res.Rows)), Truncated: res.Truncated}
-	for i, row := range res.Rows {
-		out.Rows[i] = make([]any, len(row))
-		for j, v := range row {
-			out.Rows[i][j] = JSONValue(v)
-		}
 	}
 	writeJSON(w, http.StatusOK, struct {
 		QueryResponse
 		ComputedAt time.Time `json:"computed_at"`
-	}{out, at.UTC()})
+	}{queryResponse(v.(*store.Result)), at.UTC()})
 }
 
 // rfmSummary answers GET /v1/rfm?as_of=YYYY-MM-DD&period_days=365&by_marketplace=true

@@ -247,44 +247,71 @@ type QueryResponse struct {
 }
 
 func (s *Server) query(w http.ResponseWriter, r *http.Request) {
+	sql, max, ok := s.queryRequest(w, r, nil)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 60*time.Second)
+	defer cancel()
+	res, err := s.Backend.Query(ctx, sql, max)
+	if s.queryFailed(w, r, err) {
+		return
+	}
+	writeJSON(w, http.StatusOK, queryResponse(res))
+}
+
+// queryRequest reads the body of POST /v1/query and /v1/query/shared
+// ({"sql", "max_rows"}), notes the SQL in the audit log (with note's
+// extra fields) and returns it with the row limit; false when it answered
+// with an error instead.
+func (s *Server) queryRequest(w http.ResponseWriter, r *http.Request, note map[string]any) (sql string, maxRows int, ok bool) {
 	var req struct {
 		SQL     string `json:"sql"`
 		MaxRows int    `json:"max_rows"`
 	}
 	if !decode(w, r, &req) {
-		return
+		return "", 0, false
 	}
 	if strings.TrimSpace(req.SQL) == "" {
 		ingest.WriteError(w, http.StatusBadRequest, "sql", "sql is required")
-		return
+		return "", 0, false
 	}
-	auditNote(w, "", map[string]any{"sql": clip(req.SQL, 2000)})
-	max := s.MaxRows
-	if req.MaxRows > 0 && req.MaxRows < max {
-		max = req.MaxRows
+	fields := map[string]any{"sql": clip(req.SQL, 2000)}
+	for k, v := range note {
+		fields[k] = v
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 60*time.Second)
-	defer cancel()
-	res, err := s.Backend.Query(ctx, req.SQL, max)
+	auditNote(w, "", fields)
+	maxRows = s.MaxRows
+	if req.MaxRows > 0 && req.MaxRows < maxRows {
+		maxRows = req.MaxRows
+	}
+	return req.SQL, maxRows, true
+}
+
+// queryFailed answers a query's error, if it is one, with the status that
+// says whose fault it was, and reports whether it did.
+func (s *Server) queryFailed(w http.ResponseWriter, r *http.Request, err error) bool {
 	var qe *duckdb.QueryError
 	switch {
-	case err != nil && r.Context().Err() != nil:
+	case err == nil:
+		return false
+	case r.Context().Err() != nil:
 		ingest.WriteError(w, statusClientClosed, "", "the client went away before the query finished")
-		return
 	case errors.Is(err, store.ErrReadOnly):
 		ingest.WriteError(w, http.StatusBadRequest, "sql", err.Error())
-		return
 	case errors.As(err, &qe):
 		ingest.WriteError(w, http.StatusBadRequest, "sql", qe.Error())
-		return
 	case errors.Is(err, context.DeadlineExceeded):
 		ingest.WriteError(w, http.StatusGatewayTimeout, "sql", "query took longer than 60s")
-		return
-	case err != nil:
+	default:
 		s.Logger.Error("query failed", "err", err)
 		ingest.WriteError(w, http.StatusInternalServerError, "", "query failed")
-		return
 	}
+	return true
+}
+
+// queryResponse is a result in the JSON form of POST /v1/query.
+func queryResponse(res *store.Result) QueryResponse {
 	out := QueryResponse{Columns: res.Columns, Types: res.Types, Rows: make([][]any, len(res.Rows)), Truncated: res.Truncated}
 	for i, row := range res.Rows {
 		out.Rows[i] = make([]any, len(row))
@@ -292,7 +319,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 			out.Rows[i][j] = JSONValue(v)
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out
 }
 
 // JSONValue converts a value from the store into its JSON form: integers as
