@@ -11,7 +11,8 @@ import (
 // TestSQLAPICannotReachSecrets tries, through the SQL API, to read the admin
 // token, the master key and the key store, to list files, to attach
 // another database, to write a file, to install an extension and to change
-// settings: every attempt is refused and no answer carries a secret.
+// settings: every attempt is refused, by the shared answers of the
+// dashboard as well, and no answer carries a secret.
 func TestSQLAPICannotReachSecrets(t *testing.T) {
 	dir := t.TempDir()
 	n := openNode(t, Config{DataDir: dir})
@@ -47,14 +48,16 @@ func TestSQLAPICannotReachSecrets(t *testing.T) {
 		"EXPORT DATABASE '" + filepath.Join(dir, "exp") + "'",
 	} {
 		b, _ := json.Marshal(map[string]string{"sql": q})
-		code, m := n.do("POST", "/v1/query", "Bearer "+token, b, nil)
-		if code == 200 {
-			t.Errorf("%s: answered 200: %v", q, m)
-		}
-		raw, _ := json.Marshal(m)
-		for _, s := range secrets {
-			if s != "" && strings.Contains(string(raw), s) {
-				t.Errorf("%s: the answer carries a secret", q)
+		for _, path := range []string{"/v1/query", "/v1/query/shared"} {
+			code, m := n.do("POST", path, "Bearer "+token, b, nil)
+			if code == 200 {
+				t.Errorf("%s %s: answered 200: %v", path, q, m)
+			}
+			raw, _ := json.Marshal(m)
+			for _, s := range secrets {
+				if s != "" && strings.Contains(string(raw), s) {
+					t.Errorf("%s %s: the answer carries a secret", path, q)
+				}
 			}
 		}
 	}
