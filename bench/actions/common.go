@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tradewind/tradewind/bench/machine"
 	"github.com/tradewind/tradewind/internal/deliver"
 )
 
@@ -244,40 +245,6 @@ func resetPeak(pid int) {
 	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
 }
 
-// machineBusy is the whole machine's busy CPU seconds so far.
-func machineBusy() float64 {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0
-	}
-	l := strings.SplitN(string(b), "\n", 2)[0]
-	f := strings.Fields(l)
-	var busy float64
-	for i, x := range f[1:] {
-		v, _ := strconv.ParseFloat(x, 64)
-		if i == 3 || i == 4 { // idle, iowait
-			continue
-		}
-		if i >= 7 { // steal, guest…: count steal only
-			if i == 7 {
-				busy += v
-			}
-			continue
-		}
-		busy += v
-	}
-	return busy / 100
-}
-
-func loadavg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}
-
 // dirSize is the bytes of files under dir.
 func dirSize(dir string) int64 {
 	var n int64
@@ -299,15 +266,15 @@ type cpuMeter struct {
 }
 
 func newCPUMeter(pid int) *cpuMeter {
-	return &cpuMeter{pid: pid, t0: time.Now(), cpu0: procCPU(pid), bus0: machineBusy()}
+	return &cpuMeter{pid: pid, t0: time.Now(), cpu0: procCPU(pid), bus0: machine.Busy()}
 }
 
 func (m *cpuMeter) String() string {
 	wall := time.Since(m.t0).Seconds()
 	cpu := procCPU(m.pid) - m.cpu0
-	busy := machineBusy() - m.bus0
+	busy := machine.Busy() - m.bus0
 	return fmt.Sprintf("wall %.1f s, process CPU %.1f s (%.2f cores), machine busy %.2f cores, other processes %.2f cores, load %s",
-		wall, cpu, cpu/wall, busy/wall, (busy-cpu)/wall, loadavg())
+		wall, cpu, cpu/wall, busy/wall, (busy-cpu)/wall, machine.LoadAvg())
 }
 
 // gitDescribe names the code measured: $ACTBENCH_VERSION (run-actions.sh

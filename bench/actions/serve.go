@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/tradewind/tradewind/bench/machine"
 )
 
 // node is a `tradewind serve` child process.
@@ -557,7 +559,7 @@ func servePeople(args []string) error {
 		s, err := n.stats(jid)
 		r, h := memOf(n.pid())
 		logf("%s: %.0f s, active in the journey %d, RSS %.0f MiB (peak %.0f), journey state %.0f MiB on disk, %s",
-			what, time.Since(start).Seconds(), s.Active, r, h, float64(dirSize(filepath.Join(*dir, "journeys")))/(1<<20), loadavg())
+			what, time.Since(start).Seconds(), s.Active, r, h, float64(dirSize(filepath.Join(*dir, "journeys")))/(1<<20), machine.LoadAvg())
 		return s, err
 	}
 	go func() {

@@ -51,6 +51,7 @@ import (
 
 	"github.com/duckdb/duckdb-go/v2"
 
+	"github.com/tradewind/tradewind/bench/machine"
 	twduck "github.com/tradewind/tradewind/internal/store/duckdb"
 )
 
@@ -89,7 +90,7 @@ func build(ctx context.Context, template, dir string, copies, eventDays int) err
 		return fmt.Errorf("--copies must be at least 1")
 	}
 	start := time.Now()
-	busy0 := machineBusy()
+	busy0 := machine.Busy()
 	if _, err := os.Stat(filepath.Join(template, "store", twduck.FileName)); err != nil {
 		return fmt.Errorf("template %s is not a tradewind data directory: %w", template, err)
 	}
@@ -129,7 +130,7 @@ func build(ctx context.Context, template, dir string, copies, eventDays int) err
 	fmt.Printf("build: order days rebuilt by RefreshOrderDays (%d days) in %.1fs\n", r.Days, time.Since(t).Seconds())
 	el := time.Since(start).Seconds()
 	fmt.Printf("build: done in %.0fs, machine CPU %.0fs (all processes), load %s, store %d MB\n",
-		el, machineBusy()-busy0, loadavg(), fileMB(filepath.Join(storeDir, twduck.FileName)))
+		el, machine.Busy()-busy0, machine.LoadAvg(), fileMB(filepath.Join(storeDir, twduck.FileName)))
 	return nil
 }
 

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tradewind/tradewind/bench/machine"
 )
 
 // call is one request a page makes.
@@ -310,7 +312,7 @@ func measure(ctx context.Context, bin, dir string, n int, only, skip string) err
 	defer srv.stop()
 	fmt.Printf("measure: server ready in %.1fs (CPU %.1fs); ", time.Since(t0).Seconds(), srv.cpu())
 	st := srv.settle(5 * time.Minute)
-	fmt.Printf("settled after %.0fs more (server CPU %.1fs), load %s\n", st.Seconds(), srv.cpu(), loadavg())
+	fmt.Printf("settled after %.0fs more (server CPU %.1fs), load %s\n", st.Seconds(), srv.cpu(), machine.LoadAvg())
 	c := &client{base: srv.url, token: strings.TrimSpace(string(tok)), hc: &http.Client{Timeout: 10 * time.Minute}}
 	id, err := findIDs(ctx, c)
 	if err != nil {
@@ -339,7 +341,7 @@ func measure(ctx context.Context, bin, dir string, n int, only, skip string) err
 		times := map[string][]float64{}
 		for _, stage := range p.stages {
 			for _, cl := range stage {
-				cpu0, load0 := srv.cpu(), loadavg()
+				cpu0, load0 := srv.cpu(), machine.LoadAvg()
 				first, status, body, err := c.do(ctx, cl)
 				if err != nil {
 					return err
@@ -392,7 +394,7 @@ func measure(ctx context.Context, bin, dir string, n int, only, skip string) err
 		fmt.Printf("%-28s %-58s %6s %9s %9.0f %9.0f\n", p.name, fmt.Sprintf("PAGE (%d stages: slowest call per stage, summed)", len(p.stages)), "", "",
 			quantile(pt, 0.5), quantile(pt, 0.95))
 	}
-	fmt.Printf("\nmeasure: done, load %s, server CPU %.1fs in all\n", loadavg(), srv.cpu())
+	fmt.Printf("\nmeasure: done, load %s, server CPU %.1fs in all\n", machine.LoadAvg(), srv.cpu())
 	if failed > 0 {
 		return fmt.Errorf("%d calls failed", failed)
 	}

@@ -48,6 +48,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/duckdb/duckdb-go/v2"
 
+	"github.com/tradewind/tradewind/bench/machine"
 	"github.com/tradewind/tradewind/internal/app"
 	"github.com/tradewind/tradewind/internal/eventlog"
 	"github.com/tradewind/tradewind/internal/privacy/pii"
@@ -58,7 +59,7 @@ import (
 func bulkLoad(ctx context.Context, dir string, logger *slog.Logger) (marker, error) {
 	k := min(*ingestN, *people)
 	start := time.Now()
-	busy0, self0 := machineBusy(), selfCPU()
+	busy0, self0 := machine.Busy(), machine.SelfCPU()
 	a, err := app.Open(ctx, nodeConfig(dir, logger))
 	if err != nil {
 		return marker{}, err
@@ -189,7 +190,7 @@ func bulkLoad(ctx context.Context, dir string, logger *slog.Logger) (marker, err
 			l.Close()
 			return marker{}, err
 		}
-		fmt.Printf("  log: wave %d/4 published, %d messages so far (%.0fs, load %s)\n", w+1, published, time.Since(t1).Seconds(), loadavg())
+		fmt.Printf("  log: wave %d/4 published, %d messages so far (%.0fs, load %s)\n", w+1, published, time.Since(t1).Seconds(), machine.LoadAvg())
 	}
 	if err := l.Close(); err != nil {
 		return marker{}, err
@@ -222,7 +223,7 @@ func bulkLoad(ctx context.Context, dir string, logger *slog.Logger) (marker, err
 	}
 	el := time.Since(start).Seconds()
 	fmt.Printf("bulk load done in %.0fs: %d people, %d messages; this process %.0f CPU-s, other processes %.2f cores; load %s\n",
-		el, m.People, m.Messages, selfCPU()-self0, max(0, (machineBusy()-busy0)-(selfCPU()-self0))/el, loadavg())
+		el, m.People, m.Messages, machine.SelfCPU()-self0, max(0, (machine.Busy()-busy0)-(machine.SelfCPU()-self0))/el, machine.LoadAvg())
 	return m, nil
 }
 

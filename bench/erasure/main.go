@@ -66,9 +66,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/tradewind/tradewind/bench/machine"
 	"github.com/tradewind/tradewind/internal/app"
 	"github.com/tradewind/tradewind/internal/ingest"
 	"github.com/tradewind/tradewind/internal/privacy"
@@ -161,7 +161,7 @@ func run() error {
 	_ = lvl.UnmarshalText([]byte(*logLevel))
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	fmt.Printf("# %s | %d cores, GOMAXPROCS %d | load %s | data %s | people %d, seed %d, batch %d, workers %d, duckdb %s/%d threads\n",
-		time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), runtime.GOMAXPROCS(0), loadavg(), dir, *people, *seed, *batch, *workers, *memory, *threads)
+		time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), runtime.GOMAXPROCS(0), machine.LoadAvg(), dir, *people, *seed, *batch, *workers, *memory, *threads)
 
 	var m marker
 	if b, err := os.ReadFile(filepath.Join(dir, markerFile)); err == nil {
@@ -235,7 +235,7 @@ func run() error {
 	nIngested := m.ingested()
 	pick := func() int { return pickIn(0, nIngested) }
 	waitQuiet(5*time.Second, *quietWait, true)
-	busy0, self0, phase0 := machineBusy(), selfCPU(), time.Now()
+	busy0, self0, phase0 := machine.Busy(), machine.SelfCPU(), time.Now()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -253,7 +253,7 @@ func run() error {
 	stopLive := startLive(ctx, a, src, *live)
 	var erased []int
 	eraseSet := func(title string, n int, pick func() int) error {
-		fmt.Printf("\n## erasure of %d %s, one at a time, by email (pick seed %d); machine load %s\n", n, title, ps, loadavg())
+		fmt.Printf("\n## erasure of %d %s, one at a time, by email (pick seed %d); machine load %s\n", n, title, ps, machine.LoadAvg())
 		var resSecs, wallSecs, quietRes []float64
 		for i := 0; i < n; i++ {
 			p := pick()
@@ -320,7 +320,7 @@ func run() error {
 	}
 	el := time.Since(phase0).Seconds()
 	fmt.Printf("erasure phase (%.0fs, with the waits for a quiet machine): this process used %.2f cores (%.1f CPU-s), other processes %.2f; load %s\n",
-		el, (selfCPU()-self0)/el, selfCPU()-self0, max(0, (machineBusy()-busy0)-(selfCPU()-self0))/el, loadavg())
+		el, (machine.SelfCPU()-self0)/el, machine.SelfCPU()-self0, max(0, (machine.Busy()-busy0)-(machine.SelfCPU()-self0))/el, machine.LoadAvg())
 
 	fmt.Printf("\n## checks\n")
 	bad := 0
@@ -466,7 +466,7 @@ func load(ctx context.Context, a *app.App, n int, seqs [][4]uint64) (marker, err
 	if err != nil {
 		return marker{}, err
 	}
-	fmt.Printf("\n## load through ingest: %d people, source %s; machine load %s\n", n, src.ID, loadavg())
+	fmt.Printf("\n## load through ingest: %d people, source %s; machine load %s\n", n, src.ID, machine.LoadAvg())
 	var next, done, msgs, retries atomic.Int64
 	var lastSeq atomic.Uint64
 	// Four waves over all people: first everyone's page view before signing
@@ -493,7 +493,7 @@ func load(ctx context.Context, a *app.App, n int, seqs [][4]uint64) (marker, err
 				n := msgs.Load()
 				applied, _ := a.Store.AppliedSeq(ctx)
 				fmt.Printf("  %5.0fs: wave %d/4, %8d people complete, %9d messages accepted (%6.0f/s now), store applied %9d, RSS %d MiB, load %s\n",
-					now.Sub(start).Seconds(), min(4, 1+int(next.Load())/chunks), done.Load(), n, float64(n-prev)/now.Sub(prevT).Seconds(), applied, rssMiB("VmRSS"), loadavg())
+					now.Sub(start).Seconds(), min(4, 1+int(next.Load())/chunks), done.Load(), n, float64(n-prev)/now.Sub(prevT).Seconds(), applied, rssMiB("VmRSS"), machine.LoadAvg())
 				prev, prevT = n, now
 			}
 		}
@@ -671,7 +671,7 @@ func stepByStep(ctx context.Context, a *app.App, src source.Source, n int, pick 
 		if *quietEach > 0 {
 			waitQuiet(time.Second, *quietEach, false)
 		}
-		b0, s0, t0 := machineBusy(), selfCPU(), time.Now()
+		b0, s0, t0 := machine.Busy(), machine.SelfCPU(), time.Now()
 		norm, _ := pii.NormalizeEmail(pe.email)
 		tok := string(pii.BlindIndex(idx, "email", norm))
 		q := store.PersonQuery{Tokens: []store.KindToken{{Kind: "email", Token: tok}}}
@@ -816,7 +816,7 @@ func stepByStep(ctx context.Context, a *app.App, src source.Source, n int, pick 
 		last := func(name string) float64 { r := rows[name].ms; return r[len(r)-1] }
 		fmt.Printf("person %7d: steps %.0f ms (FindPerson %.0f, ErasePerson %.0f, SecureDelete %.0f)\n", pe.p, float64(steps)/float64(time.Millisecond),
 			last("3 FindPerson (all rounds)"), last("6 ErasePerson (deletes by sequence, customer, order and profile id; commit)"), last("7 SecureDelete of the person's messages"))
-		others = append(others, max(0, (machineBusy()-b0)-(selfCPU()-s0))/time.Since(t0).Seconds())
+		others = append(others, max(0, (machine.Busy()-b0)-(machine.SelfCPU()-s0))/time.Since(t0).Seconds())
 	}
 	for _, name := range order {
 		r := rows[name]
@@ -959,9 +959,9 @@ func quantile(s []float64, q float64) float64 {
 func waitQuiet(window, limit time.Duration, verbose bool) {
 	start := time.Now()
 	for {
-		b0, s0 := machineBusy(), selfCPU()
+		b0, s0 := machine.Busy(), machine.SelfCPU()
 		time.Sleep(window)
-		other := max(0, (machineBusy()-b0)-(selfCPU()-s0)) / window.Seconds()
+		other := max(0, (machine.Busy()-b0)-(machine.SelfCPU()-s0)) / window.Seconds()
 		if other < *quietCores {
 			if verbose {
 				fmt.Printf("# machine quiet: other processes %.2f cores busy (waited %.0fs)\n", other, time.Since(start).Seconds())
@@ -979,46 +979,10 @@ func waitQuiet(window, limit time.Duration, verbose bool) {
 
 // otherCores measures what other processes used while f ran.
 func otherCores(f func()) float64 {
-	b0, s0, t0 := machineBusy(), selfCPU(), time.Now()
+	b0, s0, t0 := machine.Busy(), machine.SelfCPU(), time.Now()
 	f()
 	el := time.Since(t0).Seconds()
-	return max(0, (machineBusy()-b0)-(selfCPU()-s0)) / el
-}
-
-// machineBusy is the CPU time the whole machine spent busy, in seconds.
-func machineBusy() float64 {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	var busy float64
-	for i, v := range strings.Fields(line)[1:] {
-		n, _ := strconv.ParseFloat(v, 64)
-		if i == 3 || i == 4 || i >= 8 { // idle, iowait; guest time is already in user
-			continue
-		}
-		busy += n
-	}
-	return busy / 100
-}
-
-// selfCPU is this process's user+system CPU time in seconds.
-func selfCPU() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	return strings.Join(f[:3], " ")
+	return max(0, (machine.Busy()-b0)-(machine.SelfCPU()-s0)) / el
 }
 
 func rssMiB(field string) int64 {

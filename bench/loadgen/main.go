@@ -38,8 +38,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"github.com/tradewind/tradewind/bench/machine"
 )
 
 func main() {
@@ -101,8 +102,8 @@ func main() {
 	start := time.Now()
 	deadline := start.Add(*dur)
 	srvCPU0 := procCPU(*pid)
-	selfCPU0 := selfCPU()
-	busy0 := machineBusy()
+	selfCPU0 := machine.SelfCPU()
+	busy0 := machine.Busy()
 
 	// Visibility probe: one single-event batch at a time, then poll the store
 	// until the event is there (or 10 s passed: counted as not visible). The
@@ -248,8 +249,8 @@ func main() {
 	wg.Wait()
 	el := time.Since(start)
 	srvCPU1 := procCPU(*pid)
-	selfCPU1 := selfCPU()
-	busy1 := machineBusy()
+	selfCPU1 := machine.SelfCPU()
+	busy1 := machine.Busy()
 	<-probeDone
 
 	var applied, accepted float64
@@ -585,32 +586,4 @@ func procCPU(pid int) float64 {
 	ut, _ := strconv.ParseFloat(f[11], 64)
 	st, _ := strconv.ParseFloat(f[12], 64)
 	return (ut + st) / 100
-}
-
-// machineBusy is the CPU time all processes of the machine spent busy
-// (everything but idle and iowait), in seconds, from /proc/stat.
-func machineBusy() float64 {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
-	var busy float64
-	for i, v := range f[1:] {
-		n, _ := strconv.ParseFloat(v, 64)
-		if i == 3 || i == 4 || i >= 8 { // idle, iowait; guest time is already in user
-			continue
-		}
-		busy += n
-	}
-	return busy / 100
-}
-
-func selfCPU() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }

@@ -70,6 +70,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tradewind/tradewind/bench/machine"
 	"github.com/tradewind/tradewind/internal/predict"
 	"github.com/tradewind/tradewind/internal/predict/btyd"
 	"github.com/tradewind/tradewind/internal/profile/rfm"
@@ -107,14 +108,6 @@ func main() {
 	}
 }
 
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
-}
-
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func median(v []float64) float64 {
@@ -146,7 +139,7 @@ func run() error {
 			fmt.Println("store kept in", d)
 		}
 	}
-	fmt.Printf("# %s bench/predict | %d cores, GOMAXPROCS %d | load %s\n", time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), runtime.GOMAXPROCS(0), loadavg())
+	fmt.Printf("# %s bench/predict | %d cores, GOMAXPROCS %d | load %s\n", time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), runtime.GOMAXPROCS(0), machine.LoadAvg())
 	if err := load(ctx, d, asOf); err != nil {
 		return err
 	}
@@ -193,7 +186,7 @@ func run() error {
 			return err
 		}
 		fmt.Printf("order days: %d days aggregated in %.1f s (%.1f CPU-s; nothing if the store had them); load %s\n",
-			r.Days, r.Elapsed.Seconds(), (cpuTime() - cpu).Seconds(), loadavg())
+			r.Days, r.Elapsed.Seconds(), (cpuTime() - cpu).Seconds(), machine.LoadAvg())
 		figures["order_days_first_refresh_ms"] = ms(r.Elapsed)
 	} else if *source != "view" {
 		return fmt.Errorf("--source %q: days or view", *source)
@@ -338,7 +331,7 @@ FROM (SELECT user_id, row_number() OVER (ORDER BY hash(user_id || '%[1]s')) AS j
 		all := map[string][]float64{}
 		var rep *predict.LifetimeReport
 		for i := range v.n {
-			fmt.Printf("\n%s, run %d/%d; load %s\n", v.name, i+1, v.n, loadavg())
+			fmt.Printf("\n%s, run %d/%d; load %s\n", v.name, i+1, v.n, machine.LoadAvg())
 			t, r, err := lifetime(v.only)
 			if err != nil {
 				return fmt.Errorf("%s: %w", v.name, err)
@@ -376,7 +369,7 @@ FROM (SELECT user_id, row_number() OVER (ORDER BY hash(user_id || '%[1]s')) AS j
 		}
 		all := map[string][]float64{}
 		for i := range *refreshes {
-			fmt.Printf("\nService.Refresh, run %d/%d; load %s\n", i+1, *refreshes, loadavg())
+			fmt.Printf("\nService.Refresh, run %d/%d; load %s\n", i+1, *refreshes, machine.LoadAvg())
 			cut, err := addOrders()
 			if err != nil {
 				return err
@@ -414,7 +407,7 @@ FROM (SELECT user_id, row_number() OVER (ORDER BY hash(user_id || '%[1]s')) AS j
 	if want["snapshots"] {
 		all := map[string][]float64{}
 		for i := range *repeat {
-			fmt.Printf("\nthree snapshots (%s), run %d/%d; load %s\n", *source, i+1, *repeat, loadavg())
+			fmt.Printf("\nthree snapshots (%s), run %d/%d; load %s\n", *source, i+1, *repeat, machine.LoadAvg())
 			cut, err := addOrders()
 			if err != nil {
 				return err
@@ -473,7 +466,7 @@ FROM (SELECT user_id, row_number() OVER (ORDER BY hash(user_id || '%[1]s')) AS j
 			v.o.OrderDays = src == predict.FromOrderDays
 			all := map[string][]float64{}
 			for i := range *repeat {
-				fmt.Printf("\nRFM %s (%s), run %d/%d; load %s\n", v.name, *source, i+1, *repeat, loadavg())
+				fmt.Printf("\nRFM %s (%s), run %d/%d; load %s\n", v.name, *source, i+1, *repeat, machine.LoadAvg())
 				cut, err := addOrders()
 				if err != nil {
 					return err
@@ -524,7 +517,7 @@ FROM (SELECT user_id, row_number() OVER (ORDER BY hash(user_id || '%[1]s')) AS j
 			return err
 		}
 	}
-	figures["load_after"] = loadavg()
+	figures["load_after"] = machine.LoadAvg()
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(figures, "", " ")
 		return os.WriteFile(*jsonOut, b, 0o644)
@@ -681,6 +674,6 @@ FROM (SELECT k, first_ago, life, mean_amt, unnest(range(n)) AS j FROM bench_cust
 	if err := db.Scan(ctx, "SELECT count(*) FROM order_rows", nil, func(r []any) error { n = r[0].(int64); return nil }); err != nil {
 		return err
 	}
-	fmt.Printf("loaded %d orders of %d customers in %.0f s; load %s\n", n, *customers, time.Since(start).Seconds(), loadavg())
+	fmt.Printf("loaded %d orders of %d customers in %.0f s; load %s\n", n, *customers, time.Since(start).Seconds(), machine.LoadAvg())
 	return nil
 }

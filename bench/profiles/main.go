@@ -82,9 +82,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/tradewind/tradewind/bench/machine"
 	"github.com/tradewind/tradewind/internal/app"
 	"github.com/tradewind/tradewind/internal/audience"
 	"github.com/tradewind/tradewind/internal/ingest"
@@ -170,7 +170,7 @@ func run() error {
 	_ = lvl.UnmarshalText([]byte(*logLevel))
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	fmt.Printf("# %s | %d cores, GOMAXPROCS %d | load %s | data %s | people %d, seed %d, segments %d | load batch %d × %d workers | live %.0f/s for %s, batch %d, %d workers | duckdb %s/%d threads\n",
-		time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), runtime.GOMAXPROCS(0), loadavg(), dir, *people, *seed, *segments,
+		time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), runtime.GOMAXPROCS(0), machine.LoadAvg(), dir, *people, *seed, *segments,
 		*batch, *workers, *rate, *duration, *liveBatch, *liveWorkers, *memory, *threads)
 
 	if *pprofAddr != "" {
@@ -277,7 +277,7 @@ func run() error {
 		}
 		mem.report("RFM")
 	}
-	fmt.Printf("\nwhole run: peak VmRSS sampled %d MiB; load %s\n", mem.maxAll.Load()>>20, loadavg())
+	fmt.Printf("\nwhole run: peak VmRSS sampled %d MiB; load %s\n", mem.maxAll.Load()>>20, machine.LoadAvg())
 	return nil
 }
 
@@ -371,7 +371,7 @@ func lateSegment(ctx context.Context, a *app.App) error {
 		return err
 	}
 	id := fmt.Sprintf("bench_late_%d", time.Now().Unix())
-	fmt.Printf("\n## saving one more segment with every profile loaded: %s; load %s\n", src, loadavg())
+	fmt.Printf("\n## saving one more segment with every profile loaded: %s; load %s\n", src, machine.LoadAvg())
 	// While the save backfills, the engine holds its lock: live events
 	// wait. A probe event every second shows how long.
 	probe := probeEngine(ctx, a)
@@ -382,11 +382,11 @@ func lateSegment(ctx context.Context, a *app.App) error {
 	worst := probe()
 	if err != nil {
 		fmt.Printf("RESULT SaveSegment with every profile loaded: gave up after %.1fs: %v; longest wait of a probe event for the engine meanwhile %.1fs; load %s\n",
-			time.Since(t).Seconds(), err, worst.Seconds(), loadavg())
+			time.Since(t).Seconds(), err, worst.Seconds(), machine.LoadAvg())
 		return nil
 	}
 	fmt.Printf("RESULT SaveSegment with every profile loaded: returned after %.1fs (backfill of its events + evaluation of every profile); longest wait of a probe event for the engine meanwhile %.1fs; load %s\n",
-		time.Since(t).Seconds(), worst.Seconds(), loadavg())
+		time.Since(t).Seconds(), worst.Seconds(), machine.LoadAvg())
 	return nil
 }
 
@@ -604,12 +604,12 @@ func load(ctx context.Context, a *app.App) (marker, error) {
 		return marker{}, err
 	}
 	base := time.Now().UTC().Truncate(time.Second)
-	fmt.Printf("\n## load: %d people in %d rounds, source %s; load %s\n", *people, maxRounds, src.ID, loadavg())
+	fmt.Printf("\n## load: %d people in %d rounds, source %s; load %s\n", *people, maxRounds, src.ID, machine.LoadAvg())
 	var next, msgs, retries atomic.Int64
 	var lastSeq atomic.Uint64
 	chunks := (*people + *batch - 1) / *batch
 	start := time.Now()
-	busy0, self0 := machineBusy(), selfCPU()
+	busy0, self0 := machine.Busy(), machine.SelfCPU()
 	stop := make(chan struct{})
 	var pwg sync.WaitGroup
 	pwg.Add(1)
@@ -627,7 +627,7 @@ func load(ctx context.Context, a *app.App) (marker, error) {
 				applied, _ := a.Store.AppliedSeq(ctx)
 				fmt.Printf("  %5.0fs: round %2d/%d, %9d accepted (%6.0f/s), log %9d, engine applied %9d, store applied %9d, RSS %5d MiB, load %s\n",
 					now.Sub(start).Seconds(), min(maxRounds, 1+int(next.Load())/chunks), maxRounds, n, float64(n-prev)/now.Sub(prevT).Seconds(),
-					lastSeq.Load(), a.Profiles.Applied(), applied, rssMiB("VmRSS"), loadavg())
+					lastSeq.Load(), a.Profiles.Applied(), applied, rssMiB("VmRSS"), machine.LoadAvg())
 				prev, prevT = n, now
 			}
 		}
@@ -696,7 +696,7 @@ func load(ctx context.Context, a *app.App) (marker, error) {
 		return marker{}, err
 	}
 	fmt.Printf("accepted %d messages of %d people in %.1fs (%.0f/s; %d batches sent again); log last sequence %d; load %s\n",
-		msgs.Load(), *people, accepted.Seconds(), float64(msgs.Load())/accepted.Seconds(), retries.Load(), last, loadavg())
+		msgs.Load(), *people, accepted.Seconds(), float64(msgs.Load())/accepted.Seconds(), retries.Load(), last, machine.LoadAvg())
 	err = waitCaughtUp(ctx, a, last, 2*time.Hour)
 	close(stop)
 	pwg.Wait()
@@ -705,7 +705,7 @@ func load(ctx context.Context, a *app.App) (marker, error) {
 	}
 	el := time.Since(start).Seconds()
 	fmt.Printf("during the load: this process used %.2f cores, other processes %.2f\n",
-		(selfCPU()-self0)/el, max(0, (machineBusy()-busy0)-(selfCPU()-self0))/el)
+		(machine.SelfCPU()-self0)/el, max(0, (machine.Busy()-busy0)-(machine.SelfCPU()-self0))/el)
 	return marker{People: *people, Seed: *seed, Segments: *segments, Source: src.ID, Messages: uint64(msgs.Load()), LastSeq: last, Base: base}, nil
 }
 
@@ -727,7 +727,7 @@ func waitCaughtUp(ctx context.Context, a *app.App, last uint64, limit time.Durat
 		return err
 	}
 	fmt.Printf("engine applied the log up to %d %.1fs after the wait began, the store %.1fs after; RSS %d MiB; load %s\n",
-		last, eng.Seconds(), st.Seconds(), rssMiB("VmRSS"), loadavg())
+		last, eng.Seconds(), st.Seconds(), rssMiB("VmRSS"), machine.LoadAvg())
 	if err := settle(ctx, a); err != nil {
 		return err
 	}
@@ -744,7 +744,7 @@ func waitCaughtUp(ctx context.Context, a *app.App, last uint64, limit time.Durat
 			if err := a.Profiles.Flush(wctx); err != nil { // what remains (if any)
 				return err
 			}
-			fmt.Printf("the store's profiles table holds %d profiles %.1fs later (the engine's flusher caught up); load %s\n", n, time.Since(t).Seconds(), loadavg())
+			fmt.Printf("the store's profiles table holds %d profiles %.1fs later (the engine's flusher caught up); load %s\n", n, time.Since(t).Seconds(), machine.LoadAvg())
 			return nil
 		}
 		if n != prev && time.Since(t) > 0 {
@@ -783,7 +783,7 @@ func settle(ctx context.Context, a *app.App) error {
 		}
 		if again == last {
 			if d := time.Since(t); d > time.Second {
-				fmt.Printf("settled: engine and store applied the log up to %d (%.1fs); load %s\n", last, d.Seconds(), loadavg())
+				fmt.Printf("settled: engine and store applied the log up to %d (%.1fs); load %s\n", last, d.Seconds(), machine.LoadAvg())
 			}
 			return nil
 		}
@@ -907,7 +907,7 @@ func live(ctx context.Context, a *app.App, src source.Source, m marker, rate flo
 		return err
 	}
 	fmt.Printf("\n## live: %.0f events/s for %s to existing profiles (%d segments live), batches of %d, %d workers; load %s\n",
-		rate, duration, *segments, *liveBatch, *liveWorkers, loadavg())
+		rate, duration, *segments, *liveBatch, *liveWorkers, machine.LoadAvg())
 	seq0, err := a.Log.LastSeq(ctx)
 	if err != nil {
 		return err
@@ -988,7 +988,7 @@ func live(ctx context.Context, a *app.App, src source.Source, m marker, rate flo
 	var progWG sync.WaitGroup
 	progWG.Add(1)
 	start := time.Now()
-	busy0, self0 := machineBusy(), selfCPU()
+	busy0, self0 := machine.Busy(), machine.SelfCPU()
 	go func() {
 		defer progWG.Done()
 		t := time.NewTicker(5 * time.Second)
@@ -1009,7 +1009,7 @@ func live(ctx context.Context, a *app.App, src source.Source, m marker, rate flo
 				last, _ := a.Log.LastSeq(ctx)
 				fmt.Printf("  %4.0fs: %6.0f events/s acked, window p50 %6.1f ms p99 %7.1f ms max %7.1f ms (n %6d), waiting %6d, log − engine %6d, RSS %5d MiB, load %s\n",
 					now.Sub(start).Seconds(), float64(n-prev)/now.Sub(prevT).Seconds(), 1000*quantile(w, .5), 1000*quantile(w, .99),
-					1000*quantile(w, 1), len(w), backlog, int64(last)-int64(a.Profiles.Applied()), rssMiB("VmRSS"), loadavg())
+					1000*quantile(w, 1), len(w), backlog, int64(last)-int64(a.Profiles.Applied()), rssMiB("VmRSS"), machine.LoadAvg())
 				prev, prevT = n, now
 			}
 		}
@@ -1029,7 +1029,7 @@ func live(ctx context.Context, a *app.App, src source.Source, m marker, rate flo
 	wg.Wait()
 	sendEl := time.Since(start)
 	el := sendEl.Seconds()
-	selfCores, otherCores := (selfCPU()-self0)/el, max(0, (machineBusy()-busy0)-(selfCPU()-self0))/el
+	selfCores, otherCores := (machine.SelfCPU()-self0)/el, max(0, (machine.Busy()-busy0)-(machine.SelfCPU()-self0))/el
 	lastLive, _ := a.Log.LastSeq(ctx)
 	// Wait for the engine to apply the last acknowledged event.
 	wctx, cancel := context.WithTimeout(ctx, *drainLimit)
@@ -1061,7 +1061,7 @@ func live(ctx context.Context, a *app.App, src source.Source, m marker, rate flo
 	n := sent.Load()
 	fmt.Printf("sent %d events in %.1fs = %.0f/s (target %.0f/s; %d batches released > 100 ms late, %d Accept errors); the engine applied the last one %.2fs after sending ended\n",
 		n, el, float64(n)/el, rate, late.Load(), accErr.Load(), drain.Seconds())
-	fmt.Printf("during sending: this process used %.2f cores, other processes %.2f; load %s\n", selfCores, otherCores, loadavg())
+	fmt.Printf("during sending: this process used %.2f cores, other processes %.2f; load %s\n", selfCores, otherCores, machine.LoadAvg())
 	fmt.Printf("Accept (submit → log ack) per %d-event batch: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 		*liveBatch, 1000*quantile(acks, .5), 1000*quantile(acks, .99), 1000*quantile(acks, 1))
 	fmt.Printf("engine messages besides the events (segment_entered/exited, deviations): %d; engine processed %.0f messages\n",
@@ -1152,7 +1152,7 @@ func rfmAPI(ctx context.Context, a *app.App, m marker) error {
 		nr, _ := count(ctx, a, "SELECT count(*) FROM refunds")
 		waitQuiet()
 		fmt.Printf("\n## RFM through the API path (rfm.Summary via Store.QueryArgs, as GET /v1/rfm), %s: %d orders, %d refunds, %d profiles with orders; duckdb %s/%d threads; load %s\n",
-			label, no, nr, np, *memory, *threads, loadavg())
+			label, no, nr, np, *memory, *threads, machine.LoadAvg())
 		gaveUp := false
 		for _, c := range []struct {
 			name string
@@ -1173,14 +1173,14 @@ func rfmAPI(ctx context.Context, a *app.App, m marker) error {
 			var secs []float64
 			var rows int
 			for range *rfmRuns {
-				busy0, self0 := machineBusy(), selfCPU()
+				busy0, self0 := machine.Busy(), machine.SelfCPU()
 				t := time.Now()
 				qctx, cancel := context.WithTimeout(ctx, *rfmTimeout)
 				res, err := a.Store.QueryArgs(qctx, q, nil)
 				cancel()
 				if err != nil && time.Since(t) >= *rfmTimeout {
 					fmt.Printf("RESULT RFM API %s %s: did not finish in %s (gave up; this process %.2f cores meanwhile); load %s\n", label, c.name, *rfmTimeout,
-						(selfCPU()-self0)/time.Since(t).Seconds(), loadavg())
+						(machine.SelfCPU()-self0)/time.Since(t).Seconds(), machine.LoadAvg())
 					secs, gaveUp = nil, true
 					break
 				}
@@ -1191,7 +1191,7 @@ func rfmAPI(ctx context.Context, a *app.App, m marker) error {
 				secs = append(secs, el)
 				rows = len(res.Rows)
 				fmt.Printf("  %s: %.2fs (%d summary rows; this process %.2f cores, others %.2f; RSS %d MiB; load %s)\n", c.name, el, rows,
-					(selfCPU()-self0)/el, max(0, (machineBusy()-busy0)-(selfCPU()-self0))/el, rssMiB("VmRSS"), loadavg())
+					(machine.SelfCPU()-self0)/el, max(0, (machine.Busy()-busy0)-(machine.SelfCPU()-self0))/el, rssMiB("VmRSS"), machine.LoadAvg())
 			}
 			if len(secs) == 0 {
 				continue
@@ -1251,7 +1251,7 @@ LEFT JOIN profile_anons a ON a.anonymous_id = CASE WHEN o.user_id IS NULL THEN o
 	// Synthetic orders of the loaded people, written straight into
 	// order_rows (and refunds for 5%) in chunks: a user of profile_users is
 	// picked by hash, so every profile gets about the same number of orders.
-	fmt.Printf("\nadding %d synthetic orders of the loaded people to order_rows (and refunds for 5%%); load %s\n", add, loadavg())
+	fmt.Printf("\nadding %d synthetic orders of the loaded people to order_rows (and refunds for 5%%); load %s\n", add, machine.LoadAvg())
 	t := time.Now()
 	db := a.Store.SQL()
 	if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TABLE bench_users AS
@@ -1293,7 +1293,7 @@ FROM order_rows WHERE store = 'bench-store' AND hash(order_id) % 20 = 0`); err !
 	if _, err := db.ExecContext(ctx, "CHECKPOINT"); err != nil {
 		fmt.Printf("checkpoint: %v\n", err)
 	}
-	fmt.Printf("added in %.0fs; RSS %d MiB; load %s\n", time.Since(t).Seconds(), rssMiB("VmRSS"), loadavg())
+	fmt.Printf("added in %.0fs; RSS %d MiB; load %s\n", time.Since(t).Seconds(), rssMiB("VmRSS"), machine.LoadAvg())
 	if err := runAll(fmt.Sprintf("topped up to %d orders", *rfmOrders), "orders"); err != nil {
 		return err
 	}
@@ -1446,53 +1446,18 @@ func quantile(s []float64, q float64) float64 {
 func waitQuiet() {
 	start := time.Now()
 	for {
-		b0, s0 := machineBusy(), selfCPU()
+		b0, s0 := machine.Busy(), machine.SelfCPU()
 		time.Sleep(5 * time.Second)
-		other := max(0, (machineBusy()-b0)-(selfCPU()-s0)) / 5
+		other := max(0, (machine.Busy()-b0)-(machine.SelfCPU()-s0)) / 5
 		if other < *quietCores {
-			fmt.Printf("# machine quiet: other processes %.2f cores busy (waited %.0fs); load %s\n", other, time.Since(start).Seconds(), loadavg())
+			fmt.Printf("# machine quiet: other processes %.2f cores busy (waited %.0fs); load %s\n", other, time.Since(start).Seconds(), machine.LoadAvg())
 			return
 		}
 		if time.Since(start) >= *quietWait {
-			fmt.Printf("# WARNING: other processes still use %.2f cores after %.0fs; measuring anyway; load %s\n", other, time.Since(start).Seconds(), loadavg())
+			fmt.Printf("# WARNING: other processes still use %.2f cores after %.0fs; measuring anyway; load %s\n", other, time.Since(start).Seconds(), machine.LoadAvg())
 			return
 		}
 	}
-}
-
-// machineBusy is the CPU time the whole machine spent busy, in seconds.
-func machineBusy() float64 {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	var busy float64
-	for i, v := range strings.Fields(line)[1:] {
-		n, _ := strconv.ParseFloat(v, 64)
-		if i == 3 || i == 4 || i >= 8 { // idle, iowait; guest time is already in user
-			continue
-		}
-		busy += n
-	}
-	return busy / 100
-}
-
-// selfCPU is this process's user+system CPU time in seconds.
-func selfCPU() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
 func rssMiB(field string) int64 {
