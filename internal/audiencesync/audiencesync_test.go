@@ -122,6 +122,36 @@ func TestFileNamesSortAndPrune(t *testing.T) {
 	}
 }
 
+// TestSameSecondAfterPrune: runs in one second after a prune get names
+// after the kept files, so the newest file survives the next prune and
+// latest.csv names it (a freed name used to be reused, sorted first and
+// pruned at once).
+func TestSameSecondAfterPrune(t *testing.T) {
+	dir := t.TempDir()
+	at := time.Date(2026, 5, 1, 9, 30, 0, 0, time.UTC)
+	for i := range 5 {
+		name, err := freeName(dir, "s1", "meta", at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, name), []byte{byte('a' + i)}, 0o600)
+		if err := pointLatest(dir, name); err != nil {
+			t.Fatal(err)
+		}
+		if err := prune(dir, "s1", 2); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, LatestName))
+		if err != nil || len(b) != 1 || b[0] != byte('a'+i) {
+			t.Fatalf("run %d (%s): latest.csv %q, %v", i+1, name, b, err)
+		}
+	}
+	got, _ := files(dir, "s1")
+	if want := []string{"s1-meta-20260501T093000Z-4.csv", "s1-meta-20260501T093000Z-5.csv"}; !slices.Equal(got, want) {
+		t.Fatalf("kept %v, want %v", got, want)
+	}
+}
+
 // fakeSegment stands in for the application's store: a member list that
 // the test changes, and its fingerprint.
 type fakeSegment struct {

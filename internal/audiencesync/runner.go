@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -239,16 +240,35 @@ func FileName(id, format string, t time.Time) string {
 // freeName is FileName, with a counter when two runs fall in one second.
 func freeName(dir, id, format string, t time.Time) (string, error) {
 	base := FileName(id, format, t)
-	name := base
-	for i := 2; ; i++ {
-		if _, err := os.Lstat(filepath.Join(dir, name)); errors.Is(err, os.ErrNotExist) {
-			return name, nil
-		}
-		if i > 1000 {
-			return "", fmt.Errorf("audience sync %s: no free file name for %s", id, base)
-		}
-		name = base[:len(base)-len(".csv")] + "-" + strconv.Itoa(i) + ".csv"
+	stem := strings.TrimSuffix(base, ".csv")
+	// The counter goes past every file of the same second rather than into
+	// the first free name: a name freed by pruning would sort before the
+	// files kept, so the new file would be pruned at once and latest.csv
+	// left naming nothing (two runs in one second after a prune did that).
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return "", fmt.Errorf("audience sync %s: %w", id, err)
 	}
+	next := 1
+	for _, e := range ents {
+		name := e.Name()
+		if name == base {
+			next = max(next, 2)
+			continue
+		}
+		if rest, ok := strings.CutPrefix(name, stem+"-"); ok {
+			if n, err := strconv.Atoi(strings.TrimSuffix(rest, ".csv")); err == nil && strings.HasSuffix(rest, ".csv") {
+				next = max(next, n+1)
+			}
+		}
+	}
+	switch {
+	case next == 1:
+		return base, nil
+	case next > 1000:
+		return "", fmt.Errorf("audience sync %s: no free file name for %s", id, base)
+	}
+	return stem + "-" + strconv.Itoa(next) + ".csv", nil
 }
 
 // filePattern matches the files of sync id.
