@@ -68,6 +68,10 @@ type Server struct {
 	// Profiles is the real-time profile engine (profiles, identity,
 	// segments); nil serves none of their endpoints.
 	Profiles *realtime.Engine
+	// OrderDays brings the store's orders pre-aggregated per identity and
+	// day up to date (store.OrderDaysKeeper); RFM then reads them instead
+	// of every order row through the identity join. Nil reads the orders.
+	OrderDays func(ctx context.Context) (store.OrderDaysRefresh, error)
 	// Predict runs and reports customer predictions; nil serves none of
 	// their endpoints.
 	Predict *predict.Service

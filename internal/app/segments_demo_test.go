@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tradewind/tradewind/internal/demo"
+	"github.com/tradewind/tradewind/internal/profile/rfm"
 )
 
 // demoSegments exercise every kind of condition: computed traits, lists,
@@ -88,6 +89,24 @@ func TestSegmentsAgreeOnDemoData(t *testing.T) {
 	}
 	if share < 0.999 || share > 1.001 {
 		t.Errorf("RFM customer shares add up to %f", share)
+	}
+	// The API reads the order days; every order row through the orders
+	// view must give the same segments.
+	viewSQL, err := rfm.Summary(rfm.Options{AsOf: time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC), PeriodDays: 365, Cancellations: "cancellations"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	view := n.query(viewSQL)
+	if len(view.Rows) != len(segs) {
+		t.Fatalf("rfm: %d segments from the API, %d from the orders view", len(segs), len(view.Rows))
+	}
+	col := slices.Index(view.Columns, "customers")
+	seg := slices.Index(view.Columns, "segment")
+	for i, r := range segs {
+		api := r.(map[string]any)
+		if api["segment"] != view.Rows[i][seg] || api["customers"] != view.Rows[i][col] {
+			t.Errorf("rfm row %d: API %v %v, orders view %v %v", i, api["segment"], api["customers"], view.Rows[i][seg], view.Rows[i][col])
+		}
 	}
 	// Behavioural clusters, described in words.
 	code, m = n.admin("GET", "/v1/clusters", nil)
