@@ -89,7 +89,7 @@ func TestMembershipMessageBodyIsUnchanged(t *testing.T) {
 	// What the engine sent before the body was a struct: journeys and the
 	// store read these bytes.
 	want, _ := json.Marshal(map[string]any{"type": "segment_entered", "messageId": m.Meta.MessageID,
-		"timestamp": now.UTC().Format(time.RFC3339Nano),
+		"timestamp":  now.UTC().Format(time.RFC3339Nano),
 		"properties": map[string]any{"segment_id": "vip", "segment_name": `Big <spenders> & "friends"`, "profile_id": "p-1"}})
 	if string(m.Data) != string(want) {
 		t.Errorf("body\n%s\nwant\n%s", m.Data, want)
