@@ -39,7 +39,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"net/url"
 	"os"
@@ -49,9 +48,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/duckdb/duckdb-go/v2"
-
 	"github.com/tradewind/tradewind/bench/machine"
+	"github.com/tradewind/tradewind/bench/storefile"
 	twduck "github.com/tradewind/tradewind/internal/store/duckdb"
 )
 
@@ -140,7 +138,7 @@ func copyRows(ctx context.Context, path string, copies, eventDays int) error {
 	params.Set("memory_limit", "6GB")
 	params.Set("threads", "2")
 	params.Set("preserve_insertion_order", "false")
-	c, err := openStore(ctx, path, params)
+	c, err := storefile.Open(ctx, path, params)
 	if err != nil {
 		return err
 	}
@@ -173,7 +171,7 @@ func copyRows(ctx context.Context, path string, copies, eventDays int) error {
 	since := newest.AddDate(0, 0, -eventDays)
 	fmt.Printf("build: sequence span %d, event copies since %s\n", span, since.Format(time.DateOnly))
 	for _, tb := range personTables {
-		cols, err := columns(ctx, c, tb.name)
+		cols, err := c.Columns(ctx, tb.name)
 		if err != nil {
 			return err
 		}
@@ -233,55 +231,6 @@ func copyRows(ctx context.Context, path string, copies, eventDays int) error {
 	return nil
 }
 
-// storeConn is one connection to a DuckDB file opened by this program;
-// Close closes both.
-type storeConn struct {
-	*sql.Conn
-	db *sql.DB
-}
-
-func (c storeConn) Close() error {
-	err := c.Conn.Close()
-	if cerr := c.db.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// openStore opens the DuckDB file at path with these settings, outside
-// the store package (no locked configuration, no migrations).
-func openStore(ctx context.Context, path string, params url.Values) (storeConn, error) {
-	connector, err := duckdb.NewConnector(path+"?"+params.Encode(), nil)
-	if err != nil {
-		return storeConn{}, err
-	}
-	db := sql.OpenDB(connector)
-	c, err := db.Conn(ctx)
-	if err != nil {
-		db.Close()
-		return storeConn{}, err
-	}
-	return storeConn{c, db}, nil
-}
-
-// columns lists a table's columns in order.
-func columns(ctx context.Context, c storeConn, table string) ([]string, error) {
-	rows, err := c.QueryContext(ctx, `SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND database_name = current_database() ORDER BY column_index`, table)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
-}
-
 func fileMB(path string) int64 {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -297,7 +246,7 @@ func runSQL(ctx context.Context, dir string, stmts []string) error {
 	params.Set("access_mode", "read_only")
 	params.Set("threads", "2")
 	params.Set("memory_limit", "1GB")
-	c, err := openStore(ctx, filepath.Join(dir, "store", twduck.FileName), params)
+	c, err := storefile.Open(ctx, filepath.Join(dir, "store", twduck.FileName), params)
 	if err != nil {
 		return err
 	}

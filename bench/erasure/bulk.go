@@ -34,7 +34,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"encoding/binary"
 	"fmt"
@@ -49,6 +48,7 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/tradewind/tradewind/bench/machine"
+	"github.com/tradewind/tradewind/bench/storefile"
 	"github.com/tradewind/tradewind/internal/app"
 	"github.com/tradewind/tradewind/internal/eventlog"
 	"github.com/tradewind/tradewind/internal/privacy/pii"
@@ -230,11 +230,10 @@ func bulkLoad(ctx context.Context, dir string, logger *slog.Logger) (marker, err
 // bulkStore copies the template people's rows for the people k… in the
 // store's DuckDB file (the node is closed).
 func bulkStore(ctx context.Context, path string, idx []byte, m marker, k int, tseqs, bseqs [][4]uint64, template func(int) int) error {
-	db, c, err := openDuckDB(ctx, path, "4GB", 2)
+	c, err := openDuckDB(ctx, path, "4GB", 2)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
 	defer c.Close()
 	exec := func(q string, args ...any) error {
 		if _, err := c.ExecContext(ctx, q, args...); err != nil {
@@ -342,7 +341,7 @@ func bulkStore(ctx context.Context, path string, idx []byte, m marker, k int, ts
 		return err
 	}
 	for _, table := range append(seqTables, profileTables...) {
-		cols, err := columns(ctx, c, table)
+		cols, err := c.Columns(ctx, table)
 		if err != nil {
 			return err
 		}
@@ -380,38 +379,10 @@ func bulkStore(ctx context.Context, path string, idx []byte, m marker, k int, ts
 }
 
 // openDuckDB opens a DuckDB file alone (the node is closed) with a memory
-// limit and threads, and one connection to it.
-func openDuckDB(ctx context.Context, path, memory string, threads int) (*sql.DB, *sql.Conn, error) {
+// limit and threads.
+func openDuckDB(ctx context.Context, path, memory string, threads int) (*storefile.Conn, error) {
 	params := url.Values{}
 	params.Set("memory_limit", memory)
 	params.Set("threads", strconv.Itoa(threads))
-	connector, err := duckdb.NewConnector(path+"?"+params.Encode(), nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	db := sql.OpenDB(connector)
-	c, err := db.Conn(ctx)
-	if err != nil {
-		db.Close()
-		return nil, nil, err
-	}
-	return db, c, nil
-}
-
-// columns lists a table's columns in order.
-func columns(ctx context.Context, c *sql.Conn, table string) ([]string, error) {
-	rows, err := c.QueryContext(ctx, `SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index`, table)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return storefile.Open(ctx, path, params)
 }

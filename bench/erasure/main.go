@@ -1043,11 +1043,10 @@ var personTables = []struct{ table, where string }{
 // data directory is a benchmark's).
 func replaySQL(ctx context.Context, path string, indexKey []byte, ps []personT) error {
 	fmt.Printf("\n## SQL replay: the statements of FindPerson and ErasePerson for %d more people, each timed (ms), DuckDB alone (%s, %d threads)\n", len(ps), *memory, *threads)
-	db, c, err := openDuckDB(ctx, path, *memory, *threads)
+	c, err := openDuckDB(ctx, path, *memory, *threads)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
 	defer c.Close()
 	exists := map[string]bool{}
 	rows, err := c.QueryContext(ctx, "SELECT table_name FROM duckdb_tables()")
