@@ -546,7 +546,12 @@ func (p *parts) gone(b *pebble.Batch, c *readCache, pid string) error {
 	if err := p.setTimer(b, c, pid, time.Time{}); err != nil {
 		return err
 	}
-	return b.Set([]byte(string(prefGone)+pid), []byte{1}, nil)
+	// A time, not a constant: the flusher clears the markers it flushed
+	// only when they still hold what it read, so a profile removed again
+	// while a flush ran (merged, unmerged, merged) keeps its marker.
+	var v [8]byte
+	binary.BigEndian.PutUint64(v[:], uint64(time.Now().UnixNano()))
+	return b.Set([]byte(string(prefGone)+pid), v[:], nil)
 }
 
 // mark queues a record (merge, conflict) for the next flush.
