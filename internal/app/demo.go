@@ -37,6 +37,24 @@ func (a *App) LoadDemo(ctx context.Context, cfg demo.Config, fxFile string, prog
 		}
 		rep.FX = fxr
 	}
+	stats, last, total, err := a.sendDemo(ctx, cfg, nil, progress)
+	if err != nil {
+		return nil, err
+	}
+	if progress != nil {
+		progress(total)
+	}
+	rep.LastSeq = last
+	rep.Stats = stats
+	return rep, store.WaitApplied(ctx, a.Store, rep.LastSeq)
+}
+
+// sendDemo generates the synthetic seller, creating its sources where
+// missing, and sends the messages keep accepts (every one when keep is nil)
+// through ingest in chunks of 500 per source. It returns the generator's
+// stats, the log sequence of the last message sent and how many were sent;
+// progress, if set, hears the count every few thousand.
+func (a *App) sendDemo(ctx context.Context, cfg demo.Config, keep func(msg []byte) bool, progress func(sent uint64)) (demo.Stats, uint64, uint64, error) {
 	sources := map[string]source.Source{}
 	for _, ds := range demo.Sources() {
 		src, ok := a.Sources.ByID(ds.Key)
@@ -45,13 +63,13 @@ func (a *App) LoadDemo(ctx context.Context, cfg demo.Config, fxFile string, prog
 			src, err = a.CreateSource(ctx, source.Source{ID: ds.Key, Name: ds.Name, Kind: ds.Kind, Store: ds.Store,
 				Currency: ds.Currency, Marketplace: ds.Marketplace, Country: ds.Country})
 			if err != nil && !errors.Is(err, source.ErrExists) {
-				return nil, fmt.Errorf("demo source %s: %w", ds.Key, err)
+				return demo.Stats{}, 0, 0, fmt.Errorf("demo source %s: %w", ds.Key, err)
 			}
 		}
 		sources[ds.Key] = src
 	}
 	pending := map[string][]ingest.Item{}
-	var total uint64
+	var last, total uint64
 	flush := func(key string) error {
 		items := pending[key]
 		if len(items) == 0 {
@@ -66,7 +84,7 @@ func (a *App) LoadDemo(ctx context.Context, cfg demo.Config, fxFile string, prog
 				f, r := ingest.FieldErr(o.Err)
 				return fmt.Errorf("demo message %d of %s refused: %s %s", i, key, f, r)
 			}
-			rep.LastSeq = max(rep.LastSeq, o.Seq)
+			last = max(last, o.Seq)
 		}
 		total += uint64(len(items))
 		pending[key] = items[:0]
@@ -79,23 +97,22 @@ func (a *App) LoadDemo(ctx context.Context, cfg demo.Config, fxFile string, prog
 		if _, ok := sources[key]; !ok {
 			return fmt.Errorf("demo message for unknown source %q", key)
 		}
-		pending[key] = append(pending[key], ingest.Item{Raw: msg})
+		if keep != nil && !keep(msg) {
+			return nil
+		}
+		pending[key] = append(pending[key], ingest.Item{Raw: msg}) // Generate hands over msg
 		if len(pending[key]) >= 500 {
 			return flush(key)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return stats, 0, 0, err
 	}
 	for key := range pending {
 		if err := flush(key); err != nil {
-			return nil, err
+			return stats, 0, 0, err
 		}
 	}
-	if progress != nil {
-		progress(total)
-	}
-	rep.Stats = stats
-	return rep, store.WaitApplied(ctx, a.Store, rep.LastSeq)
+	return stats, last, total, nil
 }
