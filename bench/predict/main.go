@@ -67,7 +67,6 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/tradewind/tradewind/bench/machine"
@@ -120,6 +119,15 @@ func median(v []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// medians is the median of each timing over the runs.
+func medians(all map[string][]float64) map[string]float64 {
+	med := make(map[string]float64, len(all))
+	for k, x := range all {
+		med[k] = median(x)
+	}
+	return med
 }
 
 func run() error {
@@ -175,7 +183,7 @@ func run() error {
 		src = predict.FromOrderDays
 		// The first refresh aggregates every day: the store's one-off
 		// cost when the migration arrives, not part of a run.
-		cpu := cpuTime()
+		cpu := machine.SelfCPU()
 		if strings.Contains(*paths, "rfm") {
 			if err := addRefunds(ctx, db); err != nil {
 				return err
@@ -186,7 +194,7 @@ func run() error {
 			return err
 		}
 		fmt.Printf("order days: %d days aggregated in %.1f s (%.1f CPU-s; nothing if the store had them); load %s\n",
-			r.Days, r.Elapsed.Seconds(), (cpuTime() - cpu).Seconds(), machine.LoadAvg())
+			r.Days, r.Elapsed.Seconds(), machine.SelfCPU()-cpu, machine.LoadAvg())
 		figures["order_days_first_refresh_ms"] = ms(r.Elapsed)
 	} else if *source != "view" {
 		return fmt.Errorf("--source %q: days or view", *source)
@@ -247,7 +255,7 @@ FROM (SELECT user_id, row_number() OVER (ORDER BY hash(user_id || '%[1]s')) AS j
 		if err != nil {
 			return nil, nil, err
 		}
-		cpu := cpuTime()
+		cpu := machine.SelfCPU()
 		start := time.Now()
 		if src == predict.FromOrderDays {
 			r, err := db.RefreshOrderDays(ctx)
@@ -294,7 +302,7 @@ FROM (SELECT user_id, row_number() OVER (ORDER BY hash(user_id || '%[1]s')) AS j
 		}
 		t["write"] = ms(time.Since(s))
 		t["total"] = ms(time.Since(start))
-		t["total_cpu"] = ms(cpuTime() - cpu)
+		t["total_cpu"] = (machine.SelfCPU() - cpu) * 1000
 		return t, rep, nil
 	}
 	if *explain {
@@ -342,10 +350,7 @@ FROM (SELECT user_id, row_number() OVER (ORDER BY hash(user_id || '%[1]s')) AS j
 				all[k] = append(all[k], x)
 			}
 		}
-		med := map[string]float64{}
-		for k, x := range all {
-			med[k] = median(x)
-		}
+		med := medians(all)
 		fmt.Printf("%s — medians of %d (ms):\n", v.name, v.n)
 		printTimings(med)
 		fmt.Printf("  %d customers, %d repeat; BG/NBD r=%.4g α=%.4g a=%.4g b=%.4g (%d evaluations)", rep.Customers, rep.RepeatCustomers,
@@ -375,13 +380,13 @@ FROM (SELECT user_id, row_number() OVER (ORDER BY hash(user_id || '%[1]s')) AS j
 				return err
 			}
 			svc.Now = func() time.Time { return cut.Add(12 * time.Hour) }
-			cpu := cpuTime()
+			cpu := machine.SelfCPU()
 			start := time.Now()
 			r, err := svc.Refresh(ctx)
 			if err != nil {
 				return err
 			}
-			t := map[string]float64{"total": ms(time.Since(start)), "total_cpu": ms(cpuTime() - cpu)}
+			t := map[string]float64{"total": ms(time.Since(start)), "total_cpu": (machine.SelfCPU() - cpu) * 1000}
 			for k, v := range r.TimingsMS {
 				t[k] = v
 			}
@@ -394,10 +399,7 @@ FROM (SELECT user_id, row_number() OVER (ORDER BY hash(user_id || '%[1]s')) AS j
 				all[k] = append(all[k], x)
 			}
 		}
-		med := map[string]float64{}
-		for k, x := range all {
-			med[k] = median(x)
-		}
+		med := medians(all)
 		fmt.Printf("Service.Refresh — medians of %d (ms):\n", *refreshes)
 		printTimings(med)
 		figures["refresh"] = map[string]any{"median_ms": med, "runs_ms": all}
@@ -413,7 +415,7 @@ FROM (SELECT user_id, row_number() OVER (ORDER BY hash(user_id || '%[1]s')) AS j
 				return err
 			}
 			t := map[string]float64{}
-			cpu := cpuTime()
+			cpu := machine.SelfCPU()
 			start := time.Now()
 			if src == predict.FromOrderDays {
 				if _, err := db.RefreshOrderDays(ctx); err != nil {
@@ -434,16 +436,13 @@ FROM (SELECT user_id, row_number() OVER (ORDER BY hash(user_id || '%[1]s')) AS j
 				t["customers/"+c.name] = float64(len(snap.Rows))
 			}
 			t["total"] = ms(time.Since(start))
-			t["total_cpu"] = ms(cpuTime() - cpu)
+			t["total_cpu"] = (machine.SelfCPU() - cpu) * 1000
 			printTimings(t)
 			for k, x := range t {
 				all[k] = append(all[k], x)
 			}
 		}
-		med := map[string]float64{}
-		for k, x := range all {
-			med[k] = median(x)
-		}
+		med := medians(all)
 		fmt.Printf("three snapshots — medians of %d (ms):\n", *repeat)
 		printTimings(med)
 		figures["snapshots"] = map[string]any{"median_ms": med, "runs_ms": all}
@@ -478,7 +477,7 @@ FROM (SELECT user_id, row_number() OVER (ORDER BY hash(user_id || '%[1]s')) AS j
 					return err
 				}
 				t := map[string]float64{}
-				cpu := cpuTime()
+				cpu := machine.SelfCPU()
 				start := time.Now()
 				if v.o.OrderDays {
 					if _, err := db.RefreshOrderDays(ctx); err != nil {
@@ -492,7 +491,7 @@ FROM (SELECT user_id, row_number() OVER (ORDER BY hash(user_id || '%[1]s')) AS j
 				}
 				t["rfm"] = ms(time.Since(s))
 				t["total"] = ms(time.Since(start))
-				t["total_cpu"] = ms(cpuTime() - cpu)
+				t["total_cpu"] = (machine.SelfCPU() - cpu) * 1000
 				printTimings(t)
 				for k, x := range t {
 					all[k] = append(all[k], x)
@@ -505,10 +504,7 @@ FROM (SELECT user_id, row_number() OVER (ORDER BY hash(user_id || '%[1]s')) AS j
 			}); err != nil {
 				return err
 			}
-			med := map[string]float64{}
-			for k, x := range all {
-				med[k] = median(x)
-			}
+			med := medians(all)
 			fmt.Printf("RFM %s — medians of %d (ms), %d rows of %d profiles:\n", v.name, *repeat, rows, profiles)
 			printTimings(med)
 			figures["rfm "+v.name] = map[string]any{"median_ms": med, "runs_ms": all, "rows": rows}
@@ -523,16 +519,6 @@ FROM (SELECT user_id, row_number() OVER (ORDER BY hash(user_id || '%[1]s')) AS j
 		return os.WriteFile(*jsonOut, b, 0o644)
 	}
 	return nil
-}
-
-// cpuTime is the process's user + system CPU time so far (DuckDB's
-// threads included).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func printTimings(t map[string]float64) {
