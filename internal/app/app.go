@@ -296,19 +296,26 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	return a, nil
 }
 
-// logLag is the event log's last sequence minus the store's applied one.
+// logLag is the event log's last sequence minus the store's applied one
+// (-1 when the log cannot say).
 func (a *App) logLag() float64 {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	last, err := a.Log.LastSeq(ctx)
+	last, applied, err := a.logPositions()
 	if err != nil {
 		return -1
 	}
-	applied, _ := a.Store.AppliedSeq(ctx)
-	if applied > last {
-		return 0
-	}
 	return float64(last - applied)
+}
+
+// logPositions reads the event log's last sequence and the store's applied
+// one (never past the log's).
+func (a *App) logPositions() (last, applied uint64, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if last, err = a.Log.LastSeq(ctx); err != nil {
+		return 0, 0, err
+	}
+	applied, _ = a.Store.AppliedSeq(ctx)
+	return last, min(applied, last), nil
 }
 
 func (a *App) loadToken() error {

@@ -65,13 +65,8 @@ func (a *App) restorePredictions(ctx context.Context) error {
 // mid-load and took a core for ten seconds. The first look only takes the
 // sample.
 func (a *App) settled() bool {
-	if a.logLag() >= 10000 {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	last, err := a.Log.LastSeq(ctx)
-	if err != nil {
+	last, applied, err := a.logPositions()
+	if err != nil || last-applied >= 10000 {
 		return false
 	}
 	a.growthMu.Lock()
