@@ -718,25 +718,10 @@ func (x *evalCtx) seg(i int) bool {
 // writes the state back; after that, clocks earlier than now give
 // ErrClockBehind. A nil Profile has no attributes.
 func (e *Engine) Evaluate(kv KV, profile string, p Profile, now time.Time) (members map[string]bool, nextChange time.Time, err error) {
-	c := e.load()
-	sc := getScratch()
-	defer putScratch(sc)
-	key := stateKey(profile)
-	if len(c.streams) > 0 {
-		if err := sc.load(kv, key, profile); err != nil {
-			return nil, time.Time{}, err
-		}
-	}
-	members = make(map[string]bool, len(c.segs))
-	nextChange, trim, err := c.evaluate(sc, &sc.st, profile, p, now, func(id string, in bool) { members[id] = in })
+	members = make(map[string]bool, len(e.load().segs))
+	nextChange, err = e.EvaluateFunc(kv, profile, p, now, func(id string, in bool) { members[id] = in })
 	if err != nil {
 		return nil, time.Time{}, err
-	}
-	if trim {
-		c.tidy(&sc.st)
-		if err := sc.save(kv, key); err != nil {
-			return nil, time.Time{}, err
-		}
 	}
 	return members, nextChange, nil
 }
