@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -203,60 +202,6 @@ func quantile(ds []time.Duration, p float64) time.Duration {
 	return s[min(max(i, 0), len(s)-1)]
 }
 
-// procStat reads a process's CPU seconds (user+system) from /proc.
-func procCPU(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	s = s[strings.LastIndexByte(s, ')')+2:]
-	f := strings.Fields(s)
-	// fields after the name: state(0) ... utime(11) stime(12)
-	u, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (u + st) / 100
-}
-
-// memOf reads VmRSS and VmHWM of a process in MiB.
-func memOf(pid int) (rss, hwm float64) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Fields(l)
-		if len(f) < 2 {
-			continue
-		}
-		v, _ := strconv.ParseFloat(f[1], 64)
-		switch f[0] {
-		case "VmRSS:":
-			rss = v / 1024
-		case "VmHWM:":
-			hwm = v / 1024
-		}
-	}
-	return
-}
-
-// resetPeak resets a process's VmHWM (Linux clear_refs 5).
-func resetPeak(pid int) {
-	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
-}
-
-// dirSize is the bytes of files under dir.
-func dirSize(dir string) int64 {
-	var n int64
-	_ = filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
-		if err == nil && !info.IsDir() {
-			n += info.Size()
-		}
-		return nil
-	})
-	return n
-}
-
 // cpuMeter measures a process's CPU and the rest of the machine's over a
 // phase.
 type cpuMeter struct {
@@ -266,12 +211,12 @@ type cpuMeter struct {
 }
 
 func newCPUMeter(pid int) *cpuMeter {
-	return &cpuMeter{pid: pid, t0: time.Now(), cpu0: procCPU(pid), bus0: machine.Busy()}
+	return &cpuMeter{pid: pid, t0: time.Now(), cpu0: machine.ProcCPU(pid), bus0: machine.Busy()}
 }
 
 func (m *cpuMeter) String() string {
 	wall := time.Since(m.t0).Seconds()
-	cpu := procCPU(m.pid) - m.cpu0
+	cpu := machine.ProcCPU(m.pid) - m.cpu0
 	busy := machine.Busy() - m.bus0
 	return fmt.Sprintf("wall %.1f s, process CPU %.1f s (%.2f cores), machine busy %.2f cores, other processes %.2f cores, load %s",
 		wall, cpu, cpu/wall, busy/wall, (busy-cpu)/wall, machine.LoadAvg())

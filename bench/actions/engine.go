@@ -14,6 +14,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
+	"github.com/tradewind/tradewind/bench/machine"
 	"github.com/tradewind/tradewind/internal/eventlog"
 	"github.com/tradewind/tradewind/internal/journey"
 	"github.com/tradewind/tradewind/internal/segment"
@@ -243,7 +244,7 @@ func enginePeople(args []string) error {
 		return err
 	}
 	defer n.close()
-	rss0, _ := memOf(pid)
+	rss0 := machine.Mem(pid, machine.RSS)
 
 	// 1. The log: every sign-up published first (the journey is active,
 	// its engine not yet reading), so the engine's figures are its own.
@@ -280,11 +281,11 @@ func enginePeople(args []string) error {
 	last, _ := n.log.LastSeq(ctx)
 	runtime.GC()
 	debug.FreeOSMemory()
-	rssLog, hwmLog := memOf(pid)
+	rssLog, hwmLog := machine.Mem(pid, machine.RSS), machine.Mem(pid, machine.Peak)
 	logf("published %d messages (last seq %d): %s; RSS %.0f MiB (peak %.0f)", *people, last, meter, rssLog, hwmLog)
 
 	// 2. The engine reads them all.
-	resetPeak(pid)
+	machine.ResetPeak(pid)
 	var peak float64
 	stopS := make(chan struct{})
 	go func() {
@@ -295,7 +296,7 @@ func enginePeople(args []string) error {
 			case <-stopS:
 				return
 			case <-t.C:
-				r, _ := memOf(pid)
+				r := machine.Mem(pid, machine.RSS)
 				mu.Lock()
 				peak = max(peak, r)
 				mu.Unlock()
@@ -326,7 +327,7 @@ func enginePeople(args []string) error {
 			break
 		}
 		if int(time.Since(start).Seconds())%15 == 0 {
-			r, _ := memOf(pid)
+			r := machine.Mem(pid, machine.RSS)
 			logf("engine at seq %d of %d, RSS %.0f MiB", n.eng.Applied(), last, r)
 		}
 	}
@@ -336,7 +337,7 @@ func enginePeople(args []string) error {
 		pprof.StopCPUProfile()
 	}
 	close(stopS)
-	_, hwm := memOf(pid)
+	hwm := machine.Mem(pid, machine.Peak)
 	mu.Lock()
 	peak = max(peak, hwm)
 	mu.Unlock()
@@ -345,7 +346,7 @@ func enginePeople(args []string) error {
 	heapPeakish := float64(ms.HeapInuse) / (1 << 20)
 	time.Sleep(*settle)
 	runtime.GC()
-	steady, _ := memOf(pid)
+	steady := machine.Mem(pid, machine.RSS)
 	runtime.ReadMemStats(&ms)
 	if *heap != "" {
 		if f, err := os.Create(*heap); err == nil {
@@ -353,7 +354,7 @@ func enginePeople(args []string) error {
 			f.Close()
 		}
 	}
-	disk := float64(dirSize(filepath.Join(dir, "journeys"))) / (1 << 20)
+	disk := machine.DirMiB(filepath.Join(dir, "journeys"))
 	fmt.Println()
 	fmt.Printf("RESULT engine-people (ENGINE ONLY: embedded log + internal/journey in one process, People from userId, no HTTP ingest, no profile engine, no store) commit %s | %d people, journey: Signed Up → wait 30d → webhook\n",
 		gitDescribe(), *people)
@@ -369,6 +370,6 @@ func enginePeople(args []string) error {
 	fmt.Printf("  Go heap in use at the end of consumption %.0f MiB, after GC %.0f MiB (the rest of RSS: Pebble's caches and memtables, NATS's file store buffers)\n",
 		heapPeakish, float64(ms.HeapInuse)/(1<<20))
 	fmt.Printf("  journey state on disk: %.1f MiB (%.0f bytes a person); event log on disk %.0f MiB\n", disk,
-		disk*(1<<20)/float64(max(active, 1)), float64(dirSize(filepath.Join(dir, "log")))/(1<<20))
+		disk*(1<<20)/float64(max(active, 1)), machine.DirMiB(filepath.Join(dir, "log")))
 	return nil
 }

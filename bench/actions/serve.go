@@ -446,7 +446,7 @@ func serveLatency(args []string) error {
 	if s, err := n.stats(jid); err == nil {
 		fmt.Printf("  journey stats: outbox %d, dead %d, counters %v\n", s.Outbox, s.Dead, s.Counters)
 	}
-	rss, hwm := memOf(n.pid())
+	rss, hwm := machine.Mem(n.pid(), machine.RSS), machine.Mem(n.pid(), machine.Peak)
 	fmt.Printf("  server RSS %.0f MiB, peak %.0f MiB\n", rss, hwm)
 	if *profile != "" && profErr == nil {
 		fmt.Printf("  cpu profile: %s\n", *profile)
@@ -493,7 +493,7 @@ func servePeople(args []string) error {
 	if err != nil {
 		return err
 	}
-	rss0, _ := memOf(n.pid())
+	rss0 := machine.Mem(n.pid(), machine.RSS)
 	logf("server pid %d at %s, journey %s; RSS at start %.0f MiB", n.pid(), n.url, jid, rss0)
 
 	// Sample memory every second.
@@ -508,7 +508,7 @@ func servePeople(args []string) error {
 			case <-stopSampling:
 				return
 			case <-t.C:
-				r, _ := memOf(n.pid())
+				r := machine.Mem(n.pid(), machine.RSS)
 				mu.Lock()
 				peakRSS = max(peakRSS, r)
 				mu.Unlock()
@@ -557,9 +557,9 @@ func servePeople(args []string) error {
 	}
 	progress := func(what string) (stats, error) {
 		s, err := n.stats(jid)
-		r, h := memOf(n.pid())
+		r, h := machine.Mem(n.pid(), machine.RSS), machine.Mem(n.pid(), machine.Peak)
 		logf("%s: %.0f s, active in the journey %d, RSS %.0f MiB (peak %.0f), journey state %.0f MiB on disk, %s",
-			what, time.Since(start).Seconds(), s.Active, r, h, float64(dirSize(filepath.Join(*dir, "journeys")))/(1<<20), machine.LoadAvg())
+			what, time.Since(start).Seconds(), s.Active, r, h, machine.DirMiB(filepath.Join(*dir, "journeys")), machine.LoadAvg())
 		return s, err
 	}
 	go func() {
@@ -598,7 +598,7 @@ loop:
 	t.Stop()
 	loaded := time.Since(start)
 	phase := meter.String()
-	_, hwm := memOf(n.pid())
+	hwm := machine.Mem(n.pid(), machine.Peak)
 	mu.Lock()
 	peak := max(peakRSS, hwm)
 	mu.Unlock()
@@ -606,7 +606,7 @@ loop:
 	if done {
 		logf("loaded; settling %s", *settle)
 		time.Sleep(*settle)
-		steady, _ = memOf(n.pid())
+		steady = machine.Mem(n.pid(), machine.RSS)
 	}
 	last, _ = progress("end")
 	fmt.Println()
@@ -618,7 +618,7 @@ loop:
 	}
 	fmt.Printf("  server RSS: at start %.0f MiB, peak %.0f MiB (VmHWM and 1 s samples), steady %.0f MiB (after %s idle)\n", rss0, peak, steady, *settle)
 	fmt.Printf("  journey state on disk %.1f MiB, whole data directory %.0f MiB\n",
-		float64(dirSize(filepath.Join(*dir, "journeys")))/(1<<20), float64(dirSize(*dir))/(1<<20))
+		machine.DirMiB(filepath.Join(*dir, "journeys")), machine.DirMiB(*dir))
 	fmt.Printf("  load phase: %s\n", phase)
 	_ = context.Background
 	return nil

@@ -54,7 +54,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -492,8 +491,8 @@ func load(ctx context.Context, a *app.App, n int, seqs [][4]uint64) (marker, err
 			case now := <-t.C:
 				n := msgs.Load()
 				applied, _ := a.Store.AppliedSeq(ctx)
-				fmt.Printf("  %5.0fs: wave %d/4, %8d people complete, %9d messages accepted (%6.0f/s now), store applied %9d, RSS %d MiB, load %s\n",
-					now.Sub(start).Seconds(), min(4, 1+int(next.Load())/chunks), done.Load(), n, float64(n-prev)/now.Sub(prevT).Seconds(), applied, rssMiB("VmRSS"), machine.LoadAvg())
+				fmt.Printf("  %5.0fs: wave %d/4, %8d people complete, %9d messages accepted (%6.0f/s now), store applied %9d, RSS %.0f MiB, load %s\n",
+					now.Sub(start).Seconds(), min(4, 1+int(next.Load())/chunks), done.Load(), n, float64(n-prev)/now.Sub(prevT).Seconds(), applied, machine.Mem(0, machine.RSS), machine.LoadAvg())
 				prev, prevT = n, now
 			}
 		}
@@ -583,8 +582,8 @@ func load(ctx context.Context, a *app.App, n int, seqs [][4]uint64) (marker, err
 	close(stopProgress)
 	pwg.Wait()
 	took := time.Since(start)
-	fmt.Printf("store applied everything %.1fs after the start (%.1fs after the last acknowledgement): load took %.1fs = %.0f messages/s end to end; peak RSS %d MiB\n",
-		took.Seconds(), (took - accepted).Seconds(), took.Seconds(), float64(msgs.Load())/took.Seconds(), rssMiB("VmHWM"))
+	fmt.Printf("store applied everything %.1fs after the start (%.1fs after the last acknowledgement): load took %.1fs = %.0f messages/s end to end; peak RSS %.0f MiB\n",
+		took.Seconds(), (took - accepted).Seconds(), took.Seconds(), float64(msgs.Load())/took.Seconds(), machine.Mem(0, machine.Peak))
 	return marker{People: n, Seed: *seed, Source: src.ID, Messages: uint64(msgs.Load())}, nil
 }
 
@@ -615,7 +614,7 @@ func counts(ctx context.Context, a *app.App, dir string) error {
 	fmt.Printf("store rows: %s; distinct userIds (profiles) %v; key store %+v\n", strings.Join(s, ", "), res.Rows[0][0], st)
 	var sizes []string
 	for _, sub := range []string{"log", "store", "keys"} {
-		sizes = append(sizes, fmt.Sprintf("%s %d MB", sub, duMB(filepath.Join(dir, sub))))
+		sizes = append(sizes, fmt.Sprintf("%s %.0f MiB", sub, machine.DirMiB(filepath.Join(dir, sub))))
 	}
 	fmt.Printf("data directory: %s\n", strings.Join(sizes, ", "))
 	return nil
@@ -983,34 +982,6 @@ func otherCores(f func()) float64 {
 	f()
 	el := time.Since(t0).Seconds()
 	return max(0, (machine.Busy()-b0)-(machine.SelfCPU()-s0)) / el
-}
-
-func rssMiB(field string) int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, field+":") {
-			kb, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
-			return kb >> 10
-		}
-	}
-	return 0
-}
-
-func duMB(dir string) int64 {
-	var n int64
-	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if i, err := d.Info(); err == nil && !d.IsDir() {
-			n += i.Size()
-		}
-		return nil
-	})
-	return n >> 20
 }
 
 // personTables is the list of internal/store/duckdb/person.go (commit
