@@ -51,38 +51,53 @@ func (directPeople) EnsureSegment(context.Context, string, string, string) error
 // SetTraits is not used by these journeys (newer engines ask for it).
 func (directPeople) SetTraits(context.Context, string, string, map[string]any) error { return nil }
 
-// engineNode is an embedded event log and a journey engine in this process.
+// engineNode is an embedded event log and a journey engine in this process,
+// in a temporary directory, with the webhook receiver its journey calls.
 type engineNode struct {
-	dir string
-	log *eventlog.Log
-	eng *journey.Engine
-	jid string
+	dir  string
+	recv *receiver
+	log  *eventlog.Log
+	eng  *journey.Engine
+	jid  string
 }
 
-func openEngine(ctx context.Context, dir string, recv *receiver, j journey.Journey, conc int, rate float64, tick, lag time.Duration) (*engineNode, error) {
-	lg, err := eventlog.Open(ctx, eventlog.Config{Dir: filepath.Join(dir, "log")})
+// openEngine starts a receiver, opens a log and a journey engine in a new
+// temporary directory, and saves and activates journey j with the receiver
+// as its destination; close undoes all of it.
+func openEngine(ctx context.Context, j journey.Journey, conc int, rate float64, tick, lag time.Duration) (*engineNode, error) {
+	recv, err := startReceiver()
 	if err != nil {
 		return nil, err
 	}
-	eng, err := journey.Open(ctx, journey.Config{AllowPrivateWebhooks: true, Dir: filepath.Join(dir, "journeys"), Log: lg, JetStream: lg.JetStream(),
+	dir, err := os.MkdirTemp("", "actbench-engine-")
+	if err != nil {
+		recv.srv.Close()
+		return nil, err
+	}
+	n := &engineNode{dir: dir, recv: recv}
+	n.log, err = eventlog.Open(ctx, eventlog.Config{Dir: filepath.Join(dir, "log")})
+	if err != nil {
+		n.close()
+		return nil, err
+	}
+	n.eng, err = journey.Open(ctx, journey.Config{AllowPrivateWebhooks: true, Dir: filepath.Join(dir, "journeys"), Log: n.log, JetStream: n.log.JetStream(),
 		People: directPeople{lag: lag}, Tick: tick})
 	if err != nil {
-		lg.Close()
+		n.close()
 		return nil, err
 	}
-	n := &engineNode{dir: dir, log: lg, eng: eng}
-	d, err := eng.SaveDestination(ctx, journey.Destination{Name: "bench", URL: recv.url, Concurrency: conc, RatePerSecond: rate}, true, false, "bench")
+	d, err := n.eng.SaveDestination(ctx, journey.Destination{Name: "bench", URL: recv.url, Concurrency: conc, RatePerSecond: rate}, true, false, "bench")
 	if err != nil {
 		n.close()
 		return nil, err
 	}
 	recv.setSecret(d.Secret)
-	saved, _, err := eng.Save(ctx, j, true, "bench")
+	saved, _, err := n.eng.Save(ctx, j, true, "bench")
 	if err != nil {
 		n.close()
 		return nil, err
 	}
-	if _, _, err := eng.SetStatus(ctx, saved.ID, journey.StatusActive, "bench"); err != nil {
+	if _, _, err := n.eng.SetStatus(ctx, saved.ID, journey.StatusActive, "bench"); err != nil {
 		n.close()
 		return nil, err
 	}
@@ -94,7 +109,11 @@ func (n *engineNode) close() {
 	if n.eng != nil {
 		n.eng.Close()
 	}
-	n.log.Close()
+	if n.log != nil {
+		n.log.Close()
+	}
+	n.recv.srv.Close()
+	os.RemoveAll(n.dir)
 }
 
 func trackMessage(source, msgID, user, event, props string, now time.Time) eventlog.Message {
@@ -121,21 +140,11 @@ func engineLatency(args []string) error {
 	lag := fs.Duration("resolve-lag", 0, "People.Resolve waits until this long after each message's receipt (a profile engine that far behind)")
 	fs.Parse(args)
 
-	recv, err := startReceiver()
-	if err != nil {
-		return err
-	}
-	defer recv.srv.Close()
-	dir, err := os.MkdirTemp("", "actbench-engine-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
 	ctx := context.Background()
 	j := journey.Journey{Name: "Bench actions", Trigger: journey.Trigger{Type: journey.TriggerEvent, Event: "Bench Triggered"},
 		Steps:   []journey.Step{{ID: "hook", Type: journey.StepWebhook, Destination: "bench"}},
 		Reentry: journey.Reentry{Mode: journey.ReentryAlways}}
-	n, err := openEngine(ctx, dir, recv, j, *conc, *destRate, *tick, *lag)
+	n, err := openEngine(ctx, j, *conc, *destRate, *tick, *lag)
 	if err != nil {
 		return err
 	}
@@ -192,10 +201,10 @@ func engineLatency(args []string) error {
 	phase := meter.String()
 	ackEnd := time.Now()
 	deadline := time.Now().Add(*drain)
-	for recv.count() < total && time.Now().Before(deadline) {
+	for n.recv.count() < total && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
-	l := measure(samples, nWarm, total, recv, run)
+	l := measure(samples, nWarm, total, n.recv, run)
 	ackLat, e2e, toCreated, toArrival := l.ack, l.e2e, l.toCreated, l.toArrival
 	firstAck, lastAck, lastArr, missing := l.firstAck, l.lastAck, l.lastArr, l.missing
 	fmt.Println()
@@ -203,7 +212,7 @@ func engineLatency(args []string) error {
 		gitDescribe(), *rate, *dur, *users, *conc, *destRate, *tick, *lag)
 	fmt.Printf("  published %d (%.1f/s); delivered %d (%.1f/s), missing after %.0f s: %d; receiver %d requests, %d bad, %d duplicates\n",
 		len(ackLat), float64(len(ackLat))/lastAck.Sub(firstAck).Seconds(), len(e2e), float64(len(e2e))/lastArr.Sub(firstAck).Seconds(),
-		time.Since(ackEnd).Seconds(), missing, recv.total, recv.bad, recv.dups)
+		time.Since(ackEnd).Seconds(), missing, n.recv.total, n.recv.bad, n.recv.dups)
 	fmt.Printf("  publish latency (due → log ack): %s\n", pcts(ackLat))
 	fmt.Printf("  ACK → WEBHOOK DELIVERY:          %s\n", pcts(e2e))
 	fmt.Printf("    ack → action enqueued:   %s\n", pcts(toCreated))
@@ -224,22 +233,12 @@ func enginePeople(args []string) error {
 	limit := fs.Duration("limit", 20*time.Minute, "give up after")
 	fs.Parse(args)
 
-	recv, err := startReceiver()
-	if err != nil {
-		return err
-	}
-	defer recv.srv.Close()
-	dir, err := os.MkdirTemp("", "actbench-engine-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
 	ctx := context.Background()
 	pid := os.Getpid()
 	j := journey.Journey{Name: "Bench wait", Trigger: journey.Trigger{Type: journey.TriggerEvent, Event: "Signed Up"},
 		Steps: []journey.Step{{ID: "wait", Type: journey.StepWait, Duration: journey.Duration(30 * 24 * time.Hour)},
 			{ID: "hook", Type: journey.StepWebhook, Destination: "bench"}}}
-	n, err := openEngine(ctx, dir, recv, j, 0, 0, 0, 0)
+	n, err := openEngine(ctx, j, 0, 0, 0, 0)
 	if err != nil {
 		return err
 	}
@@ -354,7 +353,7 @@ func enginePeople(args []string) error {
 			f.Close()
 		}
 	}
-	disk := machine.DirMiB(filepath.Join(dir, "journeys"))
+	disk := machine.DirMiB(filepath.Join(n.dir, "journeys"))
 	fmt.Println()
 	fmt.Printf("RESULT engine-people (ENGINE ONLY: embedded log + internal/journey in one process, People from userId, no HTTP ingest, no profile engine, no store) commit %s | %d people, journey: Signed Up → wait 30d → webhook\n",
 		gitDescribe(), *people)
@@ -370,6 +369,6 @@ func enginePeople(args []string) error {
 	fmt.Printf("  Go heap in use at the end of consumption %.0f MiB, after GC %.0f MiB (the rest of RSS: Pebble's caches and memtables, NATS's file store buffers)\n",
 		heapPeakish, float64(ms.HeapInuse)/(1<<20))
 	fmt.Printf("  journey state on disk: %.1f MiB (%.0f bytes a person); event log on disk %.0f MiB\n", disk,
-		disk*(1<<20)/float64(max(active, 1)), machine.DirMiB(filepath.Join(dir, "log")))
+		disk*(1<<20)/float64(max(active, 1)), machine.DirMiB(filepath.Join(n.dir, "log")))
 	return nil
 }

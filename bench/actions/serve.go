@@ -131,6 +131,34 @@ func (n *node) admin(method, path string, body any, out any) error {
 	return nil
 }
 
+// startServe starts a receiver and a node on *dir (a new /tmp/PREFIX*
+// directory when empty, removed by stop unless keep), and sets up and starts
+// journey def with the receiver as its destination; stop ends all of it.
+func startServe(bin string, dir *string, prefix string, keep bool, def map[string]any, conc int, rate float64) (*receiver, *node, string, func(), error) {
+	recv, err := startReceiver()
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	cleanup, err := dataDir(dir, prefix, keep)
+	if err != nil {
+		recv.srv.Close()
+		return nil, nil, "", nil, err
+	}
+	n, err := startNode(bin, *dir, nil, nil)
+	if err != nil {
+		cleanup()
+		recv.srv.Close()
+		return nil, nil, "", nil, err
+	}
+	stop := func() { n.stop(); cleanup(); recv.srv.Close() }
+	jid, err := n.setup(recv, def, conc, rate)
+	if err != nil {
+		stop()
+		return nil, nil, "", nil, err
+	}
+	return recv, n, jid, stop, nil
+}
+
 // setup creates a source, the webhook destination and the journey, and
 // starts it.
 func (n *node) setup(recv *receiver, journeyDef map[string]any, concurrency int, rate float64) (string, error) {
@@ -304,31 +332,17 @@ func serveLatency(args []string) error {
 	csvOut := fs.String("samples", "", "write every measured event as CSV: i, due, ack, enqueued, arrival (Unix ns)")
 	fs.Parse(args)
 
-	recv, err := startReceiver()
-	if err != nil {
-		return err
-	}
-	defer recv.srv.Close()
-	cleanup, err := dataDir(dir, "actbench-serve-", *keep)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	n, err := startNode(*bin, *dir, nil, nil)
-	if err != nil {
-		return err
-	}
-	defer n.stop()
 	def := map[string]any{
 		"name":    "Bench actions",
 		"trigger": map[string]any{"type": "event", "event": "Bench Triggered"},
 		"steps":   []any{map[string]any{"id": "hook", "type": "webhook", "destination": "bench"}},
 		"reentry": map[string]any{"mode": "always"},
 	}
-	jid, err := n.setup(recv, def, *conc, *destRate)
+	recv, n, jid, stop, err := startServe(*bin, dir, "actbench-serve-", *keep, def, *conc, *destRate)
 	if err != nil {
 		return err
 	}
+	defer stop()
 	logf("server pid %d at %s, journey %s, destination concurrency %d rate %.0f/s; receiver %s", n.pid(), n.url, jid, *conc, *destRate, recv.url)
 
 	total := int((*warm + *dur).Seconds() * *rate)
@@ -468,31 +482,17 @@ func servePeople(args []string) error {
 	keep := fs.Bool("keep", false, "keep the data directory")
 	fs.Parse(args)
 
-	recv, err := startReceiver()
-	if err != nil {
-		return err
-	}
-	defer recv.srv.Close()
-	cleanup, err := dataDir(dir, "actbench-people-", *keep)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	n, err := startNode(*bin, *dir, nil, nil)
-	if err != nil {
-		return err
-	}
-	defer n.stop()
 	def := map[string]any{
 		"name":    "Bench wait",
 		"trigger": map[string]any{"type": "event", "event": "Signed Up"},
 		"steps": []any{map[string]any{"id": "wait", "type": "wait", "duration": "30d"},
 			map[string]any{"id": "hook", "type": "webhook", "destination": "bench"}},
 	}
-	jid, err := n.setup(recv, def, 0, 0)
+	_, n, jid, stop, err := startServe(*bin, dir, "actbench-people-", *keep, def, 0, 0)
 	if err != nil {
 		return err
 	}
+	defer stop()
 	rss0 := machine.Mem(n.pid(), machine.RSS)
 	logf("server pid %d at %s, journey %s; RSS at start %.0f MiB", n.pid(), n.url, jid, rss0)
 
