@@ -2,9 +2,10 @@ package audience
 
 import (
 	"fmt"
-	"github.com/govalues/decimal"
 	"testing"
 	"time"
+
+	"github.com/govalues/decimal"
 )
 
 // benchSegments returns 50 segments of the kinds a seller defines: trait

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/govalues/decimal"
+	"github.com/tradewind/tradewind/internal/jsonw"
 )
 
 // The compiled form of a rule: the same tree with every literal converted
@@ -319,7 +320,7 @@ func (c *compiler) event(e EventCond, path string) (*eventLeaf, error) {
 		st.window = leaf.window
 		retention = "window " + strconv.FormatInt(leaf.window, 10) + "us, newest " + strconv.Itoa(st.k)
 	}
-	st.match = typ + " " + string(appendQuoted(nil, e.Name)) + " where [" + strings.Join(sortedDescs, ", ") + "]"
+	st.match = typ + " " + string(jsonw.AppendString(nil, e.Name)) + " where [" + strings.Join(sortedDescs, ", ") + "]"
 	st.desc = st.match + " " + retention
 	leaf.st = st
 	if c.streams != nil {

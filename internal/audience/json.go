@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/govalues/decimal"
+	"github.com/tradewind/tradewind/internal/jsonw"
 )
 
 // RuleError says where in a rule something is wrong and what. Path is the
@@ -542,23 +542,23 @@ func appendJSON(b []byte, r Rule) []byte {
 		return append(b, '}')
 	case InSegment:
 		b = append(b, `{"segment":`...)
-		b = appendQuoted(b, r.ID)
+		b = jsonw.AppendString(b, r.ID)
 		return append(b, '}')
 	case TraitCond:
 		b = append(b, `{"trait":`...)
-		b = appendQuoted(b, r.Attr)
+		b = jsonw.AppendString(b, r.Attr)
 		b = appendJSONTest(b, r.Op, r.Value)
 		return append(b, '}')
 	case EventCond:
 		if r.Type == EventTrack || r.Type == "" {
 			b = append(b, `{"event":`...)
-			b = appendQuoted(b, r.Name)
+			b = jsonw.AppendString(b, r.Name)
 		} else {
 			b = append(b, `{"type":`...)
-			b = appendQuoted(b, r.Type)
+			b = jsonw.AppendString(b, r.Type)
 			if r.Name != "" {
 				b = append(b, `,"name":`...)
-				b = appendQuoted(b, r.Name)
+				b = jsonw.AppendString(b, r.Name)
 			}
 		}
 		if len(r.Where) > 0 {
@@ -568,7 +568,7 @@ func appendJSON(b []byte, r Rule) []byte {
 					b = append(b, ',')
 				}
 				b = append(b, `{"property":`...)
-				b = appendQuoted(b, p.Property)
+				b = jsonw.AppendString(b, p.Property)
 				b = appendJSONTest(b, p.Op, p.Value)
 				b = append(b, '}')
 			}
@@ -576,7 +576,7 @@ func appendJSON(b []byte, r Rule) []byte {
 		}
 		if c := normCount(r.Count); c != (CountCond{Op: OpGte, Value: 1}) {
 			b = append(b, `,"count":{"op":`...)
-			b = appendQuoted(b, string(c.Op))
+			b = jsonw.AppendString(b, string(c.Op))
 			b = append(b, `,"value":`...)
 			if c.Op == OpBetween {
 				b = append(b, '[')
@@ -591,7 +591,7 @@ func appendJSON(b []byte, r Rule) []byte {
 		}
 		if r.Within != 0 {
 			b = append(b, `,"within":`...)
-			b = appendQuoted(b, formatDuration(r.Within))
+			b = jsonw.AppendString(b, formatDuration(r.Within))
 		}
 		return append(b, '}')
 	}
@@ -611,7 +611,7 @@ func appendJSONList(b []byte, rs []Rule) []byte {
 
 func appendJSONTest(b []byte, op Op, v Literal) []byte {
 	b = append(b, `,"op":`...)
-	b = appendQuoted(b, string(op))
+	b = jsonw.AppendString(b, string(op))
 	if op == OpExists || op == OpNotExists {
 		return b
 	}
@@ -622,7 +622,7 @@ func appendJSONTest(b []byte, op Op, v Literal) []byte {
 func appendJSONLit(b []byte, v Literal) []byte {
 	switch v.Kind {
 	case LitString:
-		return appendQuoted(b, v.Str)
+		return jsonw.AppendString(b, v.Str)
 	case LitNumber:
 		return append(b, v.Num.String()...)
 	case LitBool:
@@ -640,49 +640,12 @@ func appendJSONLit(b []byte, v Literal) []byte {
 	return append(b, "null"...)
 }
 
-// appendQuoted writes s as a JSON string. The text form uses the same
-// quoting, so a string is written one way everywhere. Invalid UTF-8 becomes
-// U+FFFD, as encoding/json would read it.
-func appendQuoted(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
-}
-
 // MarshalJSON writes a segment as {"id", "name", "version", "rule"}.
 func (s Segment) MarshalJSON() ([]byte, error) {
 	b := []byte(`{"id":`)
-	b = appendQuoted(b, s.ID)
+	b = jsonw.AppendString(b, s.ID)
 	b = append(b, `,"name":`...)
-	b = appendQuoted(b, s.Name)
+	b = jsonw.AppendString(b, s.Name)
 	b = append(b, `,"version":`...)
 	b = strconv.AppendInt(b, int64(s.Version), 10)
 	b = append(b, `,"rule":`...)

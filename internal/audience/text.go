@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tradewind/tradewind/internal/jsonw"
 )
 
 // SyntaxError is a mistake in the text form: where (byte offset, and line
@@ -102,7 +104,7 @@ func describe(t token) string {
 	case tEOF:
 		return "the end of the rule"
 	case tString:
-		return "the string " + string(appendQuoted(nil, t.text))
+		return "the string " + string(jsonw.AppendString(nil, t.text))
 	case tIdent:
 		if keywords[strings.ToLower(t.text)] {
 			return "the keyword " + strconv.Quote(strings.ToLower(t.text))
@@ -564,7 +566,7 @@ func (p *parser) parseTest(subject string) (Op, Literal, error) {
 		return "", Literal{}, p.errAt(n, `expected "in" or "exists" after "not", found %s`, describe(n))
 	}
 	return "", Literal{}, p.errAt(t, "expected an operator after %s (=, !=, >, >=, <, <=, in, not in, between, contains, starts_with, exists or not exists), found %s",
-		string(appendQuoted(nil, subject)), describe(t))
+		string(jsonw.AppendString(nil, subject)), describe(t))
 }
 
 func (p *parser) parseList() (Literal, error) {
@@ -645,7 +647,7 @@ func formatRule(b *strings.Builder, r Rule) {
 		formatParen(b, r.Rule, isCompound(r.Rule))
 	case InSegment:
 		b.WriteString("in segment ")
-		b.Write(appendQuoted(nil, r.ID))
+		b.Write(jsonw.AppendString(nil, r.ID))
 	case TraitCond:
 		b.WriteString(formatName(r.Attr, false))
 		formatTest(b, r.Op, r.Value)
@@ -655,11 +657,11 @@ func formatRule(b *strings.Builder, r Rule) {
 			b.WriteString(r.Type)
 			if r.Name != "" {
 				b.WriteByte(' ')
-				b.Write(appendQuoted(nil, r.Name))
+				b.Write(jsonw.AppendString(nil, r.Name))
 			}
 		default:
 			b.WriteString("event ")
-			b.Write(appendQuoted(nil, r.Name))
+			b.Write(jsonw.AppendString(nil, r.Name))
 		}
 		for i, w := range r.Where {
 			if i == 0 {
@@ -732,7 +734,7 @@ func formatName(s string, dotted bool) string {
 	} else if isIdent(s) {
 		return s
 	}
-	return string(appendQuoted(nil, s))
+	return string(jsonw.AppendString(nil, s))
 }
 
 func formatTest(b *strings.Builder, op Op, v Literal) {
@@ -789,7 +791,7 @@ func formatLit(b *strings.Builder, v Literal) {
 		if isRelTime(v.Str) {
 			b.WriteString(v.Str)
 		} else {
-			b.Write(appendQuoted(nil, v.Str))
+			b.Write(jsonw.AppendString(nil, v.Str))
 		}
 	case LitNumber:
 		b.WriteString(v.Num.String())

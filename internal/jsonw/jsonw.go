@@ -116,6 +116,22 @@ func (w *Writer) StringBytes(s []byte) {
 	w.comma = true
 }
 
+// AppendString appends s to dst as a quoted JSON string, escaped as a
+// Writer escapes strings (see the package documentation), and returns the
+// extended slice: for code that quotes single strings without a Writer —
+// a rule's text form, a value rewritten inside a document.
+func AppendString(dst []byte, s string) []byte {
+	w := Writer{b: dst}
+	w.quote(s)
+	return w.b
+}
+
+// AppendStringBytes is AppendString for text held in a byte slice; like
+// StringBytes it reads s during the call only.
+func AppendStringBytes(dst []byte, s []byte) []byte {
+	return AppendString(dst, unsafe.String(unsafe.SliceData(s), len(s)))
+}
+
 // Number writes text, which must be a JSON number (an optional '-', an
 // integer part without leading zeros, then an optional fraction and
 // exponent), exactly as it is: no digit is lost or rounded. Number panics

@@ -56,6 +56,13 @@ func TestStringEscaping(t *testing.T) {
 			if got := string(w.Bytes()); got != c.want {
 				t.Errorf("StringBytes(%q) = %s, want %s", c.in, got, c.want)
 			}
+			// The free functions append to what dst holds, with no comma.
+			if got := string(AppendString([]byte("x="), c.in)); got != "x="+c.want {
+				t.Errorf("AppendString(%q) = %s, want x=%s", c.in, got, c.want)
+			}
+			if got := string(AppendStringBytes([]byte("x="), []byte(c.in))); got != "x="+c.want {
+				t.Errorf("AppendStringBytes(%q) = %s, want x=%s", c.in, got, c.want)
+			}
 		})
 	}
 }

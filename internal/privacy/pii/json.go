@@ -4,8 +4,8 @@ import (
 	"crypto/cipher"
 	"fmt"
 	"strconv"
-	"unicode/utf8"
 
+	"github.com/tradewind/tradewind/internal/jsonw"
 	"github.com/valyala/fastjson"
 )
 
@@ -74,7 +74,7 @@ func (r *revealer) emit(dst []byte, v *fastjson.Value, nesting int) ([]byte, err
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = appendJSONString(dst, k)
+			dst = jsonw.AppendStringBytes(dst, k)
 			dst = append(dst, ':')
 			n := len(r.path)
 			if n > 0 {
@@ -109,7 +109,7 @@ func (r *revealer) emit(dst []byte, v *fastjson.Value, nesting int) ([]byte, err
 		if isEnvelopeText(s) {
 			return r.open(dst, string(s), nesting)
 		}
-		return appendJSONString(dst, s), nil
+		return jsonw.AppendStringBytes(dst, s), nil
 	}
 	return v.MarshalTo(dst), nil
 }
@@ -123,7 +123,7 @@ func (r *revealer) open(dst []byte, s string, nesting int) ([]byte, error) {
 	a, err := r.key(e.KeyID)
 	if err != nil {
 		if r.erased != nil && r.erased(err) {
-			return appendJSONString(dst, []byte(Erased)), nil
+			return jsonw.AppendString(dst, Erased), nil
 		}
 		return dst, fmt.Errorf("pii: %s: %w", r.path, err)
 	}
@@ -133,9 +133,9 @@ func (r *revealer) open(dst []byte, s string, nesting int) ([]byte, error) {
 	}
 	switch {
 	case r.mask:
-		return appendJSONString(dst, []byte(Mask(o.kind, o.value))), nil
+		return jsonw.AppendString(dst, Mask(o.kind, o.value)), nil
 	case !o.isJSON:
-		return appendJSONString(dst, []byte(o.value)), nil
+		return jsonw.AppendString(dst, o.value), nil
 	case nesting >= maxNesting:
 		return dst, fmt.Errorf("pii: %s: envelopes nested too deep", r.path)
 	}
@@ -172,7 +172,7 @@ func appendJSON(dst []byte, v *fastjson.Value) []byte {
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = appendJSONString(dst, k)
+			dst = jsonw.AppendStringBytes(dst, k)
 			dst = append(dst, ':')
 			dst = appendJSON(dst, cv)
 		})
@@ -189,43 +189,7 @@ func appendJSON(dst []byte, v *fastjson.Value) []byte {
 		return append(dst, ']')
 	case fastjson.TypeString:
 		s, _ := v.StringBytes()
-		return appendJSONString(dst, s)
+		return jsonw.AppendStringBytes(dst, s)
 	}
 	return v.MarshalTo(dst)
-}
-
-// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes
-// U+FFFD, as encoding/json does.
-func appendJSONString(dst []byte, s []byte) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				dst = append(dst, '\\', c)
-			case c == '\n':
-				dst = append(dst, '\\', 'n')
-			case c == '\r':
-				dst = append(dst, '\\', 'r')
-			case c == '\t':
-				dst = append(dst, '\\', 't')
-			case c < 0x20:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				dst = append(dst, c)
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			dst = append(dst, "\ufffd"...)
-		} else {
-			dst = append(dst, s[i:i+n]...)
-		}
-		i += n
-	}
-	return append(dst, '"')
 }
