@@ -72,6 +72,11 @@ type Server struct {
 	// day up to date (store.OrderDaysKeeper); RFM then reads them instead
 	// of every order row through the identity join. Nil reads the orders.
 	OrderDays func(ctx context.Context) (store.OrderDaysRefresh, error)
+	// OwnMessages brings the store's table of the profile each of the
+	// node's own messages names up to date (duckdb.RefreshOwnMessages);
+	// a timeline then looks the profile's up instead of reading every own
+	// message's JSON. Nil reads the JSON.
+	OwnMessages func(ctx context.Context) (int64, error)
 	// Predict runs and reports customer predictions; nil serves none of
 	// their endpoints.
 	Predict *predict.Service

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -474,11 +475,10 @@ func (s *Server) timeline(ctx context.Context, profileID string, before uint64, 
 	in := func(list []any) string { return "(?" + strings.Repeat(", ?", len(list)-1) + ")" }
 	var parts []string
 	var args []any
-	// The node's own messages carry no user or anonymous id
-	// (source _tradewind); the text test first spares parsing their JSON.
-	own := `SELECT * FROM event_rows WHERE source_id = '_tradewind' AND seq < ?
-		AND contains(CAST(properties AS VARCHAR), ?) AND json_extract_string(properties, '$.profile_id') = ?`
-	ownArgs := []any{before, profileID, profileID}
+	own, ownArgs, err := s.ownMessages(ctx, profileID, before)
+	if err != nil {
+		return nil, err
+	}
 	if len(users) > 0 {
 		parts = append(parts, `SELECT * FROM event_rows WHERE user_id IN `+in(users)+` AND seq < ?`)
 		args = append(append(args, users...), before)
@@ -500,6 +500,41 @@ func (s *Server) timeline(ctx context.Context, profileID string, before uint64, 
 		WHERE coalesce(u.profile_id, a.profile_id,
 			CASE WHEN c.source_id = '_tradewind' THEN json_extract_string(c.properties, '$.profile_id') END) = ?
 		ORDER BY c."timestamp" DESC, c.seq DESC LIMIT ?`, args)
+}
+
+// ownMessages is the part of a timeline that reads the node's own
+// messages naming the profile (source _tradewind: they carry no user or
+// anonymous id, and name the profile in properties.profile_id). With
+// OwnMessages the store keeps which profile each names
+// (own_message_profiles), so the profile's are read by their sequences,
+// which DuckDB's zone maps find in a few row groups; without it every own
+// message's JSON is read (the text test first spares parsing most).
+func (s *Server) ownMessages(ctx context.Context, profileID string, before uint64) (string, []any, error) {
+	if s.OwnMessages == nil {
+		return `SELECT * FROM event_rows WHERE source_id = '_tradewind' AND seq < ?
+		AND contains(CAST(properties AS VARCHAR), ?) AND json_extract_string(properties, '$.profile_id') = ?`,
+			[]any{before, profileID, profileID}, nil
+	}
+	if _, err := s.OwnMessages(ctx); err != nil {
+		return "", nil, err
+	}
+	res, err := s.Backend.QueryArgs(ctx, "SELECT DISTINCT seq FROM own_message_profiles WHERE profile_id = ? AND seq < ? ORDER BY seq", []any{profileID, before})
+	if err != nil {
+		return "", nil, err
+	}
+	if len(res.Rows) == 0 {
+		return "SELECT * FROM event_rows WHERE false", nil, nil
+	}
+	// Literal sequences, not parameters: DuckDB checks a literal list
+	// against each row group's zone map.
+	var b strings.Builder
+	for i, row := range res.Rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprint(&b, row[0])
+	}
+	return "SELECT * FROM event_rows WHERE seq IN (" + b.String() + ") AND source_id = '_tradewind'", nil, nil
 }
 
 // now is the API's clock.
