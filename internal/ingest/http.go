@@ -291,7 +291,7 @@ type Rejected struct {
 }
 
 func (h *HTTP) batch(w http.ResponseWriter, r *http.Request) {
-	v, _, src, ok := h.request(w, r)
+	v, body, src, ok := h.request(w, r)
 	if !ok {
 		return
 	}
@@ -315,9 +315,15 @@ func (h *HTTP) batch(w http.ResponseWriter, r *http.Request) {
 		}
 		opts.BatchSentAt = t
 	}
+	// Each message goes to the log as the bytes the sender wrote, unless
+	// the server must change it (see Service.prepare).
+	raws := batchElements(body, len(msgs))
 	items := make([]Item, len(msgs))
 	for i, m := range msgs {
 		items[i] = Item{Value: m}
+		if raws != nil {
+			items[i].Raw = raws[i]
+		}
 	}
 	out, err := h.Service.Accept(r.Context(), src, items, opts)
 	if err != nil {
