@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tradewind/tradewind/internal/marketing"
+	"github.com/tradewind/tradewind/internal/store/duckdb"
 	"github.com/tradewind/tradewind/internal/touch"
 )
 
@@ -30,11 +31,22 @@ func (a *App) marketing() *marketing.Service {
 		stamp = fi.ModTime().String() + "/" + strconv.FormatInt(fi.Size(), 10)
 	}
 	if a.mkt == nil || stamp != a.mktStamp {
-		a.mkt = &marketing.Service{Scan: a.Store.Scan, RefreshTouches: a.Store.RefreshTouches, Taxonomy: a.channelTaxonomy(), JetStream: a.Log.JetStream(),
+		a.mkt = &marketing.Service{Scan: a.Store.Scan, RefreshTouches: a.refreshTouches, Taxonomy: a.channelTaxonomy(), JetStream: a.Log.JetStream(),
 			Bucket: a.bucket("tradewind_experiments"), Now: a.Cfg.Now, Logger: a.Logger, Generation: a.appliedSeq}
 		a.mktStamp = stamp
 	}
 	return a.mkt
+}
+
+// refreshTouches brings the store's touch tables up to date for the
+// marketing service.
+func (a *App) refreshTouches(ctx context.Context, keySQL string, args []any) error {
+	r, err := a.Store.RefreshTouchPoints(ctx, duckdb.TouchKey{SQL: keySQL, Args: args})
+	if err == nil && (r.Rebuilt || r.Deletions || r.Elapsed > 5*time.Second) {
+		a.Logger.Info("marketing touch points refreshed", "touch_rows_added", r.TouchRows, "rebuilt", r.Rebuilt,
+			"deletions", r.Deletions, "identities", r.Identities, "rows", r.Candidates, "elapsed", r.Elapsed.Round(time.Millisecond))
+	}
+	return err
 }
 
 // appliedSeq is the store's position in the log (0 if unknown).

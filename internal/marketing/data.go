@@ -41,6 +41,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -107,57 +108,169 @@ type CouponLink struct {
 	Orders   int    `json:"orders"`
 }
 
-// touchSQL reads one row per touch: events cut into sessions (a gap over
-// 30 minutes), then the first event of each distinct campaign key (UTM
-// parameters, e-mail event or click id) in a session, or the session's
-// first event (its landing page: URL, referrer, app) when the session has
-// no key. It reads touch_rows, where the store keeps the few context fields
-// of each visit taken out of the JSON once (parsing every event's context
-// on every read was most of the read's time), and joins the current
-// identity mapping as the events view does. Picking first rows by
-// row_number keeps the wide rows out of any aggregate. %[1]s is one CASE
-// branch per click id of the taxonomy (the first it lists that the URL
-// carries as a query parameter; plain substring tests, as a regular
-// expression over every visit's URL was half of the query's time), %[2]s
-// the e-mail event placeholders.
+// touchSQL reads the rows that can become touches, in time order per
+// profile, from touch_points: the store keeps there, per sender identity,
+// its events cut into sessions (a gap over 30 minutes) and of each session
+// its first event and the first event of each distinct campaign key (UTM
+// parameters, e-mail event or click id: %[1]s, the taxonomy's KeySQL),
+// with the session's bounds. Sessions the period cuts (begun before its
+// start, or running past its end) are cut again from their touch rows
+// inside the period, as a read of the period's events alone would; the
+// rest are read as stored. Identities are joined to profiles through the
+// identity mapping as it stands, as the events view does, and Load merges
+// the sessions of a profile's identities (see mergeSessions). Each row:
+// profile, time, its session's end, whether it starts its session, its
+// key, and the touch's fields.
 const touchSQL = `
-WITH m AS (
-  SELECT unnest([%[2]s]::VARCHAR[]) AS ev
-), n AS (
-  SELECT t.seq, coalesce(u.profile_id, a.profile_id) AS profile_id, t."timestamp" AS ts, CASE
-      WHEN t.event IN (SELECT ev FROM m) THEN 'E|' || t.event || '|' || coalesce(t.mail_campaign, '')
-      WHEN t.campaign_source IS NOT NULL OR t.campaign_medium IS NOT NULL OR t.campaign_name IS NOT NULL
-        THEN 'U|' || coalesce(t.campaign_source, '') || '|' || coalesce(t.campaign_medium, '') || '|' || coalesce(t.campaign_name, '')
-      %[1]s
-    END AS key
-  FROM touch_rows t
-  LEFT JOIN profile_users u ON u.source_id = t.source_id AND u.user_id = t.user_id
-  LEFT JOIN profile_anons a ON a.anonymous_id = CASE WHEN t.user_id IS NULL THEN t.anonymous_id END
-  WHERE t."timestamp" >= ? AND t."timestamp" < ?
-    AND coalesce(u.profile_id, a.profile_id) IS NOT NULL
-), s AS (
-  -- In microseconds: arithmetic on TIMESTAMPTZ goes through the time zone
-  -- calendar and cost more than the rest of the query.
-  SELECT seq, profile_id, ts, key, prev IS NULL OR epoch_us(ts) - prev > 1800000000 AS first
-  FROM (SELECT *, lag(epoch_us(ts)) OVER (PARTITION BY profile_id ORDER BY ts) AS prev FROM n)
-), f AS (
-  -- Only session starts and keyed events can be touches. Every start is
-  -- kept, so numbering sessions over these rows alone numbers them as
-  -- over all rows.
-  SELECT *, sum(first::INTEGER) OVER (PARTITION BY profile_id ORDER BY ts ROWS UNBOUNDED PRECEDING) AS sid
-  FROM s WHERE first OR key IS NOT NULL
-), r AS (
-  SELECT seq, profile_id, key, first, row_number() OVER (PARTITION BY profile_id, sid, key ORDER BY ts) AS rk,
-    max(CASE WHEN key IS NOT NULL THEN 1 ELSE 0 END) OVER (PARTITION BY profile_id, sid) AS keyed
-  FROM f
+WITH w AS (
+  SELECT * FROM touch_points WHERE s_end >= $1 AND s_start < $2
+), cut AS (
+  SELECT DISTINCT source_id, user_id, anonymous_id, s_start, s_end FROM w WHERE s_start < $1 OR s_end >= $2
+), rr AS (
+  SELECT t.seq, x.source_id, x.user_id, x.anonymous_id, x.s_start AS cs, t."timestamp" AS ts, %[1]s AS key,
+    t.campaign_source, t.campaign_medium, t.campaign_name, t.campaign_content, t.page_url, t.page_referrer, t.app_name, t.event, t.mail_campaign
+  FROM touch_rows t JOIN cut x ON x.source_id = (CASE WHEN t.user_id IS NULL THEN '' ELSE t.source_id END)
+    AND x.user_id IS NOT DISTINCT FROM t.user_id AND x.anonymous_id IS NOT DISTINCT FROM (CASE WHEN t.user_id IS NULL THEN t.anonymous_id END)
+    AND t."timestamp" >= x.s_start AND t."timestamp" <= x.s_end
+  WHERE t."timestamp" >= $1 AND t."timestamp" < $2 AND t.seq <= (SELECT seq FROM touch_points_state)
+), rc AS (
+  SELECT *, max(ts) OVER (PARTITION BY source_id, user_id, anonymous_id, cs) AS s_end,
+    row_number() OVER (PARTITION BY source_id, user_id, anonymous_id, cs ORDER BY ts, seq) = 1 AS first,
+    row_number() OVER (PARTITION BY source_id, user_id, anonymous_id, cs, key ORDER BY ts, seq) AS rk
+  FROM rr
+), c AS (
+  SELECT source_id, user_id, anonymous_id, s_end, seq, "timestamp" AS ts, key, first, campaign_source, campaign_medium, campaign_name,
+    campaign_content, page_url, page_referrer, app_name, event, mail_campaign
+  FROM w WHERE s_start >= $1 AND s_end < $2
+  UNION ALL
+  SELECT source_id, user_id, anonymous_id, s_end, seq, ts, key, first, campaign_source, campaign_medium, campaign_name,
+    campaign_content, page_url, page_referrer, app_name, event, mail_campaign
+  FROM rc WHERE first OR (key IS NOT NULL AND rk = 1)
 )
-SELECT r.profile_id, t."timestamp", coalesce(t.campaign_source, ''), coalesce(t.campaign_medium, ''),
-  CASE WHEN r.key LIKE 'E|%%' THEN coalesce(t.mail_campaign, '') ELSE coalesce(t.campaign_name, '') END,
-  coalesce(t.campaign_content, ''), coalesce(t.page_url, ''), coalesce(t.page_referrer, ''), coalesce(t.app_name, ''),
-  CASE WHEN r.key LIKE 'E|%%' THEN t.event ELSE '' END
-FROM r JOIN touch_rows t ON t.seq = r.seq
-WHERE (r.key IS NOT NULL AND r.rk = 1) OR (r.keyed = 0 AND r.first)
-ORDER BY r.profile_id, t."timestamp"`
+SELECT coalesce(u.profile_id, a.profile_id), c.ts, c.s_end, c.first, c.key,
+  coalesce(c.campaign_source, ''), coalesce(c.campaign_medium, ''),
+  CASE WHEN c.key LIKE 'E|%%' THEN coalesce(c.mail_campaign, '') ELSE coalesce(c.campaign_name, '') END,
+  coalesce(c.campaign_content, ''), coalesce(c.page_url, ''), coalesce(c.page_referrer, ''), coalesce(c.app_name, ''),
+  CASE WHEN c.key LIKE 'E|%%' THEN c.event ELSE '' END
+FROM c
+LEFT JOIN profile_users u ON u.source_id = c.source_id AND u.user_id = c.user_id
+LEFT JOIN profile_anons a ON a.anonymous_id = c.anonymous_id
+WHERE coalesce(u.profile_id, a.profile_id) IS NOT NULL
+ORDER BY 1, c.ts, c.seq`
+
+// KeySQL is the expression that gives a row of touch_rows (alias t) its
+// campaign key under tax, NULL for none, with its arguments: an e-mail
+// event, else its UTM parameters, else the first click id of the taxonomy
+// that the landing URL carries as a query parameter (plain substring
+// tests: a regular expression over every visit's URL was half of the
+// sessions' time). The store keeps touch_points with it (and rebuilds the
+// table when it changes).
+func KeySQL(tax *touch.Taxonomy) (string, []any) {
+	var b strings.Builder
+	var args []any
+	b.WriteString("CASE ")
+	if len(tax.EmailEvents) > 0 {
+		b.WriteString("WHEN t.event IN (")
+		for i, ev := range tax.EmailEvents {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("?")
+			args = append(args, ev)
+		}
+		b.WriteString(") THEN 'E|' || t.event || '|' || coalesce(t.mail_campaign, '') ")
+	}
+	b.WriteString(`WHEN t.campaign_source IS NOT NULL OR t.campaign_medium IS NOT NULL OR t.campaign_name IS NOT NULL
+    THEN 'U|' || coalesce(t.campaign_source, '') || '|' || coalesce(t.campaign_medium, '') || '|' || coalesce(t.campaign_name, '') `)
+	for _, c := range tax.ClickIDParams() {
+		b.WriteString("WHEN contains(t.page_url, ?) OR contains(t.page_url, ?) THEN ? ")
+		args = append(args, "?"+c+"=", "&"+c+"=", "C|"+c)
+	}
+	b.WriteString("END")
+	return b.String(), args
+}
+
+// candidate is a row of touchSQL: a session's first event or the first
+// event of a key in it.
+type candidate struct {
+	at, end time.Time // the row's time; its identity session's last event
+	first   bool      // it starts its identity's session
+	keyed   bool
+	key     string
+	touch   touch.Touch
+}
+
+// mergeGap ends a session, in microseconds (the store's precision).
+const mergeGap = int64(sessionGap / time.Microsecond)
+
+// sessionMerger cuts one profile's candidates (in time order) into the
+// profile's sessions and picks their touches. The sessions of the
+// profile's identities merge where they overlap or lie 30 minutes or less
+// apart — a profile's events, all identities together, have a gap of over
+// 30 minutes exactly where no identity's session spans it — so a new
+// session starts at an identity session's first event that comes over 30
+// minutes after the latest end seen. Within a session each key's first
+// event is a touch; a session without keys has one touch, its first event.
+type sessionMerger struct {
+	open  bool
+	end   int64 // latest end of the session's identity sessions (µs)
+	keys  map[string]bool
+	keyed []candidate
+	head  candidate // the session's first event
+}
+
+func (m *sessionMerger) add(c candidate, tax *touch.Taxonomy, p *Profile) {
+	if c.first {
+		if !m.open || c.at.UnixMicro()-m.end > mergeGap {
+			m.flush(tax, p)
+			m.open, m.end, m.head = true, c.end.UnixMicro(), c
+		} else {
+			m.end = max(m.end, c.end.UnixMicro())
+		}
+	}
+	if c.keyed {
+		if m.keys == nil {
+			m.keys = map[string]bool{}
+		}
+		if !m.keys[c.key] {
+			m.keys[c.key] = true
+			m.keyed = append(m.keyed, c)
+		}
+	}
+}
+
+// flush adds the open session's touches to p and closes it.
+func (m *sessionMerger) flush(tax *touch.Taxonomy, p *Profile) {
+	if m.open && p != nil {
+		if len(m.keyed) == 0 {
+			p.Touches = append(p.Touches, touchpoint(tax, m.head))
+		}
+		for _, c := range m.keyed {
+			p.Touches = append(p.Touches, touchpoint(tax, c))
+		}
+	}
+	m.open, m.keyed = false, m.keyed[:0]
+	clear(m.keys)
+}
+
+func touchpoint(tax *touch.Taxonomy, c candidate) Touchpoint {
+	return Touchpoint{At: c.at, Channel: tax.Classify(c.touch), Campaign: strings.ToLower(strings.TrimSpace(c.touch.Campaign)), Content: c.touch.Content}
+}
+
+// renumber turns the ? placeholders of q into $n, $n+1, …, so that q can
+// stand in a statement with numbered parameters (q has no ? in literals).
+func renumber(q string, n int) string {
+	var b strings.Builder
+	for _, r := range q {
+		if r == '?' {
+			b.WriteString("$" + strconv.Itoa(n))
+			n++
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
 
 // orderSQL reads the orders that are not cancelled, with their rank in
 // the profile's whole history.
@@ -191,32 +304,25 @@ func Load(ctx context.Context, scan ScanFunc, tax *touch.Taxonomy, from, to time
 		return &d.Profiles[i]
 	}
 	start := from.Add(-lookback)
-	// Placeholders in the order they stand in touchSQL: the e-mail
-	// events, the click ids, the period.
-	mail := make([]string, len(tax.EmailEvents))
-	args := []any{}
-	for i, ev := range tax.EmailEvents {
-		mail[i] = "?"
-		args = append(args, ev)
-	}
-	if len(mail) == 0 {
-		mail = []string{"NULL"}
-	}
-	var clicks strings.Builder
-	for _, c := range tax.ClickIDParams() {
-		clicks.WriteString("WHEN contains(t.page_url, ?) OR contains(t.page_url, ?) THEN ? ")
-		args = append(args, "?"+c+"=", "&"+c+"=", "C|"+c)
-	}
-	args = append(args, start, to)
-	q := fmt.Sprintf(touchSQL, clicks.String(), strings.Join(mail, ", "))
+	key, args := KeySQL(tax)
+	// $1 and $2 are the period; the key's placeholders follow.
+	args = append([]any{start, to}, args...)
+	q := fmt.Sprintf(touchSQL, renumber(key, 3))
+	var m sessionMerger
+	var cur *Profile
 	err := scan(ctx, q, args, func(r []any) error {
-		p := prof(r[0].(string))
-		x := touch.Touch{Source: r[2].(string), Medium: r[3].(string), Campaign: r[4].(string), Content: r[5].(string),
-			URL: r[6].(string), Referrer: r[7].(string), App: r[8].(string), Event: r[9].(string)}
-		p.Touches = append(p.Touches, Touchpoint{At: r[1].(time.Time), Channel: tax.Classify(x),
-			Campaign: strings.ToLower(strings.TrimSpace(x.Campaign)), Content: x.Content})
+		id := r[0].(string)
+		if cur == nil || cur.ID != id {
+			m.flush(tax, cur)
+			cur = prof(id)
+		}
+		k, _ := r[4].(string)
+		m.add(candidate{at: r[1].(time.Time), end: r[2].(time.Time), first: r[3].(bool), key: k, keyed: r[4] != nil,
+			touch: touch.Touch{Source: r[5].(string), Medium: r[6].(string), Campaign: r[7].(string), Content: r[8].(string),
+				URL: r[9].(string), Referrer: r[10].(string), App: r[11].(string), Event: r[12].(string)}}, tax, cur)
 		return nil
 	})
+	m.flush(tax, cur)
 	if err != nil {
 		return nil, fmt.Errorf("marketing: touches: %w", err)
 	}

@@ -22,10 +22,10 @@ import (
 type Service struct {
 	// Scan reads the store.
 	Scan ScanFunc
-	// RefreshTouches brings the store's touch table up to date before a
-	// read (the store's RefreshTouches); nil when the store keeps it
-	// current by itself.
-	RefreshTouches func(ctx context.Context) (int64, error)
+	// RefreshTouches brings the store's touch tables (touch_rows and
+	// touch_points, kept with the key expression KeySQL gives) up to date
+	// before a read: the store's RefreshTouchPoints.
+	RefreshTouches func(ctx context.Context, keySQL string, args []any) error
 	// Taxonomy classifies touches; nil is touch.Default().
 	Taxonomy *touch.Taxonomy
 	// JetStream and Bucket keep the experiment definitions (a key-value
@@ -121,7 +121,8 @@ func (s *Service) fetch(ctx context.Context, p Period) (*Data, Period, error) {
 		// The read is not the requester's alone: others may wait for it.
 		rctx := context.WithoutCancel(ctx)
 		if s.RefreshTouches != nil {
-			_, c.err = s.RefreshTouches(rctx)
+			q, args := KeySQL(s.taxonomy())
+			c.err = s.RefreshTouches(rctx, q, args)
 		}
 		if c.err == nil {
 			c.d, c.err = Load(rctx, s.Scan, s.taxonomy(), p.From, p.To, p.Lookback)

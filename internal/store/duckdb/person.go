@@ -501,9 +501,10 @@ func (s *DB) PersonData(ctx context.Context, p *store.Person, tables ...string) 
 // names the rows so that DuckDB scans as little as it can:
 //
 //   - the rows of the person's messages (event_rows, identifier_tokens,
-//     reviews, touch_rows) by log sequence: the ones FindPerson saw, and
-//     those that landed since (event_rows above FindPerson's sequence,
-//     which the zone maps find in the newest row groups alone);
+//     reviews, touch_rows, touch_points) by log sequence: the ones
+//     FindPerson saw, and those that landed since (event_rows above
+//     FindPerson's sequence, which the zone maps find in the newest row
+//     groups alone);
 //   - the rows kept per sender identity (orders, customers, consent) by
 //     customer_id, the userId else the anonymousId, one column filtered
 //     inside the scan, then checked against the person's identities;
@@ -545,7 +546,7 @@ func (s *DB) ErasePerson(ctx context.Context, p *store.Person) (*store.Erased, e
 			out.Rows[publicName(table)] += n
 			return nil
 		}
-		for _, t := range []string{"event_rows", "identifier_tokens", "reviews", "touch_rows"} {
+		for _, t := range []string{"event_rows", "identifier_tokens", "reviews", "touch_rows", "touch_points"} {
 			for seqs := out.Seqs; len(seqs) > 0; {
 				n := min(len(seqs), seqChunk)
 				if err := del(t, "seq IN ("+seqList(seqs[:n])+")"); err != nil {

@@ -65,7 +65,7 @@ func (s *DB) DeleteBefore(ctx context.Context, table, typ, event string, cutoff 
 	}
 	if table == "events" {
 		// Rows derived from the events go with them.
-		for _, t := range []string{"identifier_tokens", "touch_rows"} {
+		for _, t := range []string{"identifier_tokens", "touch_rows", "touch_points"} {
 			if _, err := c.ExecContext(ctx, "DELETE FROM "+t+" WHERE seq IN (SELECT seq FROM event_rows WHERE "+where+")", args...); err != nil {
 				return 0, 0, fmt.Errorf("store: retention of %s: %w", t, err)
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"time"
 )
 
 // touchChunk is how many log positions one refresh transaction reads. The
@@ -64,4 +66,217 @@ func (s *DB) RefreshTouches(ctx context.Context) (int64, error) {
 			return added, err
 		}
 	}
+}
+
+// TouchKey is the SQL expression that gives a row of touch_rows (alias t)
+// its campaign key — NULL when the row carries none — with the arguments
+// of its placeholders. The marketing analyses build it from their channel
+// taxonomy (which e-mail events and click ids count); touch_points is
+// rebuilt when it changes.
+type TouchKey struct {
+	SQL  string
+	Args []any
+}
+
+func (k TouchKey) fingerprint() string {
+	return k.SQL + "\x00" + fmt.Sprintf("%q", k.Args)
+}
+
+// TouchPointsRefresh says what RefreshTouchPoints did.
+type TouchPointsRefresh struct {
+	// TouchRows were added to touch_rows first.
+	TouchRows int64
+	// Rebuilt: touch_points was built from every touch row (the first
+	// time, or under a new key).
+	Rebuilt bool
+	// Deletions: touch rows had gone (erasure, retention) or appeared
+	// below the read position, and the identities whose counts no longer
+	// matched were recomputed whole.
+	Deletions bool
+	// Identities whose sessions were recomputed (all of them on a rebuild
+	// are not counted).
+	Identities int64
+	// Candidates is how many rows touch_points holds afterwards.
+	Candidates int64
+	Elapsed    time.Duration
+}
+
+// touchIdentity is a touch row's sender identity as touch_points keys it
+// (and as the events view maps it to a profile): a source's userId, else
+// the anonymousId alone.
+const touchIdentity = `CASE WHEN t.user_id IS NULL THEN '' ELSE t.source_id END AS source_id, t.user_id,
+    CASE WHEN t.user_id IS NULL THEN t.anonymous_id END AS anonymous_id`
+
+// touchIdentityJoin matches touch rows (t) with a table of identities (x).
+const touchIdentityJoin = `x.source_id = (CASE WHEN t.user_id IS NULL THEN '' ELSE t.source_id END)
+    AND x.user_id IS NOT DISTINCT FROM t.user_id
+    AND x.anonymous_id IS NOT DISTINCT FROM (CASE WHEN t.user_id IS NULL THEN t.anonymous_id END)`
+
+// touchPointsSQL computes touch_points rows from touch rows: %[1]s is the
+// key expression, %[2]s joins (and %[3]s filters) the rows to read. The
+// windows run on narrow columns; the wide fields are joined back for the
+// chosen rows. Within an identity rows are ordered by time, then sequence
+// (ties of a timestamp go to the earlier message).
+const touchPointsSQL = `
+INSERT INTO touch_points
+WITH r AS (
+  SELECT t.seq, ` + touchIdentity + `, t."timestamp" AS ts, %[1]s AS key
+  FROM touch_rows t %[2]s
+  WHERE t.seq <= ? AND (t.user_id IS NOT NULL OR t.anonymous_id IS NOT NULL) %[3]s
+), s AS (
+  -- In microseconds: TIMESTAMPTZ arithmetic goes through the calendar.
+  SELECT *, coalesce(epoch_us(ts) - lag(epoch_us(ts)) OVER (PARTITION BY source_id, user_id, anonymous_id ORDER BY ts, seq) > 1800000000, true) AS first
+  FROM r
+), g AS (
+  SELECT *, sum(first::INTEGER) OVER (PARTITION BY source_id, user_id, anonymous_id ORDER BY ts, seq ROWS UNBOUNDED PRECEDING) AS sid
+  FROM s
+), h AS (
+  SELECT *, min(ts) OVER w AS s_start, max(ts) OVER w AS s_end, count(*) OVER w AS n, sum(hash(seq)) OVER w AS hs,
+    row_number() OVER (PARTITION BY source_id, user_id, anonymous_id, sid, key ORDER BY ts, seq) AS rk
+  FROM g WINDOW w AS (PARTITION BY source_id, user_id, anonymous_id, sid)
+)
+SELECT h.source_id, h.user_id, h.anonymous_id, h.s_start, h.s_end, CASE WHEN h.first THEN h.n END, CASE WHEN h.first THEN h.hs END,
+  h.seq, h.ts, h.key, h.first, t.campaign_source, t.campaign_medium, t.campaign_name, t.campaign_content,
+  t.page_url, t.page_referrer, t.app_name, t.event, t.mail_campaign
+FROM h JOIN touch_rows t ON t.seq = h.seq
+WHERE h.first OR (h.key IS NOT NULL AND h.rk = 1)`
+
+// touchPointsBucket bounds the touch rows one statement of a rebuild
+// sessionises (by a hash of the identity), so that the first build of a
+// large store stays within DuckDB's memory limit.
+var touchPointsBucket int64 = 2_000_000
+
+// RefreshTouchPoints brings touch_rows (RefreshTouches) and then
+// touch_points (migration 012) up to date, and returns what it did.
+//
+// touch_points holds, per sender identity and session, the rows that can
+// become touches. The refresh reads the touch rows above the last sequence
+// it read; an identity with such rows has its sessions recomputed from the
+// first one they can change (the earliest session ending less than 30
+// minutes before its earliest new row — rows may arrive late — or the new
+// rows themselves). Rows deleted since (an erasure, retention) are found
+// by comparing the count and the sum of hash(seq) of touch_rows with those
+// the sessions recorded; the identities that differ are recomputed whole.
+// A different key (a taxonomy with other e-mail events or click ids)
+// rebuilds the table. It runs in one transaction under the writer's lock,
+// so no erasure lands between a read of touch_rows and the insert.
+func (s *DB) RefreshTouchPoints(ctx context.Context, key TouchKey) (TouchPointsRefresh, error) {
+	start := time.Now()
+	var r TouchPointsRefresh
+	n, err := s.RefreshTouches(ctx)
+	r.TouchRows = n
+	if err != nil {
+		return r, err
+	}
+	want := key.fingerprint()
+	err = s.writeTx(ctx, "touch points", func(c *sql.Conn) error {
+		exec := func(what, q string, args ...any) (int64, error) {
+			res, err := c.ExecContext(ctx, q, args...)
+			if err != nil {
+				return 0, fmt.Errorf("store: touch points: %s: %w", what, err)
+			}
+			n, _ := res.RowsAffected()
+			return n, nil
+		}
+		var have string
+		var pos, top uint64
+		if err := c.QueryRowContext(ctx, "SELECT key, seq, (SELECT coalesce(max(seq), 0) FROM touch_rows) FROM touch_points_state").Scan(&have, &pos, &top); err != nil {
+			return fmt.Errorf("store: touch points state: %w", err)
+		}
+		candidates := func(join, where string, args ...any) error {
+			q := fmt.Sprintf(touchPointsSQL, key.SQL, join, where)
+			_, err := exec("sessions", q, append(append(slices.Clone(key.Args), top), args...)...)
+			return err
+		}
+		if have != want {
+			r.Rebuilt = true
+			if _, err := exec("clear", "DELETE FROM touch_points"); err != nil {
+				return err
+			}
+			var rows int64
+			if err := c.QueryRowContext(ctx, "SELECT count(*) FROM touch_rows").Scan(&rows); err != nil {
+				return fmt.Errorf("store: touch points: %w", err)
+			}
+			buckets := max(1, (rows+touchPointsBucket-1)/touchPointsBucket)
+			for b := range buckets {
+				cond := ""
+				if buckets > 1 {
+					cond = fmt.Sprintf(`AND hash(CASE WHEN t.user_id IS NULL THEN '' ELSE t.source_id END, t.user_id,
+						CASE WHEN t.user_id IS NULL THEN t.anonymous_id END) %% %d = %d`, buckets, b)
+				}
+				if err := candidates("", cond); err != nil {
+					return err
+				}
+			}
+		} else {
+			if _, err := exec("redo table", `CREATE OR REPLACE TEMP TABLE tp_redo (source_id VARCHAR, user_id VARCHAR, anonymous_id VARCHAR, since TIMESTAMPTZ)`); err != nil {
+				return err
+			}
+			// Rows gone (or come) below the read position: the counts and
+			// hash sums of touch_rows no longer match the sessions'.
+			var same bool
+			if err := c.QueryRowContext(ctx, `SELECT
+				(SELECT (count(*), coalesce(sum(hash(seq)), 0)) FROM touch_rows WHERE seq <= ? AND (user_id IS NOT NULL OR anonymous_id IS NOT NULL))
+				= (SELECT (coalesce(sum(s_rows), 0), coalesce(sum(s_hash), 0)) FROM touch_points)`, pos).Scan(&same); err != nil {
+				return fmt.Errorf("store: touch points: counts: %w", err)
+			}
+			if !same {
+				r.Deletions = true
+				if _, err := exec("changed identities", `INSERT INTO tp_redo
+					SELECT coalesce(a.source_id, b.source_id), coalesce(a.user_id, b.user_id), coalesce(a.anonymous_id, b.anonymous_id), NULL
+					FROM (SELECT `+touchIdentity+`, count(*) AS n, sum(hash(seq)) AS h FROM touch_rows t
+					      WHERE seq <= ? AND (user_id IS NOT NULL OR anonymous_id IS NOT NULL) GROUP BY ALL) a
+					FULL JOIN (SELECT source_id, user_id, anonymous_id, sum(s_rows) AS n, sum(s_hash) AS h FROM touch_points GROUP BY ALL) b
+					  ON a.source_id = b.source_id AND a.user_id IS NOT DISTINCT FROM b.user_id AND a.anonymous_id IS NOT DISTINCT FROM b.anonymous_id
+					WHERE a.n IS DISTINCT FROM b.n OR a.h IS DISTINCT FROM b.h`, pos); err != nil {
+					return err
+				}
+			}
+			if top > pos {
+				// Identities with new rows: from the earliest session their
+				// earliest new row can join or bridge (one ending 30
+				// minutes or less before it, or any later), else from it.
+				if _, err := exec("new identities", `INSERT INTO tp_redo
+					SELECT n.source_id, n.user_id, n.anonymous_id, least(n.mn, coalesce(min(p.s_start), n.mn))
+					FROM (SELECT `+touchIdentity+`, min(t."timestamp") AS mn FROM touch_rows t
+					      WHERE seq > ? AND seq <= ? AND (user_id IS NOT NULL OR anonymous_id IS NOT NULL) GROUP BY ALL) n
+					LEFT JOIN touch_points p ON p.source_id = n.source_id AND p.user_id IS NOT DISTINCT FROM n.user_id
+					  AND p.anonymous_id IS NOT DISTINCT FROM n.anonymous_id AND epoch_us(n.mn) - epoch_us(p.s_end) <= 1800000000
+					WHERE NOT EXISTS (SELECT 1 FROM tp_redo x WHERE x.source_id = n.source_id AND x.user_id IS NOT DISTINCT FROM n.user_id
+					  AND x.anonymous_id IS NOT DISTINCT FROM n.anonymous_id)
+					GROUP BY n.source_id, n.user_id, n.anonymous_id, n.mn`, pos, top); err != nil {
+					return err
+				}
+			}
+			var ids int64
+			var since sql.NullTime
+			var whole bool
+			if err := c.QueryRowContext(ctx, "SELECT count(*), min(since), coalesce(bool_or(since IS NULL), false) FROM tp_redo").Scan(&ids, &since, &whole); err != nil {
+				return fmt.Errorf("store: touch points: %w", err)
+			}
+			r.Identities = ids
+			if ids > 0 {
+				if _, err := exec("drop sessions", `DELETE FROM touch_points p USING tp_redo x
+					WHERE p.source_id = x.source_id AND p.user_id IS NOT DISTINCT FROM x.user_id AND p.anonymous_id IS NOT DISTINCT FROM x.anonymous_id
+					  AND (x.since IS NULL OR p.s_start >= x.since)`); err != nil {
+					return err
+				}
+				from := time.Time{}
+				if !whole && since.Valid {
+					from = since.Time
+				}
+				// The time bound lets the scan skip old row groups.
+				if err := candidates("JOIN tp_redo x ON "+touchIdentityJoin,
+					`AND (x.since IS NULL OR t."timestamp" >= x.since) AND t."timestamp" >= ?`, from); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := exec("state", "UPDATE touch_points_state SET key = ?, seq = ?", want, top); err != nil {
+			return err
+		}
+		return c.QueryRowContext(ctx, "SELECT count(*) FROM touch_points").Scan(&r.Candidates)
+	})
+	r.Elapsed = time.Since(start)
+	return r, err
 }
