@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tradewind/tradewind/bench/machine"
+	"github.com/tradewind/tradewind/internal/web"
 )
 
 // call is one request a page makes.
@@ -50,41 +51,9 @@ func sharedCall(name, q string) call {
 	return c
 }
 
-// The overview's SQL, as TW.overview.kpiSQL / trendSQL build it
-// (internal/web/static/js/overview.js; the browser test checks that file
-// runs; kpiSQL here must follow it).
-const market = "coalesce(nullif(marketplace, ''), 'store:' || store)"
-const live = "status NOT IN ('cancelled', 'canceled')"
-
-func kpiSQL(days int) string {
-	d, d2 := strconv.Itoa(days), strconv.Itoa(2*days)
-	return "WITH o AS (\n" +
-		"  SELECT " + market + " AS market, CASE WHEN profile_id IS NOT NULL THEN hash(profile_id) END AS profile_id,\n" +
-		"         net_total_base AS v, base_currency,\n" +
-		"         \"timestamp\" >= now() - INTERVAL " + d + " DAY AS cur\n" +
-		"  FROM orders_net\n" +
-		"  WHERE " + live + " AND \"timestamp\" >= now() - INTERVAL " + d2 + " DAY AND \"timestamp\" <= now()\n" +
-		"), per AS (\n" +
-		"  SELECT market, profile_id, cur, count(*) AS n, sum(v) AS rev, count(v) AS priced, any_value(base_currency) AS base\n" +
-		"  FROM o GROUP BY GROUPING SETS ((market, profile_id, cur), (profile_id, cur))\n" +
-		")\n" +
-		"SELECT market, cur, CAST(sum(n) AS BIGINT) AS orders, sum(rev) AS revenue, CAST(sum(priced) AS BIGINT) AS priced_orders,\n" +
-		"       count(profile_id) AS customers, count(*) FILTER (WHERE profile_id IS NOT NULL AND n >= 2) AS repeat_customers,\n" +
-		"       any_value(base) AS base_currency\n" +
-		"FROM per GROUP BY market, cur ORDER BY market NULLS FIRST, cur"
-}
-
-func trendSQL(days int) string {
-	unit := "day"
-	if days > 120 {
-		unit = "week"
-	}
-	return "SELECT CAST(date_trunc('" + unit + "', timezone('UTC', \"timestamp\")) AS DATE) AS bucket, " + market + " AS market,\n" +
-		"       count(*) AS orders, sum(net_total_base) AS revenue, count(net_total_base) AS priced_orders\n" +
-		"FROM orders_net\n" +
-		"WHERE " + live + " AND \"timestamp\" >= now() - INTERVAL " + strconv.Itoa(days) + " DAY AND \"timestamp\" <= now()\n" +
-		"GROUP BY 1, 2 ORDER BY 1, 2"
-}
+// The overview's SQL is the server's (web.OverviewKPISQL /
+// OverviewTrendSQL), which it writes on the page's period buttons.
+var kpiSQL, trendSQL = web.OverviewKPISQL, web.OverviewTrendSQL
 
 // The customers page's top customers (customers.js TOP_SQL).
 const topSQL = "SELECT profile_id, country, orders, net_revenue_base, aov_base, last_order_at, marketplaces\n" +

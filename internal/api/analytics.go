@@ -59,10 +59,17 @@ type sharedCache struct {
 	answers map[string]*sharedAnswer
 }
 
-var sharedCaches sync.Map // *Server → *sharedCache
+var sharedCaches sync.Map // Backend (else *Server) → *sharedCache
 
+// shared is the node's shared answers: kept per Backend, the node, so that
+// the server made for the warm-up at start (Warm) and the one serving
+// requests share them. A Backend must be comparable (a pointer).
 func (s *Server) shared() *sharedCache {
-	c, _ := sharedCaches.LoadOrStore(s, &sharedCache{answers: map[string]*sharedAnswer{}})
+	var key any = s
+	if s.Backend != nil {
+		key = s.Backend
+	}
+	c, _ := sharedCaches.LoadOrStore(key, &sharedCache{answers: map[string]*sharedAnswer{}})
 	return c.(*sharedCache)
 }
 
@@ -86,7 +93,7 @@ func (c *sharedCache) read(ctx context.Context, key string, seq uint64, run func
 			case a.err == nil && age < sharedStale:
 				if !a.refreshing {
 					a.refreshing = true
-					go c.compute(key, run, a, seq)
+					go c.compute(context.Background(), key, run, a, seq)
 				}
 				c.mu.Unlock()
 				return a.res, a.at, nil
@@ -102,7 +109,7 @@ func (c *sharedCache) read(ctx context.Context, key string, seq uint64, run func
 		}
 		a.seq = seq
 		c.answers[key] = a
-		go c.compute(key, run, nil, seq)
+		go c.compute(context.Background(), key, run, nil, seq)
 	}
 	c.mu.Unlock()
 	select {
@@ -113,11 +120,31 @@ func (c *sharedCache) read(ctx context.Context, key string, seq uint64, run func
 	}
 }
 
-// compute runs a question and stores its answer: in a new entry (stale is
-// nil: the entry in the map is being waited for) or in place of a stale
-// one, which stays served until then.
-func (c *sharedCache) compute(key string, run func(context.Context) (any, error), stale *sharedAnswer, seq uint64) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+// fill computes a question's answer now, on the caller's goroutine and
+// context, unless one is kept or being computed: the warm-up at start,
+// which the node's stop cancels.
+func (c *sharedCache) fill(ctx context.Context, key string, seq uint64, run func(context.Context) (any, error)) error {
+	c.mu.Lock()
+	if c.answers[key] != nil {
+		c.mu.Unlock()
+		return nil
+	}
+	if len(c.answers) >= sharedEntries {
+		c.evict()
+	}
+	a := &sharedAnswer{done: make(chan struct{}), seq: seq}
+	c.answers[key] = a
+	c.mu.Unlock()
+	c.compute(ctx, key, run, nil, seq)
+	return a.err
+}
+
+// compute runs a question, within the shared answers' time limit, and
+// stores its answer: in a new entry (stale is nil: the entry in the map is
+// being waited for) or in place of a stale one, which stays served until
+// then.
+func (c *sharedCache) compute(parent context.Context, key string, run func(context.Context) (any, error), stale *sharedAnswer, seq uint64) {
+	ctx, cancel := context.WithTimeout(parent, 60*time.Second)
 	defer cancel()
 	res, err := run(ctx)
 	c.mu.Lock()
@@ -177,9 +204,7 @@ func (s *Server) sharedQuery(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, at, err := s.shared().read(r.Context(), "sql\x00"+strconv.Itoa(max)+"\x00"+sql, s.appliedSeq(r.Context()), func(ctx context.Context) (any, error) {
-		return s.Backend.Query(ctx, sql, max)
-	})
+	v, at, err := s.shared().read(r.Context(), sharedSQLKey(sql, max), s.appliedSeq(r.Context()), s.runSQL(sql, max))
 	if s.queryFailed(w, r, err) {
 		return
 	}
@@ -189,12 +214,23 @@ func (s *Server) sharedQuery(w http.ResponseWriter, r *http.Request) {
 	}{queryResponse(v.(*store.Result)), at.UTC()})
 }
 
+// sharedSQLKey is the shared answers' key of a SQL question.
+func sharedSQLKey(sql string, maxRows int) string {
+	return "sql\x00" + strconv.Itoa(maxRows) + "\x00" + sql
+}
+
+// runSQL computes a shared SQL question: a user's read-only query.
+func (s *Server) runSQL(sql string, maxRows int) func(context.Context) (any, error) {
+	return func(ctx context.Context) (any, error) { return s.Backend.Query(ctx, sql, maxRows) }
+}
+
 // rfmSummary answers GET /v1/rfm?as_of=YYYY-MM-DD&period_days=365&by_marketplace=true
 // with the named RFM segments' sizes and revenue shares, overall and per
 // marketplace.
 func (s *Server) rfmSummary(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	o := rfm.Options{AsOf: s.now(), PeriodDays: 365, Cancellations: "cancellations", ByMarketplace: q.Get("by_marketplace") == "true"}
+	o := defaultRFM(s.now())
+	o.ByMarketplace = q.Get("by_marketplace") == "true"
 	if v := q.Get("as_of"); v != "" {
 		t, err := time.Parse(time.DateOnly, v)
 		if err != nil {
@@ -216,10 +252,29 @@ func (s *Server) rfmSummary(w http.ResponseWriter, r *http.Request) {
 		ingest.WriteError(w, http.StatusBadRequest, "", err.Error())
 		return
 	}
-	// Shared like the overview's reads (2.7–4 s at 1,000,000 customers),
-	// and read from the order days when the store keeps them: the same
-	// measures at a third of the CPU (bench/predict/FIGURES.md).
-	v, _, err := s.shared().read(r.Context(), "rfm\x00"+sql, s.appliedSeq(r.Context()), func(ctx context.Context) (any, error) {
+	v, _, err := s.shared().read(r.Context(), "rfm\x00"+sql, s.appliedSeq(r.Context()), s.runRFM(o, sql))
+	res, _ := v.(*store.Result)
+	if err != nil {
+		s.Logger.Error("rfm", "err", err)
+		ingest.WriteError(w, http.StatusInternalServerError, "", "could not compute RFM")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"as_of": o.AsOf.Format(time.DateOnly), "period_days": o.PeriodDays,
+		"segments": rows(res.Columns, res.Rows)})
+}
+
+// defaultRFM is the RFM summary the segments page asks for (GET /v1/rfm
+// without parameters) at now.
+func defaultRFM(now time.Time) rfm.Options {
+	return rfm.Options{AsOf: now, PeriodDays: 365, Cancellations: "cancellations"}
+}
+
+// runRFM computes an RFM summary (sql is rfm.Summary(o)) for the shared
+// answers: 2.7–4 s at 1,000,000 customers from the orders, so shared like
+// the overview's reads, and read from the order days when the store keeps
+// them: the same measures at a third of the CPU (bench/predict/FIGURES.md).
+func (s *Server) runRFM(o rfm.Options, sql string) func(context.Context) (any, error) {
+	return func(ctx context.Context) (any, error) {
 		q := sql
 		if s.OrderDays != nil {
 			if _, err := s.OrderDays(ctx); err != nil {
@@ -230,15 +285,7 @@ func (s *Server) rfmSummary(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		return s.Backend.QueryArgs(ctx, q, nil)
-	})
-	res, _ := v.(*store.Result)
-	if err != nil {
-		s.Logger.Error("rfm", "err", err)
-		ingest.WriteError(w, http.StatusInternalServerError, "", "could not compute RFM")
-		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"as_of": o.AsOf.Format(time.DateOnly), "period_days": o.PeriodDays,
-		"segments": rows(res.Columns, res.Rows)})
 }
 
 // clusterFeatures are the behaviour profiles are clustered on, with the
@@ -257,7 +304,7 @@ var clusterFeatures = []cluster.Feature{
 // the profiles that ordered: k chosen by silhouette, each described in
 // words.
 func (s *Server) clusters(w http.ResponseWriter, r *http.Request) {
-	kmax := 8
+	kmax := defaultClusters
 	if v, err := strconv.Atoi(r.URL.Query().Get("k_max")); err == nil && v >= 2 && v <= 12 {
 		kmax = v
 	}
@@ -265,8 +312,7 @@ func (s *Server) clusters(w http.ResponseWriter, r *http.Request) {
 	// Shared like the overview's reads: reading up to 200,000 profiles and
 	// fitting takes over a second at 1,000,000 customers, and the answer
 	// only depends on the day (days since the last order).
-	key := "clusters\x00" + strconv.Itoa(kmax) + "\x00" + now.UTC().Format(time.DateOnly)
-	v, _, err := s.shared().read(r.Context(), key, s.appliedSeq(r.Context()), func(ctx context.Context) (any, error) {
+	v, _, err := s.shared().read(r.Context(), clustersKey(kmax, now), s.appliedSeq(r.Context()), func(ctx context.Context) (any, error) {
 		return s.fitClusters(ctx, kmax, now)
 	})
 	var few errTooFew
@@ -280,6 +326,15 @@ func (s *Server) clusters(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
+}
+
+// defaultClusters is the k_max of GET /v1/clusters without one.
+const defaultClusters = 8
+
+// clustersKey is the shared answers' key of the clusters: the answer
+// depends on the day (days since the last order).
+func clustersKey(kmax int, now time.Time) string {
+	return "clusters\x00" + strconv.Itoa(kmax) + "\x00" + now.UTC().Format(time.DateOnly)
 }
 
 // errTooFew is a clustering that found too few customers.

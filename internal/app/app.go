@@ -287,6 +287,12 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}()
 	a.wg.Add(1)
 	go func() {
+		// The dashboard's first answers, ahead of its first visitor.
+		defer a.wg.Done()
+		a.API().Warm(wctx)
+	}()
+	a.wg.Add(1)
+	go func() {
 		defer a.wg.Done()
 		if err := a.restorePredictions(wctx); err != nil && wctx.Err() == nil {
 			a.Logger.Error("predictions to segments", "err", err)

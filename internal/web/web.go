@@ -207,7 +207,7 @@ var navItems = []navItem{
 // The overview is "GET /{$}" (exactly /, not every unmatched path).
 func (u *UI) Pages() []Page {
 	return []Page{
-		{Method: "GET", Path: "/{$}", Perm: auth.DashboardRead, Handler: u.page("overview", "overview", nil)},
+		{Method: "GET", Path: "/{$}", Perm: auth.DashboardRead, Handler: u.page("overview", "overview", u.overviewData)},
 		{Method: "GET", Path: "/customers", Perm: auth.CustomersRead, Handler: u.page("customers", "customers", nil)},
 		{Method: "GET", Path: "/customers/{id}", Perm: auth.CustomersRead, Handler: u.page("customer", "customers", func(r *http.Request, v *view) {
 			v.ProfileID = r.PathValue("id")
@@ -275,6 +275,8 @@ type view struct {
 	// RFMGrid is the segment of each (R, F) score pair as JSON; RFMCellSQL
 	// counts customers per (R, F) cell over the last 365 days.
 	RFMGrid, RFMCellSQL string
+	// OverviewPeriods are the overview's period buttons with their SQL.
+	OverviewPeriods []overviewPeriod
 	// ShowSetupLink says whether the sign-in page links to the first-run
 	// page (whether an owner exists is unknown).
 	ShowSetupLink bool
@@ -424,13 +426,23 @@ func (u *UI) render(w http.ResponseWriter, status int, id string, v *view) {
 func (u *UI) segmentsData(r *http.Request, v *view) {
 	b, _ := json.Marshal(rfm.Grid)
 	v.RFMGrid = string(b)
-	q, err := rfm.Query(rfm.Options{AsOf: u.now(), PeriodDays: 365, Cancellations: "cancellations"})
+	q, err := u.rfmCellSQL()
 	if err != nil {
 		u.log.Error("web: RFM query", "err", err)
 		return
 	}
-	v.RFMCellSQL = "SELECT r_score, f_score, count(*) AS customers, sum(monetary) AS monetary FROM (\n" + q +
-		"\n) AS rfm GROUP BY r_score, f_score ORDER BY r_score, f_score"
+	v.RFMCellSQL = q
+}
+
+// rfmCellSQL is the segments page's count of customers per RFM cell as of
+// now (asked through the shared answers).
+func (u *UI) rfmCellSQL() (string, error) {
+	q, err := rfm.Query(rfm.Options{AsOf: u.now(), PeriodDays: 365, Cancellations: "cancellations"})
+	if err != nil {
+		return "", err
+	}
+	return "SELECT r_score, f_score, count(*) AS customers, sum(monetary) AS monetary FROM (\n" + q +
+		"\n) AS rfm GROUP BY r_score, f_score ORDER BY r_score, f_score", nil
 }
 
 // login serves the sign-in page; while no owner exists (if the server

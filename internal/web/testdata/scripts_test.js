@@ -119,11 +119,7 @@ async function test(name, fn) {
     assert.strictEqual(rows[1].b, 'y');
   });
 
-  await test('overview SQL and summary', () => {
-    const sql = E.overview.kpiSQL(30);
-    assert.ok(sql.includes('INTERVAL 30 DAY') && sql.includes('INTERVAL 60 DAY') && sql.includes('orders_net'));
-    assert.ok(E.overview.trendSQL(365).includes("date_trunc('week'"));
-    assert.ok(E.overview.trendSQL(90).includes("date_trunc('day'"));
+  await test('overview summary', () => {
     const s = E.overview.summarize([
       { market: null, cur: true, orders: 10, revenue: '1000.0000', priced_orders: 10, customers: 8, repeat_customers: 2, base_currency: 'EUR' },
       { market: null, cur: false, orders: 5, revenue: '400', priced_orders: 5, customers: 5, repeat_customers: 0 },

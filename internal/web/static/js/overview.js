@@ -9,43 +9,19 @@
   var TW = window.TW;
 
   var PALETTE = ['#0f5c8c', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#7a6fd0', '#6b7280'];
-  var MARKET = "coalesce(nullif(marketplace, ''), 'store:' || store)";
-  var LIVE = "status NOT IN ('cancelled', 'canceled')";
-
-  // kpiSQL: per marketplace (market) and overall (market NULL), for the
-  // current period (cur) and the one before it: orders, net revenue in the
-  // base currency, orders with a base amount, customers, and customers with
-  // two or more orders in the period. Customers are grouped by a 64-bit
-  // hash of their profile id: the string keys took more than the store's
-  // default 256 MB for 365 days at 1,000,000 customers (out of memory;
-  // bench/dashboard), and two of a million profiles share a hash with a
-  // probability of about 3e-8.
-  function kpiSQL(days) {
-    return 'WITH o AS (\n' +
-      '  SELECT ' + MARKET + ' AS market, CASE WHEN profile_id IS NOT NULL THEN hash(profile_id) END AS profile_id,\n' +
-      '         net_total_base AS v, base_currency,\n' +
-      '         "timestamp" >= now() - INTERVAL ' + days + ' DAY AS cur\n' +
-      '  FROM orders_net\n' +
-      '  WHERE ' + LIVE + ' AND "timestamp" >= now() - INTERVAL ' + (2 * days) + ' DAY AND "timestamp" <= now()\n' +
-      '), per AS (\n' +
-      '  SELECT market, profile_id, cur, count(*) AS n, sum(v) AS rev, count(v) AS priced, any_value(base_currency) AS base\n' +
-      '  FROM o GROUP BY GROUPING SETS ((market, profile_id, cur), (profile_id, cur))\n' +
-      ')\n' +
-      'SELECT market, cur, CAST(sum(n) AS BIGINT) AS orders, sum(rev) AS revenue, CAST(sum(priced) AS BIGINT) AS priced_orders,\n' +
-      '       count(profile_id) AS customers, count(*) FILTER (WHERE profile_id IS NOT NULL AND n >= 2) AS repeat_customers,\n' +
-      '       any_value(base) AS base_currency\n' +
-      'FROM per GROUP BY market, cur ORDER BY market NULLS FIRST, cur';
-  }
-
-  // trendSQL: orders and net revenue per day (week for a year) and
-  // marketplace.
-  function trendSQL(days) {
-    var unit = days > 120 ? 'week' : 'day';
-    return 'SELECT CAST(date_trunc(\'' + unit + '\', timezone(\'UTC\', "timestamp")) AS DATE) AS bucket, ' + MARKET + ' AS market,\n' +
-      '       count(*) AS orders, sum(net_total_base) AS revenue, count(net_total_base) AS priced_orders\n' +
-      'FROM orders_net\n' +
-      'WHERE ' + LIVE + ' AND "timestamp" >= now() - INTERVAL ' + days + ' DAY AND "timestamp" <= now()\n' +
-      'GROUP BY 1, 2 ORDER BY 1, 2';
+  // periodSQL is a period's question (kind kpi or trend), which the server
+  // writes on the period's button (internal/web/overview.go): it asks the
+  // same ones itself when it starts, so the first visitor finds them
+  // answered.
+  //   kpi: per marketplace (market) and overall (market NULL), for the
+  //   current period (cur) and the one before it: orders, net revenue in
+  //   the base currency, orders with a base amount, customers, and
+  //   customers with two or more orders in the period.
+  //   trend: orders and net revenue per day (week for a year) and
+  //   marketplace.
+  function periodSQL(days, kind) {
+    var b = TW.$('#period button[data-days="' + days + '"]');
+    return b ? b.getAttribute('data-' + kind + '-sql') : '';
   }
 
   var NEWEST_SQL = 'SELECT max("timestamp") AS newest FROM orders';
@@ -281,7 +257,7 @@
       b.setAttribute('aria-pressed', String(Number(b.getAttribute('data-days')) === days));
     });
     TW.loading(TW.$('#kpis'));
-    Promise.all([sharedSQL(kpiSQL(days)), sharedSQL(trendSQL(days)), storeNames]).then(function (res) {
+    Promise.all([sharedSQL(periodSQL(days, 'kpi')), sharedSQL(periodSQL(days, 'trend')), storeNames]).then(function (res) {
       if (seq !== current) return;
       var s = summarize(res[0]);
       renderKPIs(s, days);
@@ -330,7 +306,8 @@
     TW.$$('#period button').forEach(function (b) {
       b.addEventListener('click', function () { load(Number(b.getAttribute('data-days'))); });
     });
-    load(90);
+    var first = TW.$('#period button[aria-pressed="true"]');
+    load(first ? Number(first.getAttribute('data-days')) : 90);
     window.addEventListener('resize', TW.debounce(function () {
       Object.keys(charts).forEach(function (k) { charts[k].resize(); });
       if (last) renderTrends(last.rows, last.s, last.days);
@@ -338,5 +315,5 @@
   });
 
   // For tests.
-  TW.overview = { kpiSQL: kpiSQL, trendSQL: trendSQL, summarize: summarize, buckets: buckets, change: change, shortDay: shortDay };
+  TW.overview = { summarize: summarize, buckets: buckets, change: change, shortDay: shortDay };
 })();
