@@ -23,6 +23,17 @@ func (b storeBackend) QueryArgs(ctx context.Context, q string, args []any) (*sto
 	return b.db.QueryArgs(ctx, q, args)
 }
 
+// openStore opens an empty store, closed at the test's end.
+func openStore(t *testing.T) *duckdb.DB {
+	t.Helper()
+	db, err := duckdb.Open(context.Background(), duckdb.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // TestTimelineIsTheEventsView: a profile's timeline, read by its
 // identities and by the table of the profiles the node's own messages
 // name, holds exactly the events view's rows of that profile, newest
@@ -30,11 +41,7 @@ func (b storeBackend) QueryArgs(ctx context.Context, q string, args []any) (*sto
 // and the same as the read that parses every own message's JSON.
 func TestTimelineIsTheEventsView(t *testing.T) {
 	ctx := context.Background()
-	db, err := duckdb.Open(ctx, duckdb.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t)
 	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	var seq uint64
 	pr := store.Projector{Source: func(string) (store.SourceInfo, bool) { return store.SourceInfo{}, false }}
@@ -58,7 +65,7 @@ func TestTimelineIsTheEventsView(t *testing.T) {
 	if _, err := db.Apply(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
-	err = db.ApplyProfiles(ctx, &store.ProfileBatch{
+	err := db.ApplyProfiles(ctx, &store.ProfileBatch{
 		Profiles: []store.ProfileRow{{ProfileID: "p1", UpdatedAt: t0, FirstSeen: t0, LastSeen: t0},
 			{ProfileID: "p2", UpdatedAt: t0, FirstSeen: t0, LastSeen: t0}},
 		Identities: []store.IdentityRow{{Kind: "user", NS: "web", Value: "u1", ProfileID: "p1"},
@@ -67,8 +74,9 @@ func TestTimelineIsTheEventsView(t *testing.T) {
 		t.Fatal(err)
 	}
 	be := storeBackend{db: db}
-	view := func(pid string) []uint64 {
-		res, err := db.QueryArgs(ctx, `SELECT seq FROM events WHERE profile_id = ? ORDER BY "timestamp" DESC, seq DESC`, []any{pid})
+	// seqs is the first column of an answer: the rows' log sequences.
+	seqs := func(res *store.Result, err error) []uint64 {
+		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,17 +86,12 @@ func TestTimelineIsTheEventsView(t *testing.T) {
 		}
 		return out
 	}
+	view := func(pid string) []uint64 {
+		return seqs(db.QueryArgs(ctx, `SELECT seq FROM events WHERE profile_id = ? ORDER BY "timestamp" DESC, seq DESC`, []any{pid}))
+	}
 	// A page: the rows before a log sequence, newest first, limit 5.
 	read := func(s *Server, pid string, before uint64) []uint64 {
-		res, err := s.timeline(ctx, pid, before, 5)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []uint64
-		for _, r := range res.Rows {
-			out = append(out, r[0].(uint64))
-		}
-		return out
+		return seqs(s.timeline(ctx, pid, before, 5))
 	}
 	lookup := &Server{Backend: be, OwnMessages: db.RefreshOwnMessages}
 	scan := &Server{Backend: be}

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/tradewind/tradewind/internal/store"
-	"github.com/tradewind/tradewind/internal/store/duckdb"
 	"github.com/tradewind/tradewind/internal/web"
 )
 
@@ -29,11 +28,7 @@ func (b countingBackend) Query(ctx context.Context, q string, max int) (*store.R
 // with no query of their own; a question Warm did not ask is computed.
 func TestWarmAnswersTheFirstVisit(t *testing.T) {
 	ctx := context.Background()
-	db, err := duckdb.Open(ctx, duckdb.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t)
 	ui, err := web.New(web.Options{})
 	if err != nil {
 		t.Fatal(err)
