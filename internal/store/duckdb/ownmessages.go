@@ -31,7 +31,20 @@ SELECT seq, pid FROM (
 // position read is kept in own_message_state. Readers call it before
 // looking a profile's own messages up, so the table never lags the events
 // they could otherwise see.
+//
+// When the table is current it answers without the writer's lock, which a
+// long write (a bulk load, a first refresh of another derived table) may
+// hold for seconds: a customer page then does not wait for it.
 func (s *DB) RefreshOwnMessages(ctx context.Context) (int64, error) {
+	var current bool
+	err := s.db.QueryRowContext(ctx, `SELECT refreshed_seq >= coalesce((SELECT CAST(value AS UBIGINT) FROM tw_state WHERE key = 'applied_seq'), 0)
+		FROM own_message_state`).Scan(&current)
+	if err != nil {
+		return 0, fmt.Errorf("store: own message state: %w", err)
+	}
+	if current {
+		return 0, nil
+	}
 	return s.refreshFromPosition(ctx, "own messages", "own_message_state", ownMessageChunk, refreshOwnMessagesSQL)
 }
 

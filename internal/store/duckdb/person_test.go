@@ -3,6 +3,7 @@ package duckdb
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -236,5 +237,48 @@ func TestFindPersonRefusesAJunkIdentifier(t *testing.T) {
 	}
 	if p, err := s.FindPerson(ctx, q, 4); err != nil || len(p.Identities) != 4 {
 		t.Fatalf("limit 4: %+v, %v", p, err)
+	}
+}
+
+// TestPersonDataOfSomeTables: reading some of a person's tables (the
+// consent of a customer page) answers what the full export answers for
+// them, also right after another person's export left its staging
+// behind.
+func TestPersonDataOfSomeTables(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	seedPerson(t, s)
+	ctx := context.Background()
+	find := func(uid string) *store.Person {
+		p, err := s.FindPerson(ctx, store.PersonQuery{UserIDs: []store.Identity{{SourceID: "s1", UserID: uid}}}, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	person, other := find("u1"), find("u9")
+	all, err := s.PersonData(ctx, person)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all["consent"].Rows) == 0 || len(all["order_items"].Rows) == 0 || len(all["reviews"].Rows) != 0 {
+		t.Fatalf("the person's export: consent %v, order items %v", all["consent"].Rows, all["order_items"].Rows)
+	}
+	if _, err := s.PersonData(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	for _, tables := range [][]string{{"consent"}, {"order_items", "profiles"}, {"reviews"}} {
+		some, err := s.PersonData(ctx, person, tables...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(some) != len(tables) {
+			t.Fatalf("PersonData(%v) answered %d tables", tables, len(some))
+		}
+		for _, tb := range tables {
+			if !reflect.DeepEqual(some[tb].Rows, all[tb].Rows) {
+				t.Errorf("%s of the person alone: %v, in the full export: %v", tb, some[tb].Rows, all[tb].Rows)
+			}
+		}
 	}
 }
