@@ -17,6 +17,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
+	"github.com/tradewind/tradewind/internal/ingest/jsonscan"
 	"github.com/tradewind/tradewind/internal/segment"
 	"github.com/tradewind/tradewind/internal/source"
 	"github.com/tradewind/tradewind/internal/store"
@@ -48,6 +49,11 @@ type HTTP struct {
 	Limit func(kind, key string) (ok bool, retryAfter time.Duration)
 	// inflight bounds concurrent requests; past it the API answers 429.
 	inflight chan struct{}
+	// parsers are reused across requests: a parser's value cache is most
+	// of what parsing a 100-message batch allocates (a quarter of the
+	// server's allocations at 20,000 events/s when each request made its
+	// own). Nothing of a request's parsed values outlives its answer.
+	parsers fastjson.ParserPool
 }
 
 // NewHTTP makes the tracking API with at most maxInflight requests at once.
@@ -196,35 +202,42 @@ func (h *HTTP) authenticate(w http.ResponseWriter, r *http.Request, v *fastjson.
 }
 
 // request reads, parses and authenticates a tracking call. It answers
-// errors itself; ok is false then. The caller must call h.release() when ok.
-func (h *HTTP) request(w http.ResponseWriter, r *http.Request) (v *fastjson.Value, body []byte, src source.Source, ok bool) {
+// errors itself; ok is false then. When ok, the caller must call
+// h.done(p) once it has answered: v belongs to the parser p.
+func (h *HTTP) request(w http.ResponseWriter, r *http.Request) (v *fastjson.Value, body []byte, src source.Source, p *fastjson.Parser, ok bool) {
 	if !h.acquire(w) {
-		return nil, nil, src, false
+		return nil, nil, src, nil, false
 	}
+	parser := h.parsers.Get()
 	defer func() {
 		if !ok {
-			h.release()
+			h.done(parser)
 		}
 	}()
 	if !h.allow(w, "ip", clientIP(r)) {
-		return nil, nil, src, false
+		return nil, nil, src, nil, false
 	}
 	if body = readBody(w, r); body == nil {
-		return nil, nil, src, false
+		return nil, nil, src, nil, false
 	}
-	var p fastjson.Parser
-	v, err := p.ParseBytes(body)
+	v, err := parser.ParseBytes(body)
 	if err != nil {
 		WriteError(w, http.StatusBadRequest, "", "body is not valid JSON")
-		return nil, nil, src, false
+		return nil, nil, src, nil, false
 	}
 	if src, ok = h.authenticate(w, r, v); !ok {
-		return nil, nil, src, false
+		return nil, nil, src, nil, false
 	}
 	if !h.allow(w, "source", src.ID) {
-		return nil, nil, src, false
+		return nil, nil, src, nil, false
 	}
-	return v, body, src, true
+	return v, body, src, parser, true
+}
+
+// done gives back what request borrowed: the in-flight slot and the parser.
+func (h *HTTP) done(p *fastjson.Parser) {
+	h.parsers.Put(p)
+	h.release()
 }
 
 // allow applies the rate limit of one kind; a refusal is answered with 429.
@@ -259,11 +272,11 @@ func clientIP(r *http.Request) string {
 
 func (h *HTTP) single(typ string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		v, body, src, ok := h.request(w, r)
+		v, body, src, p, ok := h.request(w, r)
 		if !ok {
 			return
 		}
-		defer h.release()
+		defer h.done(p)
 		if len(body) > MaxMessageBytes {
 			WriteError(w, http.StatusRequestEntityTooLarge, "message", fmt.Sprintf("message larger than %d KB", MaxMessageBytes>>10))
 			return
@@ -291,11 +304,11 @@ type Rejected struct {
 }
 
 func (h *HTTP) batch(w http.ResponseWriter, r *http.Request) {
-	v, body, src, ok := h.request(w, r)
+	v, body, src, p, ok := h.request(w, r)
 	if !ok {
 		return
 	}
-	defer h.release()
+	defer h.done(p)
 	if v.Type() != fastjson.TypeObject {
 		WriteError(w, http.StatusBadRequest, "", "body must be a JSON object with a batch array")
 		return
@@ -317,7 +330,7 @@ func (h *HTTP) batch(w http.ResponseWriter, r *http.Request) {
 	}
 	// Each message goes to the log as the bytes the sender wrote, unless
 	// the server must change it (see Service.prepare).
-	raws := batchElements(body, len(msgs))
+	raws := jsonscan.BatchElements(body, len(msgs))
 	items := make([]Item, len(msgs))
 	for i, m := range msgs {
 		items[i] = Item{Value: m}

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -14,71 +13,6 @@ import (
 	"github.com/tradewind/tradewind/internal/eventlog"
 	"github.com/tradewind/tradewind/internal/source"
 )
-
-func TestBatchElementsSplitsAsSent(t *testing.T) {
-	body := []byte(" { \"context\" : {\"a\":[1,{\"b\":\"]}\\\"\"}]} , \"batch\" : [ {\"type\":\"track\",\"x\":\"a,b]\"} ,\n\t{\"type\":\"page\", \"n\": [1, 2]} , 7 , \"s\" ], \"sentAt\":\"2026-01-01T00:00:00Z\" } ")
-	got := batchElements(body, 4)
-	want := []string{`{"type":"track","x":"a,b]"}`, `{"type":"page", "n": [1, 2]}`, `7`, `"s"`}
-	if len(got) != len(want) {
-		t.Fatalf("got %d elements %q, want %d", len(got), got, len(want))
-	}
-	for i := range want {
-		if string(got[i]) != want[i] {
-			t.Errorf("element %d = %q, want %q", i, got[i], want[i])
-		}
-	}
-}
-
-func TestBatchElementsRefusesWhatItCannotBeSureOf(t *testing.T) {
-	for _, body := range []string{
-		`{"b\u0061tch":[{"type":"track"}],"batch":[{"type":"page"}]}`, // the parser may read either
-		`{"batch":[{"type":"track"}],"batch":[{"type":"page"}]}`,
-		`{"batch":[{"type":"track"}]}`, // want 2 below
-		`{"batch":{}}`, `[]`, `{"batch":[,1]}`, `{"batch":[1`, `{"batch":["x`, `{"a":tru`, ``, `{`,
-	} {
-		if got := batchElements([]byte(body), 2); got != nil {
-			t.Errorf("%s: got %q, want nil", body, got)
-		}
-	}
-}
-
-// FuzzBatchElements: whenever the scanner splits a body the parser read,
-// each part is the parser's element, value for value.
-func FuzzBatchElements(f *testing.F) {
-	for _, s := range fuzzSeeds {
-		f.Add([]byte(s))
-	}
-	f.Add([]byte(`{"batch":[ {"a":"]"} , [ "}" ] ,1e3,true ,null],"x":{"batch":[]}}`))
-	f.Fuzz(func(t *testing.T, body []byte) {
-		var p fastjson.Parser
-		v, err := p.ParseBytes(body)
-		if err != nil || v.Type() != fastjson.TypeObject {
-			return
-		}
-		b := v.Get("batch")
-		if b == nil || b.Type() != fastjson.TypeArray {
-			return
-		}
-		arr, err := b.Array()
-		if err != nil {
-			return
-		}
-		parts := batchElements(body, len(arr))
-		if parts == nil {
-			return
-		}
-		for i, raw := range parts {
-			var q fastjson.Parser
-			e, err := q.ParseBytes(raw)
-			if err != nil {
-				t.Fatalf("element %d %q does not parse: %v", i, raw, err)
-			}
-			if a, b := e.MarshalTo(nil), arr[i].MarshalTo(nil); !bytes.Equal(a, b) {
-				t.Fatalf("element %d: scanned %s, parsed %s", i, a, b)
-			}
-		}
-	})
-}
 
 // TestBatchForwardsMessagesAsSent: a batch's messages reach the log as the
 // bytes the sender wrote, unless the server had to change them (a batch
