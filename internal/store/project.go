@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/tradewind/tradewind/internal/eventlog"
+	"github.com/tradewind/tradewind/internal/ingest/jsonscan"
 	"github.com/tradewind/tradewind/internal/segment"
 )
 
@@ -86,10 +87,10 @@ func (pr *Projector) Project(d eventlog.Delivery) Projected {
 	// The message's own sentAt, else its batch's (the Segment Node SDK sets
 	// only the batch's).
 	ev.SentAt = d.Meta.SentAt
-	ev.Properties = rawObject(v, "properties")
-	ev.Traits = rawObject(v, "traits")
-	ev.Context = rawObject(v, "context")
-	ev.Integrations = rawObject(v, "integrations")
+	ev.Properties = rawObject(d.Data, v, "properties")
+	ev.Traits = rawObject(d.Data, v, "traits")
+	ev.Context = rawObject(d.Data, v, "context")
+	ev.Integrations = rawObject(d.Data, v, "integrations")
 	out.Event = ev
 
 	src, ok := pr.Source(d.Meta.Source)
@@ -141,10 +142,17 @@ func (pr *Projector) Project(d eventlog.Delivery) Projected {
 	return out
 }
 
-func rawObject(v *fastjson.Value, field string) []byte {
+// rawObject is the object field of the message data as the sender wrote
+// it, or encoded from v where the scanner cannot be sure which bytes the
+// parser read (encoding them all was 3% of the allocations at 20,000
+// events/s: the store writer and the profile engine both project).
+func rawObject(data []byte, v *fastjson.Value, field string) []byte {
 	f := v.Get(field)
 	if f == nil || f.Type() != fastjson.TypeObject {
 		return nil
+	}
+	if raw, ok := jsonscan.Field(data, field, false); ok && len(raw) > 0 && raw[0] == '{' {
+		return raw
 	}
 	return f.MarshalTo(nil)
 }
