@@ -212,3 +212,48 @@ func TestMetaRoundTripAndV1(t *testing.T) {
 		t.Fatal("unknown version accepted")
 	}
 }
+
+// TestConsumeTypes: a consumer that names types gets only those, in log
+// order, with their stream sequences.
+func TestConsumeTypes(t *testing.T) {
+	l := openTestLog(t)
+	ctx := context.Background()
+	msgs := testMessages(6, "s")
+	for i := range msgs {
+		if i%3 == 1 {
+			msgs[i].Type = "segment_entered"
+		}
+	}
+	if _, err := l.Publish(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	read := func(types []string, want int) []uint64 {
+		t.Helper()
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		var got []uint64
+		err := l.Consume(cctx, ConsumeConfig{Durable: "filtered", MaxWait: 10 * time.Millisecond, Types: types, StartSeq: 1},
+			func(_ context.Context, b []Delivery) error {
+				for _, d := range b {
+					if d.Type == "segment_entered" && len(types) > 0 {
+						t.Errorf("delivered a filtered-out %s at %d", d.Type, d.Seq)
+					}
+					got = append(got, d.Seq)
+				}
+				if len(got) >= want {
+					cancel()
+				}
+				return nil
+			})
+		if err != nil && cctx.Err() == nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := read(nil, 6); fmt.Sprint(got) != "[1 2 3 4 5 6]" {
+		t.Errorf("no filter: %v", got)
+	}
+	if got := read([]string{"track", "page"}, 4); fmt.Sprint(got) != "[1 3 4 6]" {
+		t.Errorf("track and page only: %v, want [1 3 4 6]", got)
+	}
+}
