@@ -37,35 +37,7 @@ FROM (
 // in sequence order, so each is read once; the refreshed position is kept
 // in touch_state.
 func (s *DB) RefreshTouches(ctx context.Context) (int64, error) {
-	var added int64
-	for {
-		done := false
-		err := s.writeTx(ctx, "touches", func(c *sql.Conn) error {
-			var from uint64
-			if err := c.QueryRowContext(ctx, "SELECT refreshed_seq FROM touch_state").Scan(&from); err != nil {
-				return fmt.Errorf("store: touch state: %w", err)
-			}
-			to := min(from+touchChunk, s.applied)
-			if to <= from {
-				done = true
-				return nil
-			}
-			res, err := c.ExecContext(ctx, refreshTouchesSQL, from, to)
-			if err != nil {
-				return fmt.Errorf("store: refresh touches: %w", err)
-			}
-			n, _ := res.RowsAffected()
-			added += n
-			if _, err := c.ExecContext(ctx, "UPDATE touch_state SET refreshed_seq = ?", to); err != nil {
-				return fmt.Errorf("store: touch state: %w", err)
-			}
-			done = to == s.applied
-			return nil
-		})
-		if err != nil || done {
-			return added, err
-		}
-	}
+	return s.refreshFromPosition(ctx, "touches", "touch_state", touchChunk, refreshTouchesSQL)
 }
 
 // TouchKey is the SQL expression that gives a row of touch_rows (alias t)
