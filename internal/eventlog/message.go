@@ -149,6 +149,10 @@ type Pending struct {
 	futures []jetstream.PubAckFuture
 }
 
+// stallWait is how long a publish waits for room among the acknowledgements
+// in flight (made once: an option per message was an allocation per message).
+var stallWait = jetstream.WithStallWait(5 * time.Second)
+
 // PublishAsync sends msgs without waiting for their acknowledgements, so a
 // caller can send the next set meanwhile; messages keep the order of the
 // calls. Collect the acknowledgements with Wait before reporting anything as
@@ -165,7 +169,7 @@ func (l *Log) PublishAsync(msgs []Message) (*Pending, error) {
 				headerMeta:  []string{m.Meta.encode()},
 			},
 		}
-		f, err := l.js.PublishMsgAsync(nm, jetstream.WithStallWait(5*time.Second))
+		f, err := l.js.PublishMsgAsync(nm, stallWait)
 		if err != nil {
 			return nil, fmt.Errorf("%w: publish message %d of %d: %v", ErrUnavailable, i+1, len(msgs), err)
 		}
