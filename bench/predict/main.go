@@ -96,6 +96,7 @@ var (
 	explain    = flag.Bool("explain", false, "print DuckDB's EXPLAIN ANALYZE (JSON) of the snapshot read (after the order days' refresh) and stop")
 	dropNew    = flag.Bool("drop-new-orders", false, "delete the orders earlier runs added (--new-orders) before timing; the first refresh then finds the days that lost rows")
 	resetDays  = flag.Bool("reset-order-days", false, "drop the order days (migration 008) before opening, so that the first refresh is timed again")
+	readFull   = flag.Bool("read-full", false, "lifetime paths: read the full snapshot (ReadSnapshotFrom, the churn model's columns too, as before 2026-11-22 19:00) instead of the lifetime columns (ReadLifetimeFrom)")
 	explainSQL = flag.String("explain-sql", "", "with --explain: a file of SQL to explain in place of the snapshot read ($1 and $2 are the as-of day)")
 )
 
@@ -269,14 +270,22 @@ FROM (SELECT user_id, row_number() OVER (ORDER BY hash(user_id || '%[1]s')) AS j
 			}
 		}
 		s := time.Now()
-		snap, err := predict.ReadSnapshotFrom(ctx, db.Scan, src, cut, 0)
-		if err != nil {
-			return nil, nil, err
+		var sum *btyd.Summary
+		if *readFull {
+			snap, err := predict.ReadSnapshotFrom(ctx, db.Scan, src, cut, 0)
+			if err != nil {
+				return nil, nil, err
+			}
+			t["read"] = ms(time.Since(s))
+			s = time.Now()
+			sum = snap.Summary(btyd.Week)
+			t["summary"] = ms(time.Since(s))
+		} else {
+			if sum, err = predict.ReadLifetimeFrom(ctx, db.Scan, src, cut, btyd.Week); err != nil {
+				return nil, nil, err
+			}
+			t["read"] = ms(time.Since(s))
 		}
-		t["read"] = ms(time.Since(s))
-		s = time.Now()
-		sum := snap.Summary(btyd.Week)
-		t["summary"] = ms(time.Since(s))
 		s = time.Now()
 		rep, scores, err := predict.FitLifetime(sum, predict.LifetimeOptions{Horizon: 365.0 / 7, CLVMonths: 12, Margin: 1, AnnualDiscount: 0.10, Only: only})
 		if err != nil {
@@ -290,7 +299,7 @@ FROM (SELECT user_id, row_number() OVER (ORDER BY hash(user_id || '%[1]s')) AS j
 		rows := make([]store.PredictionRow, len(sum.Customers))
 		for i, c := range sum.Customers {
 			sc := scores[i]
-			rows[i] = store.PredictionRow{ProfileID: snap.IDs[i], Frequency: c.X, Recency: c.Tx, T: c.T,
+			rows[i] = store.PredictionRow{ProfileID: sum.IDs[i], Frequency: c.X, Recency: c.Tx, T: c.T,
 				PAlive: sc.PAlive, ExpectedPurchases: sc.Expected, ExpectedSpend: sc.Spend, CLV: sc.CLV,
 				ChurnRisk: math.NaN(), Reasons: nil}
 		}

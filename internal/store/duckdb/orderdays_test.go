@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tradewind/tradewind/internal/predict"
+	"github.com/tradewind/tradewind/internal/predict/btyd"
 	"github.com/tradewind/tradewind/internal/profile/rfm"
 	"github.com/tradewind/tradewind/internal/store/duckdb"
 )
@@ -148,6 +149,27 @@ func TestOrderDaysFollowTheOrders(t *testing.T) {
 			for i, id := range a.IDs {
 				if d := rowDiff(a.Rows[i], rb[id]); d != "" {
 					return fmt.Errorf("cutoff %s, %s: %s", cut.Format(time.DateOnly), id, d)
+				}
+			}
+			// The lifetime-only read gives each source's summary, in the
+			// same order.
+			for _, sn := range []struct {
+				src  predict.OrderSource
+				snap *predict.Snapshot
+			}{{predict.FromOrders, a}, {predict.FromOrderDays, b}} {
+				l, err := predict.ReadLifetimeFrom(ctx, s.Scan, sn.src, cut, btyd.Week)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := sn.snap.Summary(btyd.Week)
+				// Sums of amounts may add up in another order: the mean
+				// spends agree to rounding.
+				same := slices.EqualFunc(l.Customers, want.Customers, func(x, y btyd.Customer) bool {
+					return x.X == y.X && x.Tx == y.Tx && x.T == y.T && math.Abs(x.Monetary-y.Monetary) <= 1e-12*math.Abs(y.Monetary)
+				})
+				if !slices.Equal(l.IDs, want.IDs) || !same || l.PurchaseDays > want.PurchaseDays {
+					return fmt.Errorf("cutoff %s, source %d: lifetime read %v %v (%d days), snapshot %v %v (%d days)", cut.Format(time.DateOnly), sn.src,
+						l.IDs, l.Customers, l.PurchaseDays, want.IDs, want.Customers, want.PurchaseDays)
 				}
 			}
 			if !reflect.DeepEqual(a.FutureByDay, b.FutureByDay) {
