@@ -214,6 +214,18 @@ func copyRows(ctx context.Context, path string, copies, eventDays int) error {
 		}
 		fmt.Printf("build: %-22s %10d rows copied in %5.1fs\n", tb.name, n, time.Since(t).Seconds())
 	}
+	// The profiles the copies' own messages name (migration 010): the
+	// store keeps that table from event rows up to its applied log
+	// position, and the copies lie above it, where no refresh reads.
+	t := time.Now()
+	n, err := exec(`INSERT INTO own_message_profiles
+		SELECT seq, pid FROM (SELECT seq, json_extract_string(properties, '$.profile_id') AS pid FROM event_rows
+			WHERE seq > (SELECT CAST(value AS UBIGINT) FROM tw_state WHERE key = 'applied_seq') AND source_id = '_tradewind')
+		WHERE pid IS NOT NULL`)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("build: own_message_profiles of the copies: %d rows in %.1fs\n", n, time.Since(t).Seconds())
 	if _, err := exec(`UPDATE ad_spend SET spend = spend * ?, spend_base = spend_base * ?, impressions = impressions * ?, clicks = clicks * ?`,
 		copies, copies, copies, copies); err != nil {
 		return err
@@ -223,7 +235,7 @@ func copyRows(ctx context.Context, path string, copies, eventDays int) error {
 			return err
 		}
 	}
-	t := time.Now()
+	t = time.Now()
 	if _, err := exec("CHECKPOINT"); err != nil {
 		return err
 	}
