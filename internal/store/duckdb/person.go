@@ -466,14 +466,7 @@ func (s *DB) stagePerson(ctx context.Context, c *sql.Conn, p *store.Person, tabl
 			return err
 		}
 	}
-	need := map[string]bool{}
-	for _, t := range personTables {
-		if len(tables) == 0 || slices.Contains(tables, publicName(t.table)) {
-			for _, tmp := range []string{"tmp_seqs", "tmp_orders", "tmp_profiles"} {
-				need[tmp] = need[tmp] || strings.Contains(t.where, tmp)
-			}
-		}
-	}
+	need := personNeeds(tables)
 	for _, q := range []struct{ name, sql string }{
 		{"tmp_seqs", "SELECT seq FROM event_rows WHERE " + personTables[0].where},
 		{"tmp_orders", "SELECT store, order_id FROM order_rows WHERE " + personTables[1].where},
@@ -490,20 +483,80 @@ func (s *DB) stagePerson(ctx context.Context, c *sql.Conn, p *store.Person, tabl
 	return nil
 }
 
-// PersonData implements store.PersonStore.
+// personNeeds says which of the staged person tables beyond the
+// identities (tmp_seqs, tmp_orders, tmp_profiles) the conditions of the
+// given person tables read (of every table when none is given).
+func personNeeds(tables []string) map[string]bool {
+	need := map[string]bool{}
+	for _, t := range personTables {
+		if len(tables) == 0 || slices.Contains(tables, publicName(t.table)) {
+			for _, tmp := range []string{"tmp_seqs", "tmp_orders", "tmp_profiles"} {
+				need[tmp] = need[tmp] || strings.Contains(t.where, tmp)
+			}
+		}
+	}
+	return need
+}
+
+// identitiesCTE writes the person's identities as the common table
+// expressions tmp_users and tmp_anons, which the person conditions read
+// like the staged tables of the same names.
+func identitiesCTE(p *store.Person) string {
+	var users, anons []string
+	for _, id := range p.Identities {
+		if id.UserID != "" {
+			users = append(users, "("+lit(id.SourceID)+", "+lit(id.UserID)+")")
+		}
+		if id.AnonymousID != "" {
+			anons = append(anons, "("+lit(id.AnonymousID)+")")
+		}
+	}
+	u := "SELECT NULL::VARCHAR AS source_id, NULL::VARCHAR AS user_id WHERE false"
+	if len(users) > 0 {
+		u = "SELECT * FROM (VALUES " + strings.Join(users, ", ") + ") v(source_id, user_id)"
+	}
+	a := "SELECT NULL::VARCHAR AS anonymous_id WHERE false"
+	if len(anons) > 0 {
+		a = "SELECT * FROM (VALUES " + strings.Join(anons, ", ") + ") v(anonymous_id)"
+	}
+	return "WITH tmp_users AS (" + u + "), tmp_anons AS (" + a + ")\n"
+}
+
+// PersonData implements store.PersonStore. Tables whose rows are found by
+// the person's identities alone (the consent a customer page reads) are
+// read on a connection of their own, with the identities written into
+// the query: no writer's lock, which a long write (a bulk load, the first
+// refresh of a derived table) may hold for seconds. The others are read
+// from tables staged on the writer's connection, under its lock.
 func (s *DB) PersonData(ctx context.Context, p *store.Person, tables ...string) (map[string]*store.Result, error) {
+	need := personNeeds(tables)
+	if !need["tmp_seqs"] && !need["tmp_orders"] && !need["tmp_profiles"] {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer c.Close()
+		return readPersonTables(ctx, c, identitiesCTE(p), tables)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.wconn
 	if err := s.stagePerson(ctx, c, p, tables); err != nil {
 		return nil, err
 	}
+	return readPersonTables(ctx, c, "", tables)
+}
+
+// readPersonTables reads the person's rows of the given person tables (every one
+// when none is given) on c, where tmp_users, tmp_anons and the staging
+// they need are tables or, in with, common table expressions.
+func readPersonTables(ctx context.Context, c *sql.Conn, with string, tables []string) (map[string]*store.Result, error) {
 	out := map[string]*store.Result{}
 	for _, t := range personTables {
 		if len(tables) > 0 && !slices.Contains(tables, publicName(t.table)) {
 			continue
 		}
-		res, err := collect(ctx, c, `SELECT * FROM `+t.table+` WHERE `+t.where+` ORDER BY ALL`, 0)
+		res, err := collect(ctx, c, with+`SELECT * FROM `+t.table+` WHERE `+t.where+` ORDER BY ALL`, 0)
 		if err != nil {
 			return nil, fmt.Errorf("store: read %s of person: %w", t.table, err)
 		}

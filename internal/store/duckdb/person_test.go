@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tradewind/tradewind/internal/store"
 )
@@ -243,7 +244,7 @@ func TestFindPersonRefusesAJunkIdentifier(t *testing.T) {
 // TestPersonDataOfSomeTables: reading some of a person's tables (the
 // consent of a customer page) answers what the full export answers for
 // them, also right after another person's export left its staging
-// behind.
+// behind; the consent is read while a long write holds the writer's lock.
 func TestPersonDataOfSomeTables(t *testing.T) {
 	s := openStore(t, t.TempDir())
 	defer s.Close()
@@ -267,7 +268,7 @@ func TestPersonDataOfSomeTables(t *testing.T) {
 	if _, err := s.PersonData(ctx, other); err != nil {
 		t.Fatal(err)
 	}
-	for _, tables := range [][]string{{"consent"}, {"order_items", "profiles"}, {"reviews"}} {
+	for _, tables := range [][]string{{"consent"}, {"events", "customers", "identifier_tokens"}, {"order_items", "profiles"}, {"reviews"}} {
 		some, err := s.PersonData(ctx, person, tables...)
 		if err != nil {
 			t.Fatal(err)
@@ -281,4 +282,19 @@ func TestPersonDataOfSomeTables(t *testing.T) {
 			}
 		}
 	}
+	s.mu.Lock() // a long write
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.PersonData(ctx, person, "consent")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the consent read waited for the writer's lock")
+	}
+	s.mu.Unlock()
 }
