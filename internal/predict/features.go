@@ -377,8 +377,30 @@ func (s *Snapshot) sortByKey(keys []int) {
 	s.IDs, s.Rows = ids, rows
 }
 
-// sortedByKey is the row indexes in the order of their keys.
+// sortedByKey is the row indexes in the order of their keys (distinct).
+// The order days' keys are identity numbers, nearly dense: each row is
+// placed at its key's offset, in linear time, when the keys span at most
+// four times their number (sorting a million indexes by key took 0.15 s).
 func sortedByKey(keys []int) []int {
+	if len(keys) > 0 {
+		lo, hi := slices.Min(keys), slices.Max(keys)
+		if span := hi - lo + 1; span > 0 && span <= 4*len(keys) {
+			at := make([]int32, span)
+			for i, k := range keys {
+				at[k-lo] = int32(i) + 1
+			}
+			idx := make([]int, 0, len(keys))
+			for _, i := range at {
+				if i > 0 {
+					idx = append(idx, int(i)-1)
+				}
+			}
+			if len(idx) == len(keys) {
+				return idx
+			}
+			// Keys that repeat: sort, which keeps them all.
+		}
+	}
 	idx := make([]int, len(keys))
 	for i := range idx {
 		idx[i] = i
