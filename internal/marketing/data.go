@@ -43,6 +43,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tradewind/tradewind/internal/touch"
@@ -98,6 +99,17 @@ type Data struct {
 	// Coupons are the discount codes tied to campaigns: configured, or
 	// learnt from the data (Learnt true).
 	Coupons map[string]CouponLink
+
+	journeysOnce sync.Once
+	js           []Journey
+	answers      answers
+}
+
+// journeys are Journeys, built once: every analysis of the data reads them
+// (and none changes them).
+func (d *Data) journeys() []Journey {
+	d.journeysOnce.Do(func() { d.js = d.Journeys() })
+	return d.js
 }
 
 // CouponLink is a discount code's campaign.
@@ -113,39 +125,47 @@ type CouponLink struct {
 // its events cut into sessions (a gap over 30 minutes) and of each session
 // its first event and the first event of each distinct campaign key (UTM
 // parameters, e-mail event or click id: %[1]s, the taxonomy's KeySQL),
-// with the session's bounds. Sessions the period cuts (begun before its
-// start, or running past its end) are cut again from their touch rows
-// inside the period, as a read of the period's events alone would; the
-// rest are read as stored. Identities are joined to profiles through the
-// identity mapping as it stands, as the events view does, and Load merges
-// the sessions of a profile's identities (see mergeSessions). Each row:
-// profile, time, its session's end, whether it starts its session, its
-// key, and the touch's fields.
+// with the session's bounds. Sessions the period [$1, $2) cuts (begun
+// before its start, or running past its end) are cut again from their
+// touch rows inside the period, as a read of the period's events alone
+// would — rows up to $3 after the start and from $4 before the end
+// (cutSQL's bounds: constants, so that the scan of touch_rows, appended in
+// log order, skips the row groups between) — and the rest are read as
+// stored. Identities are joined to profiles through the identity mapping
+// as it stands, as the events view does, and Load merges the sessions of
+// a profile's identities (see sessionMerger). Each row: profile, time,
+// its session's end, whether it starts its session, its key, and the
+// touch's fields.
 const touchSQL = `
 WITH w AS (
   SELECT * FROM touch_points WHERE s_end >= $1 AND s_start < $2
 ), cut AS (
   SELECT DISTINCT source_id, user_id, anonymous_id, s_start, s_end FROM w WHERE s_start < $1 OR s_end >= $2
+), tr AS (
+  SELECT * FROM touch_rows t
+  WHERE ((t."timestamp" >= $1 AND t."timestamp" <= $3) OR (t."timestamp" >= $4 AND t."timestamp" < $2))
+    AND t.seq <= (SELECT seq FROM touch_points_state)
 ), rr AS (
-  SELECT t.seq, x.source_id, x.user_id, x.anonymous_id, x.s_start AS cs, t."timestamp" AS ts, %[1]s AS key,
-    t.campaign_source, t.campaign_medium, t.campaign_name, t.campaign_content, t.page_url, t.page_referrer, t.app_name, t.event, t.mail_campaign
-  FROM touch_rows t JOIN cut x ON x.source_id = (CASE WHEN t.user_id IS NULL THEN '' ELSE t.source_id END)
-    AND x.user_id IS NOT DISTINCT FROM t.user_id AND x.anonymous_id IS NOT DISTINCT FROM (CASE WHEN t.user_id IS NULL THEN t.anonymous_id END)
-    AND t."timestamp" >= x.s_start AND t."timestamp" <= x.s_end
-  WHERE t."timestamp" >= $1 AND t."timestamp" < $2 AND t.seq <= (SELECT seq FROM touch_points_state)
+  SELECT t.*, x.source_id AS xs, x.user_id AS xu, x.anonymous_id AS xa, x.s_start AS cs
+  FROM tr t JOIN cut x ON x.source_id = t.source_id AND x.user_id = t.user_id AND t."timestamp" BETWEEN x.s_start AND x.s_end
+  UNION ALL
+  SELECT t.*, x.source_id, x.user_id, x.anonymous_id, x.s_start
+  FROM tr t JOIN cut x ON x.anonymous_id = t.anonymous_id AND t.user_id IS NULL AND t."timestamp" BETWEEN x.s_start AND x.s_end
+), rk AS (
+  SELECT *, %[1]s AS key FROM rr t
 ), rc AS (
-  SELECT *, max(ts) OVER (PARTITION BY source_id, user_id, anonymous_id, cs) AS s_end,
-    row_number() OVER (PARTITION BY source_id, user_id, anonymous_id, cs ORDER BY ts, seq) = 1 AS first,
-    row_number() OVER (PARTITION BY source_id, user_id, anonymous_id, cs, key ORDER BY ts, seq) AS rk
-  FROM rr
+  SELECT *, max("timestamp") OVER (PARTITION BY xs, xu, xa, cs) AS s_end,
+    row_number() OVER (PARTITION BY xs, xu, xa, cs ORDER BY "timestamp", seq) = 1 AS first,
+    row_number() OVER (PARTITION BY xs, xu, xa, cs, key ORDER BY "timestamp", seq) AS rn
+  FROM rk
 ), c AS (
   SELECT source_id, user_id, anonymous_id, s_end, seq, "timestamp" AS ts, key, first, campaign_source, campaign_medium, campaign_name,
     campaign_content, page_url, page_referrer, app_name, event, mail_campaign
   FROM w WHERE s_start >= $1 AND s_end < $2
   UNION ALL
-  SELECT source_id, user_id, anonymous_id, s_end, seq, ts, key, first, campaign_source, campaign_medium, campaign_name,
+  SELECT xs, xu, xa, s_end, seq, "timestamp", key, first, campaign_source, campaign_medium, campaign_name,
     campaign_content, page_url, page_referrer, app_name, event, mail_campaign
-  FROM rc WHERE first OR (key IS NOT NULL AND rk = 1)
+  FROM rc WHERE first OR (key IS NOT NULL AND rn = 1)
 )
 SELECT coalesce(u.profile_id, a.profile_id), c.ts, c.s_end, c.first, c.key,
   coalesce(c.campaign_source, ''), coalesce(c.campaign_medium, ''),
@@ -157,6 +177,36 @@ LEFT JOIN profile_users u ON u.source_id = c.source_id AND u.user_id = c.user_id
 LEFT JOIN profile_anons a ON a.anonymous_id = c.anonymous_id
 WHERE coalesce(u.profile_id, a.profile_id) IS NOT NULL
 ORDER BY 1, c.ts, c.seq`
+
+// cutSQL finds how far the sessions that [$1, $2) cuts reach into it: the
+// last event of those begun before $1, the first of those running past
+// $2 (NULL without any).
+const cutSQL = `
+SELECT max(s_end) FILTER (WHERE s_start < $1), min(s_start) FILTER (WHERE s_end >= $2)
+FROM touch_points WHERE s_end >= $1 AND s_start < $2 AND (s_start < $1 OR s_end >= $2)`
+
+// TouchQuery is the read of the candidate touches of [start, to) with its
+// arguments (Load's; benchmarks time it alone).
+func TouchQuery(ctx context.Context, scan ScanFunc, tax *touch.Taxonomy, start, to time.Time) (string, []any, error) {
+	// Without cut sessions the ranges of touch rows read are empty.
+	lo, hi := start.Add(-time.Microsecond), to
+	err := scan(ctx, cutSQL, []any{start, to}, func(r []any) error {
+		if t, ok := r[0].(time.Time); ok {
+			lo = t
+		}
+		if t, ok := r[1].(time.Time); ok {
+			hi = t
+		}
+		return nil
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	key, args := KeySQL(tax)
+	// $1…$4 are the period and the cut sessions' reach; the key's
+	// placeholders follow.
+	return fmt.Sprintf(touchSQL, renumber(key, 5)), append([]any{start, to, lo, hi}, args...), nil
+}
 
 // KeySQL is the expression that gives a row of touch_rows (alias t) its
 // campaign key under tax, NULL for none, with its arguments: an e-mail
@@ -304,13 +354,13 @@ func Load(ctx context.Context, scan ScanFunc, tax *touch.Taxonomy, from, to time
 		return &d.Profiles[i]
 	}
 	start := from.Add(-lookback)
-	key, args := KeySQL(tax)
-	// $1 and $2 are the period; the key's placeholders follow.
-	args = append([]any{start, to}, args...)
-	q := fmt.Sprintf(touchSQL, renumber(key, 3))
+	q, args, err := TouchQuery(ctx, scan, tax, start, to)
+	if err != nil {
+		return nil, fmt.Errorf("marketing: touches: %w", err)
+	}
 	var m sessionMerger
 	var cur *Profile
-	err := scan(ctx, q, args, func(r []any) error {
+	err = scan(ctx, q, args, func(r []any) error {
 		id := r[0].(string)
 		if cur == nil || cur.ID != id {
 			m.flush(tax, cur)

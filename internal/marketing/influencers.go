@@ -2,7 +2,10 @@ package marketing
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -155,10 +158,6 @@ type InfluencerResult struct {
 // shrunk conversion rate (its posterior's lower bound), with reach, orders, revenue, new-customer share
 // and return on fees (fees are the campaign's ad spend rows).
 func (s *Service) Influencers(ctx context.Context, q InfluencerQuery) (*InfluencerResult, error) {
-	d, p, err := s.load(ctx, q.Period)
-	if err != nil {
-		return nil, err
-	}
 	if q.Model == "" {
 		q.Model = attribution.Markov
 	}
@@ -169,7 +168,14 @@ func (s *Service) Influencers(ctx context.Context, q InfluencerQuery) (*Influenc
 	if len(chans) == 0 {
 		chans[touch.Influencer] = true
 	}
-	js := d.Journeys()
+	key := fmt.Sprintf("influencers %s %v %+v", q.Model, slices.Sorted(maps.Keys(chans)), q.Options)
+	return analyse(ctx, s, q.Period, key, func(ctx context.Context, d *Data, p Period) (*InfluencerResult, error) {
+		return s.influencers(ctx, d, p, q, chans)
+	})
+}
+
+func (s *Service) influencers(ctx context.Context, d *Data, p Period, q InfluencerQuery, chans map[string]bool) (*InfluencerResult, error) {
+	js := d.journeys()
 	rep, _, err := d.Attribute(js, ByCampaign, q.Model, q.Options)
 	if err != nil {
 		return nil, err

@@ -95,11 +95,21 @@ func (s *Service) resolve(p Period) Period {
 // for three analyses of the same period at once: they share one read. The
 // Data is shared: analyses only read it.
 func (s *Service) load(ctx context.Context, p Period) (*Data, Period, error) {
-	s.asked.Store(s.now().UnixNano())
+	if ctx.Value(warming{}) == nil {
+		s.asked.Store(s.now().UnixNano())
+	}
 	return s.fetch(ctx, p)
 }
 
-// fetch is load without counting as a request (Warm's read).
+// warming marks a context of Warm's, whose reads are not requests.
+type warming struct{}
+
+// fetch is load without counting as a request. Data older than CacheFor
+// is still answered from while a fresh read runs in the background (up to
+// three times CacheFor: after that, or once the store has grown by 5%, a
+// request waits for the fresh read), and the analyses asked of the old
+// data are computed on the new before it replaces the old, so that a
+// dashboard in use never waits for a read.
 func (s *Service) fetch(ctx context.Context, p Period) (*Data, Period, error) {
 	p = s.resolve(p)
 	key := dataKey{p.From.UnixNano(), p.To.UnixNano(), p.Lookback}
@@ -109,27 +119,37 @@ func (s *Service) fetch(ctx context.Context, p Period) (*Data, Period, error) {
 	}
 	c := s.cache[key]
 	gen := s.generation()
-	if c == nil || (c.ready() && (c.err != nil || s.now().Sub(c.at) >= s.cacheFor() || s.moved(c.gen, gen))) {
+	now := s.now()
+	switch {
+	case c == nil || (c.ready() && (c.err != nil || now.Sub(c.at) >= 3*s.cacheFor() || s.moved(c.gen, gen))):
 		c = &cachedData{done: make(chan struct{}), gen: gen}
 		s.cache[key] = c
 		for k, old := range s.cache { // keep the cache small
-			if old.ready() && s.now().Sub(old.at) >= s.cacheFor() {
+			if old.ready() && now.Sub(old.at) >= 3*s.cacheFor() {
 				delete(s.cache, k)
 			}
 		}
 		s.cacheMu.Unlock()
 		// The read is not the requester's alone: others may wait for it.
-		rctx := context.WithoutCancel(ctx)
-		if s.RefreshTouches != nil {
-			q, args := KeySQL(s.taxonomy())
-			c.err = s.RefreshTouches(rctx, q, args)
-		}
-		if c.err == nil {
-			c.d, c.err = Load(rctx, s.Scan, s.taxonomy(), p.From, p.To, p.Lookback)
-		}
-		c.at = s.now()
-		close(c.done)
-	} else {
+		s.read(context.WithoutCancel(ctx), c, p, nil)
+	case c.ready() && now.Sub(c.at) >= s.cacheFor() && c.next == nil:
+		next := &cachedData{done: make(chan struct{}), gen: gen}
+		c.next = next
+		s.cacheMu.Unlock()
+		go func() {
+			s.read(context.WithoutCancel(ctx), next, p, c.d)
+			s.cacheMu.Lock()
+			if next.err == nil && s.cache[key] == c {
+				s.cache[key] = next
+			} else {
+				c.next = nil // try again on a later request
+			}
+			s.cacheMu.Unlock()
+			if next.err != nil && s.Logger != nil {
+				s.Logger.Warn("marketing data refresh failed; answering from the previous read", "err", next.err)
+			}
+		}()
+	default:
 		s.cacheMu.Unlock()
 	}
 	select {
@@ -140,6 +160,23 @@ func (s *Service) fetch(ctx context.Context, p Period) (*Data, Period, error) {
 	return c.d, p, c.err
 }
 
+// read refreshes the store's touch tables and reads p's data into c; with
+// prev, the analyses asked of prev are computed on the new data too.
+func (s *Service) read(ctx context.Context, c *cachedData, p Period, prev *Data) {
+	defer close(c.done)
+	if s.RefreshTouches != nil {
+		q, args := KeySQL(s.taxonomy())
+		c.err = s.RefreshTouches(ctx, q, args)
+	}
+	if c.err == nil {
+		c.d, c.err = Load(ctx, s.Scan, s.taxonomy(), p.From, p.To, p.Lookback)
+	}
+	if c.err == nil && prev != nil {
+		prev.answerAgain(ctx, c.d)
+	}
+	c.at = s.now()
+}
+
 // dataKey identifies a period's data in the cache.
 type dataKey struct {
 	from, to int64
@@ -147,13 +184,94 @@ type dataKey struct {
 }
 
 // cachedData is a period's data being read (done open) or read at at,
-// when the store was at generation gen.
+// when the store was at generation gen; next is its fresh read while one
+// runs in the background.
 type cachedData struct {
 	done chan struct{}
 	at   time.Time
 	gen  uint64
 	d    *Data
 	err  error
+	next *cachedData
+}
+
+// answers keep the analyses computed on one Data: an analysis (a model
+// run over a million journeys: seconds) is computed once per read of the
+// data, whoever asks for it and however often.
+type answers struct {
+	mu sync.Mutex
+	m  map[string]*answer
+}
+
+type answer struct {
+	done chan struct{}
+	v    any
+	err  error
+	// fn computes it on a Data (a later read of the same period).
+	fn func(ctx context.Context, d *Data) (any, error)
+}
+
+// answer is fn's result on d, computed once (callers asking while it is
+// computed wait for it).
+func (d *Data) answer(ctx context.Context, key string, fn func(ctx context.Context, d *Data) (any, error)) (any, error) {
+	d.answers.mu.Lock()
+	if d.answers.m == nil {
+		d.answers.m = map[string]*answer{}
+	}
+	a := d.answers.m[key]
+	if a == nil {
+		a = &answer{done: make(chan struct{}), fn: fn}
+		d.answers.m[key] = a
+		d.answers.mu.Unlock()
+		a.v, a.err = fn(context.WithoutCancel(ctx), d)
+		close(a.done)
+	} else {
+		d.answers.mu.Unlock()
+	}
+	select {
+	case <-a.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return a.v, a.err
+}
+
+// answerAgain computes on next the analyses asked of d (without errors).
+func (d *Data) answerAgain(ctx context.Context, next *Data) {
+	d.answers.mu.Lock()
+	type job struct {
+		key string
+		fn  func(ctx context.Context, d *Data) (any, error)
+	}
+	var jobs []job
+	for k, a := range d.answers.m {
+		select {
+		case <-a.done:
+			if a.err == nil {
+				jobs = append(jobs, job{k, a.fn})
+			}
+		default:
+		}
+	}
+	d.answers.mu.Unlock()
+	for _, j := range jobs {
+		_, _ = next.answer(ctx, j.key, j.fn)
+	}
+}
+
+// analyse answers one analysis of q's period: fn on the period's data,
+// once per read of it for each key.
+func analyse[T any](ctx context.Context, s *Service, q Period, key string, fn func(ctx context.Context, d *Data, p Period) (T, error)) (T, error) {
+	var zero T
+	d, p, err := s.load(ctx, q)
+	if err != nil {
+		return zero, err
+	}
+	v, err := d.answer(ctx, key, func(ctx context.Context, d *Data) (any, error) { return fn(ctx, d, p) })
+	if err != nil {
+		return zero, err
+	}
+	return v.(T), nil
 }
 
 func (s *Service) generation() uint64 {
@@ -201,9 +319,18 @@ func (s *Service) cacheFor() time.Duration {
 	return 5 * time.Minute
 }
 
-// Warm reads the default period's data (the dashboard's) now.
+// Warm reads the default period's data (the dashboard's) and computes the
+// marketing page's analyses on it now.
 func (s *Service) Warm(ctx context.Context) {
-	if _, _, err := s.fetch(ctx, Period{}); err != nil && ctx.Err() == nil && s.Logger != nil {
+	ctx = context.WithValue(ctx, warming{}, true)
+	_, err := s.Attribution(ctx, AttributionQuery{Models: attribution.Models, Level: ByChannel})
+	if err == nil {
+		_, err = s.ROI(ctx, ROIQuery{Group: ByChannel})
+	}
+	if err == nil {
+		_, err = s.Influencers(ctx, InfluencerQuery{})
+	}
+	if err != nil && ctx.Err() == nil && s.Logger != nil {
 		s.Logger.Warn("marketing data warm-up failed", "err", err)
 	}
 }
@@ -234,14 +361,17 @@ type AttributionResult struct {
 // Attribution credits channels (or campaigns) with the orders of the
 // period by each requested model.
 func (s *Service) Attribution(ctx context.Context, q AttributionQuery) (*AttributionResult, error) {
-	d, p, err := s.load(ctx, q.Period)
-	if err != nil {
-		return nil, err
-	}
 	if q.Level == "" {
 		q.Level = ByChannel
 	}
-	js := d.Journeys()
+	key := fmt.Sprintf("attribution %v %s %+v", q.Models, q.Level, q.Options)
+	return analyse(ctx, s, q.Period, key, func(_ context.Context, d *Data, p Period) (*AttributionResult, error) {
+		return d.attribution(p, q)
+	})
+}
+
+func (d *Data) attribution(p Period, q AttributionQuery) (*AttributionResult, error) {
+	js := d.journeys()
 	out := &AttributionResult{From: p.From.Format(time.DateOnly), To: p.To.Format(time.DateOnly),
 		LookbackDays: p.Lookback.Hours() / 24, By: q.Level, Coupons: d.Coupons}
 	for _, j := range js {
@@ -351,17 +481,20 @@ func (s *Service) spend(ctx context.Context, p Period) ([]spendRow, error) {
 // (spend / attributed orders) and predicted LTV:CAC, where predictions
 // exist. A group without spend still shows what it brought.
 func (s *Service) ROI(ctx context.Context, q ROIQuery) (*ROIResult, error) {
-	d, p, err := s.load(ctx, q.Period)
-	if err != nil {
-		return nil, err
-	}
 	if q.Model == "" {
 		q.Model = attribution.Markov
 	}
 	if q.Group == "" {
 		q.Group = ByChannel
 	}
-	js := d.Journeys()
+	key := fmt.Sprintf("roi %s %s %s %+v", q.Model, q.Group, q.By, q.Options)
+	return analyse(ctx, s, q.Period, key, func(ctx context.Context, d *Data, p Period) (*ROIResult, error) {
+		return s.roi(ctx, d, p, q)
+	})
+}
+
+func (s *Service) roi(ctx context.Context, d *Data, p Period, q ROIQuery) (*ROIResult, error) {
+	js := d.journeys()
 	_, res, err := d.Attribute(js, q.Group, q.Model, q.Options)
 	if err != nil {
 		return nil, err

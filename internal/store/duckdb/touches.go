@@ -75,7 +75,8 @@ type TouchPointsRefresh struct {
 
 // touchIdentity is a touch row's sender identity as touch_points keys it
 // (and as the events view maps it to a profile): a source's userId, else
-// the anonymousId alone.
+// the anonymousId alone. Rows without either (which map to no profile)
+// are kept too, as one identity, so that every touch row is counted.
 const touchIdentity = `CASE WHEN t.user_id IS NULL THEN '' ELSE t.source_id END AS source_id, t.user_id,
     CASE WHEN t.user_id IS NULL THEN t.anonymous_id END AS anonymous_id`
 
@@ -94,7 +95,7 @@ INSERT INTO touch_points
 WITH r AS (
   SELECT t.seq, ` + touchIdentity + `, t."timestamp" AS ts, %[1]s AS key
   FROM touch_rows t %[2]s
-  WHERE t.seq <= ? AND (t.user_id IS NOT NULL OR t.anonymous_id IS NOT NULL) %[3]s
+  WHERE t.seq <= ? %[3]s
 ), s AS (
   -- In microseconds: TIMESTAMPTZ arithmetic goes through the calendar.
   SELECT *, coalesce(epoch_us(ts) - lag(epoch_us(ts)) OVER (PARTITION BY source_id, user_id, anonymous_id ORDER BY ts, seq) > 1800000000, true) AS first
@@ -188,7 +189,7 @@ func (s *DB) RefreshTouchPoints(ctx context.Context, key TouchKey) (TouchPointsR
 			// hash sums of touch_rows no longer match the sessions'.
 			var same bool
 			if err := c.QueryRowContext(ctx, `SELECT
-				(SELECT (count(*), coalesce(sum(hash(seq)), 0)) FROM touch_rows WHERE seq <= ? AND (user_id IS NOT NULL OR anonymous_id IS NOT NULL))
+				(SELECT (count(*), coalesce(sum(hash(seq)), 0)) FROM touch_rows WHERE seq <= ?)
 				= (SELECT (coalesce(sum(s_rows), 0), coalesce(sum(s_hash), 0)) FROM touch_points)`, pos).Scan(&same); err != nil {
 				return fmt.Errorf("store: touch points: counts: %w", err)
 			}
@@ -197,7 +198,7 @@ func (s *DB) RefreshTouchPoints(ctx context.Context, key TouchKey) (TouchPointsR
 				if _, err := exec("changed identities", `INSERT INTO tp_redo
 					SELECT coalesce(a.source_id, b.source_id), coalesce(a.user_id, b.user_id), coalesce(a.anonymous_id, b.anonymous_id), NULL
 					FROM (SELECT `+touchIdentity+`, count(*) AS n, sum(hash(seq)) AS h FROM touch_rows t
-					      WHERE seq <= ? AND (user_id IS NOT NULL OR anonymous_id IS NOT NULL) GROUP BY ALL) a
+					      WHERE seq <= ? GROUP BY ALL) a
 					FULL JOIN (SELECT source_id, user_id, anonymous_id, sum(s_rows) AS n, sum(s_hash) AS h FROM touch_points GROUP BY ALL) b
 					  ON a.source_id = b.source_id AND a.user_id IS NOT DISTINCT FROM b.user_id AND a.anonymous_id IS NOT DISTINCT FROM b.anonymous_id
 					WHERE a.n IS DISTINCT FROM b.n OR a.h IS DISTINCT FROM b.h`, pos); err != nil {
@@ -211,7 +212,7 @@ func (s *DB) RefreshTouchPoints(ctx context.Context, key TouchKey) (TouchPointsR
 				if _, err := exec("new identities", `INSERT INTO tp_redo
 					SELECT n.source_id, n.user_id, n.anonymous_id, least(n.mn, coalesce(min(p.s_start), n.mn))
 					FROM (SELECT `+touchIdentity+`, min(t."timestamp") AS mn FROM touch_rows t
-					      WHERE seq > ? AND seq <= ? AND (user_id IS NOT NULL OR anonymous_id IS NOT NULL) GROUP BY ALL) n
+					      WHERE seq > ? AND seq <= ? GROUP BY ALL) n
 					LEFT JOIN touch_points p ON p.source_id = n.source_id AND p.user_id IS NOT DISTINCT FROM n.user_id
 					  AND p.anonymous_id IS NOT DISTINCT FROM n.anonymous_id AND epoch_us(n.mn) - epoch_us(p.s_end) <= 1800000000
 					WHERE NOT EXISTS (SELECT 1 FROM tp_redo x WHERE x.source_id = n.source_id AND x.user_id IS NOT DISTINCT FROM n.user_id

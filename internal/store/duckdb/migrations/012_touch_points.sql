@@ -1,5 +1,6 @@
 -- Marketing touch candidates per sender identity: the events of each
--- identity (a source's userId, else an anonymousId) cut into sessions (a
+-- identity (a source's userId, else an anonymousId; rows with neither,
+-- which map to no profile, are one identity) cut into sessions (a
 -- gap of over 30 minutes starts one), and of each session only the rows
 -- that can become a touch — its first event, and the first event of each
 -- campaign key (UTM parameters, e-mail event, click id) in it — with the
