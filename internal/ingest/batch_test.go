@@ -2,16 +2,12 @@ package ingest
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/valyala/fastjson"
-
-	"github.com/tradewind/tradewind/internal/eventlog"
-	"github.com/tradewind/tradewind/internal/source"
 )
 
 // TestBatchForwardsMessagesAsSent: a batch's messages reach the log as the
@@ -19,25 +15,11 @@ import (
 // context merged into the message).
 func TestBatchForwardsMessagesAsSent(t *testing.T) {
 	ctx := context.Background()
-	l, err := eventlog.Open(ctx, eventlog.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	reg, err := source.Open(ctx, l.JetStream(), "sources")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := reg.Create(ctx, source.Source{Name: "raw", Currency: "USD"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	NewHTTP(&Service{Log: l}, reg, nil, slog.New(slog.DiscardHandler), 0).Register(mux)
+	mux, key, l := newTestLogAPI(t)
 	send := func(body string) {
 		t.Helper()
 		req := httptest.NewRequest("POST", "/v1/batch", strings.NewReader(body))
-		req.SetBasicAuth(src.WriteKey, "")
+		req.SetBasicAuth(key, "")
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK {

@@ -17,6 +17,14 @@ import (
 // registry, with one source.
 func newTestAPI(t testing.TB) (*http.ServeMux, string) {
 	t.Helper()
+	mux, key, _ := newTestLogAPI(t)
+	return mux, key
+}
+
+// newTestLogAPI is newTestAPI that also returns the log, to read back what
+// the API stored.
+func newTestLogAPI(t testing.TB) (*http.ServeMux, string, *eventlog.Log) {
+	t.Helper()
 	ctx := context.Background()
 	l, err := eventlog.Open(ctx, eventlog.Config{Dir: t.TempDir()})
 	if err != nil {
@@ -33,7 +41,7 @@ func newTestAPI(t testing.TB) (*http.ServeMux, string) {
 	}
 	mux := http.NewServeMux()
 	NewHTTP(&Service{Log: l}, reg, nil, slog.New(slog.DiscardHandler), 0).Register(mux)
-	return mux, src.WriteKey
+	return mux, src.WriteKey, l
 }
 
 var fuzzSeeds = []string{
