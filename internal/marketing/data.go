@@ -133,9 +133,11 @@ type CouponLink struct {
 // log order, skips the row groups between) — and the rest are read as
 // stored. Identities are joined to profiles through the identity mapping
 // as it stands, as the events view does, and Load merges the sessions of
-// a profile's identities (see sessionMerger). Each row: profile, time,
-// its session's end, whether it starts its session, its key, and the
-// touch's fields.
+// a profile's identities (see sessionMerger); one statement reads the
+// profiles with ids in [$5, $6) ($6 NULL: no upper bound), so that a large
+// store's candidates are sorted in parts that fit DuckDB's memory. Each
+// row: profile, time, its session's end, whether it starts its session,
+// its key, and the touch's fields.
 const touchSQL = `
 WITH w AS (
   SELECT * FROM touch_points WHERE s_end >= $1 AND s_start < $2
@@ -173,23 +175,42 @@ SELECT coalesce(u.profile_id, a.profile_id), c.ts, c.s_end, c.first, c.key,
   coalesce(c.campaign_content, ''), coalesce(c.page_url, ''), coalesce(c.page_referrer, ''), coalesce(c.app_name, ''),
   CASE WHEN c.key LIKE 'E|%%' THEN c.event ELSE '' END
 FROM c
-LEFT JOIN profile_users u ON u.source_id = c.source_id AND u.user_id = c.user_id
-LEFT JOIN profile_anons a ON a.anonymous_id = c.anonymous_id
+LEFT JOIN profile_users u ON u.source_id = c.source_id AND u.user_id = c.user_id AND u.profile_id >= $5 AND ($6 IS NULL OR u.profile_id < $6)
+LEFT JOIN profile_anons a ON a.anonymous_id = c.anonymous_id AND a.profile_id >= $5 AND ($6 IS NULL OR a.profile_id < $6)
 WHERE coalesce(u.profile_id, a.profile_id) IS NOT NULL
 ORDER BY 1, c.ts, c.seq`
 
 // cutSQL finds how far the sessions that [$1, $2) cuts reach into it: the
 // last event of those begun before $1, the first of those running past
-// $2 (NULL without any).
+// $2 (NULL without any); and how many candidates the period has.
 const cutSQL = `
-SELECT max(s_end) FILTER (WHERE s_start < $1), min(s_start) FILTER (WHERE s_end >= $2)
-FROM touch_points WHERE s_end >= $1 AND s_start < $2 AND (s_start < $1 OR s_end >= $2)`
+SELECT max(s_end) FILTER (WHERE s_start < $1), min(s_start) FILTER (WHERE s_end >= $2), count(*)
+FROM touch_points WHERE s_end >= $1 AND s_start < $2`
 
-// TouchQuery is the read of the candidate touches of [start, to) with its
-// arguments (Load's; benchmarks time it alone).
-func TouchQuery(ctx context.Context, scan ScanFunc, tax *touch.Taxonomy, start, to time.Time) (string, []any, error) {
+// profileSampleSQL samples the profile ids of the identity mapping, to cut
+// the profiles into ranges of about equal size.
+const profileSampleSQL = `
+SELECT profile_id FROM profile_users USING SAMPLE 5000 ROWS
+UNION ALL
+SELECT profile_id FROM profile_anons USING SAMPLE 5000 ROWS`
+
+// touchPart is how many candidates one statement of the touch read sorts
+// (about 600,000 fit in DuckDB's default 256 MB).
+var touchPart int64 = 600_000
+
+// Query is a statement with its arguments.
+type Query struct {
+	SQL  string
+	Args []any
+}
+
+// TouchQueries are the reads of the candidate touches of [start, to), one
+// per range of profile ids, in profile order (Load's; benchmarks time
+// them alone).
+func TouchQueries(ctx context.Context, scan ScanFunc, tax *touch.Taxonomy, start, to time.Time) ([]Query, error) {
 	// Without cut sessions the ranges of touch rows read are empty.
 	lo, hi := start.Add(-time.Microsecond), to
+	var rows int64
 	err := scan(ctx, cutSQL, []any{start, to}, func(r []any) error {
 		if t, ok := r[0].(time.Time); ok {
 			lo = t
@@ -197,15 +218,37 @@ func TouchQuery(ctx context.Context, scan ScanFunc, tax *touch.Taxonomy, start, 
 		if t, ok := r[1].(time.Time); ok {
 			hi = t
 		}
+		rows = r[2].(int64)
 		return nil
 	})
 	if err != nil {
-		return "", nil, err
+		return nil, err
+	}
+	bounds := []any{"", nil}
+	if parts := int((rows + touchPart - 1) / touchPart); parts > 1 {
+		var ids []string
+		if err := scan(ctx, profileSampleSQL, nil, func(r []any) error { ids = append(ids, r[0].(string)); return nil }); err != nil {
+			return nil, err
+		}
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+		bounds = []any{""}
+		for i := 1; i < parts && len(ids) > 0; i++ {
+			if b := ids[i*len(ids)/parts]; b != bounds[len(bounds)-1] {
+				bounds = append(bounds, b)
+			}
+		}
+		bounds = append(bounds, nil)
 	}
 	key, args := KeySQL(tax)
-	// $1…$4 are the period and the cut sessions' reach; the key's
-	// placeholders follow.
-	return fmt.Sprintf(touchSQL, renumber(key, 5)), append([]any{start, to, lo, hi}, args...), nil
+	// $1…$6 are the period, the cut sessions' reach and the profile ids;
+	// the key's placeholders follow.
+	q := fmt.Sprintf(touchSQL, renumber(key, 7))
+	var out []Query
+	for i := range len(bounds) - 1 {
+		out = append(out, Query{q, append([]any{start, to, lo, hi, bounds[i], bounds[i+1]}, args...)})
+	}
+	return out, nil
 }
 
 // KeySQL is the expression that gives a row of touch_rows (alias t) its
@@ -354,28 +397,30 @@ func Load(ctx context.Context, scan ScanFunc, tax *touch.Taxonomy, from, to time
 		return &d.Profiles[i]
 	}
 	start := from.Add(-lookback)
-	q, args, err := TouchQuery(ctx, scan, tax, start, to)
+	qs, err := TouchQueries(ctx, scan, tax, start, to)
 	if err != nil {
 		return nil, fmt.Errorf("marketing: touches: %w", err)
 	}
 	var m sessionMerger
 	var cur *Profile
-	err = scan(ctx, q, args, func(r []any) error {
-		id := r[0].(string)
-		if cur == nil || cur.ID != id {
-			m.flush(tax, cur)
-			cur = prof(id)
+	for _, q := range qs {
+		err = scan(ctx, q.SQL, q.Args, func(r []any) error {
+			id := r[0].(string)
+			if cur == nil || cur.ID != id {
+				m.flush(tax, cur)
+				cur = prof(id)
+			}
+			k, _ := r[4].(string)
+			m.add(candidate{at: r[1].(time.Time), end: r[2].(time.Time), first: r[3].(bool), key: k, keyed: r[4] != nil,
+				touch: touch.Touch{Source: r[5].(string), Medium: r[6].(string), Campaign: r[7].(string), Content: r[8].(string),
+					URL: r[9].(string), Referrer: r[10].(string), App: r[11].(string), Event: r[12].(string)}}, tax, cur)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("marketing: touches: %w", err)
 		}
-		k, _ := r[4].(string)
-		m.add(candidate{at: r[1].(time.Time), end: r[2].(time.Time), first: r[3].(bool), key: k, keyed: r[4] != nil,
-			touch: touch.Touch{Source: r[5].(string), Medium: r[6].(string), Campaign: r[7].(string), Content: r[8].(string),
-				URL: r[9].(string), Referrer: r[10].(string), App: r[11].(string), Event: r[12].(string)}}, tax, cur)
-		return nil
-	})
-	m.flush(tax, cur)
-	if err != nil {
-		return nil, fmt.Errorf("marketing: touches: %w", err)
 	}
+	m.flush(tax, cur)
 	err = scan(ctx, orderSQL, []any{start, to}, func(r []any) error {
 		p := prof(r[0].(string))
 		p.Orders = append(p.Orders, Order{At: r[1].(time.Time), Value: r[2].(float64), Priced: r[3].(bool),

@@ -33,7 +33,7 @@ func TestServiceAnswersWhileReading(t *testing.T) {
 	scan := func(ctx context.Context, q string, args []any, fn func([]any) error) error {
 		switch {
 		case strings.Contains(q, "FILTER (WHERE s_start"): // cutSQL
-			return fn([]any{nil, nil})
+			return fn([]any{nil, nil, int64(0)})
 		case strings.Contains(q, "FROM touch_points WHERE s_end"): // the touches
 			reads.Add(1)
 			if blocking.Load() {

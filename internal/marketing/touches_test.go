@@ -208,10 +208,15 @@ func TestTouchesFromTouchPoints(t *testing.T) {
 			}
 			want := referenceTouches(t, s, tax, p[0].Add(-lookback), p[1])
 			got := map[string][]Touchpoint{}
+			var ids []string
 			for _, pr := range d.Profiles {
 				if len(pr.Touches) > 0 {
 					got[pr.ID] = pr.Touches
+					ids = append(ids, pr.ID)
 				}
+			}
+			if !slices.IsSorted(ids) {
+				t.Fatalf("%s: profiles with touches out of order: %v", what, ids)
 			}
 			for id, w := range want {
 				total += len(w)
@@ -230,6 +235,12 @@ func TestTouchesFromTouchPoints(t *testing.T) {
 	burst(1500)
 	refresh()
 	compare("first build")
+	touchPart = 200 // read in parts by profile id
+	defer func() { touchPart = 600_000 }()
+	if qs, err := TouchQueries(ctx, scan, tax, base.Add(-time.Hour), base.AddDate(0, 1, 0)); err != nil || len(qs) < 3 {
+		t.Fatalf("%d parts (%v), want several", len(qs), err)
+	}
+	compare("in parts")
 	// A merge and an unmerge need no refresh.
 	exec(`UPDATE profile_anons SET profile_id = 'p1' WHERE anonymous_id = 'a3'`)
 	exec(`UPDATE profile_users SET profile_id = 'p9' WHERE user_id = 'u4'`)
