@@ -249,10 +249,12 @@ func (s *server) cpu() float64 {
 }
 
 // settle waits until the server has used under 0.1 CPU-seconds a second
-// for 5 s in a row (start-up work such as warming the marketing data
-// done), at most limit.
-func (s *server) settle(limit time.Duration) time.Duration {
+// for 5 s in a row (start-up work such as warming the dashboard's and the
+// marketing data done), after atLeast at the earliest — the marketing warm-up starts
+// 15 s after the node — and at most limit.
+func (s *server) settle(atLeast, limit time.Duration) time.Duration {
 	t0 := time.Now()
+	time.Sleep(atLeast)
 	quiet := 0
 	last := s.cpu()
 	for time.Since(t0) < limit && quiet < 5 {
@@ -280,7 +282,7 @@ func measure(ctx context.Context, bin, dir string, n int, only, skip string) err
 	}
 	defer srv.stop()
 	fmt.Printf("measure: server ready in %.1fs (CPU %.1fs); ", time.Since(t0).Seconds(), srv.cpu())
-	st := srv.settle(5 * time.Minute)
+	st := srv.settle(20*time.Second, 5*time.Minute)
 	fmt.Printf("settled after %.0fs more (server CPU %.1fs), load %s\n", st.Seconds(), srv.cpu(), machine.LoadAvg())
 	c := &client{base: srv.url, token: strings.TrimSpace(string(tok)), hc: &http.Client{Timeout: 10 * time.Minute}}
 	id, err := findIDs(ctx, c)
