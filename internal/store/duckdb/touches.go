@@ -85,13 +85,15 @@ const touchIdentityJoin = `x.source_id = (CASE WHEN t.user_id IS NULL THEN '' EL
     AND x.user_id IS NOT DISTINCT FROM t.user_id
     AND x.anonymous_id IS NOT DISTINCT FROM (CASE WHEN t.user_id IS NULL THEN t.anonymous_id END)`
 
-// touchPointsSQL computes touch_points rows from touch rows: %[1]s is the
-// key expression, %[2]s joins (and %[3]s filters) the rows to read. The
-// windows run on narrow columns; the wide fields are joined back for the
-// chosen rows. Within an identity rows are ordered by time, then sequence
-// (ties of a timestamp go to the earlier message).
+// touchPointsSQL computes touch_points rows from touch rows, without
+// their wide fields, into tp_new: %[1]s is the key expression, %[2]s joins
+// (and %[3]s filters) the rows to read. Within an identity rows are
+// ordered by time, then sequence (ties of a timestamp go to the earlier
+// message). touchPointsWideSQL then joins the wide fields back, once for
+// all the statements of a rebuild (a join per statement read every wide
+// column of touch_rows again).
 const touchPointsSQL = `
-INSERT INTO touch_points
+INSERT INTO tp_new
 WITH r AS (
   SELECT t.seq, ` + touchIdentity + `, t."timestamp" AS ts, %[1]s AS key
   FROM touch_rows t %[2]s
@@ -109,10 +111,17 @@ WITH r AS (
   FROM g WINDOW w AS (PARTITION BY source_id, user_id, anonymous_id, sid)
 )
 SELECT h.source_id, h.user_id, h.anonymous_id, h.s_start, h.s_end, CASE WHEN h.first THEN h.n END, CASE WHEN h.first THEN h.hs END,
-  h.seq, h.ts, h.key, h.first, t.campaign_source, t.campaign_medium, t.campaign_name, t.campaign_content,
-  t.page_url, t.page_referrer, t.app_name, t.event, t.mail_campaign
-FROM h JOIN touch_rows t ON t.seq = h.seq
+  h.seq, h.ts, h.key, h.first
+FROM h
 WHERE h.first OR (h.key IS NOT NULL AND h.rk = 1)`
+
+// touchPointsWideSQL adds tp_new's rows to touch_points with their wide
+// fields.
+const touchPointsWideSQL = `
+INSERT INTO touch_points
+SELECT n.*, t.campaign_source, t.campaign_medium, t.campaign_name, t.campaign_content,
+  t.page_url, t.page_referrer, t.app_name, t.event, t.mail_campaign
+FROM tp_new n JOIN touch_rows t ON t.seq = n.seq`
 
 // touchPointsBucket bounds the touch rows one statement of a rebuild
 // sessionises (by a hash of the identity), so that the first build of a
@@ -156,7 +165,14 @@ func (s *DB) RefreshTouchPoints(ctx context.Context, key TouchKey) (TouchPointsR
 		if err := c.QueryRowContext(ctx, "SELECT key, seq, (SELECT coalesce(max(seq), 0) FROM touch_rows) FROM touch_points_state").Scan(&have, &pos, &top); err != nil {
 			return fmt.Errorf("store: touch points state: %w", err)
 		}
+		if _, err := exec("new rows", `CREATE OR REPLACE TEMP TABLE tp_new AS
+			SELECT source_id, user_id, anonymous_id, s_start, s_end, s_rows, s_hash, seq, "timestamp", key, first FROM touch_points LIMIT 0`); err != nil {
+			return err
+		}
+		defer func() { _, _ = c.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS tp_new") }()
+		computed := false
 		candidates := func(join, where string, args ...any) error {
+			computed = true
 			q := fmt.Sprintf(touchPointsSQL, key.SQL, join, where)
 			_, err := exec("sessions", q, append(append(slices.Clone(key.Args), top), args...)...)
 			return err
@@ -243,6 +259,11 @@ func (s *DB) RefreshTouchPoints(ctx context.Context, key TouchKey) (TouchPointsR
 					`AND (x.since IS NULL OR t."timestamp" >= x.since) AND t."timestamp" >= ?`, from); err != nil {
 					return err
 				}
+			}
+		}
+		if computed {
+			if _, err := exec("wide fields", touchPointsWideSQL); err != nil {
+				return err
 			}
 		}
 		if _, err := exec("state", "UPDATE touch_points_state SET key = ?, seq = ?", want, top); err != nil {
