@@ -113,15 +113,31 @@ type client struct {
 	hc          *http.Client
 }
 
-// do makes one call and returns its time, status and body.
+// do makes one call and returns its time, status and body. An answer
+// 429 (the API's per-principal rate limit, which the fast pages of a small
+// store reach) is waited out as the answer says and the call made again,
+// up to 5 times; the wait is not timed.
 func (c *client) do(ctx context.Context, cl call) (time.Duration, int, []byte, error) {
+	for range 5 {
+		d, st, b, retry, err := c.once(ctx, cl)
+		if err != nil || st != http.StatusTooManyRequests {
+			return d, st, b, err
+		}
+		time.Sleep(retry)
+	}
+	d, st, b, _, err := c.once(ctx, cl)
+	return d, st, b, err
+}
+
+// once makes one call; retry is the wait a 429 answer asks for.
+func (c *client) once(ctx context.Context, cl call) (d time.Duration, status int, b []byte, retry time.Duration, err error) {
 	var body io.Reader
 	if cl.body != "" {
 		body = strings.NewReader(cl.body)
 	}
 	req, err := http.NewRequestWithContext(ctx, cl.method, c.base+cl.path, body)
 	if err != nil {
-		return 0, 0, nil, err
+		return 0, 0, nil, 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json")
@@ -131,11 +147,16 @@ func (c *client) do(ctx context.Context, cl call) (time.Duration, int, []byte, e
 	t := time.Now()
 	res, err := c.hc.Do(req)
 	if err != nil {
-		return 0, 0, nil, err
+		return 0, 0, nil, 0, err
 	}
-	b, err := io.ReadAll(res.Body)
+	b, err = io.ReadAll(res.Body)
 	res.Body.Close()
-	return time.Since(t), res.StatusCode, b, err
+	d = time.Since(t)
+	retry = time.Second
+	if n, perr := strconv.Atoi(res.Header.Get("Retry-After")); perr == nil && n > 0 {
+		retry = time.Duration(n) * time.Second
+	}
+	return d, res.StatusCode, b, retry, err
 }
 
 func (c *client) json(ctx context.Context, cl call, out any) error {
