@@ -102,14 +102,23 @@ func (o *ownSeqs) prune(applied uint64) {
 // this process or an earlier one, such as the tail of a log it replays):
 // then it is current to the log's end, which WaitApplied and Applied must
 // see although no delivery tells them.
+//
+// It asks only once the consumer has been idle for a tick: while messages
+// arrive, the applied position moves by itself, and the two requests would
+// be spent for nothing.
 func (e *Engine) tailLoop(ctx context.Context) {
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
+	seen := e.applied.Load()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if a := e.applied.Load(); a != seen {
+			seen = a
+			continue
 		}
 		if upTo, ok, err := e.cfg.Log.CaughtUp(ctx, e.cfg.Durable); err == nil && ok && upTo > e.tail.Load() {
 			e.tail.Store(upTo)
