@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/tradewind/tradewind/bench/machine"
@@ -32,7 +33,9 @@ func main() {
 	days := flag.Int("days", 90, "the period: this many days to tomorrow (UTC)")
 	lookback := flag.Int("lookback-days", 30, "look-back window")
 	flag.BoolVar(&explain, "explain", false, "print EXPLAIN ANALYZE of the candidates' query")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of Load to this file")
 	flag.Parse()
+	profile = *cpuprofile
 	if *data == "" {
 		fmt.Fprintln(os.Stderr, "marketing: --data is required")
 		os.Exit(2)
@@ -43,7 +46,10 @@ func main() {
 	}
 }
 
-var explain bool
+var (
+	explain bool
+	profile string
+)
 
 // step prints how long fn took, the CPU it used and the load.
 func step(name string, fn func() (string, error)) error {
@@ -112,6 +118,17 @@ func run(ctx context.Context, dir string, rebuild bool, memory string, threads, 
 	}
 	var d *marketing.Data
 	err = step("Load", func() (string, error) {
+		if profile != "" {
+			f, err := os.Create(profile)
+			if err != nil {
+				return "", err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return "", err
+			}
+			defer pprof.StopCPUProfile()
+		}
 		var err error
 		d, err = marketing.Load(ctx, s.Scan, tax, from, to, lb)
 		if err != nil {
