@@ -218,10 +218,6 @@ type ConsumeConfig struct {
 	// StartSeq, when not zero, (re)creates the consumer to start after this
 	// sequence: used after a restore, when the store knows where it stands.
 	StartSeq uint64
-	// Types, when not empty, delivers only messages of these types: JetStream
-	// skips the others on its side, without reading them out to the
-	// consumer. Empty delivers every message.
-	Types []string
 }
 
 // Handler processes a batch of deliveries in log order. When it returns nil
@@ -244,9 +240,6 @@ func (l *Log) Consume(ctx context.Context, cfg ConsumeConfig, h Handler) error {
 		MaxAckPending: 4 * cfg.MaxBatch,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		MaxDeliver:    -1,
-	}
-	for _, t := range cfg.Types {
-		ccfg.FilterSubjects = append(ccfg.FilterSubjects, l.Subject(t))
 	}
 	if cfg.StartSeq > 0 {
 		ccfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
@@ -375,30 +368,4 @@ func (l *Log) Get(ctx context.Context, seq uint64) (d Delivery, ok bool, err err
 	}
 	typ := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
 	return Delivery{Seq: m.Sequence, Type: typ, Meta: meta, Data: m.Data}, true, nil
-}
-
-// CaughtUp reports whether the durable consumer has been handed, and has
-// acknowledged, every message of its types that the stream held when
-// asked; upTo is the stream's last sequence then. A consumer that names
-// types (ConsumeConfig.Types) learns this way that the messages after its
-// last delivery are all of other types: its position in the log is upTo.
-func (l *Log) CaughtUp(ctx context.Context, durable string) (upTo uint64, ok bool, err error) {
-	// The stream's end first: whatever the consumer has done by the time
-	// of the consumer's info, it did for every message up to here.
-	last, err := l.LastSeq(ctx)
-	if err != nil {
-		return 0, false, err
-	}
-	c, err := l.js.Consumer(ctx, l.cfg.Stream, durable)
-	if err != nil {
-		return 0, false, fmt.Errorf("eventlog: consumer %s: %w", durable, err)
-	}
-	info, err := c.Info(ctx)
-	if err != nil {
-		return 0, false, fmt.Errorf("eventlog: consumer %s: %w", durable, err)
-	}
-	if info.NumPending > 0 || info.NumAckPending > 0 {
-		return 0, false, nil
-	}
-	return last, true, nil
 }

@@ -112,15 +112,8 @@ type Engine struct {
 	defs  map[string]SegmentDef
 
 	applied atomic.Uint64
-	// own holds the log sequences of the engine's own messages above
-	// applied: the consumer does not deliver them (see consumedTypes), so
-	// Applied counts them as processed once everything before them is.
-	own ownSeqs
-	// tail is a log position the engine is known to be current to because
-	// its consumer had nothing left to deliver (see tailLoop).
-	tail   atomic.Uint64
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 
 	// unmerges are the unmerge requests waiting for the engine to read
 	// their message from the log.
@@ -202,7 +195,7 @@ func Open(cfg Config) (*Engine, error) {
 	if cfg.Registry != nil {
 		cfg.Registry.MustRegister(e.latency, e.messages, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "tradewind_profiles_applied_sequence", Help: "Log sequence up to which profiles are current."},
-			func() float64 { return float64(e.Applied()) }))
+			func() float64 { return float64(e.applied.Load()) }))
 	}
 	v, closer, err := db.Get(keyApplied)
 	if err == nil {
@@ -239,18 +232,15 @@ func Open(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// Applied is the log sequence up to which the engine's state is current:
-// the last message it processed, or past it the engine's own messages that
-// follow (they change nothing it holds).
-func (e *Engine) Applied() uint64 { return max(e.own.after(e.applied.Load()), e.tail.Load()) }
+// Applied is the log sequence up to which the engine's state is current.
+func (e *Engine) Applied() uint64 { return e.applied.Load() }
 
 // Start runs the consumer, the timers and the flusher until Close.
 func (e *Engine) Start(ctx context.Context) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	e.cancel = cancel
-	e.wg.Add(4)
+	e.wg.Add(3)
 	go func() { defer e.wg.Done(); e.consumeLoop(ctx) }()
-	go func() { defer e.wg.Done(); e.tailLoop(ctx) }()
 	go func() { defer e.wg.Done(); e.timerLoop(ctx) }()
 	go func() { defer e.wg.Done(); e.flushLoop(ctx) }()
 }
@@ -271,7 +261,7 @@ func (e *Engine) consumeLoop(ctx context.Context) {
 	backoff := 500 * time.Millisecond
 	for {
 		err := e.cfg.Log.Consume(ctx, eventlog.ConsumeConfig{Durable: e.cfg.Durable, MaxBatch: 2000,
-			MaxWait: 20 * time.Millisecond, StartSeq: e.applied.Load() + 1, Types: consumedTypes}, e.handle)
+			MaxWait: 20 * time.Millisecond, StartSeq: e.applied.Load() + 1}, e.handle)
 		if ctx.Err() != nil {
 			return
 		}
@@ -394,8 +384,10 @@ func (e *Engine) handleChunk(ctx context.Context, batch []eventlog.Delivery) err
 	// commits: a crash in between sends them again with the same ids, which
 	// the log and the store drop as duplicates; the other order could lose
 	// them.
-	if err := e.publish(ctx, out); err != nil {
-		return err
+	if len(out) > 0 {
+		if _, err := e.cfg.Log.Publish(ctx, out); err != nil {
+			return err
+		}
 	}
 	var buf [8]byte
 	binary.BigEndian.PutUint64(buf[:], last)
@@ -451,8 +443,10 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) error {
 		}
 		out = append(out, msgs...)
 	}
-	if err := e.publish(ctx, out); err != nil {
-		return err
+	if len(out) > 0 {
+		if _, err := e.cfg.Log.Publish(ctx, out); err != nil {
+			return err
+		}
 	}
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return err
@@ -621,7 +615,7 @@ type marker struct{ key, val []byte }
 
 // WaitApplied blocks until the engine has processed the log up to seq.
 func (e *Engine) WaitApplied(ctx context.Context, seq uint64) error {
-	for e.Applied() < seq {
+	for e.applied.Load() < seq {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

@@ -409,8 +409,10 @@ func (e *Engine) evaluateSome(ctx context.Context, ids []string, cause string) e
 		}
 		out = append(out, msgs...)
 	}
-	if err := e.publish(ctx, out); err != nil {
-		return err
+	if len(out) > 0 {
+		if _, err := e.cfg.Log.Publish(ctx, out); err != nil {
+			return err
+		}
 	}
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return err
