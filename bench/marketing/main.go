@@ -91,27 +91,36 @@ func run(ctx context.Context, dir string, rebuild bool, memory string, threads, 
 	to := time.Date(n.Year(), n.Month(), n.Day()+1, 0, 0, 0, 0, time.UTC)
 	from := to.AddDate(0, 0, -days)
 	lb := time.Duration(lookbackDays) * 24 * time.Hour
-	q, args, err := marketing.TouchQuery(ctx, s.Scan, tax, from.Add(-lb), to)
+	qs, err := marketing.TouchQueries(ctx, s.Scan, tax, from.Add(-lb), to)
 	if err != nil {
 		return err
 	}
 	if explain {
-		if err := s.Scan(ctx, "EXPLAIN ANALYZE "+q, args, func(r []any) error { fmt.Println(r[1]); return nil }); err != nil {
+		if err := s.Scan(ctx, "EXPLAIN ANALYZE "+qs[0].SQL, qs[0].Args, func(r []any) error { fmt.Println(r[1]); return nil }); err != nil {
 			return err
 		}
 	}
 	err = step("candidates in DuckDB", func() (string, error) {
 		var rows int64
-		err := s.Scan(ctx, "SELECT count(*) FROM ("+q+")", args, func(r []any) error { rows = r[0].(int64); return nil })
-		return fmt.Sprintf("%d rows", rows), err
+		for _, q := range qs {
+			err := s.Scan(ctx, "SELECT count(*) FROM ("+q.SQL+")", q.Args, func(r []any) error { rows += r[0].(int64); return nil })
+			if err != nil {
+				return "", err
+			}
+		}
+		return fmt.Sprintf("%d rows in %d parts", rows, len(qs)), nil
 	})
 	if err != nil {
 		return err
 	}
 	err = step("candidates into Go", func() (string, error) {
 		rows := 0
-		err := s.Scan(ctx, q, args, func([]any) error { rows++; return nil })
-		return fmt.Sprintf("%d rows", rows), err
+		for _, q := range qs {
+			if err := s.Scan(ctx, q.SQL, q.Args, func([]any) error { rows++; return nil }); err != nil {
+				return "", err
+			}
+		}
+		return fmt.Sprintf("%d rows", rows), nil
 	})
 	if err != nil {
 		return err

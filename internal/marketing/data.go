@@ -134,10 +134,11 @@ type CouponLink struct {
 // log order, skips the row groups between) — and the rest are read as
 // stored. Identities are joined to profiles through the identity mapping
 // as it stands, as the events view does, and Load merges the sessions of
-// a profile's identities (see sessionMerger). The rows come unordered:
-// sorting millions of wide rows in DuckDB took most of the read at
-// 1,000,000 customers (and, at once, more than its default 256 MB), while
-// Load classifies each row as it arrives and orders each profile's few.
+// a profile's identities (see mergeSessions). One statement reads the
+// profiles with ids in [$5, $6) ($6 NULL: no upper bound): the identity
+// mapping's hash tables of a 1,000,000-customer store do not fit DuckDB's
+// default 256 MB at once. The rows come unordered — sorting millions of
+// wide rows took most of the read — and Load orders each profile's few.
 // Each row: profile, time, its session's end, whether it starts its
 // session, its key, its sequence, and the touch's fields.
 const touchSQL = `
@@ -177,22 +178,41 @@ SELECT coalesce(u.profile_id, a.profile_id), c.ts, c.s_end, c.first, c.key, c.se
   coalesce(c.campaign_content, ''), coalesce(c.page_url, ''), coalesce(c.page_referrer, ''), coalesce(c.app_name, ''),
   CASE WHEN c.key LIKE 'E|%%' THEN c.event ELSE '' END
 FROM c
-LEFT JOIN profile_users u ON u.source_id = c.source_id AND u.user_id = c.user_id
-LEFT JOIN profile_anons a ON a.anonymous_id = c.anonymous_id
+LEFT JOIN profile_users u ON u.source_id = c.source_id AND u.user_id = c.user_id AND u.profile_id >= $5 AND ($6 IS NULL OR u.profile_id < $6)
+LEFT JOIN profile_anons a ON a.anonymous_id = c.anonymous_id AND a.profile_id >= $5 AND ($6 IS NULL OR a.profile_id < $6)
 WHERE coalesce(u.profile_id, a.profile_id) IS NOT NULL`
 
 // cutSQL finds how far the sessions that [$1, $2) cuts reach into it: the
 // last event of those begun before $1, the first of those running past
-// $2 (NULL without any).
+// $2 (NULL without any); and how many candidates the period has.
 const cutSQL = `
-SELECT max(s_end) FILTER (WHERE s_start < $1), min(s_start) FILTER (WHERE s_end >= $2)
-FROM touch_points WHERE s_end >= $1 AND s_start < $2 AND (s_start < $1 OR s_end >= $2)`
+SELECT max(s_end) FILTER (WHERE s_start < $1), min(s_start) FILTER (WHERE s_end >= $2), count(*)
+FROM touch_points WHERE s_end >= $1 AND s_start < $2`
 
-// TouchQuery is the read of the candidate touches of [start, to) with its
-// arguments (Load's; benchmarks time it alone).
-func TouchQuery(ctx context.Context, scan ScanFunc, tax *touch.Taxonomy, start, to time.Time) (string, []any, error) {
+// profileSampleSQL samples the profile ids of the identity mapping, to cut
+// the profiles into ranges of about equal size.
+const profileSampleSQL = `
+SELECT profile_id FROM profile_users USING SAMPLE 5000 ROWS
+UNION ALL
+SELECT profile_id FROM profile_anons USING SAMPLE 5000 ROWS`
+
+// touchPart is about how many candidates one statement of the touch read
+// returns (its share of the identity mapping fits DuckDB's default
+// 256 MB).
+var touchPart int64 = 600_000
+
+// Query is a statement with its arguments.
+type Query struct {
+	SQL  string
+	Args []any
+}
+
+// TouchQueries are the reads of the candidate touches of [start, to), one
+// per range of profile ids (Load's; benchmarks time them alone).
+func TouchQueries(ctx context.Context, scan ScanFunc, tax *touch.Taxonomy, start, to time.Time) ([]Query, error) {
 	// Without cut sessions the ranges of touch rows read are empty.
 	lo, hi := start.Add(-time.Microsecond), to
+	var rows int64
 	err := scan(ctx, cutSQL, []any{start, to}, func(r []any) error {
 		if t, ok := r[0].(time.Time); ok {
 			lo = t
@@ -200,15 +220,37 @@ func TouchQuery(ctx context.Context, scan ScanFunc, tax *touch.Taxonomy, start, 
 		if t, ok := r[1].(time.Time); ok {
 			hi = t
 		}
+		rows, _ = r[2].(int64)
 		return nil
 	})
 	if err != nil {
-		return "", nil, err
+		return nil, err
+	}
+	bounds := []any{"", nil}
+	if parts := int((rows + touchPart - 1) / touchPart); parts > 1 {
+		var ids []string
+		if err := scan(ctx, profileSampleSQL, nil, func(r []any) error { ids = append(ids, r[0].(string)); return nil }); err != nil {
+			return nil, err
+		}
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+		bounds = []any{""}
+		for i := 1; i < parts && len(ids) > 0; i++ {
+			if b := ids[i*len(ids)/parts]; b != bounds[len(bounds)-1] {
+				bounds = append(bounds, b)
+			}
+		}
+		bounds = append(bounds, nil)
 	}
 	key, args := KeySQL(tax)
-	// $1…$4 are the period and the cut sessions' reach; the key's
-	// placeholders follow.
-	return fmt.Sprintf(touchSQL, renumber(key, 5)), append([]any{start, to, lo, hi}, args...), nil
+	// $1…$6 are the period, the cut sessions' reach and the profile ids;
+	// the key's placeholders follow.
+	q := fmt.Sprintf(touchSQL, renumber(key, 7))
+	var out []Query
+	for i := range len(bounds) - 1 {
+		out = append(out, Query{q, append([]any{start, to, lo, hi, bounds[i], bounds[i+1]}, args...)})
+	}
+	return out, nil
 }
 
 // KeySQL is the expression that gives a row of touch_rows (alias t) its
@@ -364,11 +406,11 @@ func Load(ctx context.Context, scan ScanFunc, tax *touch.Taxonomy, from, to time
 		return &d.Profiles[i]
 	}
 	start := from.Add(-lookback)
-	q, args, err := TouchQuery(ctx, scan, tax, start, to)
+	qs, err := TouchQueries(ctx, scan, tax, start, to)
 	if err != nil {
 		return nil, fmt.Errorf("marketing: touches: %w", err)
 	}
-	var cands [][]candidate      // per profile, in d.Profiles' order
+	var cands [][]candidate // per profile, in d.Profiles' order
 	names := map[string]string{} // campaigns and contents, held once
 	intern := func(v string) string {
 		if w, ok := names[v]; ok {
@@ -377,25 +419,27 @@ func Load(ctx context.Context, scan ScanFunc, tax *touch.Taxonomy, from, to time
 		names[v] = v
 		return v
 	}
-	err = scan(ctx, q, args, func(r []any) error {
-		id := r[0].(string)
-		i, ok := byID[id]
-		if !ok {
-			prof(id)
-			i = len(d.Profiles) - 1
-			cands = append(cands, nil)
+	for _, q := range qs {
+		err = scan(ctx, q.SQL, q.Args, func(r []any) error {
+			id := r[0].(string)
+			i, ok := byID[id]
+			if !ok {
+				prof(id)
+				i = len(d.Profiles) - 1
+				cands = append(cands, nil)
+			}
+			k, _ := r[4].(string)
+			x := touch.Touch{Source: r[6].(string), Medium: r[7].(string), Campaign: r[8].(string), Content: r[9].(string),
+				URL: r[10].(string), Referrer: r[11].(string), App: r[12].(string), Event: r[13].(string)}
+			at := r[1].(time.Time)
+			cands[i] = append(cands[i], candidate{at: at.UnixMicro(), end: r[2].(time.Time).UnixMicro(), first: r[3].(bool),
+				key: intern(k), keyed: r[4] != nil, seq: toUint64(r[5]),
+				touch: Touchpoint{At: at, Channel: tax.Classify(x), Campaign: intern(strings.ToLower(strings.TrimSpace(x.Campaign))), Content: intern(x.Content)}})
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("marketing: touches: %w", err)
 		}
-		k, _ := r[4].(string)
-		x := touch.Touch{Source: r[6].(string), Medium: r[7].(string), Campaign: r[8].(string), Content: r[9].(string),
-			URL: r[10].(string), Referrer: r[11].(string), App: r[12].(string), Event: r[13].(string)}
-		at := r[1].(time.Time)
-		cands[i] = append(cands[i], candidate{at: at.UnixMicro(), end: r[2].(time.Time).UnixMicro(), first: r[3].(bool),
-			key: intern(k), keyed: r[4] != nil, seq: toUint64(r[5]),
-			touch: Touchpoint{At: at, Channel: tax.Classify(x), Campaign: intern(strings.ToLower(strings.TrimSpace(x.Campaign))), Content: intern(x.Content)}})
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("marketing: touches: %w", err)
 	}
 	// Profiles with touches in id order (as a sorted read gave them), each
 	// with its sessions' touches.

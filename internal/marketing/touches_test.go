@@ -235,6 +235,12 @@ func TestTouchesFromTouchPoints(t *testing.T) {
 	burst(1500)
 	refresh()
 	compare("first build")
+	touchPart = 200 // read in parts by profile id
+	defer func() { touchPart = 600_000 }()
+	if qs, err := TouchQueries(ctx, scan, tax, base.Add(-time.Hour), base.AddDate(0, 1, 0)); err != nil || len(qs) < 3 {
+		t.Fatalf("%d parts (%v), want several", len(qs), err)
+	}
+	compare("in parts")
 	// A merge and an unmerge need no refresh.
 	exec(`UPDATE profile_anons SET profile_id = 'p1' WHERE anonymous_id = 'a3'`)
 	exec(`UPDATE profile_users SET profile_id = 'p9' WHERE user_id = 'u4'`)
