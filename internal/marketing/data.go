@@ -410,7 +410,7 @@ func Load(ctx context.Context, scan ScanFunc, tax *touch.Taxonomy, from, to time
 	if err != nil {
 		return nil, fmt.Errorf("marketing: touches: %w", err)
 	}
-	var cands [][]candidate // per profile, in d.Profiles' order
+	var cands [][]candidate      // per profile, in d.Profiles' order
 	names := map[string]string{} // campaigns and contents, held once
 	intern := func(v string) string {
 		if w, ok := names[v]; ok {
