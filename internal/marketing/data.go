@@ -37,7 +37,6 @@
 package marketing
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -134,13 +133,11 @@ type CouponLink struct {
 // log order, skips the row groups between) — and the rest are read as
 // stored. Identities are joined to profiles through the identity mapping
 // as it stands, as the events view does, and Load merges the sessions of
-// a profile's identities (see mergeSessions). One statement reads the
-// profiles with ids in [$5, $6) ($6 NULL: no upper bound): the identity
-// mapping's hash tables of a 1,000,000-customer store do not fit DuckDB's
-// default 256 MB at once. The rows come unordered — sorting millions of
-// wide rows took most of the read — and Load orders each profile's few.
-// Each row: profile, time, its session's end, whether it starts its
-// session, its key, its sequence, and the touch's fields.
+// a profile's identities (see sessionMerger); one statement reads the
+// profiles with ids in [$5, $6) ($6 NULL: no upper bound), so that a large
+// store's candidates are sorted in parts that fit DuckDB's memory. Each
+// row: profile, time, its session's end, whether it starts its session,
+// its key, and the touch's fields.
 const touchSQL = `
 WITH w AS (
   SELECT * FROM touch_points WHERE s_end >= $1 AND s_start < $2
@@ -172,7 +169,7 @@ WITH w AS (
     campaign_content, page_url, page_referrer, app_name, event, mail_campaign
   FROM rc WHERE first OR (key IS NOT NULL AND rn = 1)
 )
-SELECT coalesce(u.profile_id, a.profile_id), c.ts, c.s_end, c.first, c.key, c.seq,
+SELECT coalesce(u.profile_id, a.profile_id), c.ts, c.s_end, c.first, c.key,
   coalesce(c.campaign_source, ''), coalesce(c.campaign_medium, ''),
   CASE WHEN c.key LIKE 'E|%%' THEN coalesce(c.mail_campaign, '') ELSE coalesce(c.campaign_name, '') END,
   coalesce(c.campaign_content, ''), coalesce(c.page_url, ''), coalesce(c.page_referrer, ''), coalesce(c.app_name, ''),
@@ -180,7 +177,8 @@ SELECT coalesce(u.profile_id, a.profile_id), c.ts, c.s_end, c.first, c.key, c.se
 FROM c
 LEFT JOIN profile_users u ON u.source_id = c.source_id AND u.user_id = c.user_id AND u.profile_id >= $5 AND ($6 IS NULL OR u.profile_id < $6)
 LEFT JOIN profile_anons a ON a.anonymous_id = c.anonymous_id AND a.profile_id >= $5 AND ($6 IS NULL OR a.profile_id < $6)
-WHERE coalesce(u.profile_id, a.profile_id) IS NOT NULL`
+WHERE coalesce(u.profile_id, a.profile_id) IS NOT NULL
+ORDER BY 1, c.ts, c.seq`
 
 // cutSQL finds how far the sessions that [$1, $2) cuts reach into it: the
 // last event of those begun before $1, the first of those running past
@@ -196,9 +194,8 @@ SELECT profile_id FROM profile_users USING SAMPLE 5000 ROWS
 UNION ALL
 SELECT profile_id FROM profile_anons USING SAMPLE 5000 ROWS`
 
-// touchPart is about how many candidates one statement of the touch read
-// returns (its share of the identity mapping fits DuckDB's default
-// 256 MB).
+// touchPart is how many candidates one statement of the touch read sorts
+// (about 600,000 fit in DuckDB's default 256 MB).
 var touchPart int64 = 600_000
 
 // Query is a statement with its arguments.
@@ -208,7 +205,8 @@ type Query struct {
 }
 
 // TouchQueries are the reads of the candidate touches of [start, to), one
-// per range of profile ids (Load's; benchmarks time them alone).
+// per range of profile ids, in profile order (Load's; benchmarks time
+// them alone).
 func TouchQueries(ctx context.Context, scan ScanFunc, tax *touch.Taxonomy, start, to time.Time) ([]Query, error) {
 	// Without cut sessions the ranges of touch rows read are empty.
 	lo, hi := start.Add(-time.Microsecond), to
@@ -220,7 +218,7 @@ func TouchQueries(ctx context.Context, scan ScanFunc, tax *touch.Taxonomy, start
 		if t, ok := r[1].(time.Time); ok {
 			hi = t
 		}
-		rows, _ = r[2].(int64)
+		rows = r[2].(int64)
 		return nil
 	})
 	if err != nil {
@@ -286,77 +284,70 @@ func KeySQL(tax *touch.Taxonomy) (string, []any) {
 }
 
 // candidate is a row of touchSQL: a session's first event or the first
-// event of a key in it, already classified.
+// event of a key in it.
 type candidate struct {
-	at, end int64 // the row's time; its identity session's last event (µs)
-	seq     uint64
-	first   bool // it starts its identity's session
+	at, end time.Time // the row's time; its identity session's last event
+	first   bool      // it starts its identity's session
 	keyed   bool
 	key     string
-	touch   Touchpoint
+	touch   touch.Touch
 }
 
 // mergeGap ends a session, in microseconds (the store's precision).
 const mergeGap = int64(sessionGap / time.Microsecond)
 
-// mergeSessions cuts one profile's candidates into the profile's sessions
-// and returns their touches in time order. The sessions of the profile's
-// identities merge where they overlap or lie 30 minutes or less apart — a
-// profile's events, all identities together, have a gap of over 30
-// minutes exactly where no identity's session spans it — so a new session
-// starts at an identity session's first event that comes over 30 minutes
-// after the latest end seen. Within a session each key's first event is a
-// touch; a session without keys has one touch, its first event.
-func mergeSessions(cs []candidate, out []Touchpoint) []Touchpoint {
-	slices.SortFunc(cs, func(a, b candidate) int {
-		if a.at != b.at {
-			return cmp.Compare(a.at, b.at)
-		}
-		return cmp.Compare(a.seq, b.seq)
-	})
-	var keys map[string]bool
-	open, end, head, keyed := false, int64(0), 0, 0
-	flush := func(i int) {
-		if open && keyed == 0 {
-			out = append(out, cs[head].touch)
-		}
-		open, keyed = true, 0
-		clear(keys)
-		head = i
-	}
-	for i, c := range cs {
-		if c.first {
-			if !open || c.at-end > mergeGap {
-				flush(i)
-				end = c.end
-			} else {
-				end = max(end, c.end)
-			}
-		}
-		if c.keyed {
-			if keys == nil {
-				keys = map[string]bool{}
-			}
-			if !keys[c.key] {
-				keys[c.key] = true
-				keyed++
-				out = append(out, c.touch)
-			}
-		}
-	}
-	flush(len(cs))
-	return out
+// sessionMerger cuts one profile's candidates (in time order) into the
+// profile's sessions and picks their touches. The sessions of the
+// profile's identities merge where they overlap or lie 30 minutes or less
+// apart — a profile's events, all identities together, have a gap of over
+// 30 minutes exactly where no identity's session spans it — so a new
+// session starts at an identity session's first event that comes over 30
+// minutes after the latest end seen. Within a session each key's first
+// event is a touch; a session without keys has one touch, its first event.
+type sessionMerger struct {
+	open  bool
+	end   int64 // latest end of the session's identity sessions (µs)
+	keys  map[string]bool
+	keyed []candidate
+	head  candidate // the session's first event
 }
 
-// toUint64 reads an unsigned sequence as the driver gives it.
-func toUint64(v any) uint64 {
-	switch x := v.(type) {
-	case uint64:
-		return x
-	case int64:
-		return uint64(x)
+func (m *sessionMerger) add(c candidate, tax *touch.Taxonomy, p *Profile) {
+	if c.first {
+		if !m.open || c.at.UnixMicro()-m.end > mergeGap {
+			m.flush(tax, p)
+			m.open, m.end, m.head = true, c.end.UnixMicro(), c
+		} else {
+			m.end = max(m.end, c.end.UnixMicro())
+		}
 	}
-	return 0
+	if c.keyed {
+		if m.keys == nil {
+			m.keys = map[string]bool{}
+		}
+		if !m.keys[c.key] {
+			m.keys[c.key] = true
+			m.keyed = append(m.keyed, c)
+		}
+	}
+}
+
+// flush adds the open session's touches to p and closes it.
+func (m *sessionMerger) flush(tax *touch.Taxonomy, p *Profile) {
+	if m.open && p != nil {
+		if len(m.keyed) == 0 {
+			p.Touches = append(p.Touches, touchpoint(tax, m.head))
+		}
+		for _, c := range m.keyed {
+			p.Touches = append(p.Touches, touchpoint(tax, c))
+		}
+	}
+	m.open, m.keyed = false, m.keyed[:0]
+	clear(m.keys)
+}
+
+func touchpoint(tax *touch.Taxonomy, c candidate) Touchpoint {
+	return Touchpoint{At: c.at, Channel: tax.Classify(c.touch), Campaign: strings.ToLower(strings.TrimSpace(c.touch.Campaign)), Content: c.touch.Content}
 }
 
 // renumber turns the ? placeholders of q into $n, $n+1, …, so that q can
@@ -410,52 +401,26 @@ func Load(ctx context.Context, scan ScanFunc, tax *touch.Taxonomy, from, to time
 	if err != nil {
 		return nil, fmt.Errorf("marketing: touches: %w", err)
 	}
-	var cands [][]candidate      // per profile, in d.Profiles' order
-	names := map[string]string{} // campaigns and contents, held once
-	intern := func(v string) string {
-		if w, ok := names[v]; ok {
-			return w
-		}
-		names[v] = v
-		return v
-	}
+	var m sessionMerger
+	var cur *Profile
 	for _, q := range qs {
 		err = scan(ctx, q.SQL, q.Args, func(r []any) error {
 			id := r[0].(string)
-			i, ok := byID[id]
-			if !ok {
-				prof(id)
-				i = len(d.Profiles) - 1
-				cands = append(cands, nil)
+			if cur == nil || cur.ID != id {
+				m.flush(tax, cur)
+				cur = prof(id)
 			}
 			k, _ := r[4].(string)
-			x := touch.Touch{Source: r[6].(string), Medium: r[7].(string), Campaign: r[8].(string), Content: r[9].(string),
-				URL: r[10].(string), Referrer: r[11].(string), App: r[12].(string), Event: r[13].(string)}
-			at := r[1].(time.Time)
-			cands[i] = append(cands[i], candidate{at: at.UnixMicro(), end: r[2].(time.Time).UnixMicro(), first: r[3].(bool),
-				key: intern(k), keyed: r[4] != nil, seq: toUint64(r[5]),
-				touch: Touchpoint{At: at, Channel: tax.Classify(x), Campaign: intern(strings.ToLower(strings.TrimSpace(x.Campaign))), Content: intern(x.Content)}})
+			m.add(candidate{at: r[1].(time.Time), end: r[2].(time.Time), first: r[3].(bool), key: k, keyed: r[4] != nil,
+				touch: touch.Touch{Source: r[5].(string), Medium: r[6].(string), Campaign: r[7].(string), Content: r[8].(string),
+					URL: r[9].(string), Referrer: r[10].(string), App: r[11].(string), Event: r[12].(string)}}, tax, cur)
 			return nil
 		})
 		if err != nil {
 			return nil, fmt.Errorf("marketing: touches: %w", err)
 		}
 	}
-	// Profiles with touches in id order (as a sorted read gave them), each
-	// with its sessions' touches.
-	order := make([]int, len(d.Profiles))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(d.Profiles[a].ID, d.Profiles[b].ID) })
-	sorted := make([]Profile, len(order))
-	for j, i := range order {
-		sorted[j] = d.Profiles[i]
-		sorted[j].Touches = mergeSessions(cands[i], nil)
-		cands[i] = nil
-		byID[sorted[j].ID] = j
-	}
-	d.Profiles = sorted
+	m.flush(tax, cur)
 	err = scan(ctx, orderSQL, []any{start, to}, func(r []any) error {
 		p := prof(r[0].(string))
 		p.Orders = append(p.Orders, Order{At: r[1].(time.Time), Value: r[2].(float64), Priced: r[3].(bool),
