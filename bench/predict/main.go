@@ -11,10 +11,12 @@
 //     --source days (the default) the store's order days brought up to date
 //     (DB.RefreshOrderDays, after --new-orders orders were added on a new
 //     day, which becomes the run's as-of day: a day of the store writer's
-//     work between two daily runs), then one snapshot read
-//     (predict.ReadSnapshotFrom; --source view reads every order row
-//     through the orders view instead, as the code did before the order
-//     days), turned into the models' summary (Snapshot.Summary, weeks),
+//     work between two daily runs), then one read of the customers'
+//     histories in the models' terms (predict.ReadLifetimeFrom, weeks: the
+//     lifetime columns only; --read-full reads the full snapshot with
+//     ReadSnapshotFrom and turns it into the summary, as before 2026-11-22
+//     19:00; --source view reads every order row through the orders view
+//     instead, as the code did before the order days),
 //     predict.FitLifetime with the model chosen before (Only: "bgnbd", as
 //     Service.Refresh's final step runs it: BG/NBD + Gamma-Gamma fitted,
 //     every customer scored with P(alive), expected purchases over a year
