@@ -88,7 +88,7 @@ func main() {
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if r := rss(*pid); r > rssMax.Load() {
+			if r := int64(machine.Mem(*pid, machine.RSS) * (1 << 20)); r > rssMax.Load() {
 				rssMax.Store(r)
 			}
 			select {
@@ -101,7 +101,7 @@ func main() {
 
 	start := time.Now()
 	deadline := start.Add(*dur)
-	srvCPU0 := procCPU(*pid)
+	srvCPU0 := machine.ProcCPU(*pid)
 	selfCPU0 := machine.SelfCPU()
 	busy0 := machine.Busy()
 
@@ -248,7 +248,7 @@ func main() {
 	}
 	wg.Wait()
 	el := time.Since(start)
-	srvCPU1 := procCPU(*pid)
+	srvCPU1 := machine.ProcCPU(*pid)
 	selfCPU1 := machine.SelfCPU()
 	busy1 := machine.Busy()
 	<-probeDone
@@ -546,44 +546,4 @@ func first(s []int64) int64 {
 		return 0
 	}
 	return s[0]
-}
-
-// rss reads a process's resident set size from /proc.
-func rss(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			f := strings.Fields(line)
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
-
-// procCPU is a process's user+system CPU time in seconds (clock ticks of
-// 1/100 s, the Linux default).
-func procCPU(pid int) float64 {
-	if pid <= 0 {
-		return 0
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100
 }

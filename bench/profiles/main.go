@@ -66,7 +66,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -193,7 +192,7 @@ func run() error {
 		}
 		fmt.Printf("node closed in %.1fs\n", time.Since(t).Seconds())
 	}()
-	fmt.Printf("node open in %.1fs; RSS %d MiB\n", time.Since(t0).Seconds(), rssMiB("VmRSS"))
+	fmt.Printf("node open in %.1fs; RSS %d MiB\n", time.Since(t0).Seconds(), int64(machine.Mem(0, machine.RSS)))
 
 	var m marker
 	if b, err := os.ReadFile(filepath.Join(dir, markerFile)); err == nil {
@@ -627,7 +626,7 @@ func load(ctx context.Context, a *app.App) (marker, error) {
 				applied, _ := a.Store.AppliedSeq(ctx)
 				fmt.Printf("  %5.0fs: round %2d/%d, %9d accepted (%6.0f/s), log %9d, engine applied %9d, store applied %9d, RSS %5d MiB, load %s\n",
 					now.Sub(start).Seconds(), min(maxRounds, 1+int(next.Load())/chunks), maxRounds, n, float64(n-prev)/now.Sub(prevT).Seconds(),
-					lastSeq.Load(), a.Profiles.Applied(), applied, rssMiB("VmRSS"), machine.LoadAvg())
+					lastSeq.Load(), a.Profiles.Applied(), applied, int64(machine.Mem(0, machine.RSS)), machine.LoadAvg())
 				prev, prevT = n, now
 			}
 		}
@@ -727,7 +726,7 @@ func waitCaughtUp(ctx context.Context, a *app.App, last uint64, limit time.Durat
 		return err
 	}
 	fmt.Printf("engine applied the log up to %d %.1fs after the wait began, the store %.1fs after; RSS %d MiB; load %s\n",
-		last, eng.Seconds(), st.Seconds(), rssMiB("VmRSS"), machine.LoadAvg())
+		last, eng.Seconds(), st.Seconds(), int64(machine.Mem(0, machine.RSS)), machine.LoadAvg())
 	if err := settle(ctx, a); err != nil {
 		return err
 	}
@@ -836,7 +835,7 @@ func describeState(ctx context.Context, a *app.App, dir string) error {
 	fmt.Printf("members per segment (store copy): %s\n", strings.Join(ms, " "))
 	var sizes []string
 	for _, sub := range []string{"log", "store", "profiles", "keys"} {
-		sizes = append(sizes, fmt.Sprintf("%s %d MB", sub, duMB(filepath.Join(dir, sub))))
+		sizes = append(sizes, fmt.Sprintf("%s %d MB", sub, int64(machine.DirMiB(filepath.Join(dir, sub)))))
 	}
 	fmt.Printf("data directory: %s\n", strings.Join(sizes, ", "))
 	return nil
@@ -1009,7 +1008,7 @@ func live(ctx context.Context, a *app.App, src source.Source, m marker, rate flo
 				last, _ := a.Log.LastSeq(ctx)
 				fmt.Printf("  %4.0fs: %6.0f events/s acked, window p50 %6.1f ms p99 %7.1f ms max %7.1f ms (n %6d), waiting %6d, log − engine %6d, RSS %5d MiB, load %s\n",
 					now.Sub(start).Seconds(), float64(n-prev)/now.Sub(prevT).Seconds(), 1000*quantile(w, .5), 1000*quantile(w, .99),
-					1000*quantile(w, 1), len(w), backlog, int64(last)-int64(a.Profiles.Applied()), rssMiB("VmRSS"), machine.LoadAvg())
+					1000*quantile(w, 1), len(w), backlog, int64(last)-int64(a.Profiles.Applied()), int64(machine.Mem(0, machine.RSS)), machine.LoadAvg())
 				prev, prevT = n, now
 			}
 		}
@@ -1191,7 +1190,7 @@ func rfmAPI(ctx context.Context, a *app.App, m marker) error {
 				secs = append(secs, el)
 				rows = len(res.Rows)
 				fmt.Printf("  %s: %.2fs (%d summary rows; this process %.2f cores, others %.2f; RSS %d MiB; load %s)\n", c.name, el, rows,
-					(machine.SelfCPU()-self0)/el, max(0, (machine.Busy()-busy0)-(machine.SelfCPU()-self0))/el, rssMiB("VmRSS"), machine.LoadAvg())
+					(machine.SelfCPU()-self0)/el, max(0, (machine.Busy()-busy0)-(machine.SelfCPU()-self0))/el, int64(machine.Mem(0, machine.RSS)), machine.LoadAvg())
 			}
 			if len(secs) == 0 {
 				continue
@@ -1278,7 +1277,7 @@ FROM range(%[1]d, %[2]d) t(i) JOIN bench_users u ON u.k = CAST(hash(i) %% %[3]d 
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("add orders: %w", err)
 		}
-		fmt.Printf("  %d / %d added (%.0fs); RSS %d MiB\n", off+n, add, time.Since(t).Seconds(), rssMiB("VmRSS"))
+		fmt.Printf("  %d / %d added (%.0fs); RSS %d MiB\n", off+n, add, time.Since(t).Seconds(), int64(machine.Mem(0, machine.RSS)))
 	}
 	if _, err := db.ExecContext(ctx, `INSERT INTO refunds BY NAME
 SELECT store, order_id, source_id, 'ref-' || order_id AS message_id, "timestamp" + INTERVAL 7 DAY AS "timestamp", 'EUR' AS currency,
@@ -1293,7 +1292,7 @@ FROM order_rows WHERE store = 'bench-store' AND hash(order_id) % 20 = 0`); err !
 	if _, err := db.ExecContext(ctx, "CHECKPOINT"); err != nil {
 		fmt.Printf("checkpoint: %v\n", err)
 	}
-	fmt.Printf("added in %.0fs; RSS %d MiB; load %s\n", time.Since(t).Seconds(), rssMiB("VmRSS"), machine.LoadAvg())
+	fmt.Printf("added in %.0fs; RSS %d MiB; load %s\n", time.Since(t).Seconds(), int64(machine.Mem(0, machine.RSS)), machine.LoadAvg())
 	if err := runAll(fmt.Sprintf("topped up to %d orders", *rfmOrders), "orders"); err != nil {
 		return err
 	}
@@ -1355,7 +1354,7 @@ func newMemSampler() *memSampler {
 			case <-s.done:
 				return
 			case <-t.C:
-				v := rssMiB("VmRSS") << 20
+				v := int64(machine.Mem(0, machine.RSS)) << 20
 				for _, m := range []*atomic.Int64{&s.maxPhase, &s.maxAll} {
 					for {
 						cur := m.Load()
@@ -1374,19 +1373,18 @@ func (s *memSampler) stop() { close(s.done) }
 
 func (s *memSampler) phase(name string) {
 	s.name, s.start = name, time.Now()
-	s.maxPhase.Store(rssMiB("VmRSS") << 20)
-	// Writing 5 resets the peak resident set size (VmHWM) of the process.
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	s.maxPhase.Store(int64(machine.Mem(0, machine.RSS)) << 20)
+	machine.ResetPeak(0)
 }
 
 func (s *memSampler) report(what string) {
-	hwm := rssMiB("VmHWM")
+	hwm := int64(machine.Mem(0, machine.Peak))
 	goal := "MET"
 	if max(hwm, s.maxPhase.Load()>>20) >= 3*1024 {
 		goal = "NOT MET"
 	}
 	fmt.Printf("RESULT memory, %s (%.0fs): VmRSS now %d MiB, peak sampled %d MiB, VmHWM %d MiB — goal < 3 GiB: %s\n",
-		what, time.Since(s.start).Seconds(), rssMiB("VmRSS"), s.maxPhase.Load()>>20, hwm, goal)
+		what, time.Since(s.start).Seconds(), int64(machine.Mem(0, machine.RSS)), s.maxPhase.Load()>>20, hwm, goal)
 }
 
 // memBreakdown splits the resident memory: Go's own (runtime/metrics),
@@ -1403,7 +1401,7 @@ func memBreakdown(ctx context.Context, a *app.App) error {
 	if err == nil && len(res.Rows) > 0 {
 		duck = toInt(res.Rows[0][0])
 	}
-	rss := rssMiB("VmRSS") << 20
+	rss := int64(machine.Mem(0, machine.RSS)) << 20
 	fmt.Printf("memory now: VmRSS %d MiB = Go runtime %d MiB (heap objects %d MiB, GC goal %d MiB) + outside Go %d MiB (DuckDB buffer manager %d MiB; Pebble block cache ≤ 128 MiB and memtables; cgo allocations)\n",
 		rss>>20, goTotal>>20, samples[1].Value.Uint64()>>20, samples[3].Value.Uint64()>>20, (rss-int64(goTotal))>>20, duck>>20)
 	return err
@@ -1458,32 +1456,4 @@ func waitQuiet() {
 			return
 		}
 	}
-}
-
-func rssMiB(field string) int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, field+":") {
-			kb, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
-			return kb >> 10
-		}
-	}
-	return 0
-}
-
-func duMB(dir string) int64 {
-	var n int64
-	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if i, err := d.Info(); err == nil && !d.IsDir() {
-			n += i.Size()
-		}
-		return nil
-	})
-	return n >> 20
 }
