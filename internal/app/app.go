@@ -270,19 +270,29 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	go func() {
 		// The dashboard's marketing data is read once the node has
 		// started, and again before it goes stale while the page is in
-		// use (a day), so the page seldom waits for it.
+		// use (a day), so the page seldom waits for it. The first read
+		// waits for the end of a bulk load (the demo's, an import): read
+		// mid-load it covers a sliver of the data and holds the store
+		// writer's lock while it builds the touch points (seconds on the
+		// demo, minutes at a million customers).
 		defer a.wg.Done()
-		wait := 15 * time.Second
-		for first := true; ; first = false {
+		const retry = 15 * time.Second
+		wait := retry
+		for first := true; ; {
 			select {
 			case <-wctx.Done():
 				return
 			case <-time.After(wait):
 			}
+			if first && !a.settled() {
+				wait = retry
+				continue
+			}
 			wait = a.marketing().CacheTTL() * 4 / 5
 			if first || a.marketing().AskedWithin(24*time.Hour) {
 				a.marketing().Warm(wctx)
 			}
+			first = false
 		}
 	}()
 	a.wg.Add(1)

@@ -58,7 +58,7 @@ func (a *App) restorePredictions(ctx context.Context) error {
 }
 
 // settled says whether no bulk load is under way, for the prediction
-// schedule: the store is within 10,000 messages of the log, and the log
+// schedule and the marketing warm-up at start: the store is within 10,000 messages of the log, and the log
 // grew by less than 5% (at least 10,000 messages) since the previous look,
 // a minute or more ago. The lag alone missed the demo's load, which the
 // store follows closely: a scheduled run fitted a sliver of the history
