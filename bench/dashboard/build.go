@@ -272,24 +272,16 @@ func runSQL(ctx context.Context, dir string, stmts []string) error {
 		if err != nil {
 			return err
 		}
-		cols, _ := rows.Columns()
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				rows.Close()
-				return err
-			}
+		if err := twduck.EachRow(rows, func(vals []any) error {
 			parts := make([]string, len(vals))
 			for i, v := range vals {
 				parts[i] = fmt.Sprint(v)
 			}
 			fmt.Println(strings.Join(parts, "\t"))
+			return nil
+		}); err != nil {
+			return err
 		}
-		rows.Close()
 		fmt.Printf("-- %.0f ms\n", float64(time.Since(t).Microseconds())/1000)
 	}
 	return nil
