@@ -112,6 +112,7 @@ type Engine struct {
 	defs  map[string]SegmentDef
 
 	applied atomic.Uint64
+	keyDays // message keys' latest day and expiry (keys.go)
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 
@@ -352,6 +353,14 @@ func (e *Engine) handleChunk(ctx context.Context, batch []eventlog.Delivery) err
 		if p.Err != nil || p.Suppressed || p.Expired || p.Event == nil {
 			continue
 		}
+		// Checked after the projection's verdicts, as the store does, so
+		// that both keep the keys of the same messages.
+		if dup, err := e.duplicate(b, &d); err != nil || dup {
+			if err != nil {
+				return fmt.Errorf("realtime: message %d: %w", d.Seq, err)
+			}
+			continue
+		}
 		pid, err := e.parts.apply(b, cache, &p, now)
 		if err != nil {
 			return fmt.Errorf("realtime: message %d: %w", d.Seq, err)
@@ -465,6 +474,11 @@ func (e *Engine) timerLoop(ctx context.Context) {
 		case <-t.C:
 			if err := e.Tick(ctx, e.cfg.Now()); err != nil && ctx.Err() == nil {
 				e.cfg.Logger.Error("profile timers failed", "err", err)
+			}
+			if n, err := e.expireKeys(); err != nil && ctx.Err() == nil {
+				e.cfg.Logger.Error("profile engine's message key expiry failed", "err", err)
+			} else if n > 0 {
+				e.cfg.Logger.Info("profile engine expired message keys outside the deduplication window", "keys", n)
 			}
 		}
 	}

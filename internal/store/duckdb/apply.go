@@ -162,7 +162,7 @@ func (w *batchWriter) duplicate(d eventlog.Delivery) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if ok && w.valid(e.Seq, d.Seq) && e.Seq != d.Seq && (e.Permanent || e.Day+1 >= day) {
+	if ok && w.valid(e.Seq, d.Seq) && e.Seq != d.Seq && e.Covers(day) {
 		return true, nil
 	}
 	w.keys.Put(keyindex.Message, dg, keyindex.Entry{Seq: d.Seq, Day: day, Permanent: d.Meta.Flags&eventlog.FlagPermanentKey != 0})

@@ -102,7 +102,9 @@ type Entry struct {
 	Permanent bool
 }
 
-func (e Entry) encode() []byte {
+// Encode is the entry's 13-byte value (sequence, day, permanent flag); the
+// profile engine keeps its own message keys in the same form.
+func (e Entry) Encode() []byte {
 	v := make([]byte, 13)
 	binary.BigEndian.PutUint64(v, e.Seq)
 	binary.BigEndian.PutUint32(v[8:], e.Day)
@@ -111,6 +113,28 @@ func (e Entry) encode() []byte {
 	}
 	return v
 }
+
+// DecodeEntry reads a value written by Encode.
+func DecodeEntry(v []byte) (Entry, error) {
+	if len(v) != 13 {
+		return Entry{}, fmt.Errorf("keyindex: corrupt value of %d bytes", len(v))
+	}
+	return Entry{Seq: binary.BigEndian.Uint64(v), Day: binary.BigEndian.Uint32(v[8:]), Permanent: v[12] == 1}, nil
+}
+
+// Covers reports whether a message received on day with the key of this
+// entry is a duplicate of the entry's message: imported keys never expire,
+// live ones cover messages received the same or the next UTC day (the
+// 24-hour window Segment promises, whatever the time of day). The store
+// and the profile engine decide by this one rule, so they agree on which
+// messages count.
+func (e Entry) Covers(day uint32) bool { return e.Permanent || e.Day+1 >= day }
+
+// Expired reports whether a live entry can no longer cover a message
+// received on day latest or on the day before it (a log's receipt times
+// are ordered only roughly: messages published around midnight may
+// interleave), so that deleting it changes no decision.
+func (e Entry) Expired(latest uint32) bool { return !e.Permanent && e.Day+2 < latest }
 
 // Get returns the entry of a key. One probe per key: the hot path of the
 // store writer asks it for every message.
@@ -123,10 +147,8 @@ func (x *Index) Get(k Kind, d Digest) (e Entry, ok bool, err error) {
 		return e, false, fmt.Errorf("keyindex: get: %w", err)
 	}
 	defer closer.Close()
-	if len(v) != 13 {
-		return e, false, fmt.Errorf("keyindex: corrupt value of %d bytes", len(v))
-	}
-	return Entry{Seq: binary.BigEndian.Uint64(v), Day: binary.BigEndian.Uint32(v[8:]), Permanent: v[12] == 1}, true, nil
+	e, err = DecodeEntry(v)
+	return e, err == nil, err
 }
 
 // Batch collects writes to commit at once.
@@ -139,7 +161,7 @@ func (x *Index) NewBatch() *Batch { return &Batch{b: x.db.NewBatch()} }
 
 // Put records the entry of a key.
 func (b *Batch) Put(k Kind, d Digest, e Entry) {
-	_ = b.b.Set(key(k, d), e.encode(), nil)
+	_ = b.b.Set(key(k, d), e.Encode(), nil)
 }
 
 // SetApplied records the log sequence up to which the index is complete.
@@ -180,14 +202,20 @@ func (x *Index) Applied() (uint64, error) {
 }
 
 // ExpireMessages deletes the keys of live (not permanent) messages received
-// before the day keepFrom. It walks the message key space in chunks of
+// before the day keepFrom.
+func (x *Index) ExpireMessages(keepFrom uint32, lock func() (unlock func())) (deleted int, err error) {
+	return ExpireLive(x.db, []byte{byte(Message)}, keepFrom+2, lock)
+}
+
+// ExpireLive deletes the entries under prefix in db (values written by
+// Entry.Encode) that are Expired at day latest. It walks them in chunks of
 // 10,000 keys, each read and deleted while holding lock, so that a writer
 // that re-creates a key between the read and the delete is never undone.
-func (x *Index) ExpireMessages(keepFrom uint32, lock func() (unlock func())) (deleted int, err error) {
-	start := []byte{byte(Message)}
-	end := []byte{byte(Message) + 1}
+func ExpireLive(db *pebble.DB, prefix []byte, latest uint32, lock func() (unlock func())) (deleted int, err error) {
+	start := prefix
+	end := append(append([]byte(nil), prefix[:len(prefix)-1]...), prefix[len(prefix)-1]+1)
 	for {
-		n, next, err := x.expireChunk(start, end, keepFrom, lock)
+		n, next, err := expireChunk(db, start, end, latest, lock)
 		deleted += n
 		if err != nil || next == nil {
 			return deleted, err
@@ -196,14 +224,14 @@ func (x *Index) ExpireMessages(keepFrom uint32, lock func() (unlock func())) (de
 	}
 }
 
-func (x *Index) expireChunk(start, end []byte, keepFrom uint32, lock func() func()) (int, []byte, error) {
+func expireChunk(db *pebble.DB, start, end []byte, latest uint32, lock func() func()) (int, []byte, error) {
 	unlock := lock()
 	defer unlock()
-	it, err := x.db.NewIter(&pebble.IterOptions{LowerBound: start, UpperBound: end})
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: start, UpperBound: end})
 	if err != nil {
 		return 0, nil, fmt.Errorf("keyindex: expire: %w", err)
 	}
-	b := x.db.NewBatch()
+	b := db.NewBatch()
 	n, seen := 0, 0
 	var next []byte
 	for it.First(); it.Valid(); it.Next() {
@@ -212,8 +240,7 @@ func (x *Index) expireChunk(start, end []byte, keepFrom uint32, lock func() func
 			break
 		}
 		seen++
-		v := it.Value()
-		if len(v) == 13 && v[12] == 0 && binary.BigEndian.Uint32(v[8:]) < keepFrom {
+		if e, err := DecodeEntry(it.Value()); err == nil && e.Expired(latest) {
 			_ = b.Delete(it.Key(), nil)
 			n++
 		}

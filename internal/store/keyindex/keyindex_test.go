@@ -54,3 +54,30 @@ func TestHashSeparatesParts(t *testing.T) {
 		t.Fatal("parts are not separated")
 	}
 }
+
+// TestExpiredCoversNothingLeft: deleting an entry that is Expired at the
+// latest day seen must change no decision for a message received that day
+// or the day before (receipt times in the log interleave around midnight),
+// and an entry that still covers such a message must not be Expired.
+func TestExpiredCoversNothingLeft(t *testing.T) {
+	for latest := uint32(10); latest < 14; latest++ {
+		for day := uint32(0); day <= latest; day++ {
+			for _, perm := range []bool{false, true} {
+				e := Entry{Seq: 1, Day: day, Permanent: perm}
+				covers := e.Covers(latest-1) || e.Covers(latest)
+				if e.Expired(latest) && covers {
+					t.Fatalf("%+v expired at day %d but covers a message of day %d or %d", e, latest, latest-1, latest)
+				}
+				if !e.Expired(latest) && !covers && !perm && day+3 < latest {
+					t.Fatalf("%+v kept at day %d although it covers nothing", e, latest)
+				}
+			}
+		}
+	}
+	if got, err := DecodeEntry(Entry{Seq: 7, Day: 9, Permanent: true}.Encode()); err != nil || got != (Entry{Seq: 7, Day: 9, Permanent: true}) {
+		t.Fatalf("round trip: %+v %v", got, err)
+	}
+	if _, err := DecodeEntry([]byte{1, 2}); err == nil {
+		t.Fatal("a short value decoded")
+	}
+}

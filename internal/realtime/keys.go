@@ -1,0 +1,84 @@
+package realtime
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/tradewind/tradewind/internal/eventlog"
+	"github.com/tradewind/tradewind/internal/store/keyindex"
+)
+
+// The engine's message keys: e/key/<keyindex digest of (source, messageId)>
+// → keyindex.Entry. JetStream drops a resent message only within its short
+// duplicate window, and the store drops the rest by its key index; the
+// engine keeps its own keys beside its state so that a message resent
+// later is not applied twice (a segment's event count would count it
+// twice, and batch evaluation, which reads the store, would disagree with
+// real time). They commit with the state and its log position, so a
+// replay from the log makes the same decisions, and they follow the
+// store's rule (keyindex.Entry.Covers): imported keys forever, live ones
+// for a day after the day of receipt.
+var prefKey = []byte("e/key/")
+
+// duplicate reports whether d repeats a message the engine applied (its
+// key covers d's day) and otherwise records d's key in b. The caller holds
+// e.mu. Server-generated message ids are unique and not recorded.
+func (e *Engine) duplicate(b *pebble.Batch, d *eventlog.Delivery) (bool, error) {
+	if d.Meta.Flags&eventlog.FlagGeneratedID != 0 || d.Meta.MessageID == "" {
+		return false, nil
+	}
+	dg := keyindex.Hash(d.Meta.Source, d.Meta.MessageID)
+	var k [32]byte
+	key := append(append(k[:0], prefKey...), dg[:]...)
+	day := keyindex.Day(d.Meta.ReceivedAt)
+	v, closer, err := b.Get(key)
+	switch {
+	case err == nil:
+		ent, err := keyindex.DecodeEntry(v)
+		closer.Close()
+		if err != nil {
+			return false, fmt.Errorf("realtime: message key: %w", err)
+		}
+		if ent.Seq != d.Seq && ent.Covers(day) {
+			return true, nil
+		}
+	case !errors.Is(err, pebble.ErrNotFound):
+		return false, err
+	}
+	ent := keyindex.Entry{Seq: d.Seq, Day: day, Permanent: d.Meta.Flags&eventlog.FlagPermanentKey != 0}
+	if err := b.Set(key, ent.Encode(), nil); err != nil {
+		return false, err
+	}
+	if day > e.keyDay.Load() {
+		e.keyDay.Store(day)
+	}
+	return false, nil
+}
+
+// expireKeys deletes the live message keys that can no longer cover a
+// message, judged by the latest day of receipt the engine applied (not
+// the clock), so that a replay of an old log expires what the live engine
+// did and keeps its decisions. It runs when that day has moved on.
+func (e *Engine) expireKeys() (int, error) {
+	latest := e.keyDay.Load()
+	if latest <= e.keysExpiredAt.Load() {
+		return 0, nil
+	}
+	n, err := keyindex.ExpireLive(e.db, prefKey, latest, func() func() {
+		e.mu.Lock()
+		return e.mu.Unlock
+	})
+	if err == nil {
+		e.keysExpiredAt.Store(latest)
+	}
+	return n, err
+}
+
+// keyDays are the engine's latest day of receipt and the day its key
+// expiry last ran for.
+type keyDays struct {
+	keyDay, keysExpiredAt atomic.Uint32
+}
