@@ -105,7 +105,7 @@ while [ "$run" -lt "$RUNS" ]; do
 done
 if [ "$RUNS" -gt 1 ]; then
 	echo "## medians of $RUNS runs"
-	for k in events_per_s p50_ms p99_ms due_p99_ms min_sec vis_p50_ms vis_p99_ms vis_lost rss_mib peak_rss_mib srv_cores loadgen_cores other_cores failed r429 late unsent vis_n backlog drain_s load1; do
+	for k in events_per_s p50_ms p99_ms due_p99_ms min_sec vis_p50_ms vis_p99_ms vis_lost rss_mib peak_rss_mib go_held_mib go_heap_mib srv_cores loadgen_cores other_cores failed r429 late unsent vis_n backlog drain_s load1; do
 		vals=$(printf '%s\n' "${results[@]}" | tr ' ' '\n' | sed -n "s/^$k=//p")
 		printf '%s=%s (%s)  ' "$k" "$(echo "$vals" | median)" "$(echo $vals | tr ' ' ',')"
 		echo

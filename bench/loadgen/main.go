@@ -76,8 +76,14 @@ func main() {
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 
 	// Server resident memory and CPU, sampled every 100 ms until the end
-	// (drain included).
+	// (drain included). Every 2 s (with --token) also the Go runtime's
+	// share of it from /metrics, to tell the Go heap from C memory (DuckDB,
+	// Pebble's caches and memtables): rarely, because a scrape costs the
+	// server CPU.
 	var rssMax atomic.Int64
+	var goMax goMem          // largest Go-held and heap-in-use seen
+	var goAtPeak goMem       // Go's share at the sample with the largest RSS
+	var rssAtGoSample uint64 // that RSS
 	stopRSS := make(chan struct{})
 	rssDone := make(chan struct{})
 	go func() {
@@ -87,9 +93,18 @@ func main() {
 		}
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
-		for {
-			if r := int64(machine.Mem(*pid, machine.RSS) * (1 << 20)); r > rssMax.Load() {
+		for n := 0; ; n++ {
+			r := int64(machine.Mem(*pid, machine.RSS) * (1 << 20))
+			if r > rssMax.Load() {
 				rssMax.Store(r)
+			}
+			if *token != "" && n%20 == 0 {
+				if g, err := readGoMem(client, *url, *token); err == nil {
+					goMax.held, goMax.heapInuse = max(goMax.held, g.held), max(goMax.heapInuse, g.heapInuse)
+					if uint64(r) >= rssAtGoSample {
+						rssAtGoSample, goAtPeak = uint64(r), g
+					}
+				}
 			}
 			select {
 			case <-stopRSS:
@@ -333,6 +348,10 @@ func main() {
 		fmt.Printf("server: resident memory max %.0f MiB; CPU %.2f cores while sending (%.1f µs per event)\n",
 			float64(rssMax.Load())/(1<<20), srvCores, (srvCPU1-srvCPU0)/float64(max(1, sent.Load()))*1e6)
 	}
+	if goMax.held > 0 {
+		fmt.Printf("server Go runtime: held max %.0f MiB from the OS (heap in use max %.0f MiB); at the largest RSS sampled with it (%.0f MiB) Go held %.0f MiB, the rest (C: DuckDB, Pebble) %.0f MiB\n",
+			mib(goMax.held), mib(goMax.heapInuse), mib(rssAtGoSample), mib(goAtPeak.held), mib(rssAtGoSample)-mib(goAtPeak.held))
+	}
 	selfCores := (selfCPU1 - selfCPU0) / el.Seconds()
 	busyCores := (busy1 - busy0) / el.Seconds()
 	otherCores := -1.0
@@ -340,10 +359,10 @@ func main() {
 		otherCores = max(0, busyCores-srvCores-selfCores)
 	}
 	fmt.Printf("loadgen: CPU %.2f cores; whole machine busy %.2f cores, of which other processes %.2f\n", selfCores, busyCores, otherCores)
-	fmt.Printf("RESULT identify_share=%g identifies_per_s=%.0f events_per_s=%.0f p50_ms=%.1f p99_ms=%.1f due_p99_ms=%.1f max_ms=%.1f min_sec=%d vis_n=%d vis_lost=%d vis_p50_ms=%.0f vis_p99_ms=%.0f rss_mib=%.0f srv_cores=%.2f loadgen_cores=%.2f other_cores=%.2f failed=%d r429=%d late=%d unsent=%d backlog=%.0f drain_s=%.1f\n",
+	fmt.Printf("RESULT identify_share=%g identifies_per_s=%.0f events_per_s=%.0f p50_ms=%.1f p99_ms=%.1f due_p99_ms=%.1f max_ms=%.1f min_sec=%d vis_n=%d vis_lost=%d vis_p50_ms=%.0f vis_p99_ms=%.0f rss_mib=%.0f srv_cores=%.2f loadgen_cores=%.2f other_cores=%.2f failed=%d r429=%d late=%d unsent=%d backlog=%.0f drain_s=%.1f go_held_mib=%.0f go_heap_mib=%.0f\n",
 		*identifyShare, float64(identifies.Load())/el.Seconds(), evs, ms(pct(lats, 50)), ms(pct(lats, 99)), ms(pct(dueLats, 99)), ms(pct(lats, 100)), first(ps), len(vis), visLost,
 		ms(pct(vis, 50)), ms(pct(vis, 99)), float64(rssMax.Load())/(1<<20), srvCores, selfCores, otherCores,
-		failed.Load(), status429.Load(), late.Load(), unsent.Load(), backlogAtEnd, drainSec(drainTook))
+		failed.Load(), status429.Load(), late.Load(), unsent.Load(), backlogAtEnd, drainSec(drainTook), mib(goMax.held), mib(goMax.heapInuse))
 }
 
 // appendBatch writes one /v1/batch body of n messages shaped like the
@@ -493,6 +512,46 @@ func fnv64(s string) uint64 {
 	}
 	return h
 }
+
+// goMem is the Go runtime's memory in a server: what it holds from the OS
+// (obtained minus released to it) and its heap spans in use, in bytes.
+type goMem struct{ held, heapInuse uint64 }
+
+// readGoMem reads goMem from the server's /metrics (Prometheus' Go
+// collector).
+func readGoMem(c *http.Client, url, token string) (goMem, error) {
+	req, _ := http.NewRequest("GET", url+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.Do(req)
+	if err != nil {
+		return goMem{}, err
+	}
+	defer resp.Body.Close()
+	var sys, released, inuse float64
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 2 {
+			continue
+		}
+		v, _ := strconv.ParseFloat(f[1], 64)
+		switch f[0] {
+		case "go_memstats_sys_bytes":
+			sys = v
+		case "go_memstats_heap_released_bytes":
+			released = v
+		case "go_memstats_heap_inuse_bytes":
+			inuse = v
+		}
+	}
+	if sys == 0 {
+		return goMem{}, fmt.Errorf("no go_memstats_sys_bytes in /metrics")
+	}
+	return goMem{held: uint64(sys - released), heapInuse: uint64(inuse)}, sc.Err()
+}
+
+func mib(b uint64) float64 { return float64(b) / (1 << 20) }
 
 // writerState reads the store's applied log sequence and the number of
 // messages the log accepted since the server started (on a fresh data
