@@ -134,8 +134,17 @@ func FitBGNBD(cs []Customer) (*BGNBD, error) {
 	}
 	c := compress(cs)
 	f := bgnbdObjective(&c)
+	var sample objective
+	if idx := sampleOf(len(cs)); idx != nil {
+		sc := make([]Customer, len(idx))
+		for i, j := range idx {
+			sc[i] = cs[j]
+		}
+		s := compress(sc)
+		sample = bgnbdObjective(&s)
+	}
 	start := []float64{0, math.Log(meanT(cs)), 0, 0}
-	theta, iters, evals, method, err := minimize(f, start)
+	theta, iters, evals, method, err := minimizeLarge(f, sample, start)
 	if err != nil {
 		return nil, fmt.Errorf("BG/NBD: %w", err)
 	}

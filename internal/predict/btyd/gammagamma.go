@@ -65,8 +65,16 @@ func FitGammaGamma(cs []Customer) (*GammaGamma, error) {
 	}
 	n := float64(len(xs))
 	f := ggObjective(xs, zs)
+	var sample objective
+	if idx := sampleOf(len(xs)); idx != nil {
+		sx, sz := make([]float64, len(idx)), make([]float64, len(idx))
+		for i, j := range idx {
+			sx[i], sz[i] = xs[j], zs[j]
+		}
+		sample = ggObjective(sx, sz)
+	}
 	start := []float64{0, 0, math.Log(stat.Mean(zs, nil))}
-	theta, iters, evals, method, err := minimize(f, start)
+	theta, iters, evals, method, err := minimizeLarge(f, sample, start)
 	if err != nil {
 		return nil, fmt.Errorf("Gamma-Gamma: %w", err)
 	}
