@@ -153,9 +153,10 @@ func FitBGNBD(cs []Customer) (*BGNBD, error) {
 		return nil, fmt.Errorf("BG/NBD: %w%s", err, bgnbdHint(p))
 	}
 	m := &BGNBD{R: p[0], Alpha: p[1], A: p[2], B: p[3]}
-	m.LogLikelihood = -f(theta, nil) * c.n
+	g := make([]float64, len(theta))
+	m.LogLikelihood = -f(theta, g) * c.n
 	m.Iterations, m.Evaluations, m.Method, m.Customers = iters, evals, method, len(cs)
-	m.StdErrors = stdErrorsGrad(f, c.n, theta)
+	m.StdErrors = stdErrorsGrad(f, c.n, theta, g)
 	return m, nil
 }
 

@@ -221,18 +221,21 @@ func stdErrors(totalNegLL func(theta []float64) float64, theta []float64) []floa
 }
 
 // stdErrorsGrad is stdErrors for an objective with an analytic gradient
-// (the mean over n customers): the Hessian by central differences of the
-// gradient, 2k evaluations for k parameters instead of the 2k² second
-// differences of the function take, and more accurate.
-func stdErrorsGrad(f objective, n float64, theta []float64) []float64 {
-	h := hessianGrad(f, theta)
+// (the mean over n customers), given its gradient g at theta: the Hessian
+// by forward differences of the gradient, k evaluations for k parameters
+// instead of the 2k² second differences of the function take (on a
+// million customers each evaluation costs tens of milliseconds; central
+// differences, twice the evaluations, changed the errors in their fourth
+// digit).
+func stdErrorsGrad(f objective, n float64, theta, g []float64) []float64 {
+	h := hessianGrad(f, theta, g)
 	h.ScaleSym(n, h)
 	return invertHessian(h, theta)
 }
 
-// hessianGrad is f's Hessian at theta by central differences of its
-// gradient.
-func hessianGrad(f objective, theta []float64) *mat.SymDense {
+// hessianGrad is f's Hessian at theta by differences of its gradient:
+// forward from g, the gradient at theta, or central when g is nil.
+func hessianGrad(f objective, theta, g []float64) *mat.SymDense {
 	k := len(theta)
 	cols := make([][]float64, k)
 	x := slices.Clone(theta)
@@ -242,11 +245,15 @@ func hessianGrad(f objective, theta []float64) *mat.SymDense {
 		cols[j] = make([]float64, k)
 		x[j] = theta[j] + step
 		f(x, cols[j])
-		x[j] = theta[j] - step
-		f(x, gm)
+		lo, width := g, step
+		if g == nil {
+			x[j] = theta[j] - step
+			f(x, gm)
+			lo, width = gm, 2*step
+		}
 		x[j] = theta[j]
 		for i := range k {
-			cols[j][i] = (cols[j][i] - gm[i]) / (2 * step)
+			cols[j][i] = (cols[j][i] - lo[i]) / width
 		}
 	}
 	h := mat.NewSymDense(k, nil)
@@ -316,7 +323,7 @@ func fromSample(f, sample objective, start []float64) (theta []float64, iters, e
 	}
 	var ch mat.Cholesky
 	var u, m mat.TriDense
-	if !ch.Factorize(hessianGrad(sample, ts)) {
+	if !ch.Factorize(hessianGrad(sample, ts, nil)) {
 		return nil, 0, 0, false
 	}
 	ch.UTo(&u)

@@ -83,9 +83,10 @@ func FitGammaGamma(cs []Customer) (*GammaGamma, error) {
 		return nil, fmt.Errorf("Gamma-Gamma: %w", err)
 	}
 	m := &GammaGamma{P: p[0], Q: p[1], Gamma: p[2], FreqMonetaryCorr: stat.Correlation(xs, zs, nil), Excluded: excluded}
-	m.LogLikelihood = -f(theta, nil) * n
+	g := make([]float64, len(theta))
+	m.LogLikelihood = -f(theta, g) * n
 	m.Iterations, m.Evaluations, m.Method, m.Customers = iters, evals, method, len(xs)
-	m.StdErrors = stdErrorsGrad(f, n, theta)
+	m.StdErrors = stdErrorsGrad(f, n, theta, g)
 	if m.Q <= 1 {
 		return m, fmt.Errorf("Gamma-Gamma: %w: q = %.3g ≤ 1, so expected spend is infinite (spend is too heavy-tailed for the model)", ErrNotIdentified, m.Q)
 	}
