@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tradewind/tradewind/internal/answercache"
 	"github.com/tradewind/tradewind/internal/auth"
 	"github.com/tradewind/tradewind/internal/ingest"
 	"github.com/tradewind/tradewind/internal/profile/cluster"
@@ -29,142 +30,40 @@ func (s *Server) analyticsRoutes() []Route {
 // joining the identity mapping: 1.7–4.7 s at 1,000,000 customers
 // (bench/dashboard), most of it that join and the per-profile grouping,
 // which no rewrite of the SQL removes. Every visitor of the overview asks
-// the same questions, so their answers are shared: an answer younger than
-// sharedFresh is served as it is; an older one, up to sharedStale, is
-// served while a new one is computed in the background; past that, or
-// for a new question, the visitor waits for the query. As on the marketing
-// page, the figures may lag the store by up to sharedFresh plus one query,
-// but never by more than 5% of its messages: an answer read before the
-// store's applied sequence grew by more is dropped (the overview seen
-// before a bulk load showed no orders after it).
+// the same questions, so their answers are shared (internal/answercache):
+// an answer younger than sharedFresh is served as it is; an older one, up
+// to sharedStale, is served while a new one is computed in the
+// background; past that, or for a new question, the visitor waits for the
+// query. As on the marketing page, the figures may lag the store by up to
+// sharedFresh plus one query, but never by more than 5% of its messages:
+// an answer read before the store's applied sequence grew by more is
+// dropped (the overview seen before a bulk load showed no orders after
+// it).
 const (
 	sharedFresh   = time.Minute
 	sharedStale   = 15 * time.Minute
-	sharedEntries = 64 // distinct questions kept; the overview asks 6
+	sharedLimit   = 60 * time.Second // one question's time limit
+	sharedEntries = 64               // distinct questions kept; the overview asks 6
 )
 
-// sharedAnswer is one question's latest answer, or the query computing it.
-type sharedAnswer struct {
-	done       chan struct{} // closed when res/err are set
-	res        any
-	err        error
-	at         time.Time
-	seq        uint64 // the store's applied sequence when it was read
-	refreshing bool
-}
+// sharedAnswers are a node's shared answers, by question (SQL text and
+// row limit, or the RFM or clusters question).
+type sharedAnswers = answercache.Cache[string, any]
 
-// sharedCache holds each server's shared answers by SQL text and row limit.
-type sharedCache struct {
-	mu      sync.Mutex
-	answers map[string]*sharedAnswer
-}
-
-var sharedCaches sync.Map // Backend (else *Server) → *sharedCache
+var sharedCaches sync.Map // Backend (else *Server) → *sharedAnswers
 
 // shared is the node's shared answers: kept per Backend, the node, so that
 // the server made for the warm-up at start (Warm) and the one serving
 // requests share them. A Backend must be comparable (a pointer).
-func (s *Server) shared() *sharedCache {
+func (s *Server) shared() *sharedAnswers {
 	var key any = s
 	if s.Backend != nil {
 		key = s.Backend
 	}
-	c, _ := sharedCaches.LoadOrStore(key, &sharedCache{answers: map[string]*sharedAnswer{}})
-	return c.(*sharedCache)
+	c, _ := sharedCaches.LoadOrStore(key, &sharedAnswers{Fresh: sharedFresh, Stale: sharedStale,
+		Limit: sharedLimit, Entries: sharedEntries})
+	return c.(*sharedAnswers)
 }
-
-// read answers a question from the cache, as described above. run
-// computes an answer; it gets a context of its own so that a visitor who
-// leaves does not cancel a query others wait for.
-func (c *sharedCache) read(ctx context.Context, key string, seq uint64, run func(context.Context) (any, error)) (any, time.Time, error) {
-	c.mu.Lock()
-	a := c.answers[key]
-	now := time.Now()
-	if a != nil {
-		select {
-		case <-a.done:
-			age := now.Sub(a.at)
-			switch {
-			case seq < a.seq || seq-a.seq > a.seq/20:
-				// The store moved on by more than 5% (or was rebuilt).
-			case a.err == nil && age < sharedFresh:
-				c.mu.Unlock()
-				return a.res, a.at, nil
-			case a.err == nil && age < sharedStale:
-				if !a.refreshing {
-					a.refreshing = true
-					go c.compute(context.Background(), key, run, a, seq)
-				}
-				c.mu.Unlock()
-				return a.res, a.at, nil
-			}
-			a = nil // failed or too old: ask again
-		default: // being computed: wait for it
-		}
-	}
-	if a == nil {
-		a = &sharedAnswer{done: make(chan struct{})}
-		if len(c.answers) >= sharedEntries {
-			c.evict()
-		}
-		a.seq = seq
-		c.answers[key] = a
-		go c.compute(context.Background(), key, run, nil, seq)
-	}
-	c.mu.Unlock()
-	select {
-	case <-a.done:
-		return a.res, a.at, a.err
-	case <-ctx.Done():
-		return nil, time.Time{}, ctx.Err()
-	}
-}
-
-// fill computes a question's answer now, on the caller's goroutine and
-// context, unless one is kept or being computed: the warm-up at start,
-// which the node's stop cancels.
-func (c *sharedCache) fill(ctx context.Context, key string, seq uint64, run func(context.Context) (any, error)) error {
-	c.mu.Lock()
-	if c.answers[key] != nil {
-		c.mu.Unlock()
-		return nil
-	}
-	if len(c.answers) >= sharedEntries {
-		c.evict()
-	}
-	a := &sharedAnswer{done: make(chan struct{}), seq: seq}
-	c.answers[key] = a
-	c.mu.Unlock()
-	c.compute(ctx, key, run, nil, seq)
-	return a.err
-}
-
-// compute runs a question, within the shared answers' time limit, and
-// stores its answer: in a new entry (stale is nil: the entry in the map is
-// being waited for) or in place of a stale one, which stays served until
-// then.
-func (c *sharedCache) compute(parent context.Context, key string, run func(context.Context) (any, error), stale *sharedAnswer, seq uint64) {
-	ctx, cancel := context.WithTimeout(parent, 60*time.Second)
-	defer cancel()
-	res, err := run(ctx)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if stale != nil {
-		stale.refreshing = false
-		if err == nil && c.answers[key] == stale {
-			c.answers[key] = &sharedAnswer{done: closed, res: res, at: time.Now(), seq: seq}
-		}
-		return
-	}
-	a := c.answers[key]
-	a.res, a.err, a.at = res, err, time.Now()
-	close(a.done)
-	if err != nil {
-		delete(c.answers, key) // not kept: the next visitor asks again
-	}
-}
-
-var closed = func() chan struct{} { ch := make(chan struct{}); close(ch); return ch }()
 
 // appliedSeq is the store's applied sequence (0 when unknown), the
 // version of the shared answers.
@@ -177,24 +76,6 @@ func (s *Server) appliedSeq(ctx context.Context) uint64 {
 	return n
 }
 
-// evict drops the oldest finished answer (the caller holds mu).
-func (c *sharedCache) evict() {
-	var oldest string
-	var at time.Time
-	for k, a := range c.answers {
-		select {
-		case <-a.done:
-			if oldest == "" || a.at.Before(at) {
-				oldest, at = k, a.at
-			}
-		default:
-		}
-	}
-	if oldest != "" {
-		delete(c.answers, oldest)
-	}
-}
-
 // sharedQuery answers POST /v1/query/shared {"sql": …, "max_rows": …} like
 // POST /v1/query (the same read-only SQL, permission and audit), from the
 // shared answers: for the dashboard's own questions, which every visitor
@@ -204,7 +85,7 @@ func (s *Server) sharedQuery(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, at, err := s.shared().read(r.Context(), sharedSQLKey(sql, max), s.appliedSeq(r.Context()), s.runSQL(sql, max))
+	v, at, err := s.shared().Get(r.Context(), sharedSQLKey(sql, max), s.appliedSeq(r.Context()), s.runSQL(sql, max))
 	if s.queryFailed(w, r, err) {
 		return
 	}
@@ -220,8 +101,8 @@ func sharedSQLKey(sql string, maxRows int) string {
 }
 
 // runSQL computes a shared SQL question: a user's read-only query.
-func (s *Server) runSQL(sql string, maxRows int) func(context.Context) (any, error) {
-	return func(ctx context.Context) (any, error) { return s.Backend.Query(ctx, sql, maxRows) }
+func (s *Server) runSQL(sql string, maxRows int) answercache.Compute[any] {
+	return func(ctx context.Context, _ any) (any, error) { return s.Backend.Query(ctx, sql, maxRows) }
 }
 
 // rfmSummary answers GET /v1/rfm?as_of=YYYY-MM-DD&period_days=365&by_marketplace=true
@@ -252,7 +133,7 @@ func (s *Server) rfmSummary(w http.ResponseWriter, r *http.Request) {
 		ingest.WriteError(w, http.StatusBadRequest, "", err.Error())
 		return
 	}
-	v, _, err := s.shared().read(r.Context(), "rfm\x00"+sql, s.appliedSeq(r.Context()), s.runRFM(o, sql))
+	v, _, err := s.shared().Get(r.Context(), "rfm\x00"+sql, s.appliedSeq(r.Context()), s.runRFM(o, sql))
 	res, _ := v.(*store.Result)
 	if err != nil {
 		s.Logger.Error("rfm", "err", err)
@@ -273,8 +154,8 @@ func defaultRFM(now time.Time) rfm.Options {
 // answers: 2.7–4 s at 1,000,000 customers from the orders, so shared like
 // the overview's reads, and read from the order days when the store keeps
 // them: the same measures at a third of the CPU (bench/predict/FIGURES.md).
-func (s *Server) runRFM(o rfm.Options, sql string) func(context.Context) (any, error) {
-	return func(ctx context.Context) (any, error) {
+func (s *Server) runRFM(o rfm.Options, sql string) answercache.Compute[any] {
+	return func(ctx context.Context, _ any) (any, error) {
 		q := sql
 		if s.OrderDays != nil {
 			if _, err := s.OrderDays(ctx); err != nil {
@@ -312,9 +193,7 @@ func (s *Server) clusters(w http.ResponseWriter, r *http.Request) {
 	// Shared like the overview's reads: reading up to 200,000 profiles and
 	// fitting takes over a second at 1,000,000 customers, and the answer
 	// only depends on the day (days since the last order).
-	v, _, err := s.shared().read(r.Context(), clustersKey(kmax, now), s.appliedSeq(r.Context()), func(ctx context.Context) (any, error) {
-		return s.fitClusters(ctx, kmax, now)
-	})
+	v, _, err := s.shared().Get(r.Context(), clustersKey(kmax, now), s.appliedSeq(r.Context()), s.runClusters(kmax, now))
 	var few errTooFew
 	switch {
 	case errors.As(err, &few):
@@ -335,6 +214,11 @@ const defaultClusters = 8
 // depends on the day (days since the last order).
 func clustersKey(kmax int, now time.Time) string {
 	return "clusters\x00" + strconv.Itoa(kmax) + "\x00" + now.UTC().Format(time.DateOnly)
+}
+
+// runClusters computes the clusters for the shared answers.
+func (s *Server) runClusters(kmax int, now time.Time) answercache.Compute[any] {
+	return func(ctx context.Context, _ any) (any, error) { return s.fitClusters(ctx, kmax, now) }
 }
 
 // errTooFew is a clustering that found too few customers.

@@ -38,20 +38,18 @@ func (s *Server) Warm(ctx context.Context) {
 	now := s.now()
 	if s.Web != nil {
 		for _, q := range s.Web.SharedQuestions() {
-			if !step("a shared question", c.fill(ctx, sharedSQLKey(q, s.MaxRows), s.appliedSeq(ctx), s.runSQL(q, s.MaxRows))) {
+			if !step("a shared question", c.Fill(ctx, sharedSQLKey(q, s.MaxRows), s.appliedSeq(ctx), s.runSQL(q, s.MaxRows))) {
 				return
 			}
 		}
 	}
 	o := defaultRFM(now)
 	if sql, err := rfm.Summary(o); err == nil {
-		if !step("the RFM summary", c.fill(ctx, "rfm\x00"+sql, s.appliedSeq(ctx), s.runRFM(o, sql))) {
+		if !step("the RFM summary", c.Fill(ctx, "rfm\x00"+sql, s.appliedSeq(ctx), s.runRFM(o, sql))) {
 			return
 		}
 	}
-	err := c.fill(ctx, clustersKey(defaultClusters, now), s.appliedSeq(ctx), func(ctx context.Context) (any, error) {
-		return s.fitClusters(ctx, defaultClusters, now)
-	})
+	err := c.Fill(ctx, clustersKey(defaultClusters, now), s.appliedSeq(ctx), s.runClusters(defaultClusters, now))
 	var few errTooFew
 	if errors.As(err, &few) {
 		err = nil // too few customers: nothing to keep, nothing slow

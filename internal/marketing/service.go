@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/tradewind/tradewind/internal/answercache"
 	"github.com/tradewind/tradewind/internal/attribution"
 	"github.com/tradewind/tradewind/internal/kvjson"
 	"github.com/tradewind/tradewind/internal/touch"
@@ -38,15 +39,16 @@ type Service struct {
 	// CacheFor is how long a period's data is reused (default 5 minutes).
 	CacheFor time.Duration
 	// Generation, when set, is the store's position in the log: a cached
-	// read is dropped when it has moved on by more than 5%.
+	// read is dropped when the store has grown by more than 5% (and 1,000
+	// messages) or gone back (see internal/answercache).
 	Generation func() uint64
 	Logger     *slog.Logger
 
-	mu      sync.Mutex
-	defs    *kvjson.Bucket[Experiment]
-	cacheMu sync.Mutex
-	cache   map[dataKey]*cachedData
-	asked   atomic.Int64 // when an analysis was last asked for (UnixNano)
+	mu        sync.Mutex
+	defs      *kvjson.Bucket[Experiment]
+	cacheOnce sync.Once
+	cache     *answercache.Cache[dataKey, *Data] // the periods' data
+	asked     atomic.Int64                       // when an analysis was last asked for (UnixNano)
 }
 
 func (s *Service) taxonomy() *touch.Taxonomy {
@@ -113,86 +115,49 @@ type warming struct{}
 func (s *Service) fetch(ctx context.Context, p Period) (*Data, Period, error) {
 	p = s.resolve(p)
 	key := dataKey{p.From.UnixNano(), p.To.UnixNano(), p.Lookback}
-	s.cacheMu.Lock()
-	if s.cache == nil {
-		s.cache = map[dataKey]*cachedData{}
-	}
-	c := s.cache[key]
-	gen := s.generation()
-	now := s.now()
-	switch {
-	case c == nil || (c.ready() && (c.err != nil || now.Sub(c.at) >= 3*s.cacheFor() || s.moved(c.gen, gen))):
-		c = &cachedData{done: make(chan struct{}), gen: gen}
-		s.cache[key] = c
-		for k, old := range s.cache { // keep the cache small
-			if old.ready() && now.Sub(old.at) >= 3*s.cacheFor() {
-				delete(s.cache, k)
-			}
+	d, _, err := s.data().Get(ctx, key, s.generation(), func(ctx context.Context, prev *Data) (*Data, error) {
+		d, err := s.read(ctx, p, prev)
+		if err != nil && prev != nil && s.Logger != nil {
+			s.Logger.Warn("marketing data refresh failed; answering from the previous read", "err", err)
 		}
-		s.cacheMu.Unlock()
-		// The read is not the requester's alone: others may wait for it.
-		s.read(context.WithoutCancel(ctx), c, p, nil)
-	case c.ready() && now.Sub(c.at) >= s.cacheFor() && c.next == nil:
-		next := &cachedData{done: make(chan struct{}), gen: gen}
-		c.next = next
-		s.cacheMu.Unlock()
-		go func() {
-			s.read(context.WithoutCancel(ctx), next, p, c.d)
-			s.cacheMu.Lock()
-			if next.err == nil && s.cache[key] == c {
-				s.cache[key] = next
-			} else {
-				c.next = nil // try again on a later request
-			}
-			s.cacheMu.Unlock()
-			if next.err != nil && s.Logger != nil {
-				s.Logger.Warn("marketing data refresh failed; answering from the previous read", "err", next.err)
-			}
-		}()
-	default:
-		s.cacheMu.Unlock()
-	}
-	select {
-	case <-c.done:
-	case <-ctx.Done():
-		return nil, p, ctx.Err()
-	}
-	return c.d, p, c.err
+		return d, err
+	})
+	return d, p, err
 }
 
-// read refreshes the store's touch tables and reads p's data into c; with
-// prev, the analyses asked of prev are computed on the new data too.
-func (s *Service) read(ctx context.Context, c *cachedData, p Period, prev *Data) {
-	defer close(c.done)
+// data is the periods' data: a read costs seconds to a minute at
+// 1,000,000 customers, and a trickle of live events (under 1,000
+// messages) waits for CacheFor rather than paying for one.
+func (s *Service) data() *answercache.Cache[dataKey, *Data] {
+	s.cacheOnce.Do(func() {
+		s.cache = &answercache.Cache[dataKey, *Data]{Fresh: s.cacheFor(), Stale: 3 * s.cacheFor(), MinGrowth: 1000, Now: s.Now}
+	})
+	return s.cache
+}
+
+// read refreshes the store's touch tables and reads p's data; with prev,
+// the analyses asked of prev are computed on the new data too.
+func (s *Service) read(ctx context.Context, p Period, prev *Data) (*Data, error) {
 	if s.RefreshTouches != nil {
 		q, args := KeySQL(s.taxonomy())
-		c.err = s.RefreshTouches(ctx, q, args)
+		if err := s.RefreshTouches(ctx, q, args); err != nil {
+			return nil, err
+		}
 	}
-	if c.err == nil {
-		c.d, c.err = Load(ctx, s.Scan, s.taxonomy(), p.From, p.To, p.Lookback)
+	d, err := Load(ctx, s.Scan, s.taxonomy(), p.From, p.To, p.Lookback)
+	if err != nil {
+		return nil, err
 	}
-	if c.err == nil && prev != nil {
-		prev.answerAgain(ctx, c.d)
+	if prev != nil {
+		prev.answerAgain(ctx, d)
 	}
-	c.at = s.now()
+	return d, nil
 }
 
 // dataKey identifies a period's data in the cache.
 type dataKey struct {
 	from, to int64
 	lookback time.Duration
-}
-
-// cachedData is a period's data being read (done open) or read at at,
-// when the store was at generation gen; next is its fresh read while one
-// runs in the background.
-type cachedData struct {
-	done chan struct{}
-	at   time.Time
-	gen  uint64
-	d    *Data
-	err  error
-	next *cachedData
 }
 
 // answers keep the analyses computed on one Data: an analysis (a model
@@ -279,26 +244,6 @@ func (s *Service) generation() uint64 {
 		return 0
 	}
 	return s.Generation()
-}
-
-// moved says whether the store changed enough since gen that a cached
-// read is out of date: more than 5% more messages (at least 1,000), so a
-// bulk load (the demo, an import) is seen at once while a trickle of live
-// events waits for the cache's time limit.
-func (s *Service) moved(then, now uint64) bool {
-	if now <= then {
-		return false
-	}
-	return now-then > max(1000, then/20)
-}
-
-func (c *cachedData) ready() bool {
-	select {
-	case <-c.done:
-		return true
-	default:
-		return false
-	}
 }
 
 // AskedWithin says whether an analysis was asked for within d: keeping

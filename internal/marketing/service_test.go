@@ -81,18 +81,18 @@ func TestServiceAnswersWhileReading(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("a request waited for the background read")
 	}
-	block <- struct{}{}
 	// Once the fresh data replaces the old, it comes with the analysis
 	// asked of the old already computed.
 	data := func() *Data {
-		s.cacheMu.Lock()
-		defer s.cacheMu.Unlock()
-		for _, c := range s.cache {
-			return c.d
+		// Not a request; while the background read runs, it starts none.
+		d, _, err := s.fetch(ctx, q.Period)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
+		return d
 	}
 	old := data()
+	block <- struct{}{}
 	for deadline := time.Now().Add(5 * time.Second); data() == old && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
