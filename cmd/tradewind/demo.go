@@ -57,7 +57,7 @@ func demoCommand() *ffcli.Command {
 			}
 			defer a.Close()
 			restore := loadMemoryLimit()
-			err = runDemo(ctx, a, demo.Config{Seed: *seed, People: *people, Months: *months, Now: day}, *fxFile)
+			err = runDemo(ctx, a, demo.Config{Seed: *seed, People: *people, Months: *months, Now: day}, *fxFile, !*noServe)
 			restore()
 			if err != nil {
 				return err
@@ -87,8 +87,9 @@ func demoCommand() *ffcli.Command {
 
 // runDemo creates the demo's sources, loads exchange rates, and ingests the
 // generated messages through ingest.Service — the same validation and event
-// log as the HTTP API — then waits for the store writer.
-func runDemo(ctx context.Context, a *app.App, cfg demo.Config, fxFile string) error {
+// log as the HTTP API — then waits for the store writer. A demo that will
+// serve (serving) reads the marketing page's data meanwhile.
+func runDemo(ctx context.Context, a *app.App, cfg demo.Config, fxFile string, serving bool) error {
 	start := time.Now()
 	rep, err := a.LoadDemo(ctx, cfg, fxFile, func(sent uint64) {
 		fmt.Fprintf(os.Stderr, "\r  ingested %d messages…", sent)
@@ -160,7 +161,9 @@ func runDemo(ctx context.Context, a *app.App, cfg demo.Config, fxFile string) er
 		return fmt.Errorf("demo brand-health check: %w", err)
 	}
 	fmt.Printf("voice of the customer: %d reviews scored, %d alerts\n", vr.Texts, len(vr.Alerts))
-	a.WarmMarketing(ctx) // the marketing page's data, read while the rest finishes
+	if serving {
+		a.WarmMarketing(ctx) // the marketing page's data, read while the rest finishes
+	}
 	if err := a.SeedDemoExperiment(ctx); err != nil {
 		return fmt.Errorf("demo experiment: %w", err)
 	}

@@ -39,12 +39,14 @@ func serveCommand() *ffcli.Command {
 	}
 }
 
-// serve runs the HTTP server until ctx ends, then shuts down gracefully.
+// serve runs the HTTP server, with the serving node's background work
+// (app.StartServing), until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, a *app.App) error {
 	ln, err := net.Listen("tcp", a.Cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.Cfg.Listen, err)
 	}
+	a.StartServing()
 	// Slow clients cannot hold a connection: headers within 10 s, a body
 	// within 60 s (an import extends its own deadline), an answer within
 	// 10 minutes.

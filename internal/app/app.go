@@ -162,15 +162,20 @@ type App struct {
 	unsubKey  []byte
 	closeOnce sync.Once
 	closeErr  error
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	projMu    sync.Mutex
-	writer    *store.Writer
-	ingestMx  *ingest.Metrics
+	// workers is the context of the node's background work, which Close
+	// cancels (cancel) before it waits for it (wg).
+	workers  context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	projMu   sync.Mutex
+	writer   *store.Writer
+	ingestMx *ingest.Metrics
 }
 
 // Open opens the data directory (taking its lock), the event log, the
-// registry and the store, and starts the store writer.
+// registry and the store, and starts the store writer and the node's
+// scheduled work (retention, predictions, brand health, journeys,
+// audience syncs); StartServing starts what only a serving node needs.
 func Open(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -247,7 +252,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	a.cancel = cancel
+	a.workers, a.cancel = wctx, cancel
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -268,41 +273,6 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.startAudiences(wctx)
 	a.wg.Add(1)
 	go func() {
-		// The dashboard's marketing data is read once the node has
-		// started, and again before it goes stale while the page is in
-		// use (a day), so the page seldom waits for it. The first read
-		// waits for the end of a bulk load (the demo's, an import): read
-		// mid-load it covers a sliver of the data and holds the store
-		// writer's lock while it builds the touch points (seconds on the
-		// demo, minutes at a million customers).
-		defer a.wg.Done()
-		const retry = 15 * time.Second
-		wait := retry
-		for first := true; ; {
-			select {
-			case <-wctx.Done():
-				return
-			case <-time.After(wait):
-			}
-			if first && !a.settled() {
-				wait = retry
-				continue
-			}
-			wait = a.marketing().CacheTTL() * 4 / 5
-			if first || a.marketing().AskedWithin(24*time.Hour) {
-				a.marketing().Warm(wctx)
-			}
-			first = false
-		}
-	}()
-	a.wg.Add(1)
-	go func() {
-		// The dashboard's first answers, ahead of its first visitor.
-		defer a.wg.Done()
-		a.API().Warm(wctx)
-	}()
-	a.wg.Add(1)
-	go func() {
 		defer a.wg.Done()
 		if err := a.restorePredictions(wctx); err != nil && wctx.Err() == nil {
 			a.Logger.Error("predictions to segments", "err", err)
@@ -310,6 +280,27 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}()
 	ok = true
 	return a, nil
+}
+
+// StartServing starts the background work of a node that serves the
+// dashboard (`tradewind serve`, the demo), once, before it serves: the
+// dashboard's first answers, computed ahead of its first visitor, and the
+// marketing page's data, read once the node has started and again before
+// it goes stale while the page is in use. On a large store they cost
+// seconds to minutes of CPU (bench/dashboard, bench/marketing), which the
+// one-shot commands that open a data directory (sql, import, predict …)
+// and the tests would pay for answers nobody reads; Open does not start
+// them.
+func (a *App) StartServing() {
+	a.wg.Add(2)
+	go func() {
+		defer a.wg.Done()
+		a.API().Warm(a.workers)
+	}()
+	go func() {
+		defer a.wg.Done()
+		a.keepMarketingWarm(a.workers)
+	}()
 }
 
 // logLag is the event log's last sequence minus the store's applied one

@@ -67,6 +67,34 @@ func (a *App) WarmMarketing(ctx context.Context) {
 	}()
 }
 
+// keepMarketingWarm reads the dashboard's marketing data once the node has
+// started, and again before it goes stale while the page is in use (a
+// day), so the page seldom waits for it; it returns when ctx ends. The
+// first read waits for the end of a bulk load (the demo's, an import):
+// read mid-load it covers a sliver of the data and holds the store
+// writer's lock while it builds the touch points (seconds on the demo,
+// minutes at a million customers).
+func (a *App) keepMarketingWarm(ctx context.Context) {
+	const retry = 15 * time.Second
+	wait := retry
+	for first := true; ; {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		if first && !a.settled() {
+			wait = retry
+			continue
+		}
+		wait = a.marketing().CacheTTL() * 4 / 5
+		if first || a.marketing().AskedWithin(24*time.Hour) {
+			a.marketing().Warm(ctx)
+		}
+		first = false
+	}
+}
+
 // channelTaxonomy reads DataDir/channels.json. A file that does not parse
 // is logged and the built-in taxonomy used, so a typo costs a report's
 // accuracy, not the node's start; GET /v1/channels shows what is in force.

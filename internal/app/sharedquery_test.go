@@ -3,8 +3,14 @@ package app
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/tradewind/tradewind/internal/testlog"
 )
 
 // TestSharedQueryAnswers: POST /v1/query/shared answers like /v1/query,
@@ -50,4 +56,45 @@ func TestSharedQueryAnswers(t *testing.T) {
 	if code, m := shared(" "); code != 400 || m["field"] != "sql" {
 		t.Fatalf("empty SQL: %d %v", code, m)
 	}
+}
+
+// TestWarmUpOnlyWhenServing: Open starts no dashboard warm-up (the
+// one-shot commands and the tests do not pay for it); StartServing does.
+func TestWarmUpOnlyWhenServing(t *testing.T) {
+	var log lines
+	n := openNode(t, Config{DataDir: t.TempDir(),
+		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(&log, testlog.Writer(t)), nil))})
+	// Time for a warm-up of the empty store to run, had Open started one.
+	_, key := n.createSource("shop", "EUR")
+	if code, m := n.do("POST", "/v1/track", basic(key), []byte(`{"type":"track","userId":"u1","event":"Viewed","messageId":"m1"}`), nil); code != 200 {
+		t.Fatalf("track: %d %v", code, m)
+	}
+	n.waitCount("SELECT count(*) FROM events", 1)
+	if log.has("dashboard warm-up") {
+		t.Fatal("Open started the dashboard warm-up")
+	}
+	n.a.StartServing()
+	for deadline := time.Now().Add(30 * time.Second); !log.has("dashboard warm-up done"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("StartServing did not warm the dashboard up")
+		}
+	}
+}
+
+// lines keeps a log's output for a test to search.
+type lines struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lines) has(s string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Contains(l.b.String(), s)
 }
