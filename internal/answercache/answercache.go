@@ -75,8 +75,10 @@ func (e *entry[V]) finished() bool {
 
 // Get answers key, as the package describes, with the store at version
 // (its position in the log; 0 when unknown). It returns the answer and
-// when it was computed. A computation runs with ctx's values but not its
-// cancellation, within Limit; ctx's end only stops this caller's wait.
+// when it was computed. A computation runs in a context of its own,
+// within Limit: its answer is everyone's, so neither the end of the
+// caller who started it nor its values (who asked) reach it; ctx's end
+// only stops this caller's wait.
 // A computation that fails is not kept: its waiters get the error and
 // the next caller asks again, and a stale answer whose refresh fails
 // stays served until Stale.
@@ -94,7 +96,7 @@ func (c *Cache[K, V]) Get(ctx context.Context, key K, version uint64, compute Co
 		default:
 			if !e.refreshing {
 				e.refreshing = true
-				go c.refresh(context.WithoutCancel(ctx), key, e, version, compute)
+				go c.refresh(context.Background(), key, e, version, compute)
 			}
 			c.mu.Unlock()
 			return e.val, e.at, nil
@@ -102,7 +104,7 @@ func (c *Cache[K, V]) Get(ctx context.Context, key K, version uint64, compute Co
 	}
 	if e == nil {
 		e = c.start(key, version)
-		go c.first(context.WithoutCancel(ctx), key, e, compute)
+		go c.first(context.Background(), key, e, compute)
 	}
 	c.mu.Unlock() // e is being computed: wait for it
 	select {
