@@ -15,6 +15,7 @@ package btyd
 import (
 	"cmp"
 	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -174,11 +175,19 @@ func compressByKeys(cs []Customer) (c compressed, ok bool) {
 		rank[i], sorted[r] = uint64(r), vals[i]
 	}
 	keys := make([]uint64, len(cs))
+	var top uint64
 	for i, cu := range cs {
 		keys[i] = uint64(cu.X)<<(2*rankBits) | rank[pairs[i].t]<<rankBits | rank[pairs[i].tx]
+		top |= keys[i]
 	}
-	slices.Sort(keys)
-	var gs []group
+	radixSort(keys, bits.Len64(top))
+	distinct := 0
+	for i, k := range keys {
+		if i == 0 || keys[i-1] != k {
+			distinct++
+		}
+	}
+	gs := make([]group, 0, distinct)
 	for i, k := range keys {
 		if i > 0 && keys[i-1] == k {
 			gs[len(gs)-1].w++
@@ -188,4 +197,39 @@ func compressByKeys(cs []Customer) (c compressed, ok bool) {
 		gs = append(gs, group{x: float64(k >> (2 * rankBits)), t: sorted[it], tx: sorted[itx], w: 1, it: it, itx: itx})
 	}
 	return compressed{groups: gs, runs: xRuns(gs), n: float64(len(cs)), vals: sorted}, true
+}
+
+// radixSort sorts keys whose set bits are all below bit width, by their
+// digits of radixBits from the lowest (each pass a stable counting sort):
+// a million keys of 50 bits in five linear passes, a fraction of a
+// comparison sort's time.
+func radixSort(keys []uint64, width int) {
+	const radixBits = 11
+	if len(keys) < 1<<radixBits {
+		slices.Sort(keys)
+		return
+	}
+	buf := make([]uint64, len(keys))
+	src, dst := keys, buf
+	var count [1 << radixBits]int
+	for shift := 0; shift < width; shift += radixBits {
+		clear(count[:])
+		for _, k := range src {
+			count[k>>shift&(1<<radixBits-1)]++
+		}
+		pos := 0
+		for d, c := range count {
+			count[d] = pos
+			pos += c
+		}
+		for _, k := range src {
+			d := k >> shift & (1<<radixBits - 1)
+			dst[count[d]] = k
+			count[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &keys[0] {
+		copy(keys, src)
+	}
 }

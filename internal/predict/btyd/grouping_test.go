@@ -3,6 +3,7 @@ package btyd
 import (
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -34,5 +35,26 @@ func TestCompressByKeysGroupsAsTheSort(t *testing.T) {
 	cs[5].X = 1.5
 	if _, ok := compressByKeys(cs); ok {
 		t.Fatal("a fractional x fitted the keys")
+	}
+}
+
+// TestRadixSortSorts checks radixSort against slices.Sort at key widths
+// that end inside a digit, on one, and at 64 bits.
+func TestRadixSortSorts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, width := range []int{1, 11, 22, 50, 64} {
+		keys := make([]uint64, 30000)
+		for i := range keys {
+			keys[i] = rng.Uint64() >> (64 - width)
+			if i%7 == 0 && i > 0 {
+				keys[i] = keys[i-1] // repeats
+			}
+		}
+		want := slices.Clone(keys)
+		slices.Sort(want)
+		radixSort(keys, width)
+		if !slices.Equal(keys, want) {
+			t.Errorf("width %d: not sorted as slices.Sort sorts", width)
+		}
 	}
 }
