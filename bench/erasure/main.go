@@ -187,6 +187,9 @@ func run() error {
 		return err
 	}
 	defer a.Close()
+	// As `tradewind serve` does once it listens: the erasures then run
+	// beside the pages' and marketing's warm-up, as on a real node.
+	a.StartServing()
 	fmt.Printf("node open in %.1fs\n", time.Since(t0).Seconds())
 	if m.People == 0 {
 		if m, err = load(ctx, a, *people, nil); err != nil {
