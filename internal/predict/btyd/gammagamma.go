@@ -121,11 +121,14 @@ func ggObjective(xs, zs []float64) objective {
 		start, end int
 	}
 	// Customers sorted by x, in runs of equal x.
-	idx := make([]int, len(xs))
-	for i := range idx {
-		idx[i] = i
+	idx := byWholeX(xs)
+	if idx == nil {
+		idx = make([]int, len(xs))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(xs[a], xs[b]) })
 	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(xs[a], xs[b]) })
 	zx := make([]float64, len(xs)) // x·z, in run order
 	var runs []run
 	var sumLz, sumXLz float64 // Σ log z, Σ x·log z
@@ -200,4 +203,32 @@ func ggObjective(xs, zs []float64) objective {
 		}
 		return -ll / n
 	}
+}
+
+// byWholeX is the indexes of xs in ascending order of x, stably, by
+// counting when every x is a whole number from 1 to maxWholeX (repeat
+// purchases: always, from a summary), nil otherwise. A comparison sort of
+// a million repeat buyers took 140 ms, most of Gamma-Gamma's fit.
+func byWholeX(xs []float64) []int {
+	const maxWholeX = 1 << 20
+	top := 0
+	for _, x := range xs {
+		if !(x >= 1 && x <= maxWholeX && x == math.Trunc(x)) {
+			return nil
+		}
+		top = max(top, int(x))
+	}
+	start := make([]int, top+2)
+	for _, x := range xs {
+		start[int(x)+1]++
+	}
+	for v := 1; v < len(start); v++ {
+		start[v] += start[v-1]
+	}
+	idx := make([]int, len(xs))
+	for i, x := range xs {
+		idx[start[int(x)]] = i
+		start[int(x)]++
+	}
+	return idx
 }

@@ -1,6 +1,7 @@
 package btyd
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -56,5 +57,27 @@ func TestRadixSortSorts(t *testing.T) {
 		if !slices.Equal(keys, want) {
 			t.Errorf("width %d: not sorted as slices.Sort sorts", width)
 		}
+	}
+}
+
+// TestByWholeXSortsAsTheStableSort checks Gamma-Gamma's counting sort
+// against the stable comparison sort it stands in for.
+func TestByWholeXSortsAsTheStableSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	xs := make([]float64, 5000)
+	for i := range xs {
+		xs[i] = float64(1 + rng.IntN(60))
+	}
+	want := make([]int, len(xs))
+	for i := range want {
+		want[i] = i
+	}
+	slices.SortStableFunc(want, func(a, b int) int { return cmp.Compare(xs[a], xs[b]) })
+	if got := byWholeX(xs); !slices.Equal(got, want) {
+		t.Error("the counting sort's order differs from the stable sort's")
+	}
+	xs[9] = 2.5
+	if byWholeX(xs) != nil {
+		t.Error("a fractional x was counted")
 	}
 }
