@@ -39,18 +39,19 @@ type Digest [16]byte
 
 // Hash digests the parts of a natural key; parts are separated so that
 // ("ab","c") and ("a","bc") differ.
+//
+// The store writer and the profile engine hash every message's key: the
+// parts are laid out in a buffer on the stack and hashed at once (a
+// streaming hash allocated its state and a copy of each part).
 func Hash(parts ...string) Digest {
-	h := sha256.New()
+	var stack [256]byte
+	buf := stack[:0]
 	for _, p := range parts {
-		var n [4]byte
-		binary.BigEndian.PutUint32(n[:], uint32(len(p)))
-		h.Write(n[:])
-		h.Write([]byte(p))
+		buf = binary.BigEndian.AppendUint32(buf, uint32(len(p)))
+		buf = append(buf, p...)
 	}
-	var sum [32]byte
-	var d Digest
-	copy(d[:], h.Sum(sum[:0]))
-	return d
+	sum := sha256.Sum256(buf)
+	return Digest(sum[:16])
 }
 
 // Index is an open key index.

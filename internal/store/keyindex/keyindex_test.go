@@ -2,6 +2,7 @@ package keyindex
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -52,6 +53,26 @@ func TestExpireKeepsPermanentAndRecentKeys(t *testing.T) {
 func TestHashSeparatesParts(t *testing.T) {
 	if Hash("ab", "c") == Hash("a", "bc") {
 		t.Fatal("parts are not separated")
+	}
+}
+
+// TestHashIsStable: digests are stored on disk (the store's key index, the
+// profile engine's message keys), so the function must never change.
+func TestHashIsStable(t *testing.T) {
+	long := strings.Repeat("x", 300) // past the stack buffer
+	for _, c := range []struct {
+		parts []string
+		want  string
+	}{
+		// Digests of the streaming implementation this replaced.
+		{[]string{"src", "m1"}, "e4908420b975386631c01a09a80d980c"},
+		{[]string{long, "m1"}, "f4d6aa7880092aaa5ffcbc8fef10366a"},
+		{[]string{"ad_spend", "s", "2026-01-01", "google", "c"}, "0549134656908d82ae13453221d1213f"},
+	} {
+		got := fmt.Sprintf("%x", Hash(c.parts...))
+		if got != c.want {
+			t.Errorf("Hash(%q…) = %s, want %s", c.parts[0][:3], got, c.want)
+		}
 	}
 }
 
