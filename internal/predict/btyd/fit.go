@@ -25,7 +25,9 @@ type Fit struct {
 	// in the order of the model's parameters; nil when the Hessian was not
 	// positive definite (itself a sign of a weakly identified model).
 	StdErrors []float64 `json:"std_errors,omitempty"`
-	// Iterations and Evaluations of the optimiser.
+	// Iterations and Evaluations of the optimiser over all customers (a
+	// search from a sample's fit does not count the sample's), and its
+	// Method: "L-BFGS", or "L-BFGS from a sample's fit" (minimizeLarge).
 	Iterations  int    `json:"iterations"`
 	Evaluations int    `json:"evaluations"`
 	Method      string `json:"method"`
