@@ -5,7 +5,7 @@
 // it and times every call each page's script makes, as the admin.
 //
 //	dashboard build --template DEMO_DIR --data DIR [--copies 20] [--event-days 90]
-//	dashboard measure --bin TRADEWIND --data DIR [--calls 10] [--page NAME] [--skip NAME]
+//	dashboard measure --bin TRADEWIND --data DIR [--calls 10] [--page NAME] [--skip NAME] [--quiet 60s] [--settle 10m]
 //	dashboard sql --data DIR "EXPLAIN ANALYZE SELECT …" …
 //
 // bench/run-dashboard.sh runs both under the shared benchmark lock.
@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 )
 
 func main() {
@@ -39,8 +40,10 @@ func main() {
 		calls := fs.Int("calls", 10, "timed calls of each request (after one first call)")
 		only := fs.String("page", "", "only the pages whose name contains this")
 		skip := fs.String("skip", "", "not the pages whose name contains this")
+		quiet := fs.Duration("quiet", time.Minute, "the server's start-up work is done when it has been idle this long")
+		settle := fs.Duration("settle", 10*time.Minute, "wait at most this long for the server's start-up work to end before timing")
 		_ = fs.Parse(os.Args[2:])
-		err = measure(ctx, *bin, *data, *calls, *only, *skip)
+		err = measure(ctx, *bin, *data, *calls, *only, *skip, *quiet, *settle)
 	case "sql":
 		// EXPLAIN ANALYZE and one-off reads on the built store (the node
 		// must be stopped: DuckDB opens a file in one process).
