@@ -39,22 +39,8 @@ func TestLargeFitsFromASampleFindTheSameOptimum(t *testing.T) {
 		same(model+" log-likelihood", large.LogLikelihood, k*small.LogLikelihood, 1e-9)
 		t.Logf("%s: %d evaluations on all customers from the sample's fit, %d from the default start on CDNOW", model, large.Evaluations, small.Evaluations)
 	}
-	ms, err := FitBGNBD(cs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ml, err := FitBGNBD(big)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ms, gs := fitBoth(t, cs)
+	ml, gl := fitBoth(t, big)
 	check("BG/NBD", ms.Fit, ml.Fit, ms.Params(), ml.Params(), bgnbdNames)
-	gs, err := FitGammaGamma(cs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gl, err := FitGammaGamma(big)
-	if err != nil {
-		t.Fatal(err)
-	}
 	check("Gamma-Gamma", gs.Fit, gl.Fit, gs.Params(), gl.Params(), ggNames)
 }
