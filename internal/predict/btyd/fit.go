@@ -88,6 +88,14 @@ const (
 	// evaluations in one case on the bench's store, at parameters already
 	// within 1e-6 of the plain fit's).
 	whitePatience = 15
+	// newtonAccept bounds a search from a sample's fit where it stops: the
+	// Newton step left (by the sample's curvature) must be below it in
+	// every log-parameter, i.e. every parameter within 1e-5 of the
+	// optimum, relative. The gradient test (gradAccept) alone is not that
+	// bound: along a weakly determined ridge a gradient of 1e-4 can leave
+	// a parameter several percent off, and whitePatience stops the search
+	// at a flat stretch whatever the gradient.
+	newtonAccept = 1e-5
 )
 
 // errFlat stops the optimiser (through its Recorder) at a flat optimum.
@@ -372,12 +380,15 @@ func fromSample(f, sample objective, start []float64) (theta []float64, iters, e
 		}
 	}
 	th, gth := make([]float64, k), make([]float64, k)
-	origin, g0 := make([]float64, k), make([]float64, k)
+	origin, g0, gth0 := make([]float64, k), make([]float64, k), make([]float64, k)
 	f0 := math.NaN()
 	fv := func(v, gv []float64) float64 {
 		if gv != nil && !math.IsNaN(f0) && !slices.ContainsFunc(v, func(x float64) bool { return x != 0 }) {
-			// The search starts where the scale was measured.
+			// The search starts where the scale was measured; th and gth
+			// follow, since the tests below read them as the last point's.
 			floats.ScaleTo(gv, scale, g0)
+			copy(th, ts)
+			copy(gth, gth0)
 			return f0
 		}
 		at(v, th)
@@ -395,6 +406,7 @@ func fromSample(f, sample objective, start []float64) (theta []float64, iters, e
 		return val
 	}
 	val := fv(origin, g0)
+	copy(gth0, gth)
 	evals = 1
 	if n := floats.Norm(g0, 2); n > 0 && !math.IsInf(n, 0) && !math.IsNaN(n) {
 		scale, f0, evals = n, val, 0 // the search's first evaluation is this one
@@ -402,13 +414,37 @@ func fromSample(f, sample objective, start []float64) (theta []float64, iters, e
 	x, iters, ev, _, err := lbfgs(fv, origin, scale*gradFlatLarge, whitePatience)
 	evals += ev
 	// The gradient test in θ (gth is the gradient at x, lbfgs's last
-	// evaluation): v's gradient is scaled.
+	// evaluation): v's gradient is scaled. Then the Newton step that is
+	// left, δ = H⁻¹g = U⁻¹U⁻ᵀg with the sample's H = UᵀU, bounds how far
+	// the stop is from the optimum.
 	if err != nil || slices.ContainsFunc(gth, func(g float64) bool { return !(math.Abs(g) <= gradAccept) }) {
+		return nil, iters, evals, false
+	}
+	if d := newtonStep(&m, gth); slices.ContainsFunc(d, func(x float64) bool { return !(math.Abs(x) <= newtonAccept) }) {
 		return nil, iters, evals, false
 	}
 	theta = make([]float64, k)
 	at(x, theta)
 	return theta, iters, evals, true
+}
+
+// newtonStep is H⁻¹g for H = UᵀU, given m = U⁻¹ (upper triangular):
+// m·(mᵀ·g).
+func newtonStep(m *mat.TriDense, g []float64) []float64 {
+	k := len(g)
+	w := make([]float64, k)
+	for j := range k {
+		for i := 0; i <= j; i++ {
+			w[j] += m.At(i, j) * g[i]
+		}
+	}
+	d := make([]float64, k)
+	for i := range k {
+		for j := i; j < k; j++ {
+			d[i] += m.At(i, j) * w[j]
+		}
+	}
+	return d
 }
 
 func invertHessian(h *mat.SymDense, theta []float64) []float64 {
