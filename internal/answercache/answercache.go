@@ -137,6 +137,10 @@ func (c *Cache[K, V]) start(key K, version uint64) *entry[V] {
 	if c.m == nil {
 		c.m = map[K]*entry[V]{}
 	}
+	// The key's old answer (if any) is being replaced: it must not count
+	// towards Entries, or evict would drop another question's answer
+	// although the map does not grow.
+	delete(c.m, key)
 	c.evict()
 	e := &entry[V]{done: make(chan struct{}), version: version}
 	c.m[key] = e

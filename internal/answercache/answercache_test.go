@@ -237,6 +237,23 @@ func TestEviction(t *testing.T) {
 // TestCancellation: a caller who leaves gets ctx's error at once and does
 // not cancel the computation, whose answer the next caller gets; Fill's
 // context cancels its computation; Limit bounds a computation.
+// TestReplacingKeepsOthers: a question asked again (its answer outgrown
+// by the store) replaces its own answer, so with Entries full nobody
+// else's answer goes.
+func TestReplacingKeepsOthers(t *testing.T) {
+	c, clk := newCache()
+	c.Entries = 2
+	k := &counter{}
+	get(t, c, "a", 1, k.compute)
+	clk.advance(time.Second)
+	get(t, c, "b", 1, k.compute)
+	clk.advance(time.Second)
+	get(t, c, "b", 1_000_000, k.compute) // the store grew: b asked again
+	if keys := c.keys(); len(keys) != 2 || !keys["a"] || !keys["b"] {
+		t.Fatalf("kept %v, want a and b", keys)
+	}
+}
+
 func TestCancellation(t *testing.T) {
 	c, _ := newCache()
 	k := &counter{gate: make(chan struct{})}
