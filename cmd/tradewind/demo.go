@@ -179,11 +179,11 @@ func runDemo(ctx context.Context, a *app.App, cfg demo.Config, fxFile string, se
 
 // loadMemoryLimit raises the Go memory limit to demoLoadMemoryLimit for the
 // load (unless GOMEMLIMIT says otherwise) and returns what restores it.
-// The server's 1 GiB limit (tuneGC) holds the garbage collector to a heap
-// goal of ~0.9 GB, but during a 50,000-people load the live heap reaches
-// ~0.45 GB (gctrace): the collector then ran ~150 times, 12–18% of the
-// demo's CPU. A higher limit for the load alone lets GOGC=400 space the
-// collections out; the process serves with the usual limit afterwards.
+// During a 50,000-people load the live heap reaches ~0.45 GB (gctrace),
+// about the server's own limit (tuneGC's defaultMemoryLimit); even under
+// the earlier 1 GiB limit the collector ran ~150 times in the load, 12–18%
+// of the demo's CPU. A higher limit for the load alone lets GOGC=400 space
+// the collections out; the process serves with the usual limit afterwards.
 func loadMemoryLimit() (restore func()) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return func() {}

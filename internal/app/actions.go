@@ -323,6 +323,14 @@ func (p appPeople) Resolve(ctx context.Context, d eventlog.Delivery) (string, er
 		}
 		return "", fmt.Errorf("waiting for the profile engine to reach message %d: %w", d.Seq, err)
 	}
+	// A resend past JetStream's duplicate window reaches every consumer;
+	// the profile engine skipped it, and so must the journeys (or a
+	// journey that lets people re-enter would send twice).
+	if rep, err := a.Profiles.Repeated(&d); err != nil {
+		return "", fmt.Errorf("message %d: %w", d.Seq, err)
+	} else if rep {
+		return "", nil
+	}
 	// userId and anonymousId are read straight from the message; only a
 	// message with neither (a shop's order webhook with an e-mail) needs
 	// the projection, which decrypts.

@@ -63,8 +63,9 @@ type Config struct {
 	AdminToken    string // empty: read or generate DataDir/admin.token
 	MaxRows       int
 	Logger        *slog.Logger
-	// LogDuplicateWindow is JetStream's own deduplication window (default 2
-	// minutes); the store covers the rest of the 24 hours.
+	// LogDuplicateWindow is JetStream's own deduplication window (default
+	// eventlog.DefaultDuplicateWindow); the store and the profile engine
+	// cover the rest of the 24 hours.
 	LogDuplicateWindow time.Duration
 	// LogMaxAge and LogMaxBytes bound the event log; zero keeps everything.
 	LogMaxAge   time.Duration

@@ -459,3 +459,60 @@ func TestInternalWebhookDestinationsRefused(t *testing.T) {
 		t.Errorf("a public destination: %d %v", code, m)
 	}
 }
+
+// TestResendPastTheLogWindowTriggersOnce: an SDK that resends an event
+// after JetStream's duplicate window (here 200 ms) gets a new log
+// sequence; the profile engine skips it, and a journey that lets people
+// re-enter must not act on it either. A new event (another messageId)
+// does re-enter: the first resend's silence is the deduplication's.
+func TestResendPastTheLogWindowTriggersOnce(t *testing.T) {
+	hook := startReceiver(t)
+	n := openNode(t, Config{LogDuplicateWindow: 200 * time.Millisecond, Actions: ActionsConfig{AllowPrivateWebhooks: true}})
+	_, key := n.createSource("Shop", "EUR")
+	code, dest := n.admin("POST", "/v1/destinations", map[string]any{"name": "crm", "url": hook.srv.URL})
+	if code != 201 {
+		t.Fatalf("destination: %d %v", code, dest)
+	}
+	hook.mu.Lock()
+	hook.secret = []byte(dest["secret"].(string))
+	hook.mu.Unlock()
+	def := map[string]any{
+		"name":    "Welcome",
+		"trigger": map[string]any{"type": "event", "event": "Signed Up"},
+		"reentry": map[string]any{"mode": "always"},
+		"steps":   []any{map[string]any{"id": "crm", "type": "webhook", "destination": "crm"}},
+	}
+	if code, m := n.admin("POST", "/v1/journeys", def); code != 201 {
+		t.Fatalf("create journey: %d %v", code, m)
+	}
+	if code, m := n.admin("POST", "/v1/journeys/welcome/start", nil); code != 200 {
+		t.Fatalf("start: %d %v", code, m)
+	}
+	send := func(id string) {
+		t.Helper()
+		b, _ := json.Marshal(map[string]any{"type": "track", "userId": "dan", "event": "Signed Up", "messageId": id,
+			"timestamp": time.Now().UTC().Format(time.RFC3339Nano)})
+		if code, m := n.do("POST", "/v1/track", basic(key), b, nil); code != 200 {
+			t.Fatalf("track: %d %v", code, m)
+		}
+	}
+	webhooks := func() int {
+		ids, _ := hook.received()
+		return len(ids)
+	}
+	send("signup-1")
+	waitFor(t, "the first webhook", 30*time.Second, func() bool { return webhooks() >= 1 })
+	time.Sleep(time.Second) // past the log's window: the resend is a new log message
+	send("signup-1")
+	last, err := n.a.Log.LastSeq(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the journeys to read the resend", 30*time.Second, func() bool { return n.a.Journeys.Applied() >= last })
+	time.Sleep(2 * time.Second)
+	if got := webhooks(); got != 1 {
+		t.Fatalf("%d webhooks after a resend past the log's window, want 1", got)
+	}
+	send("signup-2")
+	waitFor(t, "the re-entry's webhook", 30*time.Second, func() bool { return webhooks() >= 2 })
+}

@@ -34,7 +34,9 @@ import (
 type People interface {
 	// Resolve returns the profile of a message's sender once the profile
 	// engine has applied the message; "" when the sender has no profile
-	// (an erased person, a message without identity).
+	// (an erased person, a message without identity) or when the profile
+	// engine skipped the message as a resend of one it applied (the log
+	// drops resends only within its short duplicate window).
 	Resolve(ctx context.Context, d eventlog.Delivery) (string, error)
 	// Person returns a person's details, personal data decrypted.
 	Person(ctx context.Context, pid string) (*Person, error)

@@ -27,13 +27,11 @@ var prefKey = []byte("e/key/")
 // key covers d's day) and otherwise records d's key in b. The caller holds
 // e.mu. Server-generated message ids are unique and not recorded.
 func (e *Engine) duplicate(b *pebble.Batch, d *eventlog.Delivery) (bool, error) {
-	if d.Meta.Flags&eventlog.FlagGeneratedID != 0 || d.Meta.MessageID == "" {
+	var k [32]byte
+	key, day, ok := messageKey(k[:0], d)
+	if !ok {
 		return false, nil
 	}
-	dg := keyindex.Hash(d.Meta.Source, d.Meta.MessageID)
-	var k [32]byte
-	key := append(append(k[:0], prefKey...), dg[:]...)
-	day := keyindex.Day(d.Meta.ReceivedAt)
 	v, closer, err := b.Get(key)
 	switch {
 	case err == nil:
@@ -56,6 +54,45 @@ func (e *Engine) duplicate(b *pebble.Batch, d *eventlog.Delivery) (bool, error) 
 		e.keyDay.Store(day)
 	}
 	return false, nil
+}
+
+// messageKey appends d's key to buf, with d's day of receipt; ok is false
+// for a message whose id the server generated (unique, never recorded).
+func messageKey(buf []byte, d *eventlog.Delivery) (key []byte, day uint32, ok bool) {
+	if d.Meta.Flags&eventlog.FlagGeneratedID != 0 || d.Meta.MessageID == "" {
+		return nil, 0, false
+	}
+	dg := keyindex.Hash(d.Meta.Source, d.Meta.MessageID)
+	return append(append(buf, prefKey...), dg[:]...), keyindex.Day(d.Meta.ReceivedAt), true
+}
+
+// Repeated reports whether the engine skipped d, once it has applied it
+// (WaitApplied), as a resend of a message it applied earlier: the key
+// names an earlier message whose day covers d's. Other consumers of the
+// log that act on events (the journey engine) ask it so that a resend
+// past JetStream's duplicate window does not act twice. A key that
+// expired since, or was replaced by a later message's after d's window,
+// answers false: those are resends the engine applied too, or ones
+// decided more than a day ago.
+func (e *Engine) Repeated(d *eventlog.Delivery) (bool, error) {
+	var k [32]byte
+	key, day, ok := messageKey(k[:0], d)
+	if !ok {
+		return false, nil
+	}
+	v, closer, err := e.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer closer.Close()
+	ent, err := keyindex.DecodeEntry(v)
+	if err != nil {
+		return false, fmt.Errorf("realtime: message key: %w", err)
+	}
+	return ent.Seq < d.Seq && ent.Covers(day), nil
 }
 
 // expireKeys deletes the live message keys that can no longer cover a

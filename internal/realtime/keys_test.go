@@ -66,6 +66,7 @@ func TestResendAfterLogWindowAppliedOnce(t *testing.T) {
 
 	now := time.Now().UTC()
 	var last uint64
+	var sent []eventlog.Delivery // what was sent, as a consumer reads it
 	send := func(msgID string, received time.Time) {
 		t.Helper()
 		m := eventlog.Message{Type: segment.Track, Meta: eventlog.Meta{Source: "src1", MessageID: msgID,
@@ -79,6 +80,20 @@ func TestResendAfterLogWindowAppliedOnce(t *testing.T) {
 			t.Fatalf("%s: JetStream still had it; the test needs a new sequence", msgID)
 		}
 		last = acks[0].Seq
+		sent = append(sent, eventlog.Delivery{Seq: last, Meta: m.Meta})
+	}
+	// repeated is what Repeated says of each message sent, in order.
+	repeated := func(e *Engine) []bool {
+		t.Helper()
+		var out []bool
+		for i := range sent {
+			r, err := e.Repeated(&sent[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, r)
+		}
+		return out
 	}
 	segments := func(e *Engine) []string {
 		t.Helper()
@@ -109,6 +124,10 @@ func TestResendAfterLogWindowAppliedOnce(t *testing.T) {
 	if got := segments(live); !slices.Equal(got, []string{"twice"}) {
 		t.Fatalf("after m1, m1 again, m2: segments %v, want [twice] (m1 counted once)", got)
 	}
+	// The journey engine asks which messages the engine skipped.
+	if got := repeated(live); !slices.Equal(got, []bool{false, true, false}) {
+		t.Fatalf("Repeated of m1, m1 again, m2: %v, want [false true false]", got)
+	}
 
 	// A replay of the log from its start into a fresh state decides the same.
 	replay := open("replay")
@@ -124,6 +143,9 @@ func TestResendAfterLogWindowAppliedOnce(t *testing.T) {
 	send("m1", later)
 	if got := segments(live); !slices.Equal(got, []string{"thrice", "twice"}) {
 		t.Fatalf("m1 resent three days later: segments %v, want [thrice twice]", got)
+	}
+	if got := repeated(live); got[3] {
+		t.Fatal("m1 resent three days later, and applied, is reported as skipped")
 	}
 	// The engine's expiry follows the days it applied, not the clock: m2's
 	// key (day of now) can cover nothing any more; m1's was renewed. (The
