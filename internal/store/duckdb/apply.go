@@ -23,7 +23,7 @@ type batchWriter struct {
 	s       *DB
 	applied uint64 // committed sequence before this batch
 	keys    *keyindex.Batch
-	seen    map[keyindex.Digest]bool // message keys of this batch
+	seen    map[keyindex.Digest]keyindex.Entry // message keys of this batch
 	exists  map[keyindex.Digest]bool // row keys known in this batch: true once inserted
 
 	events    [][]driver.Value
@@ -57,7 +57,7 @@ func (s *DB) Apply(ctx context.Context, batch []store.Projected) (store.ApplyRes
 	defer s.mu.Unlock()
 	var res store.ApplyResult
 	w := &batchWriter{s: s, applied: s.applied, keys: s.keys.NewBatch(),
-		seen: map[keyindex.Digest]bool{}, exists: map[keyindex.Digest]bool{},
+		seen: map[keyindex.Digest]keyindex.Entry{}, exists: map[keyindex.Digest]bool{},
 		replacedItems: map[keyindex.Digest]bool{}, tallies: map[string]*store.Tally{}}
 	last := s.applied
 	for i := range batch {
@@ -148,24 +148,32 @@ func (w *batchWriter) valid(entrySeq, seq uint64) bool {
 }
 
 // duplicate reports whether the store already holds a message with the same
-// (source, messageId): in this batch, among imported messages (kept
-// forever), or among live messages received the same or the previous UTC
-// day (the 24-hour window Segment promises; older live keys expire).
+// (source, messageId): among imported messages (kept forever), or among live
+// messages received the same or the previous UTC day (the 24-hour window
+// Segment promises; older live keys expire) — earlier in this batch or
+// before it. The rule (keyindex.Entry.Covers) is the profile engine's too,
+// within a batch as across batches, so that both count the same messages
+// even when a batch spans days (a rebuild from an old log).
 func (w *batchWriter) duplicate(d eventlog.Delivery) (bool, error) {
 	dg := keyindex.Hash(d.Meta.Source, d.Meta.MessageID)
-	if w.seen[dg] {
+	day := keyindex.Day(d.Meta.ReceivedAt)
+	if e, ok := w.seen[dg]; ok && e.Covers(day) {
 		return true, nil
 	}
-	w.seen[dg] = true
-	day := keyindex.Day(d.Meta.ReceivedAt)
 	e, ok, err := w.s.keys.Get(keyindex.Message, dg)
 	if err != nil {
 		return false, err
 	}
 	if ok && w.valid(e.Seq, d.Seq) && e.Seq != d.Seq && e.Covers(day) {
+		w.seen[dg] = e
 		return true, nil
 	}
-	w.keys.Put(keyindex.Message, dg, keyindex.Entry{Seq: d.Seq, Day: day, Permanent: d.Meta.Flags&eventlog.FlagPermanentKey != 0})
+	ent := keyindex.Entry{Seq: d.Seq, Day: day, Permanent: d.Meta.Flags&eventlog.FlagPermanentKey != 0}
+	w.seen[dg] = ent
+	w.keys.Put(keyindex.Message, dg, ent)
+	if day > w.s.keyDay.Load() {
+		w.s.keyDay.Store(day)
+	}
 	return false, nil
 }
 

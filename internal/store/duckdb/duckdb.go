@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -58,6 +59,9 @@ type DB struct {
 	wconn *sql.Conn // the writer's connection; Apply and SaveFXRates use it
 	keys  *keyindex.Index
 	log   *slog.Logger
+	// keyDay is the latest day of receipt of a message the store kept
+	// (keyindex.Day): key expiry follows it, not the clock.
+	keyDay atomic.Uint32
 
 	mu      sync.Mutex // serialises writes
 	applied uint64
@@ -167,7 +171,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 func (s *DB) SQL() *sql.DB { return s.db }
 
 // expireKeys forgets live message keys older than the deduplication window,
-// at start and every six hours, so the key index stays bounded.
+// a minute after start and every six hours, so the key index stays bounded.
 func (s *DB) expireKeys() {
 	defer close(s.done)
 	t := time.NewTimer(time.Minute)
@@ -178,8 +182,7 @@ func (s *DB) expireKeys() {
 			return
 		case <-t.C:
 		}
-		keep := keyindex.Day(time.Now()) - 2
-		n, err := s.keys.ExpireMessages(keep, s.Lock)
+		n, err := s.expireKeysOnce()
 		if err != nil {
 			s.log.Error("key index expiry failed", "err", err)
 		} else if n > 0 {
@@ -187,6 +190,19 @@ func (s *DB) expireKeys() {
 		}
 		t.Reset(6 * time.Hour)
 	}
+}
+
+// expireKeysOnce forgets the live keys that can no longer cover a message,
+// judged by the latest day of receipt the store kept, as the profile
+// engine judges its own: by the clock, a rebuild or catch-up over an old
+// log would lose its keys midway and store a resend the engine drops.
+// Before the store has kept a message since it opened it does nothing.
+func (s *DB) expireKeysOnce() (int, error) {
+	latest := s.keyDay.Load()
+	if latest < 2 {
+		return 0, nil
+	}
+	return s.keys.ExpireMessages(latest-2, s.Lock)
 }
 
 // Close closes the key index and the database.

@@ -212,3 +212,42 @@ func toInt64(v any) int64 {
 	}
 	panic(fmt.Sprintf("not an integer: %T", v))
 }
+
+// TestKeysFollowTheDaysKept: the store decides duplicates by the same rule
+// as the profile engine (keyindex.Entry.Covers) within a batch as across
+// batches, and forgets keys by the latest day of receipt it kept, not by
+// the clock — so a rebuild over an old log (here messages of March, read
+// in November) decides what the live store did.
+func TestKeysFollowTheDaysKept(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	ctx := context.Background()
+	f := newFeeder()
+	at := func(id string, received time.Time) store.Projected {
+		f.seq++
+		return f.pr.Project(eventlog.Delivery{Seq: f.seq, Type: "track", Data: []byte(`{"userId":"u1","event":"Signed Up"}`),
+			Meta: eventlog.Meta{Source: "s1", MessageID: id, ReceivedAt: received, Timestamp: received}})
+	}
+	// One batch spanning days: a resend an hour later is a duplicate, one
+	// three days later is a new message.
+	res, err := s.Apply(ctx, []store.Projected{at("a", t0), at("a", t0.Add(time.Hour)), at("a", t0.Add(72*time.Hour))})
+	if err != nil || res.Stored != 2 || res.Duplicates != 1 {
+		t.Fatalf("batch over three days = %+v, %v; want 2 stored, 1 duplicate", res, err)
+	}
+	// Expiry judged by the days kept (t0 + 3 days) keeps the key of t0 + 3
+	// days; by the clock (months later) it would drop it.
+	if _, err := s.expireKeysOnce(); err != nil {
+		t.Fatal(err)
+	}
+	res, err = s.Apply(ctx, []store.Projected{at("a", t0.Add(73*time.Hour))})
+	if err != nil || res.Duplicates != 1 {
+		t.Fatalf("resend an hour after the kept one, after expiry = %+v, %v; want a duplicate", res, err)
+	}
+	// Once the store has kept messages three days later, that key goes.
+	if _, err := s.Apply(ctx, []store.Projected{at("b", t0.Add(6*24*time.Hour))}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.expireKeysOnce(); err != nil || n == 0 {
+		t.Fatalf("expiry after days moved on: %d keys, %v", n, err)
+	}
+}
