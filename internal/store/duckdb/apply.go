@@ -24,7 +24,7 @@ type batchWriter struct {
 	applied uint64 // committed sequence before this batch
 	keys    *keyindex.Batch
 	seen    map[keyindex.Digest]keyindex.Entry // message keys of this batch
-	exists  map[keyindex.Digest]bool // row keys known in this batch: true once inserted
+	exists  map[keyindex.Digest]bool           // row keys known in this batch: true once inserted
 
 	events    [][]driver.Value
 	orders    [][]driver.Value
