@@ -400,30 +400,43 @@ func TestSQLShape(t *testing.T) {
   FROM events
   WHERE profile_id IS NOT NULL
     AND type = 'track'
-    AND event = CAST($2 AS VARCHAR)
-    AND coalesce(json_type(properties, '$."marketplace"') = 'VARCHAR' AND json_extract_string(properties, '$."marketplace"') = CAST($3 AS VARCHAR), false)
-    AND "timestamp" > CAST($4 AS TIMESTAMPTZ)
-    AND "timestamp" <= CAST($5 AS TIMESTAMPTZ)
+    AND event = CAST('Order Completed' AS VARCHAR)
+    AND coalesce(json_type(properties, '$."marketplace"') = 'VARCHAR' AND json_extract_string(properties, '$."marketplace"') = CAST('amazon_de' AS VARCHAR), false)
+    AND "timestamp" > CAST('2025-12-31T12:00:00.000000Z' AS TIMESTAMPTZ)
+    AND "timestamp" <= CAST('2026-03-31T12:00:00.000000Z' AS TIMESTAMPTZ)
   GROUP BY profile_id),
 c1 AS (
   SELECT profile_id AS pid, count(*) AS n
   FROM events
   WHERE profile_id IS NOT NULL
     AND type = 'track'
-    AND event = CAST($2 AS VARCHAR)
-    AND coalesce(json_type(properties, '$."total"') IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'UHUGEINT', 'DOUBLE') AND TRY_CAST(json_extract_string(properties, '$."total"') AS DECIMAL(38,19)) > CAST($6 AS DECIMAL(4,0)), false)
-    AND "timestamp" > CAST($4 AS TIMESTAMPTZ)
-    AND "timestamp" <= CAST($5 AS TIMESTAMPTZ)
+    AND event = CAST('Order Completed' AS VARCHAR)
+    AND coalesce(json_type(properties, '$."total"') IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'UHUGEINT', 'DOUBLE') AND TRY_CAST(json_extract_string(properties, '$."total"') AS DECIMAL(38,19)) > CAST('1000' AS DECIMAL(4,0)), false)
+    AND "timestamp" > CAST('2025-12-31T12:00:00.000000Z' AS TIMESTAMPTZ)
+    AND "timestamp" <= CAST('2026-03-31T12:00:00.000000Z' AS TIMESTAMPTZ)
   GROUP BY profile_id)
 SELECT p.profile_id AS profile_id
 FROM profiles AS p
 WHERE p.profile_id IS NOT NULL
-  AND (coalesce((country) = CAST($1 AS VARCHAR), false) AND (p.profile_id IN (SELECT pid FROM c0 WHERE n >= 2)) AND (NOT (p.profile_id IN (SELECT pid FROM c1 WHERE n >= 1))))`
+  AND (coalesce((country) = CAST('DE' AS VARCHAR), false) AND (p.profile_id IN (SELECT pid FROM c0 WHERE n >= 2)) AND (NOT (p.profile_id IN (SELECT pid FROM c1 WHERE n >= 1))))`
 	if q != want {
 		t.Errorf("query:\n%s", q)
 	}
-	wantArgs := []any{"DE", "Order Completed", "amazon_de", "2025-12-31T12:00:00.000000Z", "2026-03-31T12:00:00.000000Z", "1000"}
-	if fmt.Sprint(args) != fmt.Sprint(wantArgs) {
-		t.Errorf("args %v", args)
+	if len(args) != 0 {
+		t.Errorf("args %v: every value fits a literal", args)
+	}
+
+	// A quote is doubled inside its literal; a value a literal cannot
+	// carry (a NUL byte) is a parameter.
+	r, err = ParseText(`country = "it's" or country = "a\u0000b"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, args, err = e.PreviewSQL(r, semNow, testTables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(q, `CAST('it''s' AS VARCHAR)`) || !strings.Contains(q, `CAST($1 AS VARCHAR)`) || fmt.Sprint(args) != fmt.Sprint([]any{"a\x00b"}) {
+		t.Errorf("query %s, args %q", q, args)
 	}
 }
