@@ -234,9 +234,6 @@ func TestEviction(t *testing.T) {
 	}
 }
 
-// TestCancellation: a caller who leaves gets ctx's error at once and does
-// not cancel the computation, whose answer the next caller gets; Fill's
-// context cancels its computation; Limit bounds a computation.
 // TestReplacingKeepsOthers: a question asked again (its answer outgrown
 // by the store) replaces its own answer, so with Entries full nobody
 // else's answer goes.
@@ -254,6 +251,9 @@ func TestReplacingKeepsOthers(t *testing.T) {
 	}
 }
 
+// TestCancellation: a caller who leaves gets ctx's error at once and does
+// not cancel the computation, whose answer the next caller gets; Fill's
+// context cancels its computation; Limit bounds a computation.
 func TestCancellation(t *testing.T) {
 	c, _ := newCache()
 	k := &counter{gate: make(chan struct{})}
