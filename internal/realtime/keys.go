@@ -50,9 +50,7 @@ func (e *Engine) duplicate(b *pebble.Batch, d *eventlog.Delivery) (bool, error) 
 	if err := b.Set(key, ent.Encode(), nil); err != nil {
 		return false, err
 	}
-	if day > e.keyDay.Load() {
-		e.keyDay.Store(day)
-	}
+	e.keyDay.Note(day)
 	return false, nil
 }
 
@@ -100,7 +98,7 @@ func (e *Engine) Repeated(d *eventlog.Delivery) (bool, error) {
 // the clock), so that a replay of an old log expires what the live engine
 // did and keeps its decisions. It runs when that day has moved on.
 func (e *Engine) expireKeys() (int, error) {
-	latest := e.keyDay.Load()
+	latest := e.keyDay.Day()
 	if latest <= e.keysExpiredAt.Load() {
 		return 0, nil
 	}
@@ -117,5 +115,6 @@ func (e *Engine) expireKeys() (int, error) {
 // keyDays are the engine's latest day of receipt and the day its key
 // expiry last ran for.
 type keyDays struct {
-	keyDay, keysExpiredAt atomic.Uint32
+	keyDay        keyindex.LatestDay
+	keysExpiredAt atomic.Uint32
 }

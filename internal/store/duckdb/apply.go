@@ -171,9 +171,7 @@ func (w *batchWriter) duplicate(d eventlog.Delivery) (bool, error) {
 	ent := keyindex.Entry{Seq: d.Seq, Day: day, Permanent: d.Meta.Flags&eventlog.FlagPermanentKey != 0}
 	w.seen[dg] = ent
 	w.keys.Put(keyindex.Message, dg, ent)
-	if day > w.s.keyDay.Load() {
-		w.s.keyDay.Store(day)
-	}
+	w.s.keyDay.Note(day)
 	return false, nil
 }
 

@@ -24,7 +24,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -59,9 +58,9 @@ type DB struct {
 	wconn *sql.Conn // the writer's connection; Apply and SaveFXRates use it
 	keys  *keyindex.Index
 	log   *slog.Logger
-	// keyDay is the latest day of receipt of a message the store kept
-	// (keyindex.Day): key expiry follows it, not the clock.
-	keyDay atomic.Uint32
+	// keyDay is the latest day of receipt of a message the store kept:
+	// key expiry follows it, not the clock.
+	keyDay keyindex.LatestDay
 
 	mu      sync.Mutex // serialises writes
 	applied uint64
@@ -198,7 +197,7 @@ func (s *DB) expireKeys() {
 // log would lose its keys midway and store a resend the engine drops.
 // Before the store has kept a message since it opened it does nothing.
 func (s *DB) expireKeysOnce() (int, error) {
-	latest := s.keyDay.Load()
+	latest := s.keyDay.Day()
 	if latest < 2 {
 		return 0, nil
 	}

@@ -17,6 +17,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -207,6 +208,22 @@ func (x *Index) Applied() (uint64, error) {
 func (x *Index) ExpireMessages(keepFrom uint32, lock func() (unlock func())) (deleted int, err error) {
 	return ExpireLive(x.db, []byte{byte(Message)}, keepFrom+2, lock)
 }
+
+// LatestDay is the latest day of receipt (Day) of a message whose key a
+// writer kept. Live keys expire by it, not by the clock, so that a rebuild
+// or replay over an old log expires what the live writer did and decides
+// the same (the store and the profile engine each keep one). The zero
+// value knows no day; it is safe for concurrent use.
+type LatestDay struct{ day atomic.Uint32 }
+
+// Note records the day of receipt of a message whose key was kept.
+func (l *LatestDay) Note(day uint32) {
+	for cur := l.day.Load(); day > cur && !l.day.CompareAndSwap(cur, day); cur = l.day.Load() {
+	}
+}
+
+// Day is the latest day noted, 0 before the first.
+func (l *LatestDay) Day() uint32 { return l.day.Load() }
 
 // ExpireLive deletes the entries under prefix in db (values written by
 // Entry.Encode) that are Expired at day latest. It walks them in chunks of

@@ -102,3 +102,17 @@ func TestExpiredCoversNothingLeft(t *testing.T) {
 		t.Fatal("a short value decoded")
 	}
 }
+
+// LatestDay keeps the greatest day noted, whatever the order.
+func TestLatestDayKeepsTheGreatest(t *testing.T) {
+	var l LatestDay
+	if l.Day() != 0 {
+		t.Fatalf("zero value: day %d", l.Day())
+	}
+	for _, d := range []uint32{5, 9, 7, 9, 3} {
+		l.Note(d)
+	}
+	if l.Day() != 9 {
+		t.Fatalf("day %d, want 9", l.Day())
+	}
+}
