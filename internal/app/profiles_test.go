@@ -24,7 +24,7 @@ func (c *fakeClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 // waitProfile polls GET /v1/profiles?… until the answer satisfies ok.
 func (n *node) waitProfile(query string, ok func(map[string]any) bool) map[string]any {
 	n.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	var m map[string]any
 	for time.Now().Before(deadline) {
 		var code int
@@ -93,7 +93,7 @@ func TestProfilesAcrossChannels(t *testing.T) {
 	}
 	waitMember := func(want bool) {
 		t.Helper()
-		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			_, m := n.admin("GET", "/v1/profiles/"+pid, nil)
 			in := false
 			for _, s := range m["segments"].([]any) {
