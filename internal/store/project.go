@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -121,7 +122,8 @@ func (pr *Projector) Project(d eventlog.Delivery) Projected {
 			path string
 			v    *fastjson.Value
 		}{{"traits", v.Get("traits")}, {"context.traits", v.Get("context", "traits")}, {"properties", props}} {
-			out.Tokens = pr.tokens(out.Tokens, ev, f.path, f.v)
+			var buf [64]byte
+			out.Tokens = pr.tokens(out.Tokens, ev, append(buf[:0], f.path...), f.v)
 		}
 	}
 	if pr.Expired != nil && pr.Expired(ev.Type, ev.Event, ev.Timestamp) {
@@ -396,8 +398,12 @@ func (pr *Projector) adSpend(ev *EventRow, props *fastjson.Value, src SourceInfo
 	return a, nil
 }
 
-// tokens collects the blind-index tokens of the envelopes under v.
-func (pr *Projector) tokens(out []TokenRow, ev *EventRow, path string, v *fastjson.Value) []TokenRow {
+// tokens collects the blind-index tokens of the envelopes under v; path
+// is v's path. A path becomes a string only for a token found: an order's
+// products are walked for every message (by the store writer and again by
+// the profile engine), and building each element's path as a string was
+// most of what projecting an imported order allocated.
+func (pr *Projector) tokens(out []TokenRow, ev *EventRow, path []byte, v *fastjson.Value) []TokenRow {
 	if v == nil {
 		return out
 	}
@@ -409,19 +415,26 @@ func (pr *Projector) tokens(out []TokenRow, ev *EventRow, path string, v *fastjs
 		}
 		if kind, tok, ok := pr.TokenOf(string(b)); ok {
 			out = append(out, TokenRow{Seq: ev.Seq, SourceID: ev.SourceID, UserID: ev.UserID,
-				AnonymousID: ev.AnonymousID, Kind: kind, Token: tok, Path: path})
+				AnonymousID: ev.AnonymousID, Kind: kind, Token: tok, Path: string(path)})
 		}
 	case fastjson.TypeObject:
 		o, _ := v.Object()
 		o.Visit(func(k []byte, c *fastjson.Value) {
 			if c.Type() == fastjson.TypeString || c.Type() == fastjson.TypeObject || c.Type() == fastjson.TypeArray {
-				out = pr.tokens(out, ev, path+"."+string(k), c)
+				p := append(append(path, '.'), k...)
+				out = pr.tokens(out, ev, p, c)
+				path = p[:len(path)] // keep a buffer grown by the child
 			}
 		})
 	case fastjson.TypeArray:
 		a, _ := v.Array()
 		for i, c := range a {
-			out = pr.tokens(out, ev, fmt.Sprintf("%s.%d", path, i), c)
+			if t := c.Type(); t != fastjson.TypeString && t != fastjson.TypeObject && t != fastjson.TypeArray {
+				continue
+			}
+			p := strconv.AppendInt(append(path, '.'), int64(i), 10)
+			out = pr.tokens(out, ev, p, c)
+			path = p[:len(path)]
 		}
 	}
 	return out
