@@ -2,7 +2,9 @@ package realtime
 
 import (
 	"encoding/json"
+	"hash/maphash"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
@@ -52,7 +54,7 @@ func TestStateCacheKeepsRecentValuesWithinBudget(t *testing.T) {
 	for i := range 1000 {
 		put(string(rune('a'+i%26)) + string(rune('0'+i/26%10)) + string(rune('0'+i/260)))
 	}
-	if n := len(s.cur) + len(s.prev); n > 100 {
+	if n := len(s.cur.idx) + len(s.prev.idx); n > 105 {
 		t.Errorf("%d entries held, budget is about 100", n)
 	}
 	put("hot")
@@ -66,6 +68,49 @@ func TestStateCacheKeepsRecentValuesWithinBudget(t *testing.T) {
 	if _, ok := s.get("hot"); ok {
 		t.Error("forgotten value still cached")
 	}
+	// A value handed out stays as it was however much is added after it,
+	// and appending to it does not write over its neighbour.
+	s = newStateCache(1 << 20)
+	s.put("a", cached{v: []byte("1"), ok: true})
+	s.put("b", cached{v: []byte("2"), ok: true})
+	s.put("gone", cached{})
+	a, _ := s.get("a")
+	_ = append(a.v, 'x')
+	for i := range 5000 {
+		s.put(strconv.Itoa(i), cached{v: []byte("some value " + strconv.Itoa(i)), ok: true})
+	}
+	if b, ok := s.get("b"); !ok || string(b.v) != "2" || string(a.v) != "1" {
+		t.Errorf("values changed: a %q, b %q %v", a.v, b.v, ok)
+	}
+	if e, ok := s.get("gone"); !ok || e.ok {
+		t.Errorf("an absent key cached as absent: %v %v", e, ok)
+	}
+	if e, ok := s.get("empty"); ok {
+		t.Errorf("a key never put: %v", e)
+	}
+	s.put("empty", cached{v: []byte{}, ok: true})
+	if e, ok := s.get("empty"); !ok || !e.ok || e.v == nil {
+		t.Errorf("present but empty must not read as absent: %v %v", e, ok)
+	}
+	// Two keys with one hash: the later one holds the slot, the other is a
+	// miss (never the other's value).
+	s.hash = func(string) uint64 { return 7 }
+	s.clear()
+	s.put("x", cached{v: []byte("X"), ok: true})
+	s.put("y", cached{v: []byte("Y"), ok: true})
+	if e, ok := s.get("x"); ok {
+		t.Errorf("x read %q through y's slot", e.v)
+	}
+	if e, ok := s.get("y"); !ok || string(e.v) != "Y" {
+		t.Errorf("y: %q %v", e.v, ok)
+	}
+	s.forget("x") // not cached: y stays
+	if _, ok := s.get("y"); !ok {
+		t.Error("forgetting x dropped y")
+	}
+	s.hash = func(k string) uint64 { return maphash.String(s.seed, k) }
+	s.clear()
+
 	// A batch's overlay reaches the shared cache only when it commits.
 	c := newReadCache(s)
 	c.m["k"] = cached{v: []byte("v"), ok: true}
