@@ -121,10 +121,13 @@ func (im *Importer) Run(ctx context.Context, req Request) (*Report, error) {
 	type inflight struct {
 		sub   *ingest.Submission
 		lines []int
-		raws  map[int][]byte
+		raws  [][]byte // the rows' messages, by index in the chunk (KeepRaw)
 	}
-	var queue []inflight
-	raws := map[int][]byte{}
+	var (
+		queue []inflight
+		raws  [][]byte
+		idBuf []byte // messageID's scratch
+	)
 	collect := func() error {
 		c := queue[0]
 		queue = queue[1:]
@@ -136,7 +139,11 @@ func (im *Importer) Run(ctx context.Context, req Request) (*Report, error) {
 			switch {
 			case o.Err != nil:
 				field, reason := ingest.FieldErr(o.Err)
-				reject(c.lines[i], field, reason, c.raws[c.lines[i]])
+				var raw []byte
+				if c.raws != nil {
+					raw = c.raws[i]
+				}
+				reject(c.lines[i], field, reason, raw)
 			case o.Suppressed:
 				supp++
 			case o.Duplicate:
@@ -154,7 +161,7 @@ func (im *Importer) Run(ctx context.Context, req Request) (*Report, error) {
 				return err
 			}
 			queue = append(queue, inflight{sub: sub, lines: lines, raws: raws})
-			items, lines, raws = nil, nil, map[int][]byte{}
+			items, lines, raws = nil, nil, nil
 		}
 		for len(queue) > pipelineDepth {
 			if err := collect(); err != nil {
@@ -181,10 +188,18 @@ func (im *Importer) Run(ctx context.Context, req Request) (*Report, error) {
 			return nil, fmt.Errorf("import: %w", err)
 		}
 		rep.Records++
-		items = append(items, ingest.Item{Raw: rec.Message, MessageID: messageID(req.Source.ID, req.Kind, rec)})
+		if items == nil {
+			items, lines = make([]ingest.Item, 0, chunk), make([]int, 0, chunk)
+			if req.KeepRaw {
+				raws = make([][]byte, 0, chunk)
+			}
+		}
+		var id string
+		id, idBuf = messageID(idBuf, req.Source.ID, req.Kind, rec)
+		items = append(items, ingest.Item{Raw: rec.Message, MessageID: id})
 		lines = append(lines, rec.Line)
 		if req.KeepRaw {
-			raws[rec.Line] = rec.Message
+			raws = append(raws, rec.Message)
 		}
 		if len(items) == chunk {
 			if err := flush(); err != nil {
@@ -229,14 +244,22 @@ func (im *Importer) Run(ctx context.Context, req Request) (*Report, error) {
 // messageID is deterministic: the same row of the same source and kind gets
 // the same id; a changed row a new one. NDJSON messages that carry their own
 // messageId keep it (Key and id both empty then means: use the message's).
-func messageID(src string, kind records.Kind, rec records.Record) string {
+// The id is the SHA-256 of "source NUL kind NUL key NUL message", laid out
+// in buf (returned for reuse): ids must never change, or re-importing a
+// file would add its rows again.
+func messageID(buf []byte, src string, kind records.Kind, rec records.Record) (string, []byte) {
 	if rec.Key == "" && fastjson.GetString(rec.Message, "messageId") != "" {
-		return ""
+		return "", buf
 	}
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", src, kind, rec.Key)
-	h.Write(rec.Message)
-	return "imp-" + hex.EncodeToString(h.Sum(nil)[:16])
+	buf = append(buf[:0], src...)
+	buf = append(append(buf, 0), kind...)
+	buf = append(append(buf, 0), rec.Key...)
+	buf = append(append(buf, 0), rec.Message...)
+	sum := sha256.Sum256(buf)
+	var id [4 + 32]byte
+	copy(id[:], "imp-")
+	hex.Encode(id[4:], sum[:16])
+	return string(id[:]), buf
 }
 
 func newImportID() string {
