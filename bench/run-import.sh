@@ -11,6 +11,10 @@
 # report, the row counts before and after the re-import, and for the server
 # mode the server's peak RSS.
 #
+# Server mode also reports when the profile engine caught up with the
+# import (it may still be working when the store is done), waiting up to
+# ENGINE_WAIT seconds (600) for it.
+#
 # Environment: RUNS (1), ROWS (1000000), MODES, NO_BUILD=1, KEEP=1, FX_FILE
 # (../shared/data/fx/eurofxref-hist.zip; empty: no rates), QUIET_* (lib.sh),
 # PROFILE=S (server mode: an S-second CPU profile of the server during the
@@ -53,13 +57,14 @@ timed_import() { # timed_import LABEL ARGS… : prints the report, the time and 
 	fi
 	local mon_pid= tl=$t.timeline
 	if [ -n "$SRV_PID" ]; then
-		# A timeline of the log's accepted count and the store's applied
-		# sequence (equal on a fresh data directory), every 0.5 s.
+		# A timeline of the log's accepted count, the store's applied
+		# sequence (equal on a fresh data directory) and the profile
+		# engine's, every 0.5 s.
 		(
 			t0=$(date +%s%N)
 			while :; do
 				m=$(curl -sf -m 2 -H "Authorization: Bearer $SRV_TOKEN" "$SRV_URL/metrics") &&
-					echo "$m" | awk -v t=$(($(date +%s%N) - t0)) '/^tradewind_ingest_accepted_total/ {a+=$2} /^tradewind_store_applied_sequence/ {s=$2} END {printf "%.1f %d %d\n", t/1e9, a, s}' >>"$tl"
+					echo "$m" | awk -v t=$(($(date +%s%N) - t0)) '/^tradewind_ingest_accepted_total/ {a+=$2} /^tradewind_store_applied_sequence/ {s=$2} /^tradewind_profiles_applied_sequence/ {p=$2} END {printf "%.1f %d %d %d\n", t/1e9, a, s, p}' >>"$tl"
 				sleep 0.5
 			done
 		) &
@@ -71,15 +76,28 @@ timed_import() { # timed_import LABEL ARGS… : prints the report, the time and 
 	b1=$(busy)
 	s1=$(proc_cpu "$SRV_PID")
 	if [ -n "$mon_pid" ]; then
+		# The import is done when the store is; the profile engine may still
+		# be working through it: wait for it (up to ENGINE_WAIT seconds,
+		# default 600) and say when it caught up, and what that cost.
+		local e0 e1 waited=0 target
+		target=$(tail -1 "$tl" | awk '{print $3}')
+		e0=$(proc_cpu "$SRV_PID")
+		while [ "$(tail -1 "$tl" | awk '{print $4}')" -lt "$target" ] && [ "$waited" -lt "${ENGINE_WAIT:-600}" ]; do
+			sleep 1
+			waited=$((waited + 1))
+		done
+		e1=$(proc_cpu "$SRV_PID")
 		sleep 1
 		kill "$mon_pid" 2>/dev/null || true
 		wait "$mon_pid" 2>/dev/null || true
-		awk 'NR == 1 {a0 = $2} {t[NR] = $1; a[NR] = $2; s[NR] = $3} END {
+		awk -v target="$target" 'NR == 1 {a0 = $2} {t[NR] = $1; a[NR] = $2; s[NR] = $3; p[NR] = $4} END {
 			end = a[NR]; if (end == a0) exit
 			for (i = 1; i <= NR; i++) if (a[i] >= end) { printf "    timeline: the log had all %d messages after %.1f s, when the store had applied %d;", end - a0, t[i], s[i] - a0; break }
-			for (i = 1; i <= NR; i++) if (s[i] >= end) { printf " the store had applied all after %.1f s\n", t[i]; exit }
-			print ""
+			for (i = 1; i <= NR; i++) if (s[i] >= end) { printf " the store had applied all after %.1f s", t[i]; break }
+			for (i = 1; i <= NR; i++) if (p[i] >= target) { printf "; the profile engine caught up after %.1f s\n", t[i]; exit }
+			printf "; the profile engine had reached %d of %d when the wait ended\n", p[NR], target
 		}' "$tl"
+		echo "$e0 $e1" | awk '{printf "    server CPU while waiting for the profile engine: %.1f s\n", $2 - $1}'
 		rm -f "$tl"
 	fi
 	local rep wall
