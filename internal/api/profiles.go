@@ -393,9 +393,13 @@ func (s *Server) segmentMembers(w http.ResponseWriter, r *http.Request) {
 	if csvOut {
 		limit = 1 << 30
 	}
+	// The page of members first, then their profiles: joined before the
+	// limit, every member's profile was looked up (85 against 47 ms for 50
+	// of 116,340 members at 1,000,000 customers, bench/dashboard).
 	res, err := s.Backend.QueryArgs(r.Context(), `SELECT m.profile_id, m.since, p.country, p.orders, p.net_revenue_base,
-		p.last_order_at, p.marketplaces FROM segment_members m LEFT JOIN profiles p USING (profile_id)
-		WHERE m.segment_id = ? AND m.profile_id > ? ORDER BY m.profile_id LIMIT ?`, []any{id, q.Get("after"), limit})
+		p.last_order_at, p.marketplaces
+		FROM (SELECT profile_id, since FROM segment_members WHERE segment_id = ? AND profile_id > ? ORDER BY profile_id LIMIT ?) m
+		LEFT JOIN profiles p USING (profile_id) ORDER BY m.profile_id`, []any{id, q.Get("after"), limit})
 	if err != nil {
 		s.Logger.Error("segment members", "err", err)
 		ingest.WriteError(w, http.StatusInternalServerError, "", "could not read the members")
