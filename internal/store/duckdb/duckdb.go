@@ -64,8 +64,8 @@ type DB struct {
 
 	mu      sync.Mutex // serialises writes
 	applied uint64
-	stop    chan struct{} // ends the key expiry loop
-	done    chan struct{}
+	stop    chan struct{}  // ends the key expiry and checkpoint loops
+	loops   sync.WaitGroup // those loops
 }
 
 var _ store.Store = (*DB)(nil)
@@ -160,8 +160,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		s.Close()
 		return nil, err
 	}
-	s.stop, s.done = make(chan struct{}), make(chan struct{})
+	s.stop = make(chan struct{})
+	s.loops.Add(2)
 	go s.expireKeys()
+	go s.checkpointWhenQuiet()
 	return s, nil
 }
 
@@ -172,7 +174,7 @@ func (s *DB) SQL() *sql.DB { return s.db }
 // expireKeys forgets live message keys older than the deduplication window,
 // a minute after start and every six hours, so the key index stays bounded.
 func (s *DB) expireKeys() {
-	defer close(s.done)
+	defer s.loops.Done()
 	t := time.NewTimer(time.Minute)
 	defer t.Stop()
 	for {
@@ -204,11 +206,63 @@ func (s *DB) expireKeysOnce() (int, error) {
 	return s.keys.ExpireMessages(latest-2, s.Lock)
 }
 
+// The quiet checkpoint: how often the WAL is looked at, and the size from
+// which a WAL that did not grow since the last look is folded into the
+// database file (DuckDB's own default checkpoint_threshold). Variables
+// for the tests.
+var (
+	quietCheckpointEvery = 30 * time.Second
+	quietCheckpointMin   = int64(16 << 20)
+)
+
+// checkpointWhenQuiet checkpoints once writes have paused with a WAL of
+// quietCheckpointMin or more: no commit between two looks (the WAL's size
+// unchanged). DefaultCheckpointThreshold lets the WAL grow to 256 MB under
+// a bulk load; until a checkpoint, the rows it holds stay in DuckDB's
+// memory, uncompressed, inside the same memory_limit the queries have, and
+// every scan of a table with rows deleted or updated since merges their
+// versions. A node's start-up work (memberships, own messages, touch
+// points) leaves such a WAL behind when it ends, and nothing else would
+// checkpoint until the next bulk write.
+func (s *DB) checkpointWhenQuiet() {
+	defer s.loops.Done()
+	wal := filepath.Join(s.cfg.Dir, FileName+".wal")
+	last := int64(-1)
+	t := time.NewTicker(quietCheckpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		var size int64
+		if fi, err := os.Stat(wal); err == nil {
+			size = fi.Size()
+		}
+		if size >= quietCheckpointMin && size == last {
+			t0 := time.Now()
+			s.mu.Lock()
+			_, err := s.wconn.ExecContext(context.Background(), "CHECKPOINT")
+			s.mu.Unlock()
+			if err != nil {
+				// Another transaction may hold it off; the next look
+				// tries again.
+				s.log.Debug("store: checkpoint after writes paused failed", "wal_bytes", size, "err", err)
+			} else {
+				s.log.Info("store: checkpointed after writes paused", "wal_bytes", size, "took", time.Since(t0).Round(time.Millisecond))
+			}
+			size = -1
+		}
+		last = size
+	}
+}
+
 // Close closes the key index and the database.
 func (s *DB) Close() error {
 	if s.stop != nil {
 		close(s.stop)
-		<-s.done
+		s.loops.Wait()
 	}
 	var errs []error
 	if s.keys != nil {

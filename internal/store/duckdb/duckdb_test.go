@@ -251,3 +251,39 @@ func TestKeysFollowTheDaysKept(t *testing.T) {
 		t.Fatalf("expiry after days moved on: %d keys, %v", n, err)
 	}
 }
+
+// TestCheckpointWhenQuiet: once writes pause, the WAL they left is folded
+// into the database file without waiting for checkpoint_threshold.
+func TestCheckpointWhenQuiet(t *testing.T) {
+	every, min := quietCheckpointEvery, quietCheckpointMin
+	quietCheckpointEvery, quietCheckpointMin = 20*time.Millisecond, 1
+	t.Cleanup(func() { quietCheckpointEvery, quietCheckpointMin = every, min })
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	defer s.Close()
+	wal := filepath.Join(dir, FileName+".wal")
+	walSize := func() int64 {
+		fi, err := os.Stat(wal)
+		if err != nil {
+			return 0
+		}
+		return fi.Size()
+	}
+	for i := range 3 {
+		if err := s.SaveSource(context.Background(), store.SourceRow{ID: fmt.Sprintf("src%d", i), Name: "shop", Kind: "http",
+			Store: "shop", Currency: "EUR", CreatedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for walSize() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the WAL still holds %d bytes after the writes paused", walSize())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var n int
+	if err := s.SQL().QueryRow("SELECT count(*) FROM sources").Scan(&n); err != nil || n != 3 {
+		t.Fatalf("sources after the checkpoint: %d, %v", n, err)
+	}
+}
