@@ -262,7 +262,7 @@ func (e *Engine) Close() error {
 func (e *Engine) consumeLoop(ctx context.Context) {
 	backoff := 500 * time.Millisecond
 	for {
-		err := e.cfg.Log.Consume(ctx, eventlog.ConsumeConfig{Durable: e.cfg.Durable, MaxBatch: 2000,
+		err := e.cfg.Log.Consume(ctx, eventlog.ConsumeConfig{Durable: e.cfg.Durable, MaxBatch: maxDelivery,
 			MaxWait: 20 * time.Millisecond, StartSeq: e.applied.Load() + 1}, e.handle)
 		if ctx.Err() != nil {
 			return
@@ -294,6 +294,15 @@ func (e *Engine) handle(ctx context.Context, batch []eventlog.Delivery) error {
 	}
 	return nil
 }
+
+// maxDelivery bounds a delivery from the log. The engine applies chunks
+// of maxChunk whatever the delivery's size, so a larger one saves only
+// round trips; but the log's consumer keeps two deliveries ready, and
+// while the engine is behind (a bulk import, a catch-up) they are full:
+// at 2,000 that was ~6,000 messages held in the Go heap, which at the
+// 448 MiB memory limit makes the collector run more often (see
+// store.DefaultMaxBatch).
+const maxDelivery = 1000
 
 // maxChunk is how many deliveries the engine applies under one hold of
 // its lock and commits at once. Larger chunks share more reads and
