@@ -133,9 +133,30 @@ SELECT n.*, t.campaign_source, t.campaign_medium, t.campaign_name, t.campaign_co
   t.page_url, t.page_referrer, t.app_name, t.event, t.mail_campaign
 FROM tp_new n JOIN touch_rows t ON t.seq = n.seq`
 
-// touchPointsBucket bounds the touch rows one statement of a rebuild
-// sessionises (by a hash of the identity), so that the first build of a
-// large store stays within DuckDB's memory limit.
+// newIdentitiesSQL adds to tp_redo the identities with touch rows in
+// sequences ($1, $2] that it does not hold yet, each from the earliest of
+// its sessions that its earliest new row can join or bridge (one ending
+// 30 minutes or less before it, or any later), else from that row. The
+// joins are on the identity alone and the time test is the aggregate's
+// filter: with the test in the join's condition (one expression over both
+// sides) DuckDB planned a nested-loop join, every new identity against
+// every session — over ten minutes on both cores for the 974,092 new
+// identities of bench/dashboard's 1,000,000-customer store, 6 s this way.
+const newIdentitiesSQL = `INSERT INTO tp_redo
+SELECT n.source_id, n.user_id, n.anonymous_id,
+  least(n.mn, coalesce(min(p.s_start) FILTER (WHERE epoch_us(n.mn) - epoch_us(p.s_end) <= 1800000000), n.mn))
+FROM (SELECT ` + touchIdentity + `, min(t."timestamp") AS mn FROM touch_rows t
+      WHERE seq > $1 AND seq <= $2 GROUP BY ALL) n
+ANTI JOIN tp_redo x ON x.source_id = n.source_id AND x.user_id IS NOT DISTINCT FROM n.user_id
+  AND x.anonymous_id IS NOT DISTINCT FROM n.anonymous_id
+LEFT JOIN touch_points p ON p.source_id = n.source_id AND p.user_id IS NOT DISTINCT FROM n.user_id
+  AND p.anonymous_id IS NOT DISTINCT FROM n.anonymous_id
+GROUP BY n.source_id, n.user_id, n.anonymous_id, n.mn`
+
+// touchPointsBucket bounds the touch rows one statement of a rebuild, or
+// of a refresh that recomputes many identities, sessionises (by a hash of
+// the identity), so that the first build of a large store, or a store
+// grown by a bulk copy, stays within DuckDB's memory limit.
 var touchPointsBucket int64 = 2_000_000
 
 // RefreshTouchPoints brings touch_rows (RefreshTouches) and then
@@ -181,11 +202,25 @@ func (s *DB) RefreshTouchPoints(ctx context.Context, key TouchKey) (TouchPointsR
 		}
 		defer func() { _, _ = c.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS tp_new") }()
 		computed := false
-		candidates := func(join, where string, args ...any) error {
+		// candidates computes the sessions of the touch rows that join
+		// and where select (rows of them), in statements of about
+		// touchPointsBucket rows each, by a hash of the identity: one
+		// statement over a large store's rows spilled gigabytes to disk.
+		candidates := func(rows int64, join, where string, args ...any) error {
 			computed = true
-			q := fmt.Sprintf(touchPointsSQL, key.SQL, join, where)
-			_, err := exec("sessions", q, append(append(slices.Clone(key.Args), top), args...)...)
-			return err
+			buckets := max(1, (rows+touchPointsBucket-1)/touchPointsBucket)
+			for b := range buckets {
+				cond := where
+				if buckets > 1 {
+					cond += fmt.Sprintf(` AND hash(CASE WHEN t.user_id IS NULL THEN '' ELSE t.source_id END, t.user_id,
+						CASE WHEN t.user_id IS NULL THEN t.anonymous_id END) %% %d = %d`, buckets, b)
+				}
+				q := fmt.Sprintf(touchPointsSQL, key.SQL, join, cond)
+				if _, err := exec("sessions", q, append(append(slices.Clone(key.Args), top), args...)...); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 		if have != want {
 			r.Rebuilt = true
@@ -196,16 +231,8 @@ func (s *DB) RefreshTouchPoints(ctx context.Context, key TouchKey) (TouchPointsR
 			if err := c.QueryRowContext(ctx, "SELECT count(*) FROM touch_rows").Scan(&rows); err != nil {
 				return fmt.Errorf("store: touch points: %w", err)
 			}
-			buckets := max(1, (rows+touchPointsBucket-1)/touchPointsBucket)
-			for b := range buckets {
-				cond := ""
-				if buckets > 1 {
-					cond = fmt.Sprintf(`AND hash(CASE WHEN t.user_id IS NULL THEN '' ELSE t.source_id END, t.user_id,
-						CASE WHEN t.user_id IS NULL THEN t.anonymous_id END) %% %d = %d`, buckets, b)
-				}
-				if err := candidates("", cond); err != nil {
-					return err
-				}
+			if err := candidates(rows, "", ""); err != nil {
+				return err
 			}
 		} else {
 			if _, err := exec("redo table", `CREATE OR REPLACE TEMP TABLE tp_redo (source_id VARCHAR, user_id VARCHAR, anonymous_id VARCHAR, since TIMESTAMPTZ)`); err != nil {
@@ -233,17 +260,8 @@ func (s *DB) RefreshTouchPoints(ctx context.Context, key TouchKey) (TouchPointsR
 			}
 			if top > pos {
 				// Identities with new rows: from the earliest session their
-				// earliest new row can join or bridge (one ending 30
-				// minutes or less before it, or any later), else from it.
-				if _, err := exec("new identities", `INSERT INTO tp_redo
-					SELECT n.source_id, n.user_id, n.anonymous_id, least(n.mn, coalesce(min(p.s_start), n.mn))
-					FROM (SELECT `+touchIdentity+`, min(t."timestamp") AS mn FROM touch_rows t
-					      WHERE seq > ? AND seq <= ? GROUP BY ALL) n
-					LEFT JOIN touch_points p ON p.source_id = n.source_id AND p.user_id IS NOT DISTINCT FROM n.user_id
-					  AND p.anonymous_id IS NOT DISTINCT FROM n.anonymous_id AND epoch_us(n.mn) - epoch_us(p.s_end) <= 1800000000
-					WHERE NOT EXISTS (SELECT 1 FROM tp_redo x WHERE x.source_id = n.source_id AND x.user_id IS NOT DISTINCT FROM n.user_id
-					  AND x.anonymous_id IS NOT DISTINCT FROM n.anonymous_id)
-					GROUP BY n.source_id, n.user_id, n.anonymous_id, n.mn`, pos, top); err != nil {
+				// earliest new row can join or bridge, else from it.
+				if _, err := exec("new identities", newIdentitiesSQL, pos, top); err != nil {
 					return err
 				}
 			}
@@ -265,8 +283,12 @@ func (s *DB) RefreshTouchPoints(ctx context.Context, key TouchKey) (TouchPointsR
 					from = since.Time
 				}
 				// The time bound lets the scan skip old row groups.
-				if err := candidates("JOIN tp_redo x ON "+touchIdentityJoin,
-					`AND (x.since IS NULL OR t."timestamp" >= x.since) AND t."timestamp" >= ?`, from); err != nil {
+				join, where := "JOIN tp_redo x ON "+touchIdentityJoin, `AND (x.since IS NULL OR t."timestamp" >= x.since) AND t."timestamp" >= ?`
+				var rows int64
+				if err := c.QueryRowContext(ctx, "SELECT count(*) FROM touch_rows t "+join+" WHERE t.seq <= ? "+where, top, from).Scan(&rows); err != nil {
+					return fmt.Errorf("store: touch points: rows to redo: %w", err)
+				}
+				if err := candidates(rows, join, where, from); err != nil {
 					return err
 				}
 			}
