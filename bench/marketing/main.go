@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -126,6 +127,7 @@ func run(ctx context.Context, dir string, rebuild bool, memory string, threads, 
 		return err
 	}
 	var d *marketing.Data
+	before := liveHeap()
 	err = step("Load", func() (string, error) {
 		if profile != "" {
 			f, err := os.Create(profile)
@@ -153,11 +155,15 @@ func run(ctx context.Context, dir string, rebuild bool, memory string, threads, 
 	if err != nil {
 		return err
 	}
+	// What the node keeps while it answers from the data: it must fit
+	// the Go memory limit (cmd/tradewind's tuneGC) beside everything else.
+	fmt.Printf("%-24s %8.1f MB\n", "data's live heap", float64(liveHeap()-before)/1e6)
 	var js []marketing.Journey
 	_ = step("journeys", func() (string, error) {
 		js = d.Journeys()
 		return fmt.Sprintf("%d journeys", len(js)), nil
 	})
+	fmt.Printf("%-24s %8.1f MB\n", "with the journeys", float64(liveHeap()-before)/1e6)
 	for _, m := range attribution.Models {
 		err := step("model "+string(m), func() (string, error) {
 			_, _, err := d.Attribute(js, marketing.ByChannel, m, marketing.Options{})
@@ -167,5 +173,15 @@ func run(ctx context.Context, dir string, rebuild bool, memory string, threads, 
 			return err
 		}
 	}
+	runtime.KeepAlive(js)
+	runtime.KeepAlive(d)
 	return nil
+}
+
+// liveHeap is the heap in use after a collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
