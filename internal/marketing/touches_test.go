@@ -236,7 +236,7 @@ func TestTouchesFromTouchPoints(t *testing.T) {
 	refresh()
 	compare("first build")
 	touchPart = 200 // read in parts by profile id
-	defer func() { touchPart = 600_000 }()
+	defer func() { touchPart = 400_000 }()
 	if qs, err := TouchQueries(ctx, scan, tax, base.Add(-time.Hour), base.AddDate(0, 1, 0)); err != nil || len(qs) < 3 {
 		t.Fatalf("%d parts (%v), want several", len(qs), err)
 	}
