@@ -179,3 +179,32 @@ func TestBrowserSDKPaths(t *testing.T) {
 		t.Fatal("CORS granted to an origin not configured")
 	}
 }
+
+// TestNonJSONNumbersAreRefused: fastjson reads NaN, Infinity, +1 and 1.2.3
+// as numbers; JSON has none of them, and the store's JSON columns would
+// keep NaN and Infinity and answer them as nothing. A message with one is
+// refused alone (400), or quarantined within a batch while the others are
+// accepted, and the reason does not quote the message.
+func TestNonJSONNumbersAreRefused(t *testing.T) {
+	mux, key := newTestAPI(t)
+	post := func(path, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", path, strings.NewReader(body))
+		req.SetBasicAuth(key, "")
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		return rec
+	}
+	for _, num := range []string{"NaN", "nan", "-Inf", "Infinity", "+1", "1.2.3", "01"} {
+		rec := post("/v1/track", `{"userId":"secret-user","event":"x","properties":{"price":`+num+`}}`)
+		// Infinity is not even read by fastjson: the body itself is refused.
+		named := num == "Infinity" || strings.Contains(rec.Body.String(), `"message"`)
+		if rec.Code != 400 || !named || strings.Contains(rec.Body.String(), "secret-user") {
+			t.Errorf("price %s: %d %s, want 400 naming the message without quoting it", num, rec.Code, rec.Body)
+		}
+	}
+	rec := post("/v1/batch", `{"batch":[{"type":"track","userId":"u","event":"ok","properties":{"price":1.5e3}},`+
+		`{"type":"track","userId":"u","event":"bad","properties":{"price":NaN}}]}`)
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"index":1`) || strings.Contains(rec.Body.String(), `"index":0`) {
+		t.Fatalf("batch with one NaN: %d %s, want 200 with only message 1 rejected", rec.Code, rec.Body)
+	}
+}

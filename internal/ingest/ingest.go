@@ -226,9 +226,16 @@ func (s *Service) prepare(it *Item, src source.Source, received time.Time, opts 
 	if raw == nil {
 		raw = v.MarshalTo(nil)
 	}
-	// fastjson tolerates raw control characters inside strings; JSON does
-	// not, and the store would refuse them later. The full check runs only
-	// for the rare message that has such a byte at all.
+	// fastjson's parser tolerates what JSON does not: NaN and Infinity,
+	// numbers such as +1 or 1.2.3, and raw control characters inside
+	// strings. The store's JSON columns would keep the first kind (DuckDB
+	// reads NaN and Infinity) and answer them as nothing, so the message is
+	// checked strictly here: its numbers and structure by fastjson's
+	// validator (no allocation), control characters, rare, by encoding/json
+	// only when such a byte is there. The reason never quotes the message.
+	if fastjson.ValidateBytes(raw) != nil {
+		return eventlog.Message{}, &segment.FieldError{Field: "message", Reason: "is not valid JSON (NaN, Infinity or a malformed number?)"}
+	}
 	if hasControlByte(raw) && !json.Valid(raw) {
 		return eventlog.Message{}, &segment.FieldError{Field: "message", Reason: "is not valid JSON (a control character inside a string?)"}
 	}
