@@ -27,9 +27,14 @@ func TestOverviewQuestionsOnThePage(t *testing.T) {
 			if m[2] != "true" || kpi != OverviewKPISQL(90) || trend != OverviewTrendSQL(90) {
 				t.Errorf("default period's button: pressed %s, SQL not OverviewKPISQL/OverviewTrendSQL(90)", m[2])
 			}
-			if !slices.Contains(shared, kpi) || !slices.Contains(shared, trend) {
-				t.Error("the default period's questions are not among the shared questions answered at start")
+			if len(shared) < 2 || shared[0] != kpi || shared[1] != trend {
+				t.Error("the default period's questions are not the first shared questions answered at start")
 			}
+		}
+		// Every period is answered at start: the 365-day KPIs take over a
+		// second at 1,000,000 customers.
+		if !slices.Contains(shared, kpi) || !slices.Contains(shared, trend) {
+			t.Errorf("period %s: its questions are not among the shared questions answered at start", m[1])
 		}
 		if !strings.Contains(kpi, "INTERVAL "+m[1]+" DAY") || !strings.Contains(trend, "INTERVAL "+m[1]+" DAY") {
 			t.Errorf("period %s: SQL of another period", m[1])
