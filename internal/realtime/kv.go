@@ -212,7 +212,15 @@ func (s *stateCache) put(key string, v cached) {
 	if s.limit <= 0 {
 		return
 	}
-	s.cur.add(s.hash(key), key, v)
+	h := s.hash(key)
+	// A key lives in one generation only: left in prev, an older value
+	// would answer get once a colliding key takes the slot in cur.
+	if s.prev != nil {
+		if _, ok := s.prev.find(h, key); ok {
+			delete(s.prev.idx, h)
+		}
+	}
+	s.cur.add(h, key, v)
 	if s.cur.size >= s.limit/2 {
 		s.prev, s.cur = s.cur, newCacheGen()
 	}

@@ -167,3 +167,26 @@ func TestAttrOfIsAttrValueOfAttr(t *testing.T) {
 		}
 	}
 }
+
+// TestStateCacheCollisionIsAMiss: a key updated after the generations turn
+// must not answer with its older value once another key with the same
+// hash takes its slot in the current generation (found in review).
+func TestStateCacheCollisionIsAMiss(t *testing.T) {
+	s := newStateCache(1 << 20)
+	s.hash = func(k string) uint64 {
+		if k == "x" || k == "y" {
+			return 7 // x and y collide
+		}
+		return uint64(len(k))
+	}
+	s.put("x", cached{v: []byte("old"), ok: true})
+	s.prev, s.cur = s.cur, newCacheGen() // the generations turn
+	s.put("x", cached{v: []byte("new"), ok: true})
+	s.put("y", cached{v: []byte("Y"), ok: true})
+	if e, ok := s.get("x"); ok {
+		t.Errorf("x answered %q after a collision, want a miss", e.v)
+	}
+	if e, ok := s.get("y"); !ok || string(e.v) != "Y" {
+		t.Errorf("y = %q, %v", e.v, ok)
+	}
+}
