@@ -50,3 +50,18 @@ func TestTokenPaths(t *testing.T) {
 		t.Errorf("walking an object without envelopes allocated %.0f times", n)
 	}
 }
+
+// TestProjectRefusesNonJSONNumbers: a message in the log with NaN,
+// Infinity or +1 (which the JSON parser reads, and ingest now refuses) is
+// quarantined, as the store writer did before its JSON columns went to
+// DuckDB as text (DuckDB would keep NaN and read it back as nothing).
+func TestProjectRefusesNonJSONNumbers(t *testing.T) {
+	pr := &Projector{Source: func(string) (SourceInfo, bool) { return SourceInfo{Store: "s", Currency: "EUR"}, true }}
+	for _, num := range []string{"NaN", "-Inf", "+1", "1.5"} {
+		data := `{"type":"track","event":"x","userId":"u1","properties":{"price":` + num + `}}`
+		p := pr.Project(eventlog.Delivery{Seq: 1, Type: "track", Meta: eventlog.Meta{Source: "src", MessageID: "m1"}, Data: []byte(data)})
+		if (p.Err != nil) != (num != "1.5") {
+			t.Errorf("price %s: error %v", num, p.Err)
+		}
+	}
+}
