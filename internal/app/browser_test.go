@@ -542,9 +542,22 @@ func (b *browserRun) waitFor(what, cond string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 40*time.Second)
 	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingInterval(50*time.Millisecond),
-		chromedp.WithPollingTimeout(30*time.Second))); err != nil {
-		b.fail("waiting for "+what, err)
+	for {
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingInterval(50*time.Millisecond),
+			chromedp.WithPollingTimeout(30*time.Second)))
+		// A poll runs in the page's JavaScript context of the moment; when
+		// the page replaces it meanwhile (a navigation still settling, a
+		// reload), Chromium answers "Cannot find context with specified id":
+		// not the condition failing, so the poll starts again in the new
+		// context, within the same deadline.
+		if err != nil && ctx.Err() == nil && strings.Contains(err.Error(), "Cannot find context with specified id") {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			b.fail("waiting for "+what, err)
+		}
+		return
 	}
 }
 
