@@ -10,6 +10,7 @@ import (
 
 	"github.com/tradewind/tradewind/internal/demo"
 	"github.com/tradewind/tradewind/internal/profile/rfm"
+	"github.com/tradewind/tradewind/internal/realtime"
 )
 
 // demoSegments exercise every kind of condition: computed traits, lists,
@@ -49,12 +50,31 @@ func TestSegmentsAgreeOnDemoData(t *testing.T) {
 	if err := n.a.Profiles.WaitApplied(ctx, rep.LastSeq); err != nil {
 		t.Fatal(err)
 	}
+	ids := map[string]string{}
 	for _, s := range demoSegments {
-		if code, m := n.admin("POST", "/v1/segments", map[string]any{"name": s.name, "rule_text": s.rule}); code != 201 {
+		code, m := n.admin("POST", "/v1/segments", map[string]any{"name": s.name, "rule_text": s.rule})
+		if code != 201 {
 			t.Fatalf("segment %s: %d %v", s.name, code, m)
 		}
+		ids[s.name], _ = m["id"].(string)
 	}
 	before := n.compareSegments(clock.Now())
+	// The count the rule builder shows before a segment is saved
+	// (Engine.Preview, a query of its own over the saved segments' tables
+	// and the rule's) is the number of members the saved segment has.
+	for _, s := range demoSegments {
+		r, err := realtime.ParseRule(s.rule)
+		if err != nil {
+			t.Fatal(err)
+		}
+		preview, err := n.a.Profiles.Preview(ctx, r, clock.Now())
+		if err != nil {
+			t.Fatalf("preview %s: %v", s.name, err)
+		}
+		if members := len(before[ids[s.name]]); preview != int64(members) {
+			t.Errorf("segment %s (%s): the preview counts %d, the segment has %d members", s.name, s.rule, preview, members)
+		}
+	}
 
 	// A replay from the start rebuilds the same state.
 	n.srv.Close()
