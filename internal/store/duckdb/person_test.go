@@ -282,6 +282,15 @@ func TestPersonDataOfSomeTables(t *testing.T) {
 			}
 		}
 	}
+	// Nothing that names the person stays staged in the writer's
+	// connection after the requests.
+	var staged string
+	if err := s.wconn.QueryRowContext(ctx, `SELECT coalesce(string_agg(table_name, ', '), '') FROM duckdb_tables() WHERE temporary AND table_name LIKE 'tmp_%'`).Scan(&staged); err != nil {
+		t.Fatal(err)
+	}
+	if staged != "" {
+		t.Errorf("the person's staging left in the writer's connection: %s", staged)
+	}
 	s.mu.Lock() // a long write
 	done := make(chan error, 1)
 	go func() {
