@@ -40,6 +40,9 @@ func demoCommand() *ffcli.Command {
 			if err != nil {
 				return err
 			}
+			// The demo loads at a raised Go memory limit (loadMemoryLimit),
+			// where the larger batches of a bulk load cost no collections.
+			cfg.BulkBatches = true
 			if cfg.Actions.PostalAddress == "" {
 				// The demo shop's, so its journeys pass the content check
 				// (US commercial e-mail must carry an address).

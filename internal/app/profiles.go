@@ -32,6 +32,7 @@ func (a *App) openProfiles(ctx context.Context) error {
 		Sync: a.Cfg.Fsync, Logger: a.Logger, Registry: a.Registry, Now: a.Cfg.Now,
 		JetStream: a.Log.JetStream(), SegmentsBucket: a.bucket("tradewind_segments"),
 		Query: a.Store.Scan, Durable: a.Cfg.BucketPrefix + "profile-engine", Blocklist: a.junkIdentifiers(),
+		MaxDelivery: a.engineDelivery(),
 	})
 	if err != nil {
 		return err

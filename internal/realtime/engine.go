@@ -89,6 +89,8 @@ type Config struct {
 	Registry prometheus.Registerer
 	// Durable names the log consumer (tests sharing a stream set their own).
 	Durable string
+	// MaxDelivery bounds a delivery from the log (0: maxDelivery).
+	MaxDelivery int
 	// JetStream and SegmentsBucket keep the segment definitions.
 	JetStream      jetstream.JetStream
 	SegmentsBucket string
@@ -262,7 +264,11 @@ func (e *Engine) Close() error {
 func (e *Engine) consumeLoop(ctx context.Context) {
 	backoff := 500 * time.Millisecond
 	for {
-		err := e.cfg.Log.Consume(ctx, eventlog.ConsumeConfig{Durable: e.cfg.Durable, MaxBatch: maxDelivery,
+		n := e.cfg.MaxDelivery
+		if n <= 0 {
+			n = maxDelivery
+		}
+		err := e.cfg.Log.Consume(ctx, eventlog.ConsumeConfig{Durable: e.cfg.Durable, MaxBatch: n,
 			MaxWait: 20 * time.Millisecond, StartSeq: e.applied.Load() + 1}, e.handle)
 		if ctx.Err() != nil {
 			return
@@ -303,6 +309,11 @@ func (e *Engine) handle(ctx context.Context, batch []eventlog.Delivery) error {
 // 448 MiB memory limit makes the collector run more often (see
 // store.DefaultMaxBatch).
 const maxDelivery = 1000
+
+// BulkMaxDelivery is the delivery limit for a process that loads in bulk
+// with a raised Go memory limit (Config.MaxDelivery), where holding more
+// messages ready costs no collections.
+const BulkMaxDelivery = 2000
 
 // maxChunk is how many deliveries the engine applies under one hold of
 // its lock and commits at once. Larger chunks share more reads and

@@ -42,6 +42,11 @@ type Writer struct {
 // events/s live, batches are cut by MaxWait at about this size anyway.
 const DefaultMaxBatch = 2000
 
+// BulkMaxBatch is the writer's batch limit for a process that loads in
+// bulk with a raised Go memory limit (app.Config.BulkBatches): there the
+// larger batches save commits and cost no collections.
+const BulkMaxBatch = 5000
+
 // WriterMetrics are the writer's Prometheus metrics.
 type WriterMetrics struct {
 	BatchSeconds   prometheus.Histogram
