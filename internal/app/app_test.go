@@ -10,12 +10,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tradewind/tradewind/internal/api"
 	"github.com/tradewind/tradewind/internal/auth"
+	"github.com/tradewind/tradewind/internal/demo"
 	"github.com/tradewind/tradewind/internal/testlog"
 )
 
@@ -287,4 +289,24 @@ func TestExternalNATS(t *testing.T) {
 		t.Fatalf("track: %d", code)
 	}
 	n.waitCount("SELECT count(*) FROM events", 1)
+}
+
+// loadDemo loads a demo seller through the node's real pipeline, with the
+// ECB rates beside the repository (the test fails without them), and
+// waits until the profile engine has applied all of it.
+func (n *node) loadDemo(cfg demo.Config) *DemoReport {
+	n.t.Helper()
+	fxFile := filepath.Join("..", "..", "..", "shared", "data", "fx", "eurofxref-hist.zip")
+	if _, err := os.Stat(fxFile); err != nil {
+		n.t.Fatalf("the ECB rates beside the repository are missing: %v", err)
+	}
+	ctx := context.Background()
+	rep, err := n.a.LoadDemo(ctx, cfg, fxFile, nil)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	if err := n.a.Profiles.WaitApplied(ctx, rep.LastSeq); err != nil {
+		n.t.Fatal(err)
+	}
+	return rep
 }

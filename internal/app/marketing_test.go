@@ -28,21 +28,11 @@ func TestMarketingOnDemoData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads a demo seller")
 	}
-	fxFile := filepath.Join("..", "..", "..", "shared", "data", "fx", "eurofxref-hist.zip")
-	if _, err := os.Stat(fxFile); err != nil {
-		t.Fatalf("the ECB rates beside the repository are missing: %v", err)
-	}
 	day := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
 	clock := &fakeClock{t: day.Add(12 * time.Hour)}
 	n := openNode(t, Config{DataDir: t.TempDir(), Now: clock.Now, Predict: predict.Config{Every: -1}})
 	ctx := context.Background()
-	rep, err := n.a.LoadDemo(ctx, demo.Config{Seed: 11, People: 3000, Months: 12, Now: day}, fxFile, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.a.Profiles.WaitApplied(ctx, rep.LastSeq); err != nil {
-		t.Fatal(err)
-	}
+	n.loadDemo(demo.Config{Seed: 11, People: 3000, Months: 12, Now: day})
 	if err := n.a.Profiles.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -23,10 +21,6 @@ func TestPredictionsOnDemoData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads a demo seller")
 	}
-	fxFile := filepath.Join("..", "..", "..", "shared", "data", "fx", "eurofxref-hist.zip")
-	if _, err := os.Stat(fxFile); err != nil {
-		t.Fatalf("the ECB rates beside the repository are missing: %v", err)
-	}
 	day := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
 	clock := &fakeClock{t: day.Add(12 * time.Hour)}
 	// No schedule: the test runs the models itself.
@@ -36,13 +30,7 @@ func TestPredictionsOnDemoData(t *testing.T) {
 	if code, m := n.admin("GET", "/v1/predictions/report", nil); code != 404 {
 		t.Fatalf("report before any run: %d %v", code, m)
 	}
-	rep, err := n.a.LoadDemo(ctx, demo.Config{Seed: 11, People: 4000, Months: 12, Now: day}, fxFile, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.a.Profiles.WaitApplied(ctx, rep.LastSeq); err != nil {
-		t.Fatal(err)
-	}
+	n.loadDemo(demo.Config{Seed: 11, People: 4000, Months: 12, Now: day})
 	if err := n.a.Profiles.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}

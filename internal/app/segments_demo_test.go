@@ -34,22 +34,12 @@ func TestSegmentsAgreeOnDemoData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads a demo seller")
 	}
-	fxFile := filepath.Join("..", "..", "..", "shared", "data", "fx", "eurofxref-hist.zip")
-	if _, err := os.Stat(fxFile); err != nil {
-		t.Fatalf("the ECB rates beside the repository are missing: %v", err)
-	}
 	day := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
 	clock := &fakeClock{t: day.Add(12 * time.Hour)}
 	dir := t.TempDir()
 	n := openNode(t, Config{DataDir: dir, Now: clock.Now})
 	ctx := context.Background()
-	rep, err := n.a.LoadDemo(ctx, demo.Config{Seed: 7, People: 1200, Months: 4, Now: day}, fxFile, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.a.Profiles.WaitApplied(ctx, rep.LastSeq); err != nil {
-		t.Fatal(err)
-	}
+	n.loadDemo(demo.Config{Seed: 7, People: 1200, Months: 4, Now: day})
 	ids := map[string]string{}
 	for _, s := range demoSegments {
 		code, m := n.admin("POST", "/v1/segments", map[string]any{"name": s.name, "rule_text": s.rule})
