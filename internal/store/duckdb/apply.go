@@ -384,13 +384,8 @@ func (w *batchWriter) commit(ctx context.Context, last uint64) (err error) {
 			return fmt.Errorf("store: import tally: %w", err)
 		}
 	}
-	// The staging tables hold the batch's rows, personal fields included,
-	// in the writer's connection until the next batch replaced them — out of
-	// an erasure's reach. They go with the batch.
-	for _, stg := range stagedRows {
-		if _, err := c.ExecContext(ctx, "DROP TABLE IF EXISTS "+stg); err != nil {
-			return fmt.Errorf("store: drop %s: %w", stg, err)
-		}
+	if err := dropTemporary(ctx, c); err != nil {
+		return err
 	}
 	if _, err := c.ExecContext(ctx, `INSERT INTO tw_state VALUES ('applied_seq', ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, strconv.FormatUint(last, 10)); err != nil {
@@ -471,12 +466,6 @@ func (s *DB) stage(ctx context.Context, c *sql.Conn, table, shape string, rows [
 	}
 	return s.appendRows(c, "temp", table, rows)
 }
-
-// stagedRows are the staging tables a batch fills with its rows' fields:
-// the text staging of every table with JSON columns, and the updates of
-// orders, customers, items, ad spend and cancellations.
-var stagedRows = []string{"stg_text_event_rows", "stg_text_order_rows", "stg_text_reviews", "stg_text_customers",
-	"stg_orders", "stg_customers", "stg_item_keys", "stg_ad_spend", "stg_cancels"}
 
 // jsonColumns are the JSON columns of the tables the store writer fills
 // (a test holds the list to the schema). Their values are the messages'

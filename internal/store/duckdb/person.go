@@ -542,23 +542,12 @@ func (s *DB) PersonData(ctx context.Context, p *store.Person, tables ...string) 
 	defer s.mu.Unlock()
 	c := s.wconn
 	// The staged identities, sequences, orders and profiles name the
-	// person: they go with the request rather than stay in the writer's
-	// connection until the next one replaces them (after an erasure, too).
-	defer dropPersonStaging(c)
+	// person: they go with the request (whatever its context says).
+	defer func() { _ = dropTemporary(context.Background(), c) }()
 	if err := s.stagePerson(ctx, c, p, tables); err != nil {
 		return nil, err
 	}
 	return readPersonTables(ctx, c, "", tables)
-}
-
-// personStaging are the temporary tables stagePerson may fill.
-var personStaging = []string{"tmp_users", "tmp_anons", "tmp_seqs", "tmp_orders", "tmp_profiles"}
-
-// dropPersonStaging drops them, whatever the request's context says.
-func dropPersonStaging(c *sql.Conn) {
-	for _, t := range personStaging {
-		_, _ = c.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+t)
-	}
 }
 
 // readPersonTables reads the person's rows of the given person tables (every one

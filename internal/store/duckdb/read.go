@@ -138,6 +138,9 @@ func (s *DB) SaveFXRates(ctx context.Context, rates []store.FXRate, toBase store
 	if err != nil {
 		return rollback(err)
 	}
+	if err := dropTemporary(ctx, c); err != nil {
+		return rollback(err)
+	}
 	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
 		return rollback(fmt.Errorf("store: commit fx rates: %w", err))
 	}

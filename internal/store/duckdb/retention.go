@@ -87,6 +87,9 @@ func (s *DB) DeleteBefore(ctx context.Context, table, typ, event string, cutoff 
 			keepFrom = s.applied + 1 // none kept: every applied message of the type may go
 		}
 	}
+	if err := dropTemporary(ctx, c); err != nil {
+		return 0, 0, err
+	}
 	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
 		return 0, 0, err
 	}
