@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -179,28 +178,6 @@ func runDemo(ctx context.Context, a *app.App, cfg demo.Config, fxFile string, se
 	}
 	return nil
 }
-
-// loadMemoryLimit raises the Go memory limit to demoLoadMemoryLimit for the
-// load (unless GOMEMLIMIT says otherwise) and returns what restores it.
-// During a 50,000-people load the live heap reaches ~0.45 GB (gctrace),
-// about the server's own limit (tuneGC's defaultMemoryLimit); even under
-// the earlier 1 GiB limit the collector ran ~150 times in the load, 12–18%
-// of the demo's CPU. A higher limit for the load alone lets GOGC=400 space
-// the collections out; the process serves with the usual limit afterwards.
-func loadMemoryLimit() (restore func()) {
-	if os.Getenv("GOMEMLIMIT") != "" {
-		return func() {}
-	}
-	old := debug.SetMemoryLimit(-1)
-	if old >= demoLoadMemoryLimit {
-		return func() {}
-	}
-	debug.SetMemoryLimit(demoLoadMemoryLimit)
-	return func() { debug.SetMemoryLimit(old) }
-}
-
-// demoLoadMemoryLimit is the Go memory limit while the demo loads.
-const demoLoadMemoryLimit = 2560 << 20
 
 // demoSegments are the segments a new demo starts with, to show the kinds
 // of rule there are.
