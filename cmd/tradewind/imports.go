@@ -20,6 +20,7 @@ import (
 	"github.com/tradewind/tradewind/internal/app"
 	"github.com/tradewind/tradewind/internal/importer"
 	"github.com/tradewind/tradewind/internal/source"
+	"github.com/tradewind/tradewind/internal/store"
 )
 
 func importCommand() *ffcli.Command {
@@ -184,8 +185,24 @@ func importFile(ctx context.Context, t *target, req api.ImportRequest, waitProfi
 		}
 		return out, nil
 	}
-	if err := a.Profiles.WaitApplied(ctx, last); err != nil {
-		return nil, fmt.Errorf("waiting for the profile engine: %w", err)
+	// The engine publishes segment memberships as it goes, which the store
+	// and the engine itself then apply: caught up is when a round adds
+	// nothing to the log.
+	for {
+		if err := a.Profiles.WaitApplied(ctx, last); err != nil {
+			return nil, fmt.Errorf("waiting for the profile engine: %w", err)
+		}
+		if err := store.WaitApplied(ctx, a.Store, last); err != nil {
+			return nil, fmt.Errorf("waiting for the store: %w", err)
+		}
+		now, err := a.Log.LastSeq(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if now == last {
+			break
+		}
+		last = now
 	}
 	if err := a.Profiles.Flush(ctx); err != nil {
 		return nil, fmt.Errorf("writing the profiles: %w", err)
