@@ -60,7 +60,13 @@ func TestTimelineIsTheEventsView(t *testing.T) {
 			msg("segment_entered", "_tradewind", `{"properties":{"profile_id":"p2"}}`),
 			// Names p1 in its text but p10 is the profile: not p1's.
 			msg("segment_entered", "_tradewind", `{"properties":{"profile_id":"p10","note":"p1"}}`),
-			msg("alert_raised", "_tradewind", `{"properties":{"alert":"x"}}`))
+			msg("alert_raised", "_tradewind", `{"properties":{"alert":"x"}}`),
+			// u1 of another source is another person: p2.
+			msg("track", "app", `{"userId":"u1","event":"Product Viewed"}`),
+			// Values a literal carries with a doubled quote, and one it
+			// cannot carry (a NUL byte), which goes as a parameter.
+			msg("track", "web", `{"userId":"o'neil","event":"Product Viewed"}`),
+			msg("track", "web", `{"userId":"n\u0000ul","event":"Product Viewed"}`))
 	}
 	if _, err := db.Apply(ctx, batch); err != nil {
 		t.Fatal(err)
@@ -69,7 +75,9 @@ func TestTimelineIsTheEventsView(t *testing.T) {
 		Profiles: []store.ProfileRow{{ProfileID: "p1", UpdatedAt: t0, FirstSeen: t0, LastSeen: t0},
 			{ProfileID: "p2", UpdatedAt: t0, FirstSeen: t0, LastSeen: t0}},
 		Identities: []store.IdentityRow{{Kind: "user", NS: "web", Value: "u1", ProfileID: "p1"},
-			{Kind: "anon", Value: "a1", ProfileID: "p1"}, {Kind: "user", NS: "web", Value: "u2", ProfileID: "p2"}}})
+			{Kind: "anon", Value: "a1", ProfileID: "p1"}, {Kind: "user", NS: "web", Value: "u2", ProfileID: "p2"},
+			{Kind: "user", NS: "app", Value: "u1", ProfileID: "p2"},
+			{Kind: "user", NS: "web", Value: "o'neil", ProfileID: "p3"}, {Kind: "user", NS: "web", Value: "n\x00ul", ProfileID: "p3"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,5 +132,8 @@ func TestTimelineIsTheEventsView(t *testing.T) {
 	check()
 	if n := len(view("p1")); n != 6*3+2 {
 		t.Fatalf("p1 has %d rows in the events view, want 20 (the test's data is wrong)", n)
+	}
+	if n2, n3 := len(view("p2")), len(view("p3")); n2 != 6*3 || n3 != 6*2 {
+		t.Fatalf("p2 and p3 have %d and %d rows in the events view, want 18 and 12 (the test's data is wrong)", n2, n3)
 	}
 }

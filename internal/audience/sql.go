@@ -5,9 +5,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/govalues/decimal"
+	"github.com/tradewind/tradewind/internal/sqltext"
 )
 
 // Tables tells the SQL compiler where profiles and events are. The strings
@@ -55,7 +55,7 @@ func (e *Engine) SQL(segID string, now time.Time, t Tables) (string, []any, erro
 	if err != nil {
 		return "", nil, err
 	}
-	return g.query("SELECT "+g.id()+" AS profile_id", pred), g.args, nil
+	return g.query("SELECT "+g.id()+" AS profile_id", pred), g.q.Args(), nil
 }
 
 // PreviewSQL returns a query for the number of profiles that rule selects
@@ -77,22 +77,21 @@ func (e *Engine) PreviewSQL(rule Rule, now time.Time, t Tables) (string, []any, 
 	if err != nil {
 		return "", nil, err
 	}
-	return g.query("SELECT count(*) AS members", pred), g.args, nil
+	return g.query("SELECT count(*) AS members", pred), g.q.Args(), nil
 }
 
 type sqlGen struct {
 	c       *compiled
 	t       Tables
 	now     int64
-	args    []any
-	argIdx  map[string]int
+	q       sqltext.Query
 	ctes    []string
 	cteName map[string]string
 	segs    map[int]string
 }
 
 func newSQLGen(c *compiled, t Tables, now time.Time) *sqlGen {
-	return &sqlGen{c: c, t: t, now: now.UnixMicro(), argIdx: map[string]int{}, cteName: map[string]string{}, segs: map[int]string{}}
+	return &sqlGen{c: c, t: t, now: now.UnixMicro(), cteName: map[string]string{}, segs: map[int]string{}}
 }
 
 func (g *sqlGen) id() string {
@@ -113,27 +112,12 @@ func (g *sqlGen) query(sel, pred string) string {
 	return b.String()
 }
 
-// arg is a string value of the query, written as a SQL literal (quotes
-// doubled, the standard string syntax of DuckDB and PostgreSQL, where a
-// backslash is no escape): DuckDB pushes a comparison with a constant into
-// the table scan (row groups skipped by their min and max, the event name
-// compared per dictionary entry) but not one with a parameter, which it
-// evaluates row by row after the scan — an event rule's count over a
-// million customers' events read every row group. A value a literal
-// cannot carry (a NUL byte, which ends the query text at the C boundary,
-// or invalid UTF-8) stays a parameter, reusing the number of an equal one.
-func (g *sqlGen) arg(s string) string {
-	if utf8.ValidString(s) && !strings.ContainsRune(s, 0) {
-		return "'" + strings.ReplaceAll(s, "'", "''") + "'"
-	}
-	if i, ok := g.argIdx[s]; ok {
-		return "$" + strconv.Itoa(i)
-	}
-	g.args = append(g.args, s)
-	i := len(g.args)
-	g.argIdx[s] = i
-	return "$" + strconv.Itoa(i)
-}
+// arg is a string value of the query, written as a SQL literal where
+// one can carry it: DuckDB pushes a comparison with a constant into the
+// table scan but evaluates one with a parameter row by row, so an event
+// rule's count over a million customers' events read every row group
+// (sqltext).
+func (g *sqlGen) arg(s string) string { return g.q.String(s) }
 
 func (g *sqlGen) str(s string) string { return "CAST(" + g.arg(s) + " AS VARCHAR)" }
 
