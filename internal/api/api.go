@@ -77,6 +77,11 @@ type Server struct {
 	// a timeline then looks the profile's up instead of reading every own
 	// message's JSON. Nil reads the JSON.
 	OwnMessages func(ctx context.Context) (int64, error)
+	// EventDays brings the store's events counted per identity and day up
+	// to date (duckdb.RefreshEventDays), which segment previews read; the
+	// node's start does it first, so that the first preview after a bulk
+	// load does not wait for it. Nil leaves it to the first preview.
+	EventDays func(ctx context.Context) (uint64, error)
 	// Predict runs and reports customer predictions; nil serves none of
 	// their endpoints.
 	Predict *predict.Service

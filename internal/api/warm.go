@@ -12,7 +12,8 @@ import (
 // and what takes seconds on a large store (bench/dashboard: 1.0–2.3 s at
 // 1,000,000 customers), so that the first visitor after a start does not
 // wait for it: the table of the profiles the node's own messages name
-// (the customer timeline), then the shared answers — the overview's
+// (the customer timeline), the events counted per day (segment previews),
+// then the shared answers — the overview's
 // questions at its default period, the RFM summary and cells and the
 // clusters of the segments page. One at a time, on this goroutine: the
 // machine's cores go to ingest too, and each step is bounded by the shared
@@ -31,6 +32,11 @@ func (s *Server) Warm(ctx context.Context) {
 	}
 	if s.OwnMessages != nil {
 		if _, err := s.OwnMessages(ctx); !step("the profiles of the node's own messages", err) {
+			return
+		}
+	}
+	if s.EventDays != nil {
+		if _, err := s.EventDays(ctx); !step("the events counted per day", err) {
 			return
 		}
 	}

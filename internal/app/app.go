@@ -446,7 +446,7 @@ func (a *App) ingestLimit() func(kind, key string) (bool, time.Duration) {
 // API is the node's REST API server.
 func (a *App) API() *api.Server {
 	return &api.Server{Backend: a, Auth: a.Auth, Audit: a.Audit, Access: a.Access, Privacy: a.Privacy,
-		Retention: a.Retention, Profiles: a.Profiles, Predict: a.Predict, OrderDays: a.Store.RefreshOrderDays, OwnMessages: a.Store.RefreshOwnMessages, VoC: a.VoC, Marketing: a.marketing(), Journeys: a.Journeys, Unsubscribe: a.unsubscribeFunc(), Audiences: a.audiences(), Now: a.Cfg.Now, Web: a.Web, Logger: a.Logger, MaxRows: a.Cfg.MaxRows, SecureCookies: a.Cfg.TLSCert != "",
+		Retention: a.Retention, Profiles: a.Profiles, Predict: a.Predict, OrderDays: a.Store.RefreshOrderDays, OwnMessages: a.Store.RefreshOwnMessages, EventDays: a.Store.RefreshEventDays, VoC: a.VoC, Marketing: a.marketing(), Journeys: a.Journeys, Unsubscribe: a.unsubscribeFunc(), Audiences: a.audiences(), Now: a.Cfg.Now, Web: a.Web, Logger: a.Logger, MaxRows: a.Cfg.MaxRows, SecureCookies: a.Cfg.TLSCert != "",
 		Metrics:      promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}),
 		Limiter:      auth.NewLimiter(50, 200, auth.LimiterOptions{}),
 		LoginLimiter: auth.NewLimiter(1, 10, auth.LimiterOptions{})}

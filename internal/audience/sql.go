@@ -32,6 +32,24 @@ type Tables struct {
 	// type, event (the track name), name (the page or screen name),
 	// properties (JSON) and "timestamp" (TIMESTAMPTZ).
 	Events string
+	// Days, when set, holds the same events counted per profile and UTC
+	// day, read instead of Events for the days a condition without
+	// property filters covers whole.
+	Days *DayCounts
+}
+
+// DayCounts are the events of Tables.Events counted per profile, type,
+// name and UTC day: a table a rule's count reads far fewer rows of than
+// the events themselves. The counts may lag the events: Fresh selects the
+// events not yet counted.
+type DayCounts struct {
+	// Table is a table or view with the columns profile_id, type, name
+	// (the track's event, or the page's or screen's name), day (DATE, the
+	// UTC day of the events' timestamp) and n (how many).
+	Table string
+	// Fresh is an SQL condition over Tables.Events that holds for exactly
+	// the events Table does not count ("seq > 1234", "false").
+	Fresh string
 }
 
 // SQL returns a query for the ids (one column, profile_id) of the members
@@ -311,12 +329,14 @@ func (g *sqlGen) cte(s *stream, window int64) string {
 	name := "c" + strconv.Itoa(len(g.ctes))
 	g.cteName[key] = name
 	conds := []string{"profile_id IS NOT NULL", "type = '" + s.typ + "'"}
+	var dayConds []string
 	if s.name != "" {
 		col := "name"
 		if s.typ == EventTrack {
 			col = "event"
 		}
 		conds = append(conds, col+" = "+g.str(s.name))
+		dayConds = append(dayConds, "name = "+g.str(s.name))
 	}
 	for _, p := range s.where {
 		conds = append(conds, g.prop(p))
@@ -325,9 +345,51 @@ func (g *sqlGen) cte(s *stream, window int64) string {
 		conds = append(conds, `"timestamp" > `+g.ts(g.now-window))
 	}
 	conds = append(conds, `"timestamp" <= `+g.ts(g.now))
-	g.ctes = append(g.ctes, name+" AS (\n  SELECT profile_id AS pid, count(*) AS n\n  FROM "+g.t.Events+"\n  WHERE "+
-		strings.Join(conds, "\n    AND ")+"\n  GROUP BY profile_id)")
+	days, ok := g.wholeDays(s, window)
+	if !ok {
+		g.ctes = append(g.ctes, name+" AS (\n  SELECT profile_id AS pid, count(*) AS n\n  FROM "+g.t.Events+"\n  WHERE "+
+			strings.Join(conds, "\n    AND ")+"\n  GROUP BY profile_id)")
+		return name
+	}
+	// The whole days inside the window from the day counts; from the
+	// events, the rest of the window (its first and last day) and the
+	// events the counts do not hold yet.
+	dayConds = append([]string{"profile_id IS NOT NULL", "type = '" + s.typ + "'"}, dayConds...)
+	dayConds = append(dayConds, "day >= DATE '"+days.first+"'", "day < DATE '"+days.end+"'")
+	from := "TIMESTAMPTZ '" + days.first + " 00:00:00+00'"
+	to := "TIMESTAMPTZ '" + days.end + " 00:00:00+00'"
+	conds = append(conds, `("timestamp" < `+from+` OR "timestamp" >= `+to+` OR `+g.t.Days.Fresh+`)`)
+	g.ctes = append(g.ctes, name+" AS (\n  SELECT pid, sum(n) AS n FROM (\n  SELECT profile_id AS pid, n\n  FROM "+g.t.Days.Table+"\n  WHERE "+
+		strings.Join(dayConds, "\n    AND ")+"\n  UNION ALL\n  SELECT profile_id, 1\n  FROM "+g.t.Events+"\n  WHERE "+
+		strings.Join(conds, "\n    AND ")+")\n  GROUP BY pid)")
 	return name
+}
+
+// dayRange is a range of UTC days [first, end) as dates (YYYY-MM-DD).
+type dayRange struct{ first, end string }
+
+// wholeDays returns the UTC days that lie whole inside the window
+// (now−window, now] (from the beginning when window is 0) and before the
+// day of now, when the day counts can answer for them: the stream has no
+// property filter (the counts keep no properties) and there is at least
+// one such day.
+func (g *sqlGen) wholeDays(s *stream, window int64) (dayRange, bool) {
+	if g.t.Days == nil || len(s.where) > 0 {
+		return dayRange{}, false
+	}
+	const day = int64(24 * time.Hour / time.Microsecond)
+	end := g.now - ((g.now%day)+day)%day // the start of now's day
+	first := int64(-62135596800) * 1_000_000 // 0001-01-01: no lower bound
+	if window > 0 {
+		lo := g.now - window
+		// The first day that starts after lo: lo itself is outside.
+		first = lo - ((lo%day)+day)%day + day
+	}
+	if first >= end {
+		return dayRange{}, false
+	}
+	date := func(us int64) string { return time.UnixMicro(us).UTC().Format(time.DateOnly) }
+	return dayRange{date(first), date(end)}, true
 }
 
 // jsonPath writes a property path as a DuckDB JSON path literal with every

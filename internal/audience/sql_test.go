@@ -36,6 +36,15 @@ var testTables = Tables{
 	Events: "events",
 }
 
+// dayTables are testTables with day counts (event_days, a view made by
+// openDB) that hold two thirds of the events; the others are their Fresh
+// ones, read from the events, as a store's newest rows are.
+var dayTables = func() Tables {
+	t := testTables
+	t.Days = &DayCounts{Table: "event_days", Fresh: `hash(profile_id, "timestamp") % 3 = 0`}
+	return t
+}()
+
 // openDB opens an in-memory DuckDB with the fixture tables. The session time
 // zone is Asia/Kathmandu (UTC+05:45) on purpose: the SQL must mean the same
 // instants whatever the session's zone.
@@ -52,6 +61,9 @@ func openDB(t testing.TB) *sql.DB {
 		`CREATE TABLE profiles (profile_id VARCHAR, country VARCHAR, email VARCHAR, orders BIGINT, revenue DECIMAL(18,4),
 			vip BOOLEAN, last_order_at TIMESTAMPTZ, marketplaces VARCHAR[])`,
 		`CREATE TABLE events (profile_id VARCHAR, type VARCHAR, event VARCHAR, name VARCHAR, properties JSON, "timestamp" TIMESTAMPTZ)`,
+		`CREATE VIEW event_days AS SELECT profile_id, type, CASE WHEN type = 'track' THEN event ELSE name END AS name,
+			CAST(timezone('UTC', "timestamp") AS DATE) AS day, count(*) AS n
+			FROM events WHERE hash(profile_id, "timestamp") % 3 <> 0 GROUP BY ALL`,
 	} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -136,10 +148,22 @@ func (fx *fixture) load(t testing.TB, db *sql.DB) {
 	}
 }
 
-// sqlMembers runs the engine's query for one segment.
+// sqlMembers runs the engine's query for one segment, and fails the test
+// when the query that reads the day counts (dayTables) lists other
+// members.
 func sqlMembers(t testing.TB, db *sql.DB, e *Engine, seg string, now time.Time) []string {
 	t.Helper()
-	q, args, err := e.SQL(seg, now, testTables)
+	ids := sqlMembersOf(t, db, e, seg, now, testTables)
+	if days := sqlMembersOf(t, db, e, seg, now, dayTables); !slices.Equal(days, ids) {
+		t.Errorf("segment %s at %s: the query over the day counts lists %v, over the events %v", seg, now.UTC().Format(time.RFC3339Nano), days, ids)
+	}
+	return ids
+}
+
+// sqlMembersOf runs the engine's query for one segment over tables tt.
+func sqlMembersOf(t testing.TB, db *sql.DB, e *Engine, seg string, now time.Time, tt Tables) []string {
+	t.Helper()
+	q, args, err := e.SQL(seg, now, tt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -475,7 +476,7 @@ func (e *Engine) Tables(now time.Time) audience.Tables {
 	e.mu.Lock()
 	attrs, preds := e.parts.schema.Attrs, e.parts.preds
 	e.mu.Unlock()
-	return tables(now, attrs, preds)
+	return tables(now, attrs, preds, nil)
 }
 
 // tables is the batch side's view of the store at clock now for the
@@ -484,7 +485,7 @@ func (e *Engine) Tables(now time.Time) audience.Tables {
 // every profile's and every prediction's id (0.1 s of a preview at
 // 1,000,000 customers) and DuckDB cannot drop it when no column of it is
 // used, not knowing that a profile has at most one prediction row.
-func tables(now time.Time, schema map[string]audience.Type, predictions bool) audience.Tables {
+func tables(now time.Time, schema map[string]audience.Type, predictions bool, days *audience.DayCounts) audience.Tables {
 	clock := "TIMESTAMPTZ '" + now.UTC().Format("2006-01-02 15:04:05.999999") + "+00'"
 	attrs := map[string]string{}
 	for name := range schema {
@@ -507,7 +508,40 @@ func tables(now time.Time, schema map[string]audience.Type, predictions bool) au
 		profiles = `(SELECT f.*, cp.clv, cp.p_alive, cp.expected_purchases, cp.churn_risk, cp.churn_tier
 		FROM profiles f LEFT JOIN customer_predictions cp USING (profile_id))`
 	}
-	return audience.Tables{Profiles: profiles, Attrs: attrs, Events: segmentEvents}
+	return audience.Tables{Profiles: profiles, Attrs: attrs, Events: segmentEvents, Days: days}
+}
+
+// EventDaysKeeper is a store that keeps its events counted per sender
+// identity and UTC day (migration 013 of the DuckDB store). RefreshEventDays
+// brings the counts up to date and returns the log sequence up to which
+// every event row is counted.
+type EventDaysKeeper interface {
+	RefreshEventDays(ctx context.Context) (uint64, error)
+}
+
+// eventDays is the day counts as the batch side reads them: each
+// identity's rows with its current profile, through the identity mapping
+// as segmentEvents joins it.
+const eventDays = `(SELECT coalesce(u.profile_id, a.profile_id) AS profile_id, d.type, d.name, d.day, d.n
+	FROM event_days d
+	LEFT JOIN profile_users u ON u.source_id = d.source_id AND u.user_id = d.user_id
+	LEFT JOIN profile_anons a ON a.anonymous_id = d.anonymous_id)`
+
+// dayCounts brings the store's event day counts up to date and describes
+// them for a rule's query, or returns nil when the store keeps none.
+// A count rule then reads the whole days inside its window from them:
+// at 1,000,000 customers a 90-day "Order Completed" rule otherwise reads
+// 17.5 million event rows and joins each match to the identity mapping.
+func (e *Engine) dayCounts(ctx context.Context) (*audience.DayCounts, error) {
+	k, ok := e.cfg.RebuildStore.(EventDaysKeeper)
+	if !ok {
+		return nil, nil
+	}
+	seq, err := k.RefreshEventDays(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &audience.DayCounts{Table: eventDays, Fresh: "seq > " + strconv.FormatUint(seq, 10)}, nil
 }
 
 // readsPredictions reports whether any of rules compares a prediction.
@@ -568,7 +602,11 @@ func (e *Engine) Preview(ctx context.Context, r audience.Rule, now time.Time) (i
 	for _, sg := range segs {
 		rules = append(rules, sg.Rule)
 	}
-	q, args, err := aud.PreviewSQL(r, now, tables(now, schema.Attrs, readsPredictions(rules...)))
+	days, err := e.dayCounts(ctx)
+	if err != nil {
+		return 0, err
+	}
+	q, args, err := aud.PreviewSQL(r, now, tables(now, schema.Attrs, readsPredictions(rules...), days))
 	if err != nil {
 		return 0, err
 	}

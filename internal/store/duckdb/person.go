@@ -681,6 +681,35 @@ func (s *DB) ErasePerson(ctx context.Context, p *store.Person) (*store.Erased, e
 				}
 			}
 		}
+		// The events counted per sender identity and day (migration 013):
+		// the identity's rows go, and the next refresh compares every day
+		// with its rows, for a deleted row counted under another identity
+		// (another person's user id with this person's anonymous id).
+		if have["event_days"] {
+			var pairs []string
+			if len(users) > 0 {
+				if err := eachRow(ctx, c, "SELECT DISTINCT source_id, user_id FROM event_days WHERE user_id IN ("+strList(users)+")", func(v []sql.NullString) {
+					if f.has(v[0].String, v[1].String, "") {
+						pairs = append(pairs, "(source_id = "+lit(v[0].String)+" AND user_id = "+lit(v[1].String)+")")
+					}
+				}); err != nil {
+					return err
+				}
+			}
+			if len(pairs) > 0 {
+				if err := del("event_days", strings.Join(pairs, " OR ")); err != nil {
+					return err
+				}
+			}
+			if len(anons) > 0 {
+				if err := del("event_days", "user_id IS NULL AND anonymous_id IN ("+strList(anons)+")"); err != nil {
+					return err
+				}
+			}
+			if _, err := c.ExecContext(ctx, "UPDATE event_days_state SET full_check = true"); err != nil {
+				return fmt.Errorf("store: erase event days: %w", err)
+			}
+		}
 		var pids []string
 		if len(users) > 0 {
 			if err := eachRow(ctx, c, "SELECT profile_id, source_id, user_id FROM profile_users WHERE user_id IN ("+strList(users)+")", func(v []sql.NullString) {

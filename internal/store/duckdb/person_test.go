@@ -41,7 +41,8 @@ const personRows = `SELECT
 	+ (SELECT count(*) FROM segment_members WHERE profile_id = 'p_a')
 	+ (SELECT count(*) FROM order_idents WHERE source_id = 's1' AND user_id = 'u1')
 	+ (SELECT count(*) FROM order_days WHERE ident_id IN (SELECT ident_id FROM order_idents WHERE source_id = 's1' AND user_id = 'u1'))
-	+ (SELECT count(*) FROM order_days d WHERE NOT EXISTS (SELECT 1 FROM order_idents i WHERE i.ident_id = d.ident_id))`
+	+ (SELECT count(*) FROM order_days d WHERE NOT EXISTS (SELECT 1 FROM order_idents i WHERE i.ident_id = d.ident_id))
+	+ (SELECT count(*) FROM event_days WHERE (source_id = 's1' AND user_id IN ('u1', 'u2')) OR anonymous_id = 'a1')`
 
 // others counts the rows that are not the person's: the same userId in
 // another source, another customer and their profile.
@@ -54,7 +55,8 @@ const others = `SELECT
 	+ (SELECT count(*) FROM profiles WHERE profile_id = 'p_o')
 	+ (SELECT count(*) FROM profile_users WHERE profile_id = 'p_o')
 	+ (SELECT count(*) FROM order_idents WHERE user_id = 'u9')
-	+ (SELECT count(*) FROM order_days WHERE ident_id IN (SELECT ident_id FROM order_idents WHERE user_id = 'u9'))`
+	+ (SELECT count(*) FROM order_days WHERE ident_id IN (SELECT ident_id FROM order_idents WHERE user_id = 'u9'))
+	+ (SELECT count(*) FROM event_days WHERE user_id = 'u9' OR (user_id = 'u1' AND source_id <> 's1'))`
 
 // seedPerson stores the person (u1 and a1 on one identify, u2 linked
 // through a shared phone, an order with items and a refund, consent, a
@@ -88,8 +90,12 @@ func seedPerson(t *testing.T, s *DB) *feeder {
 	if _, err := s.RefreshOrderDays(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, s, personRows); n != 23 {
-		t.Fatalf("the person's rows before erasure: %d, want 23", n)
+	if _, err := s.RefreshEventDays(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// 23, and three event days: a1's page, u1's two tracks.
+	if n := count(t, s, personRows); n != 26 {
+		t.Fatalf("the person's rows before erasure: %d, want 26", n)
 	}
 	return f
 }

@@ -71,6 +71,13 @@ func (s *DB) DeleteBefore(ctx context.Context, table, typ, event string, cutoff 
 			}
 		}
 	}
+	if table == "events" {
+		// The events counted per identity and day (migration 013) are
+		// checked day by day at the next refresh.
+		if _, err := c.ExecContext(ctx, "UPDATE event_days_state SET full_check = true"); err != nil {
+			return 0, 0, fmt.Errorf("store: retention of event days: %w", err)
+		}
+	}
 	res, err := c.ExecContext(ctx, "DELETE FROM "+rows+" WHERE "+where, args...)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: retention of %s: %w", table, err)
