@@ -378,7 +378,7 @@ func (g *sqlGen) wholeDays(s *stream, window int64) (dayRange, bool) {
 		return dayRange{}, false
 	}
 	const day = int64(24 * time.Hour / time.Microsecond)
-	end := g.now - ((g.now%day)+day)%day // the start of now's day
+	end := g.now - ((g.now%day)+day)%day     // the start of now's day
 	first := int64(-62135596800) * 1_000_000 // 0001-01-01: no lower bound
 	if window > 0 {
 		lo := g.now - window
