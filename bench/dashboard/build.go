@@ -28,7 +28,9 @@ package main
 //     scaled ×K (spend, impressions, clicks) so return on ad spend stays the
 //     demo's.
 //   - The order-day aggregates (order_idents, order_days, …) are emptied
-//     and rebuilt by the store's own RefreshOrderDays, as the node would.
+//     and rebuilt by the store's own RefreshOrderDays, as the node would;
+//     the event-day counts (event_days) are brought up to date by its
+//     RefreshEventDays.
 //   - Tables of the node itself (sources, fx_rates, alerts, prediction_runs,
 //     audit, identity merges and conflicts, quarantine) stay as they are.
 //
@@ -126,6 +128,21 @@ func build(ctx context.Context, template, dir string, copies, eventDays int) err
 		return fmt.Errorf("order days: %w", err)
 	}
 	fmt.Printf("build: order days rebuilt by RefreshOrderDays (%d days) in %.1fs\n", r.Days, time.Since(t).Seconds())
+	// The event-day counts likewise (the copies' rows lie above the
+	// template's refresh, so the refresh aggregates their days again).
+	t = time.Now()
+	st, err = twduck.Open(ctx, twduck.Config{Dir: storeDir, MemoryLimit: "2GB"})
+	if err != nil {
+		return fmt.Errorf("open the store: %w", err)
+	}
+	seq, err := st.RefreshEventDays(ctx)
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("event days: %w", err)
+	}
+	fmt.Printf("build: event days refreshed by RefreshEventDays (up to sequence %d) in %.1fs\n", seq, time.Since(t).Seconds())
 	el := time.Since(start).Seconds()
 	fmt.Printf("build: done in %.0fs, machine CPU %.0fs (all processes), load %s, store %d MB\n",
 		el, machine.Busy()-busy0, machine.LoadAvg(), fileMB(filepath.Join(storeDir, twduck.FileName)))
