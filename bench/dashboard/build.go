@@ -113,40 +113,46 @@ func build(ctx context.Context, template, dir string, copies, eventDays int) err
 	if err := copyRows(ctx, filepath.Join(storeDir, twduck.FileName), copies, eventDays); err != nil {
 		return err
 	}
-	// The order-day aggregates, by the store's own code (the first refresh
-	// aggregates every day).
+	// The order-day aggregates and the event-day counts, by the store's own
+	// code, as the node keeps them: the first order-day refresh aggregates
+	// every day; the copies' event rows lie above the template's event-day
+	// refresh, so their days are aggregated again.
 	t := time.Now()
-	st, err = twduck.Open(ctx, twduck.Config{Dir: storeDir, MemoryLimit: "2GB"})
+	err = refreshed(ctx, storeDir, func(st *twduck.DB) error {
+		r, err := st.RefreshOrderDays(ctx)
+		if err != nil {
+			return fmt.Errorf("order days: %w", err)
+		}
+		fmt.Printf("build: order days rebuilt by RefreshOrderDays (%d days) in %.1fs\n", r.Days, time.Since(t).Seconds())
+		t = time.Now()
+		seq, err := st.RefreshEventDays(ctx)
+		if err != nil {
+			return fmt.Errorf("event days: %w", err)
+		}
+		fmt.Printf("build: event days refreshed by RefreshEventDays (up to sequence %d) in %.1fs\n", seq, time.Since(t).Seconds())
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("open the store: %w", err)
+		return err
 	}
-	r, err := st.RefreshOrderDays(ctx)
-	if cerr := st.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("order days: %w", err)
-	}
-	fmt.Printf("build: order days rebuilt by RefreshOrderDays (%d days) in %.1fs\n", r.Days, time.Since(t).Seconds())
-	// The event-day counts likewise (the copies' rows lie above the
-	// template's refresh, so the refresh aggregates their days again).
-	t = time.Now()
-	st, err = twduck.Open(ctx, twduck.Config{Dir: storeDir, MemoryLimit: "2GB"})
-	if err != nil {
-		return fmt.Errorf("open the store: %w", err)
-	}
-	seq, err := st.RefreshEventDays(ctx)
-	if cerr := st.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("event days: %w", err)
-	}
-	fmt.Printf("build: event days refreshed by RefreshEventDays (up to sequence %d) in %.1fs\n", seq, time.Since(t).Seconds())
 	el := time.Since(start).Seconds()
 	fmt.Printf("build: done in %.0fs, machine CPU %.0fs (all processes), load %s, store %d MB\n",
 		el, machine.Busy()-busy0, machine.LoadAvg(), fileMB(filepath.Join(storeDir, twduck.FileName)))
 	return nil
+}
+
+// refreshed opens the store in storeDir with room for a large refresh, runs
+// fn on it and closes it.
+func refreshed(ctx context.Context, storeDir string, fn func(st *twduck.DB) error) error {
+	st, err := twduck.Open(ctx, twduck.Config{Dir: storeDir, MemoryLimit: "2GB"})
+	if err != nil {
+		return fmt.Errorf("open the store: %w", err)
+	}
+	err = fn(st)
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // copyRows writes copies 1…copies-1 of every person table.
