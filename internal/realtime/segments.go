@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -521,11 +520,20 @@ type EventDaysKeeper interface {
 
 // eventDays is the day counts as the batch side reads them: each
 // identity's rows with its current profile, through the identity mapping
-// as segmentEvents joins it.
-const eventDays = `(SELECT coalesce(u.profile_id, a.profile_id) AS profile_id, d.type, d.name, d.day, d.n
+// as segmentEvents joins it — none while the store's state says they may
+// not match event_rows up to its refreshed_seq (a refresh half done, or
+// deletions not yet checked; migration 013), and then eventDaysFresh
+// selects every event. Both read the state in the rule's own query, so
+// they agree with the counts it reads even when a refresh ends between
+// the preview's own refresh and its query.
+const (
+	eventDays = `(SELECT coalesce(u.profile_id, a.profile_id) AS profile_id, d.type, d.name, d.day, d.n
 	FROM event_days d
 	LEFT JOIN profile_users u ON u.source_id = d.source_id AND u.user_id = d.user_id
-	LEFT JOIN profile_anons a ON a.anonymous_id = d.anonymous_id)`
+	LEFT JOIN profile_anons a ON a.anonymous_id = d.anonymous_id
+	WHERE (SELECT NOT (full_check OR busy) FROM event_days_state))`
+	eventDaysFresh = `(seq > (SELECT refreshed_seq FROM event_days_state) OR (SELECT full_check OR busy FROM event_days_state))`
+)
 
 // dayCounts brings the store's event day counts up to date and describes
 // them for a rule's query, or returns nil when the store keeps none.
@@ -537,11 +545,10 @@ func (e *Engine) dayCounts(ctx context.Context) (*audience.DayCounts, error) {
 	if !ok {
 		return nil, nil
 	}
-	seq, err := k.RefreshEventDays(ctx)
-	if err != nil {
+	if _, err := k.RefreshEventDays(ctx); err != nil {
 		return nil, err
 	}
-	return &audience.DayCounts{Table: eventDays, Fresh: "seq > " + strconv.FormatUint(seq, 10)}, nil
+	return &audience.DayCounts{Table: eventDays, Fresh: eventDaysFresh}, nil
 }
 
 // readsPredictions reports whether any of rules compares a prediction.

@@ -20,21 +20,27 @@ const eventDayTypes = "('track', 'page', 'screen')"
 // RefreshEventDays brings event_days (migration 013) up to date with
 // event_rows and returns the sequence up to which every event row is
 // counted there. The days of the rows added since the last refresh are
-// aggregated again, whole; after a retention run (full_check) so is every
-// day whose sum no longer matches its rows. Readers count the rows above
-// the returned sequence from event_rows.
+// aggregated again, whole; after a retention run or an erasure
+// (full_check) so is every day whose sum no longer matches its rows.
+// Readers count the rows above event_days_state.refreshed_seq from
+// event_rows, reading the state in their own query: a refresh may end
+// between this call and their query.
+//
+// Many days (a first refresh, a bulk load) are aggregated a batch per
+// transaction, so that the store writer and erasures get in between; until
+// the last one the state says busy, and readers count from event_rows.
 //
 // When nothing was added it answers without the writer's lock, which a
 // long write may hold for seconds: a segment preview then does not wait.
 func (s *DB) RefreshEventDays(ctx context.Context) (uint64, error) {
 	var seq uint64
-	var full, current bool
-	err := s.db.QueryRowContext(ctx, `SELECT refreshed_seq, full_check,
-		NOT EXISTS (SELECT 1 FROM event_rows WHERE seq > refreshed_seq) FROM event_days_state`).Scan(&seq, &full, &current)
+	var stale, current bool
+	err := s.db.QueryRowContext(ctx, `SELECT refreshed_seq, full_check OR busy,
+		NOT EXISTS (SELECT 1 FROM event_rows WHERE seq > refreshed_seq) FROM event_days_state`).Scan(&seq, &stale, &current)
 	if err != nil {
 		return 0, fmt.Errorf("store: event days state: %w", err)
 	}
-	if current && !full {
+	if current && !stale {
 		return seq, nil
 	}
 	var (
@@ -58,10 +64,14 @@ func (s *DB) RefreshEventDays(ctx context.Context) (uint64, error) {
 			}
 			days = days[n:]
 			if len(days) > 0 {
+				// Committed days now count rows above refreshed_seq.
+				if _, err := c.ExecContext(ctx, "UPDATE event_days_state SET busy = true"); err != nil {
+					return fmt.Errorf("store: event days state: %w", err)
+				}
 				return nil
 			}
 			done = true
-			if _, err := c.ExecContext(ctx, "UPDATE event_days_state SET refreshed_seq = ?, full_check = false", top); err != nil {
+			if _, err := c.ExecContext(ctx, "UPDATE event_days_state SET refreshed_seq = ?, full_check = false, busy = false", top); err != nil {
 				return fmt.Errorf("store: event days state: %w", err)
 			}
 			return nil

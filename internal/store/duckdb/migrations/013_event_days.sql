@@ -28,10 +28,14 @@ CREATE TABLE event_days (
 );
 
 -- How far event_days has read event_rows: every row with a sequence up to
--- refreshed_seq is counted (unless full_check says deletions may have made
--- some day's sum too high).
+-- refreshed_seq is counted, and no other, unless full_check (deletions may
+-- have made some day's sum too high) or busy (a refresh in several
+-- transactions is half done: some days count rows above refreshed_seq).
+-- Readers use the counts only when neither is set, deciding in the same
+-- query, so that they see the table and its state as one snapshot.
 CREATE TABLE event_days_state (
     refreshed_seq UBIGINT NOT NULL,
-    full_check    BOOLEAN NOT NULL
+    full_check    BOOLEAN NOT NULL,
+    busy          BOOLEAN NOT NULL
 );
-INSERT INTO event_days_state VALUES (0, false);
+INSERT INTO event_days_state VALUES (0, false, false);
