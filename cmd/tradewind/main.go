@@ -111,9 +111,10 @@ func loadMemoryLimit() (restore func()) {
 
 // bulkLoadMemoryLimit is the Go memory limit while a load runs
 // (loadMemoryLimit): 2.5 GiB, which with DuckDB's and Pebble's own memory
-// put a 1,000,000-row import at ~3.3 GB resident — comfortable on the
-// 24 GiB machine the figures come from, not on a 4 GiB one, where
-// GOMEMLIMIT=1GiB (say) keeps it lower at the cost of collections.
+// put a 1,000,000-row import at 2.9–3.0 GiB resident (1.1–1.2 GiB at the
+// serving limit; bench/orders-csv/README.md) — comfortable on the 24 GiB
+// machine the figures come from, not on a 4 GiB one, where GOMEMLIMIT=1GiB
+// (say) keeps it lower at the cost of collections.
 const bulkLoadMemoryLimit = 2560 << 20
 
 // exitError carries a specific exit code.
