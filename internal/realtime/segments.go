@@ -551,6 +551,17 @@ func (e *Engine) dayCounts(ctx context.Context) (*audience.DayCounts, error) {
 	return &audience.DayCounts{Table: eventDays, Fresh: eventDaysFresh}, nil
 }
 
+// countsEvents reports whether any of rules has an event condition: only
+// then does a preview bring the event-day counts up to date (a refresh
+// waits for the store writer's lock when events arrived).
+func countsEvents(rules ...audience.Rule) bool {
+	found := false
+	for _, r := range rules {
+		walkRule(r, nil, func(audience.EventCond) { found = true })
+	}
+	return found
+}
+
 // readsPredictions reports whether any of rules compares a prediction.
 func readsPredictions(rules ...audience.Rule) bool {
 	found := false
@@ -609,9 +620,11 @@ func (e *Engine) Preview(ctx context.Context, r audience.Rule, now time.Time) (i
 	for _, sg := range segs {
 		rules = append(rules, sg.Rule)
 	}
-	days, err := e.dayCounts(ctx)
-	if err != nil {
-		return 0, err
+	var days *audience.DayCounts
+	if countsEvents(rules...) {
+		if days, err = e.dayCounts(ctx); err != nil {
+			return 0, err
+		}
 	}
 	q, args, err := aud.PreviewSQL(r, now, tables(now, schema.Attrs, readsPredictions(rules...), days))
 	if err != nil {
