@@ -130,6 +130,10 @@ type Engine struct {
 	// engine's allocations. Guarded by mu.
 	touched map[string]uint64
 	chunk   *readCache
+	// items and pre are the chunk's projected messages and prefetch state
+	// (prefetch.go), reused likewise.
+	items []chunkItem
+	pre   prefetcher
 
 	// pending are messages the batch being processed will publish
 	// (deviations), and splits the profiles it must rebuild.
@@ -334,7 +338,31 @@ func (e *Engine) chunkState() (map[string]uint64, *readCache) {
 	clear(c.m)
 	clear(c.profiles)
 	clear(c.dirtied)
+	c.reads = 0
 	return e.touched, c
+}
+
+// project projects the chunk's messages after applied (not the engine's
+// own), once, for prefetch and apply: items[i] is batch[i]'s.
+func (e *Engine) project(batch []eventlog.Delivery, applied uint64) []chunkItem {
+	items := e.items[:0]
+	for i := range batch {
+		items = append(items, chunkItem{})
+		d := &batch[i]
+		if d.Seq <= applied || d.Meta.Source == engineSource {
+			continue
+		}
+		applied = d.Seq
+		it := &items[i]
+		it.p = e.cfg.Projector.Project(*d)
+		if it.p.Err != nil || it.p.Suppressed || it.p.Expired || it.p.Event == nil {
+			continue
+		}
+		it.live = true
+		it.obs = e.observation(&it.p, e.storeOf)
+	}
+	e.items = items
+	return items
 }
 
 // handleChunk applies deliveries in log order and commits them.
@@ -348,7 +376,12 @@ func (e *Engine) handleChunk(ctx context.Context, batch []eventlog.Delivery) err
 	last := e.applied.Load()
 	now := e.cfg.Now()
 	touched, cache := e.chunkState()
-	for _, d := range batch {
+	items := e.project(batch, last)
+	defer clear(items) // the projections' memory is not kept until the next chunk
+	if err := e.prefetch(cache, items, batch); err != nil {
+		return err
+	}
+	for i, d := range batch {
 		if d.Seq <= last {
 			continue
 		}
@@ -370,8 +403,8 @@ func (e *Engine) handleChunk(ctx context.Context, batch []eventlog.Delivery) err
 			}
 			continue
 		}
-		p := e.cfg.Projector.Project(d)
-		if p.Err != nil || p.Suppressed || p.Expired || p.Event == nil {
+		it := &items[i]
+		if !it.live {
 			continue
 		}
 		// Checked after the projection's verdicts, as the store does, so
@@ -382,7 +415,7 @@ func (e *Engine) handleChunk(ctx context.Context, batch []eventlog.Delivery) err
 			}
 			continue
 		}
-		pid, err := e.parts.apply(b, cache, &p, now)
+		pid, err := e.parts.apply(b, cache, &it.p, &it.obs, now)
 		if err != nil {
 			return fmt.Errorf("realtime: message %d: %w", d.Seq, err)
 		}

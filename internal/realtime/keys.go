@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -32,23 +33,34 @@ func (e *Engine) duplicate(b *pebble.Batch, d *eventlog.Delivery) (bool, error) 
 	if !ok {
 		return false, nil
 	}
-	v, closer, err := b.Get(key)
-	switch {
-	case err == nil:
-		ent, err := keyindex.DecodeEntry(v)
-		closer.Close()
+	v, known := e.pre.dup[string(key)] // read by prefetch, or written earlier in the chunk
+	if !known {
+		e.pre.dupReads++
+		raw, closer, err := b.Get(key)
+		switch {
+		case err == nil:
+			v = cached{v: bytes.Clone(raw), ok: true}
+			closer.Close()
+		case !errors.Is(err, pebble.ErrNotFound):
+			return false, err
+		}
+	}
+	if v.ok {
+		ent, err := keyindex.DecodeEntry(v.v)
 		if err != nil {
 			return false, fmt.Errorf("realtime: message key: %w", err)
 		}
 		if ent.Seq != d.Seq && ent.Covers(day) {
 			return true, nil
 		}
-	case !errors.Is(err, pebble.ErrNotFound):
-		return false, err
 	}
 	ent := keyindex.Entry{Seq: d.Seq, Day: day, Permanent: d.Meta.Flags&eventlog.FlagPermanentKey != 0}
-	if err := b.Set(key, ent.Encode(), nil); err != nil {
+	enc := ent.Encode()
+	if err := b.Set(key, enc, nil); err != nil {
 		return false, err
+	}
+	if e.pre.dup != nil {
+		e.pre.dup[string(key)] = cached{v: enc, ok: true}
 	}
 	e.keyDay.Note(day)
 	return false, nil

@@ -51,6 +51,9 @@ type readCache struct {
 	// dirtied are the profiles already marked for the flush in this batch:
 	// one marker write per profile and batch is enough.
 	dirtied map[string]bool
+	// reads counts the reads that missed the cache and went to Pebble
+	// (what prefetch saves; its test counts them).
+	reads int
 }
 
 // cached is a key's value; ok is false for an absent key.
@@ -275,6 +278,9 @@ func (k batchKV) Get(key []byte) ([]byte, error) {
 			}
 			return bytes.Clone(e.v), nil
 		}
+	}
+	if k.c != nil {
+		k.c.reads++
 	}
 	v, closer, err := k.b.Get(full)
 	if errors.Is(err, pebble.ErrNotFound) {

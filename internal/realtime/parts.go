@@ -209,11 +209,15 @@ func attrOf(p *profile.Profile, name string, now time.Time) (audience.Value, boo
 
 // apply folds one projected message into the graph, the profile and the
 // segment state, returning the message's profile ("" for a message whose
-// identifiers are all junk). c (which may be nil) caches the batch's state.
-func (p *parts) apply(b *pebble.Batch, c *readCache, pr *store.Projected, now time.Time) (string, error) {
+// identifiers are all junk). c (which may be nil) caches the batch's state;
+// obs is the message's observation (nil: made from pr).
+func (p *parts) apply(b *pebble.Batch, c *readCache, pr *store.Projected, obs *identity.Observation, now time.Time) (string, error) {
 	kvI, kvP, kvA := cachedView(b, c, prefIdentity), cachedView(b, c, prefProfile), cachedView(b, c, prefAudience)
-	obs := p.e.observation(pr, p.e.storeOf)
-	res, err := p.graph.Observe(kvI, obs)
+	if obs == nil {
+		o := p.e.observation(pr, p.e.storeOf)
+		obs = &o
+	}
+	res, err := p.graph.Observe(kvI, *obs)
 	if err != nil {
 		return "", err
 	}
@@ -582,19 +586,33 @@ func (p *parts) collect(r pebble.Reader, c *readCache, out *store.ProfileBatch, 
 		if err != nil {
 			return err
 		}
-		defer it.Close()
+		var got []marker
 		ok := it.First()
-		for ; ok && len(done) < max; ok = it.Next() {
-			k, v := bytes.Clone(it.Key()), bytes.Clone(it.Value())
-			if err := fn(k, v); err != nil {
+		for ; ok && len(done)+len(got) < max; ok = it.Next() {
+			got = append(got, marker{bytes.Clone(it.Key()), bytes.Clone(it.Value())})
+		}
+		err = it.Error()
+		it.Close()
+		if err != nil {
+			return err
+		}
+		if bytes.Equal(prefix, prefDirty) && c != nil {
+			// Their records, read in key order before fn reads them one
+			// by one (prefetch.go).
+			if err := p.e.prefetchProfiles(r, c, got); err != nil {
 				return err
 			}
-			done = append(done, marker{k, v})
+		}
+		for _, m := range got {
+			if err := fn(m.key, m.val); err != nil {
+				return err
+			}
+			done = append(done, m)
 		}
 		if ok && bytes.Equal(prefix, prefDirty) {
 			next = done[len(done)-1].key
 		}
-		return it.Error()
+		return nil
 	}
 	kvI, kvP := batchKV{b: r, prefix: []byte(prefIdentity), c: c}, batchKV{b: r, prefix: []byte(prefProfile), c: c}
 	kvM := batchKV{b: r, prefix: []byte(prefMember), c: c}
@@ -677,6 +695,13 @@ func (p *parts) collect(r pebble.Reader, c *readCache, out *store.ProfileBatch, 
 // only the last step's are current when the batch is written.
 func (p *parts) recheck(r pebble.Reader, c *readCache, out *store.ProfileBatch) error {
 	kvI := batchKV{b: r, prefix: []byte(prefIdentity), c: c}
+	if c != nil {
+		// Their identity records, in key order (prefetch.go): thousands of
+		// profiles read in earlier steps, which the cache may have lost.
+		if err := p.e.prefetchIdentities(r, c, out.Profiles); err != nil {
+			return err
+		}
+	}
 	dead := map[string]bool{}
 	for _, row := range out.Profiles {
 		info, err := p.graph.Profile(kvI, row.ProfileID)
