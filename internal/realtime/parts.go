@@ -221,6 +221,9 @@ func (p *parts) apply(b *pebble.Batch, c *readCache, pr *store.Projected, obs *i
 	if err != nil {
 		return "", err
 	}
+	if res.Created && c != nil {
+		p.e.noState(c, res.Profile)
+	}
 	for _, m := range res.Merges {
 		if c != nil {
 			delete(c.profiles, m.Into)

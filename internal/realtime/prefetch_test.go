@@ -43,6 +43,11 @@ func TestPrefetchReadsWhatTheChunkReads(t *testing.T) {
 	if err := e.handle(ctx, first); err != nil {
 		t.Fatal(err)
 	}
+	// New people: only the graph's check that each new profile id is free
+	// reads Pebble; their profiles' records are known to be absent.
+	if r := e.chunk.reads; r != len(first) {
+		t.Errorf("a chunk creating %d profiles read %d records from Pebble, want %d", len(first), r, len(first))
+	}
 	e.cache.clear()
 
 	var second []eventlog.Delivery
