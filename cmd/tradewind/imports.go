@@ -175,15 +175,19 @@ func importFile(ctx context.Context, t *target, req api.ImportRequest, waitProfi
 		return nil, err
 	}
 	out := &fileReport{ImportReport: rep}
-	last, err := a.Log.LastSeq(ctx)
-	if err != nil || a.Profiles == nil {
-		return out, err
+	if a.Profiles == nil {
+		return out, nil
 	}
+	last, err := a.Log.LastSeq(ctx)
 	if !waitProfiles {
-		if applied := a.Profiles.Applied(); applied < last {
+		// A note only: the import itself is done.
+		if applied := a.Profiles.Applied(); err == nil && applied < last {
 			fmt.Fprintf(os.Stderr, "profiles: the profile engine has applied the log to %d of %d; it goes on when the data directory next opens (or use --wait-profiles)\n", applied, last)
 		}
 		return out, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("waiting for the profile engine: %w", err)
 	}
 	// The engine publishes segment memberships as it goes, which the store
 	// and the engine itself then apply: caught up is when a round adds
