@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -11,7 +12,7 @@ import (
 // eventDaysBatch bounds the days aggregated by one transaction, so that
 // the first refresh of a large store stays within DuckDB's memory limit
 // and lets the store writer and erasures in between steps.
-const eventDaysBatch = 20
+const eventDaysBatch = 7
 
 // eventDayTypes are the message types a segment's event condition counts
 // (audience: track, page and screen), the only ones event_days holds.
@@ -34,13 +35,21 @@ const eventDayTypes = "('track', 'page', 'screen')"
 // long write may hold for seconds: a segment preview then does not wait.
 func (s *DB) RefreshEventDays(ctx context.Context) (uint64, error) {
 	var seq uint64
-	var stale, current bool
-	err := s.db.QueryRowContext(ctx, `SELECT refreshed_seq, full_check OR busy,
-		NOT EXISTS (SELECT 1 FROM event_rows WHERE seq > refreshed_seq) FROM event_days_state`).Scan(&seq, &stale, &current)
+	var stale bool
+	err := s.db.QueryRowContext(ctx, `SELECT refreshed_seq, full_check OR busy FROM event_days_state`).Scan(&seq, &stale)
 	if err != nil {
 		return 0, fmt.Errorf("store: event days state: %w", err)
 	}
-	if current && !stale {
+	// The position as a literal: DuckDB skips the row groups below it by
+	// their zone maps. (Compared with the state's column in one query,
+	// NOT EXISTS became an anti-join that hashed every row's sequence: out
+	// of memory at 1,000,000 customers.)
+	var newer bool
+	err = s.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM event_rows WHERE seq > "+strconv.FormatUint(seq, 10)+")").Scan(&newer)
+	if err != nil {
+		return 0, fmt.Errorf("store: event days: %w", err)
+	}
+	if !newer && !stale {
 		return seq, nil
 	}
 	var (
@@ -94,7 +103,9 @@ func eventDaysToRefresh(ctx context.Context, c *sql.Conn) ([]time.Time, uint64, 
 		return nil, 0, fmt.Errorf("store: event days state: %w", err)
 	}
 	var top sql.NullInt64
-	if err := c.QueryRowContext(ctx, "SELECT max(seq) FROM event_rows WHERE seq > ?", from).Scan(&top); err != nil {
+	// Positions as literals throughout: DuckDB skips the row groups outside
+	// them by their zone maps, where it compares a parameter row by row.
+	if err := c.QueryRowContext(ctx, "SELECT max(seq) FROM event_rows WHERE seq > "+strconv.FormatUint(from, 10)).Scan(&top); err != nil {
 		return nil, 0, fmt.Errorf("store: event days: %w", err)
 	}
 	to := from
@@ -103,20 +114,19 @@ func eventDaysToRefresh(ctx context.Context, c *sql.Conn) ([]time.Time, uint64, 
 	}
 	// The days of the rows added since; after deletions, the days whose
 	// rows no longer add up to what was counted.
+	fromLit, toLit := strconv.FormatUint(from, 10), strconv.FormatUint(to, 10)
 	q := `SELECT DISTINCT CAST(timezone('UTC', "timestamp") AS DATE) FROM event_rows
-		WHERE seq > ? AND seq <= ? AND type IN ` + eventDayTypes
-	args := []any{from, to}
+		WHERE seq > ` + fromLit + ` AND seq <= ` + toLit + ` AND type IN ` + eventDayTypes
 	if full {
 		q += `
 		UNION
 		SELECT day FROM (SELECT CAST(timezone('UTC', "timestamp") AS DATE) AS day, count(*) AS n FROM event_rows
-			WHERE seq <= ? AND type IN ` + eventDayTypes + ` GROUP BY 1) a
+			WHERE seq <= ` + fromLit + ` AND type IN ` + eventDayTypes + ` GROUP BY 1) a
 		FULL JOIN (SELECT day, sum(n) AS n FROM event_days GROUP BY 1) b USING (day)
 		WHERE a.n IS DISTINCT FROM b.n`
-		args = append(args, from)
 	}
 	var days []time.Time
-	rows, err := c.QueryContext(ctx, "SELECT * FROM ("+q+") ORDER BY 1", args...)
+	rows, err := c.QueryContext(ctx, "SELECT * FROM ("+q+") ORDER BY 1")
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: event days to refresh: %w", err)
 	}
@@ -158,11 +168,11 @@ func aggregateEventDays(ctx context.Context, c *sql.Conn, days []time.Time, top 
 		SELECT source_id, user_id, CASE WHEN user_id IS NULL THEN anonymous_id END, type,
 			CASE WHEN type = 'track' THEN event ELSE name END, CAST(timezone('UTC', "timestamp") AS DATE) AS day, count(*)
 		FROM event_rows
-		WHERE type IN `+eventDayTypes+` AND seq <= ?
+		WHERE type IN `+eventDayTypes+` AND seq <= `+strconv.FormatUint(top, 10)+`
 			AND "timestamp" >= TIMESTAMPTZ '`+lo+` 00:00:00+00' AND "timestamp" < TIMESTAMPTZ '`+hi+` 00:00:00+00'
 			AND CAST(timezone('UTC', "timestamp") AS DATE) IN (`+in+`)
 		GROUP BY ALL
-		ORDER BY type, 5, day`, top)
+		ORDER BY type, 5, day`)
 	if err != nil {
 		return fmt.Errorf("store: event days: %w", err)
 	}
