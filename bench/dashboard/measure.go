@@ -75,7 +75,7 @@ func pages(ids ids) []page {
 		{"customers search", [][]call{{get("/v1/profiles?user_id=" + q(ids.userID) + "&source=" + q(ids.source))}}},
 		{"customer", [][]call{{get("/customers/" + q(ids.profile)), get(prof)},
 			{get(prof + "/timeline?limit=50"), get(prof + "/deliveries?limit=50"),
-				get("/v1/consent?user_id=" + q(ids.userID) + "&source=" + q(ids.source))}}},
+				get("/v1/consent?profile_id=" + q(ids.profile))}}},
 		{"segments", [][]call{{get("/segments"), get("/v1/segments"), get("/v1/rfm"), sharedCall("RFM cells SQL shared", ids.cellsSQL),
 			get("/v1/clusters"), get("/v1/audience-syncs")},
 			{get("/v1/segments/" + q(ids.segment)), get("/v1/segments/" + q(ids.segment) + "/members?limit=50")}}},

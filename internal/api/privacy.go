@@ -11,7 +11,9 @@ import (
 	"github.com/tradewind/tradewind/internal/auth"
 	"github.com/tradewind/tradewind/internal/ingest"
 	"github.com/tradewind/tradewind/internal/privacy"
+	"github.com/tradewind/tradewind/internal/realtime"
 	"github.com/tradewind/tradewind/internal/retention"
+	"github.com/tradewind/tradewind/internal/store"
 )
 
 func (s *Server) privacyRoutes() []Route {
@@ -213,9 +215,15 @@ func (s *Server) recordConsent(w http.ResponseWriter, r *http.Request) {
 }
 
 // getConsent answers GET /v1/consent?email=…|phone=…|user_id=…&source=…|anonymous_id=…
-// with the person's current consent per purpose and its history.
+// with the person's current consent per purpose and its history; with
+// ?profile_id=… (a customer's page), the consent of that profile's user and
+// anonymous ids.
 func (s *Server) getConsent(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if pid := q.Get("profile_id"); pid != "" {
+		s.profileConsent(w, r, pid)
+		return
+	}
 	id := privacy.Identifier{Email: q.Get("email"), Phone: q.Get("phone"), UserID: q.Get("user_id"),
 		AnonymousID: q.Get("anonymous_id"), Source: q.Get("source"), Region: q.Get("region")}
 	out, err := s.Privacy.Consent(r.Context(), id)
@@ -225,6 +233,45 @@ func (s *Server) getConsent(w http.ResponseWriter, r *http.Request) {
 			ingest.WriteError(w, http.StatusBadRequest, fe.Field, fe.Error())
 			return
 		}
+		s.privacyError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// profileConsent answers GET /v1/consent?profile_id=…: the consent given
+// under the profile's user ids (with their sources) and anonymous ids, as
+// the store's identity mapping holds them. A merged-away id answers for the
+// surviving profile.
+func (s *Server) profileConsent(w http.ResponseWriter, r *http.Request, id string) {
+	if s.Profiles == nil {
+		ingest.WriteError(w, http.StatusNotFound, "profile_id", "profiles are not kept on this node")
+		return
+	}
+	v, err := s.Profiles.Profile(id, s.now())
+	if errors.Is(err, realtime.ErrProfileNotFound) {
+		ingest.WriteError(w, http.StatusNotFound, "profile_id", "profile not found")
+		return
+	}
+	if err != nil {
+		ingest.WriteError(w, http.StatusInternalServerError, "", "could not read the profile")
+		return
+	}
+	ids, err := s.Backend.QueryArgs(r.Context(), `SELECT source_id, user_id, NULL FROM profile_users WHERE profile_id = ?
+		UNION ALL SELECT NULL, NULL, anonymous_id FROM profile_anons WHERE profile_id = ?`, []any{v.ID, v.ID})
+	if err != nil {
+		ingest.WriteError(w, http.StatusInternalServerError, "", "could not read the profile's identities")
+		return
+	}
+	p := &store.Person{}
+	for _, row := range ids.Rows {
+		src, _ := row[0].(string)
+		user, _ := row[1].(string)
+		anon, _ := row[2].(string)
+		p.Identities = append(p.Identities, store.Identity{SourceID: src, UserID: user, AnonymousID: anon})
+	}
+	out, err := s.Privacy.ConsentOf(r.Context(), p)
+	if err != nil {
 		s.privacyError(w, err)
 		return
 	}

@@ -110,7 +110,7 @@ func TestExportNeedsASecondApprover(t *testing.T) {
 // history back.
 func TestConsentFromEventsAndAPI(t *testing.T) {
 	n := openNode(t, Config{})
-	_, key := n.createSource("Shop", "EUR")
+	src, key := n.createSource("Shop", "EUR")
 	n.do("POST", "/v1/identify", basic(key), []byte(`{"userId":"u-c","messageId":"c1","timestamp":"2026-01-01T00:00:00Z","traits":{"email":"cora@example.org"},"context":{"consent":{"categoryPreferences":{"Advertising":true,"Email Marketing":true}}}}`), nil)
 	n.waitCount("SELECT count(*) FROM consent", 2)
 	code, m := n.admin("POST", "/v1/consent", map[string]any{"identifier": map[string]string{"email": "cora@example.org"},
@@ -126,6 +126,20 @@ func TestConsentFromEventsAndAPI(t *testing.T) {
 	}
 	if h := m["history"].([]any); len(h) != 3 {
 		t.Fatalf("history: %v", h)
+	}
+	// A customer's page asks by profile: the consent given under the
+	// profile's user and device ids, the same decisions here; an unknown
+	// profile is named.
+	n.waitCount("SELECT count(*) FROM profile_users WHERE user_id = 'u-c'", 1)
+	prof := n.waitProfile("user_id=u-c&source="+src, func(m map[string]any) bool { return m["profile_id"] != nil })
+	code, pm := n.admin("GET", "/v1/consent?profile_id="+prof["profile_id"].(string), nil)
+	pcur, _ := pm["current"].(map[string]any)
+	if code != 200 || len(pcur) != len(cur) || pcur["email"].(map[string]any)["granted"] != false ||
+		pcur["advertising"].(map[string]any)["granted"] != true || len(pm["history"].([]any)) != 3 {
+		t.Fatalf("consent by profile: %d %v", code, pm)
+	}
+	if code, m := n.admin("GET", "/v1/consent?profile_id=p_nobody", nil); code != 404 || m["field"] != "profile_id" {
+		t.Fatalf("consent of an unknown profile: %d %v", code, m)
 	}
 	// Bad input is named.
 	for _, body := range []map[string]any{

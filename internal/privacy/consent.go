@@ -202,6 +202,23 @@ func (s *Service) Consent(ctx context.Context, id Identifier) (*ConsentView, err
 	if err != nil {
 		return nil, err
 	}
+	return s.consentOf(ctx, p)
+}
+
+// ConsentOf returns the consent of a person whose identities the caller
+// knows — a profile's, as identity resolution joined them — without
+// following their links through every message: FindPerson reads the
+// identity columns of every event row (a second for one person at
+// 1,000,000 customers), which a customer's page need not wait for.
+func (s *Service) ConsentOf(ctx context.Context, p *store.Person) (*ConsentView, error) {
+	if err := s.catchUp(ctx); err != nil {
+		return nil, err
+	}
+	return s.consentOf(ctx, p)
+}
+
+// consentOf reads the consent rows of a found person.
+func (s *Service) consentOf(ctx context.Context, p *store.Person) (*ConsentView, error) {
 	out := &ConsentView{Identities: p.Identities, Current: map[string]Decision{}, History: []Decision{}}
 	if len(p.Identities) == 0 {
 		return out, nil

@@ -1,7 +1,8 @@
 // customer.js: the customer-360 page. The profile (GET /v1/profiles/{id}:
 // identities, traits masked unless the role has pii.read, computed traits,
-// segments, deviations, predictions), its consent (GET /v1/consent for its first user
-// id, with consent.read), the messages journeys sent or skipped (GET
+// segments, deviations, predictions), its consent (GET
+// /v1/consent?profile_id=: under its user and device ids, with
+// consent.read), the messages journeys sent or skipped (GET
 // /v1/profiles/{id}/deliveries) and its timeline (GET
 // /v1/profiles/{id}/timeline, newest first, paged).
 (function () {
@@ -151,15 +152,12 @@
   function renderConsent(p) {
     var box = TW.$('#c-consent');
     if (!box) return;
-    var user = (p.identities || []).filter(function (i) { return i.kind === 'user' && i.ns; })[0];
-    if (!user) {
-      TW.clear(box).appendChild(TW.el('p', { class: 'empty', text: TW.t('customer.consent_no_user') }));
-      return;
-    }
     TW.loading(box);
-    TW.api('GET', '/v1/consent' + TW.qs({ user_id: user.value, source: user.ns })).then(function (c) {
+    // The consent given under the profile's own user and device ids (the
+    // store's identity mapping), not a search through every message.
+    TW.api('GET', '/v1/consent' + TW.qs({ profile_id: p.profile_id })).then(function (c) {
       TW.clear(box);
-      box.appendChild(TW.el('p', { class: 'hint', text: TW.t('customer.consent_for', { id: user.value, source: user.ns }) }));
+      box.appendChild(TW.el('p', { class: 'hint', text: TW.t('customer.consent_profile') }));
       TW.renderConsent(box, c);
     }, function (err) {
       TW.clear(box);
