@@ -15,7 +15,8 @@ import (
 // (the customer timeline), the events counted per day (segment previews),
 // then the shared answers — the overview's
 // questions at its default period, the RFM summary and cells and the
-// clusters of the segments page. One at a time, on this goroutine: the
+// clusters of the segments page, and the voice of the customer's suspicious
+// reviews of 90 days. One at a time, on this goroutine: the
 // machine's cores go to ingest too, and each step is bounded by the shared
 // answers' time limit. It returns when done or when ctx (the node's) ends;
 // a step that fails is logged and the visitor will ask again.
@@ -61,6 +62,9 @@ func (s *Server) Warm(ctx context.Context) {
 		err = nil // too few customers: nothing to keep, nothing slow
 	}
 	if !step("the clusters", err) {
+		return
+	}
+	if !step("the suspicious reviews", c.Fill(ctx, suspiciousKey(90), s.appliedSeq(ctx), s.runSuspicious(90))) {
 		return
 	}
 	s.Logger.Info("dashboard warm-up done", "took", time.Since(start).Round(time.Millisecond))
