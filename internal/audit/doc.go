@@ -18,6 +18,17 @@
 // throughput grows with concurrency while every entry stays durable before it
 // is acknowledged.
 //
+// That sync is an audited request's wait: the API answers only after its
+// entry is durable (an audited action must not be lost), so POST /v1/query
+// answers SELECT 1 after one fsync. On a quiet disk that is well under a
+// millisecond. While the disk writes back a lot of data — a data directory
+// just copied, a large store checkpoint — the fsync waits for the file
+// system's journal commit behind it. On a copy of the 1,000,000-customer
+// node, one of ten SELECT 1 took 236 ms (the others 1.7–3.4 ms), and an
+// execution trace of the server (go tool trace -pprof=syscall) put 238 ms
+// of the ten calls' waits in this writer's fsync. It is the disk's
+// latency, not a batching interval: nothing here waits on a timer.
+//
 // # Hash chain
 //
 // Every entry carries Seq (1, 2, 3, … without gaps), Prev (the Hash of the
