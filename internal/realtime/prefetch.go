@@ -146,16 +146,17 @@ func (e *Engine) prefetch(c *readCache, items []chunkItem, batch []eventlog.Deli
 		if err != nil || !ok {
 			continue
 		}
-		f.rec.keys = f.rec.keys[:0]
-		_, _ = g.Profile(&f.rec, pid)
-		for _, k := range f.rec.keys {
-			f.add(c, prefIdentity+string(k))
-		}
+		// Only what applying and evaluating read for certain: a record
+		// read in vain costs as much as one read when needed (the
+		// identity graph reads a known person's profile record only to
+		// merge or split; segment state is read only for segments).
 		f.add(c, profileStateKey(pid, 'c'))
 		if it.p.Order != nil || it.p.Refund != nil || it.p.Cancel != nil {
 			f.add(c, profileStateKey(pid, 'o'))
 		}
-		f.add(c, prefAudience+audience.KeyPrefix+pid)
+		if len(e.parts.segs) > 0 {
+			f.add(c, prefAudience+audience.KeyPrefix+pid)
+		}
 		f.add(c, prefMember+pid)
 		f.add(c, string(prefTimerP)+pid)
 		if e.parts.preds {
