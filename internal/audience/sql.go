@@ -2,6 +2,7 @@ package audience
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,7 +49,8 @@ type DayCounts struct {
 	// UTC day of the events' timestamp) and n (how many).
 	Table string
 	// Fresh is an SQL condition over Tables.Events that holds for exactly
-	// the events Table does not count ("seq > 1234", "false").
+	// the events Table does not count ("seq > 1234", "false"); a constant
+	// bound lets DuckDB skip the row groups below it.
 	Fresh string
 }
 
@@ -353,15 +355,23 @@ func (g *sqlGen) cte(s *stream, window int64) string {
 	}
 	// The whole days inside the window from the day counts; from the
 	// events, the rest of the window (its first and last day) and the
-	// events the counts do not hold yet.
+	// events the counts do not hold yet — each part its own branch with
+	// constant bounds, which DuckDB checks against the row groups' zone
+	// maps (an OR across columns it would test row by row).
 	dayConds = append([]string{"profile_id IS NOT NULL", "type = '" + s.typ + "'"}, dayConds...)
 	dayConds = append(dayConds, "day >= DATE '"+days.first+"'", "day < DATE '"+days.end+"'")
-	from := "TIMESTAMPTZ '" + days.first + " 00:00:00+00'"
-	to := "TIMESTAMPTZ '" + days.end + " 00:00:00+00'"
-	conds = append(conds, `("timestamp" < `+from+` OR "timestamp" >= `+to+` OR `+g.t.Days.Fresh+`)`)
-	g.ctes = append(g.ctes, name+" AS (\n  SELECT pid, sum(n) AS n FROM (\n  SELECT profile_id AS pid, n\n  FROM "+g.t.Days.Table+"\n  WHERE "+
-		strings.Join(dayConds, "\n    AND ")+"\n  UNION ALL\n  SELECT profile_id, 1\n  FROM "+g.t.Events+"\n  WHERE "+
-		strings.Join(conds, "\n    AND ")+")\n  GROUP BY pid)")
+	from := `"timestamp" >= TIMESTAMPTZ '` + days.first + ` 00:00:00+00'`
+	to := `"timestamp" < TIMESTAMPTZ '` + days.end + ` 00:00:00+00'`
+	parts := []string{"  SELECT profile_id AS pid, n\n  FROM " + g.t.Days.Table + "\n  WHERE " + strings.Join(dayConds, "\n    AND ")}
+	events := func(more ...string) {
+		parts = append(parts, "  SELECT profile_id, 1\n  FROM "+g.t.Events+"\n  WHERE "+strings.Join(append(slices.Clone(conds), more...), "\n    AND "))
+	}
+	if window > 0 {
+		events("NOT (" + from + ")")
+	}
+	events("NOT (" + to + ")")
+	events(from, to, g.t.Days.Fresh)
+	g.ctes = append(g.ctes, name+" AS (\n  SELECT pid, sum(n) AS n FROM (\n"+strings.Join(parts, "\n  UNION ALL\n")+")\n  GROUP BY pid)")
 	return name
 }
 

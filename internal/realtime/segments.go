@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -520,35 +521,64 @@ type EventDaysKeeper interface {
 
 // eventDays is the day counts as the batch side reads them: each
 // identity's rows with its current profile, through the identity mapping
-// as segmentEvents joins it — none while the store's state says they may
-// not match event_rows up to its refreshed_seq (a refresh half done, or
-// deletions not yet checked; migration 013), and then eventDaysFresh
-// selects every event. Both read the state in the rule's own query, so
-// they agree with the counts it reads even when a refresh ends between
-// the preview's own refresh and its query.
-const (
-	eventDays = `(SELECT coalesce(u.profile_id, a.profile_id) AS profile_id, d.type, d.name, d.day, d.n
+// as segmentEvents joins it.
+const eventDays = `(SELECT coalesce(u.profile_id, a.profile_id) AS profile_id, d.type, d.name, d.day, d.n
 	FROM event_days d
 	LEFT JOIN profile_users u ON u.source_id = d.source_id AND u.user_id = d.user_id
-	LEFT JOIN profile_anons a ON a.anonymous_id = d.anonymous_id
-	WHERE (SELECT NOT (full_check OR busy) FROM event_days_state))`
-	eventDaysFresh = `(seq > (SELECT refreshed_seq FROM event_days_state) OR (SELECT full_check OR busy FROM event_days_state))`
-)
+	LEFT JOIN profile_anons a ON a.anonymous_id = d.anonymous_id)`
 
-// dayCounts brings the store's event day counts up to date and describes
-// them for a rule's query, or returns nil when the store keeps none.
+// dayState is the store's event-day counts' state (migration 013): every
+// event row up to seq is counted, and no other, unless stale (a refresh
+// half done, or deletions not yet checked).
+type dayState struct {
+	seq   uint64
+	stale bool
+}
+
+// readDayState reads the event-day counts' state through query.
+func readDayState(ctx context.Context, query func(ctx context.Context, sql string, args []any, fn func(row []any) error) error) (dayState, error) {
+	var st dayState
+	err := query(ctx, "SELECT refreshed_seq, full_check OR busy FROM event_days_state", nil, func(row []any) error {
+		switch v := row[0].(type) {
+		case uint64:
+			st.seq = v
+		case int64:
+			st.seq = uint64(v)
+		default:
+			return fmt.Errorf("realtime: event days state: a sequence of type %T", row[0])
+		}
+		st.stale, _ = row[1].(bool)
+		return nil
+	})
+	return st, err
+}
+
+// counts describes the day counts at state st for a rule's query: nil when
+// they may not be read; else the rows above st.seq, as a constant bound,
+// come from the events. A query is right only if the state was the same
+// when it ran: Preview reads it again after.
+func (st dayState) counts() *audience.DayCounts {
+	if st.stale {
+		return nil
+	}
+	return &audience.DayCounts{Table: eventDays, Fresh: "seq > " + strconv.FormatUint(st.seq, 10)}
+}
+
+// previewDayCounts brings the store's event-day counts up to date, when it
+// keeps them, and returns their state; ok is false when it keeps none.
 // A count rule then reads the whole days inside its window from them:
 // at 1,000,000 customers a 90-day "Order Completed" rule otherwise reads
-// 17.5 million event rows and joins each match to the identity mapping.
-func (e *Engine) dayCounts(ctx context.Context) (*audience.DayCounts, error) {
+// 17.5 million event rows.
+func (e *Engine) previewDayCounts(ctx context.Context) (dayState, bool, error) {
 	k, ok := e.cfg.RebuildStore.(EventDaysKeeper)
 	if !ok {
-		return nil, nil
+		return dayState{}, false, nil
 	}
 	if _, err := k.RefreshEventDays(ctx); err != nil {
-		return nil, err
+		return dayState{}, false, err
 	}
-	return &audience.DayCounts{Table: eventDays, Fresh: eventDaysFresh}, nil
+	st, err := readDayState(ctx, e.cfg.Query)
+	return st, err == nil, err
 }
 
 // countsEvents reports whether any of rules has an event condition: only
@@ -620,22 +650,44 @@ func (e *Engine) Preview(ctx context.Context, r audience.Rule, now time.Time) (i
 	for _, sg := range segs {
 		rules = append(rules, sg.Rule)
 	}
-	var days *audience.DayCounts
+	var (
+		st   dayState
+		days bool
+	)
 	if countsEvents(rules...) {
-		if days, err = e.dayCounts(ctx); err != nil {
+		if st, days, err = e.previewDayCounts(ctx); err != nil {
 			return 0, err
 		}
 	}
-	q, args, err := aud.PreviewSQL(r, now, tables(now, schema.Attrs, readsPredictions(rules...), days))
-	if err != nil {
-		return 0, err
+	// A query over the day counts is right if their state did not change
+	// while it ran (a refresh or an erasure in between): read it again
+	// after, and ask again, at last without the counts.
+	for try := 0; ; try++ {
+		var dc *audience.DayCounts
+		if days && try < 2 {
+			dc = st.counts()
+		}
+		q, args, err := aud.PreviewSQL(r, now, tables(now, schema.Attrs, readsPredictions(rules...), dc))
+		if err != nil {
+			return 0, err
+		}
+		var n int64
+		err = e.cfg.Query(ctx, q, args, func(row []any) error {
+			n, _ = row[0].(int64)
+			return nil
+		})
+		if err != nil || dc == nil {
+			return n, err
+		}
+		after, err := readDayState(ctx, e.cfg.Query)
+		if err != nil {
+			return 0, err
+		}
+		if after == st {
+			return n, nil
+		}
+		st = after
 	}
-	var n int64
-	err = e.cfg.Query(ctx, q, args, func(row []any) error {
-		n, _ = row[0].(int64)
-		return nil
-	})
-	return n, err
 }
 
 // SegmentSQL is the batch form of a saved segment: a query for its
