@@ -31,8 +31,8 @@ CREATE TABLE event_days (
 -- refreshed_seq is counted, and no other, unless full_check (deletions may
 -- have made some day's sum too high) or busy (a refresh in several
 -- transactions is half done: some days count rows above refreshed_seq).
--- Readers use the counts only when neither is set, deciding in the same
--- query, so that they see the table and its state as one snapshot.
+-- Readers use the counts only when neither is set, and check after their
+-- query that the state did not change while it ran (realtime.Preview).
 CREATE TABLE event_days_state (
     refreshed_seq UBIGINT NOT NULL,
     full_check    BOOLEAN NOT NULL,
