@@ -521,11 +521,19 @@ type EventDaysKeeper interface {
 
 // eventDays is the day counts as the batch side reads them: each
 // identity's rows with its current profile, through the identity mapping
-// as segmentEvents joins it.
-const eventDays = `(SELECT coalesce(u.profile_id, a.profile_id) AS profile_id, d.type, d.name, d.day, d.n
+// as segmentEvents joins it — in one join of 64-bit hashes of the
+// identities (source and user id, else the anonymous id) rather than two
+// joins on strings, as the overview does (web.OverviewKPISQL): at
+// 1,000,000 customers the string joins were most of a 90-day rule's time.
+// Both sides are hashed in the query, never stored, so DuckDB's hash may
+// change between versions. Two of about 2 million identities share a hash
+// with odds of about one in ten million; rows without a profile drop out
+// as in segmentEvents.
+const eventDays = `(SELECT m.profile_id, d.type, d.name, d.day, d.n
 	FROM event_days d
-	LEFT JOIN profile_users u ON u.source_id = d.source_id AND u.user_id = d.user_id
-	LEFT JOIN profile_anons a ON a.anonymous_id = d.anonymous_id)`
+	JOIN (SELECT hash(source_id, user_id) AS k, profile_id FROM profile_users
+	      UNION ALL SELECT hash(anonymous_id), profile_id FROM profile_anons) m
+	  ON m.k = CASE WHEN d.user_id IS NOT NULL THEN hash(d.source_id, d.user_id) ELSE hash(d.anonymous_id) END)`
 
 // dayState is the store's event-day counts' state (migration 013): every
 // event row up to seq is counted, and no other, unless stale (a refresh
