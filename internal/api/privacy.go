@@ -257,20 +257,12 @@ func (s *Server) profileConsent(w http.ResponseWriter, r *http.Request, id strin
 		ingest.WriteError(w, http.StatusInternalServerError, "", "could not read the profile")
 		return
 	}
-	ids, err := s.Backend.QueryArgs(r.Context(), `SELECT source_id, user_id, NULL FROM profile_users WHERE profile_id = ?
-		UNION ALL SELECT NULL, NULL, anonymous_id FROM profile_anons WHERE profile_id = ?`, []any{v.ID, v.ID})
+	ids, err := s.senders(r.Context(), v.ID)
 	if err != nil {
 		ingest.WriteError(w, http.StatusInternalServerError, "", "could not read the profile's identities")
 		return
 	}
-	p := &store.Person{}
-	for _, row := range ids.Rows {
-		src, _ := row[0].(string)
-		user, _ := row[1].(string)
-		anon, _ := row[2].(string)
-		p.Identities = append(p.Identities, store.Identity{SourceID: src, UserID: user, AnonymousID: anon})
-	}
-	out, err := s.Privacy.ConsentOf(r.Context(), p)
+	out, err := s.Privacy.ConsentOf(r.Context(), &store.Person{Identities: ids})
 	if err != nil {
 		s.privacyError(w, err)
 		return

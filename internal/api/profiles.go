@@ -473,22 +473,18 @@ func csvCell(v any) string {
 // decompressed with the rest of its vector, so reading them for every
 // message of a profile that has hundreds costs hundreds of vectors.
 func (s *Server) timeline(ctx context.Context, profileID string, before uint64, limit int) (*store.Result, error) {
-	ids, err := s.Backend.QueryArgs(ctx, `SELECT 'u', source_id, user_id FROM profile_users WHERE profile_id = ?
-		UNION ALL SELECT 'a', NULL, anonymous_id FROM profile_anons WHERE profile_id = ?`, []any{profileID, profileID})
+	ids, err := s.senders(ctx, profileID)
 	if err != nil {
 		return nil, err
 	}
 	var q sqltext.Query
 	var users, pairs, anons []string
-	for _, row := range ids.Rows {
-		if row[0] == "u" {
-			src, _ := row[1].(string)
-			user, _ := row[2].(string)
-			users = append(users, q.String(user))
-			pairs = append(pairs, "(source_id = "+q.String(src)+" AND user_id = "+q.String(user)+")")
+	for _, id := range ids {
+		if id.UserID != "" {
+			users = append(users, q.String(id.UserID))
+			pairs = append(pairs, "(source_id = "+q.String(id.SourceID)+" AND user_id = "+q.String(id.UserID)+")")
 		} else {
-			anon, _ := row[2].(string)
-			anons = append(anons, q.String(anon))
+			anons = append(anons, q.String(id.AnonymousID))
 		}
 	}
 	own, err := s.ownMessages(ctx, &q, profileID, before)
@@ -514,17 +510,45 @@ func (s *Server) timeline(ctx context.Context, profileID string, before uint64, 
 	if err != nil {
 		return nil, err
 	}
-	seqs := make([]string, 0, len(page.Rows))
-	for _, row := range page.Rows {
-		seqs = append(seqs, fmt.Sprint(row[0]))
+	if len(page.Rows) == 0 {
+		return s.Backend.QueryArgs(ctx, `SELECT seq, type, event, name, "timestamp", source_id, properties FROM event_rows
+		WHERE false`, nil)
 	}
-	if len(seqs) == 0 {
-		seqs = append(seqs, "NULL")
-	}
-	// Literal sequences: DuckDB checks a literal list against each row
-	// group's zone map, and the log's sequences lie in order.
 	return s.Backend.QueryArgs(ctx, `SELECT seq, type, event, name, "timestamp", source_id, properties FROM event_rows
-		WHERE seq IN (`+strings.Join(seqs, ", ")+`) ORDER BY "timestamp" DESC, seq DESC`, nil)
+		WHERE seq IN (`+seqList(page)+`) ORDER BY "timestamp" DESC, seq DESC`, nil)
+}
+
+// senders are a profile's sender identities as the store's identity
+// mapping holds them: its user ids with their sources, and its anonymous
+// ids.
+func (s *Server) senders(ctx context.Context, profileID string) ([]store.Identity, error) {
+	res, err := s.Backend.QueryArgs(ctx, `SELECT source_id, user_id, NULL FROM profile_users WHERE profile_id = ?
+		UNION ALL SELECT NULL, NULL, anonymous_id FROM profile_anons WHERE profile_id = ?`, []any{profileID, profileID})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]store.Identity, 0, len(res.Rows))
+	for _, row := range res.Rows {
+		src, _ := row[0].(string)
+		user, _ := row[1].(string)
+		anon, _ := row[2].(string)
+		ids = append(ids, store.Identity{SourceID: src, UserID: user, AnonymousID: anon})
+	}
+	return ids, nil
+}
+
+// seqList writes the log sequences in the first column of res as a list
+// of SQL literals: DuckDB checks a literal list against each row group's
+// zone map, and the log's sequences lie in order.
+func seqList(res *store.Result) string {
+	var b strings.Builder
+	for i, row := range res.Rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprint(&b, row[0])
+	}
+	return b.String()
 }
 
 // ownMessages is the part of a timeline's first step that reads the
@@ -552,14 +576,7 @@ func (s *Server) ownMessages(ctx context.Context, q *sqltext.Query, profileID st
 	if len(res.Rows) == 0 {
 		return `SELECT seq, "timestamp" FROM event_rows WHERE false`, nil
 	}
-	var b strings.Builder
-	for i, row := range res.Rows {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprint(&b, row[0])
-	}
-	return `SELECT seq, "timestamp" FROM event_rows WHERE seq IN (` + b.String() + `) AND source_id = '_tradewind'`, nil
+	return `SELECT seq, "timestamp" FROM event_rows WHERE seq IN (` + seqList(res) + `) AND source_id = '_tradewind'`, nil
 }
 
 // now is the API's clock.
