@@ -40,9 +40,10 @@ type Tables struct {
 }
 
 // DayCounts are the events of Tables.Events counted per profile, type,
-// name and UTC day: a table a rule's count reads far fewer rows of than
-// the events themselves. The counts may lag the events: Fresh selects the
-// events not yet counted.
+// name and UTC day: for events a person sends many of a day (page views)
+// far fewer rows than the events; for one a day ("Order Completed") about
+// as many, but narrow and in (type, name, day) order. The counts may lag
+// the events: Fresh selects the events not yet counted.
 type DayCounts struct {
 	// Table is a table or view with the columns profile_id, type, name
 	// (the track's event, or the page's or screen's name), day (DATE, the
@@ -331,7 +332,7 @@ func (g *sqlGen) cte(s *stream, window int64) string {
 	name := "c" + strconv.Itoa(len(g.ctes))
 	g.cteName[key] = name
 	conds := []string{"profile_id IS NOT NULL", "type = '" + s.typ + "'"}
-	var dayConds []string
+	dayConds := slices.Clone(conds)
 	if s.name != "" {
 		col := "name"
 		if s.typ == EventTrack {
@@ -358,7 +359,6 @@ func (g *sqlGen) cte(s *stream, window int64) string {
 	// events the counts do not hold yet — each part its own branch with
 	// constant bounds, which DuckDB checks against the row groups' zone
 	// maps (an OR across columns it would test row by row).
-	dayConds = append([]string{"profile_id IS NOT NULL", "type = '" + s.typ + "'"}, dayConds...)
 	dayConds = append(dayConds, "day >= DATE '"+days.first+"'", "day < DATE '"+days.end+"'")
 	from := `"timestamp" >= TIMESTAMPTZ '` + days.first + ` 00:00:00+00'`
 	to := `"timestamp" < TIMESTAMPTZ '` + days.end + ` 00:00:00+00'`

@@ -24,8 +24,9 @@ const eventDayTypes = "('track', 'page', 'screen')"
 // aggregated again, whole; after a retention run or an erasure
 // (full_check) so is every day whose sum no longer matches its rows.
 // Readers count the rows above event_days_state.refreshed_seq from
-// event_rows, reading the state in their own query: a refresh may end
-// between this call and their query.
+// event_rows, reading the state themselves before their query and again
+// after it (realtime.Preview): a refresh or an erasure may commit between
+// this call and their query.
 //
 // Many days (a first refresh, a bulk load) are aggregated a batch per
 // transaction, so that the store writer and erasures get in between; until
