@@ -19,6 +19,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -92,6 +95,15 @@ type Log struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	stream jetstream.Stream
+	// posFrom is the first stream sequence with bundled positions
+	// (position.go); maxBundle the most bytes a bundle's body holds.
+	posFrom   uint64
+	maxBundle int
+	// rewrote is set once the stream holds a rewritten bundle (found at
+	// open, or written by SecureDelete): only then must LastSeq look past
+	// the stream's last sequence.
+	rewrote   atomic.Bool
+	rewriteMu sync.Mutex
 }
 
 // Open starts the embedded server (or connects to cfg.URL) and makes sure the
@@ -118,10 +130,27 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		Duplicates:  cfg.DuplicateWindow,
 		MaxAge:      cfg.MaxAge,
 		MaxBytes:    cfg.MaxBytes,
-		MaxMsgSize:  64 << 10,
+		// A bundle holds up to maxBundleBytes of messages plus their
+		// metadata; NATS's own limit on a message (1 MiB by default) is the
+		// hard one above it.
+		MaxMsgSize: 1 << 20,
 	}
 	if scfg.MaxBytes == 0 {
 		scfg.MaxBytes = -1
+	}
+	// The stream's metadata says where bundled positions start: an update
+	// must carry it over, or the next open would think they start later.
+	if old, err := js.Stream(ctx, cfg.Stream); err == nil {
+		for k, v := range old.CachedInfo().Config.Metadata {
+			if !strings.HasPrefix(k, "_nats") {
+				if scfg.Metadata == nil {
+					scfg.Metadata = map[string]string{}
+				}
+				scfg.Metadata[k] = v
+			}
+		}
+	} else if errors.Is(err, jetstream.ErrStreamNotFound) {
+		scfg.Metadata = map[string]string{positionsFromKey: "1"}
 	}
 	st, err := js.CreateOrUpdateStream(ctx, scfg)
 	if err != nil {
@@ -129,6 +158,17 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		return nil, fmt.Errorf("eventlog: create stream %s on %s: %w", cfg.Stream, l.where(), err)
 	}
 	l.stream = st
+	if err := l.markPositions(ctx, st); err != nil {
+		l.Close()
+		return nil, err
+	}
+	if n, err := st.Info(ctx, jetstream.WithSubjectFilter(l.rewrittenSubject(">"))); err == nil && len(n.State.Subjects) > 0 {
+		l.rewrote.Store(true)
+	}
+	l.maxBundle = maxBundleBytes
+	if mp := int(l.nc.MaxPayload()) - 64<<10; mp < l.maxBundle {
+		l.maxBundle = max(mp, 32<<10)
+	}
 	return l, nil
 }
 
@@ -227,13 +267,32 @@ func (l *Log) Ready(ctx context.Context) error {
 	return nil
 }
 
-// LastSeq is the sequence of the newest message in the stream.
+// LastSeq is the position of the newest message in the stream (0 when it
+// holds none): a reader that has applied it has applied everything. A
+// bundle rewritten by an erasure is not new, so its copy does not count.
 func (l *Log) LastSeq(ctx context.Context) (uint64, error) {
+	last, _, err := l.Stats(ctx)
+	return last, err
+}
+
+// Stats reads LastSeq and the bytes the stream holds.
+func (l *Log) Stats(ctx context.Context) (last, bytes uint64, err error) {
 	info, err := l.stream.Info(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("eventlog: stream %s: %w", l.cfg.Stream, err)
+		return 0, 0, fmt.Errorf("eventlog: stream %s: %w", l.cfg.Stream, err)
 	}
-	return info.State.LastSeq, nil
+	seq := info.State.LastSeq
+	if seq == 0 || !l.rewrote.Load() {
+		return l.EndPos(seq), info.State.Bytes, nil
+	}
+	m, err := l.stream.GetLastMsgForSubject(ctx, l.cfg.SubjectPrefix+".*")
+	if errors.Is(err, jetstream.ErrMsgNotFound) || isNoMessage(err) {
+		return 0, info.State.Bytes, nil
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("eventlog: stream %s: last message: %w", l.cfg.Stream, err)
+	}
+	return l.EndPos(m.Sequence), info.State.Bytes, nil
 }
 
 // Close drains the connection and stops the embedded server, if any.

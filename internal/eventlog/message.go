@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -124,8 +125,8 @@ type Message struct {
 
 // Ack is JetStream's answer for one published message.
 type Ack struct {
-	Seq       uint64
-	Duplicate bool // JetStream had it already within its duplicate window
+	Seq       uint64 // the message's position (position.go)
+	Duplicate bool   // JetStream had it already within its duplicate window
 }
 
 // ErrUnavailable wraps failures to get an acknowledgement from the log: the
@@ -146,7 +147,11 @@ func (l *Log) Publish(ctx context.Context, msgs []Message) ([]Ack, error) {
 // Pending is a set of published messages whose acknowledgements have not
 // been collected yet.
 type Pending struct {
+	l       *Log
 	futures []jetstream.PubAckFuture
+	// runs[i] is the range of messages futures[i] carries (nil: one each).
+	runs [][2]int
+	n    int
 }
 
 // stallWait is how long a publish waits for room among the acknowledgements
@@ -156,26 +161,58 @@ var stallWait = jetstream.WithStallWait(5 * time.Second)
 // PublishAsync sends msgs without waiting for their acknowledgements, so a
 // caller can send the next set meanwhile; messages keep the order of the
 // calls. Collect the acknowledgements with Wait before reporting anything as
-// accepted.
+// accepted. Each message is a JetStream message of its own, deduplicated by
+// JetStream on its (source, messageId) within the duplicate window: for
+// messages whose retries must be JetStream's duplicates one by one, such as
+// the profile engine's.
 func (l *Log) PublishAsync(msgs []Message) (*Pending, error) {
-	p := &Pending{futures: make([]jetstream.PubAckFuture, len(msgs))}
+	p := &Pending{l: l, futures: make([]jetstream.PubAckFuture, len(msgs)), n: len(msgs)}
 	for i := range msgs {
-		m := &msgs[i]
-		nm := &nats.Msg{
-			Subject: l.Subject(m.Type),
-			Data:    m.Data,
-			Header: nats.Header{
-				headerMsgID: []string{DedupID(m.Meta.Source, m.Meta.MessageID)},
-				headerMeta:  []string{m.Meta.encode()},
-			},
-		}
-		f, err := l.js.PublishMsgAsync(nm, stallWait)
+		f, err := l.js.PublishMsgAsync(l.singleMsg(&msgs[i]), stallWait)
 		if err != nil {
 			return nil, fmt.Errorf("%w: publish message %d of %d: %v", ErrUnavailable, i+1, len(msgs), err)
 		}
 		p.futures[i] = f
 	}
 	return p, nil
+}
+
+// PublishBundled is PublishAsync for a request's or an import chunk's
+// messages: each run of consecutive messages of one type is stored as one
+// bundle (position.go), so JetStream's work is per run, not per message.
+// A retry of the same messages is a JetStream duplicate as a whole; a
+// message sent again in other company is left to the store's and the
+// engine's deduplication by (source, messageId), as a resend after the
+// duplicate window always was.
+func (l *Log) PublishBundled(msgs []Message) (*Pending, error) {
+	runs := splitRuns(msgs, l.maxBundle)
+	p := &Pending{l: l, futures: make([]jetstream.PubAckFuture, len(runs)), runs: runs, n: len(msgs)}
+	for i, r := range runs {
+		var nm *nats.Msg
+		if r[1]-r[0] == 1 {
+			nm = l.singleMsg(&msgs[r[0]])
+		} else {
+			nm = l.bundleMsg(msgs[r[0]:r[1]])
+		}
+		f, err := l.js.PublishMsgAsync(nm, stallWait)
+		if err != nil {
+			return nil, fmt.Errorf("%w: publish messages %d–%d of %d: %v", ErrUnavailable, r[0]+1, r[1], len(msgs), err)
+		}
+		p.futures[i] = f
+	}
+	return p, nil
+}
+
+// singleMsg is the JetStream message of one message on its own.
+func (l *Log) singleMsg(m *Message) *nats.Msg {
+	return &nats.Msg{
+		Subject: l.Subject(m.Type),
+		Data:    m.Data,
+		Header: nats.Header{
+			headerMsgID: []string{DedupID(m.Meta.Source, m.Meta.MessageID)},
+			headerMeta:  []string{m.Meta.encode()},
+		},
+	}
 }
 
 // ackIdle is how long Wait waits for the next acknowledgement before it
@@ -190,13 +227,24 @@ const ackIdle = 10 * time.Second
 // stalled.
 func (p *Pending) Wait(ctx context.Context) ([]Ack, error) {
 	n := len(p.futures)
-	acks := make([]Ack, n)
+	acks := make([]Ack, p.n)
 	timeout := time.NewTimer(ackIdle)
 	defer timeout.Stop()
 	for i, f := range p.futures {
 		select {
 		case pa := <-f.Ok():
-			acks[i] = Ack{Seq: pa.Sequence, Duplicate: pa.Duplicate}
+			if p.runs == nil {
+				acks[i] = Ack{Seq: p.l.EndPos(pa.Sequence), Duplicate: pa.Duplicate}
+				break
+			}
+			r := p.runs[i]
+			for j := r[0]; j < r[1]; j++ {
+				pos := p.l.EndPos(pa.Sequence)
+				if r[1]-r[0] > 1 {
+					pos = position(pa.Sequence, j-r[0], r[1]-r[0])
+				}
+				acks[j] = Ack{Seq: pos, Duplicate: pa.Duplicate}
+			}
 		case err := <-f.Err():
 			return nil, fmt.Errorf("%w: message %d of %d: %v", ErrUnavailable, i+1, n, err)
 		case <-ctx.Done():
@@ -211,7 +259,7 @@ func (p *Pending) Wait(ctx context.Context) ([]Ack, error) {
 
 // Delivery is one message read from the log.
 type Delivery struct {
-	Seq  uint64
+	Seq  uint64 // the message's position (position.go)
 	Type string
 	Meta Meta
 	Data []byte
@@ -235,7 +283,10 @@ type ConsumeConfig struct {
 // the batch is delivered again to the next consumer.
 type Handler func(ctx context.Context, batch []Delivery) error
 
-// Consume delivers the stream to h in batches until ctx ends or h fails.
+// Consume delivers the stream to h in batches until ctx ends or h fails. A
+// bundle is delivered whole, as one Delivery per message, within one batch;
+// cfg.StartSeq is a position, and the consumer starts at the JetStream
+// message that holds it.
 func (l *Log) Consume(ctx context.Context, cfg ConsumeConfig, h Handler) error {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 1000
@@ -251,15 +302,24 @@ func (l *Log) Consume(ctx context.Context, cfg ConsumeConfig, h Handler) error {
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		MaxDeliver:    -1,
 	}
+	var g gaps
 	if cfg.StartSeq > 0 {
+		start := startStreamSeq(cfg.StartSeq)
 		ccfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
-		ccfg.OptStartSeq = cfg.StartSeq
+		ccfg.OptStartSeq = start
+		g.prev = start - 1
 		// The start position of an existing consumer cannot change: recreate.
 		_ = l.js.DeleteConsumer(ctx, l.cfg.Stream, cfg.Durable)
 	}
 	cons, err := l.js.CreateOrUpdateConsumer(ctx, l.cfg.Stream, ccfg)
 	if err != nil {
 		return fmt.Errorf("eventlog: consumer %s: %w", cfg.Durable, err)
+	}
+	if info := cons.CachedInfo(); cfg.StartSeq == 0 && info.Delivered.Consumer > 0 {
+		// A consumer that has read before resumes after its acknowledged
+		// floor. (A new one has read nothing: its floor is only where the
+		// stream begins, and every gap before it is one it passed over.)
+		g.prev = info.AckFloor.Stream
 	}
 	iter, err := cons.Messages(jetstream.PullMaxMessages(2 * cfg.MaxBatch))
 	if err != nil {
@@ -287,9 +347,10 @@ func (l *Log) Consume(ctx context.Context, cfg ConsumeConfig, h Handler) error {
 	}()
 
 	batch := make([]Delivery, 0, cfg.MaxBatch)
-	var last jetstream.Msg
+	var frames []frame
 	for {
 		batch = batch[:0]
+		var last jetstream.Msg
 		// Block for the first message, then fill until full or MaxWait.
 		select {
 		case <-ctx.Done():
@@ -298,11 +359,9 @@ func (l *Log) Consume(ctx context.Context, cfg ConsumeConfig, h Handler) error {
 			if !ok {
 				return l.consumeErr(ctx, errc)
 			}
-			d, err := toDelivery(m)
-			if err != nil {
+			if batch, frames, err = l.appendDeliveries(batch, frames, m, &g); err != nil {
 				return err
 			}
-			batch = append(batch, d)
 			last = m
 		}
 		deadline := time.NewTimer(cfg.MaxWait)
@@ -313,25 +372,117 @@ func (l *Log) Consume(ctx context.Context, cfg ConsumeConfig, h Handler) error {
 				if !ok {
 					break fill
 				}
-				d, err := toDelivery(m)
-				if err != nil {
+				if batch, frames, err = l.appendDeliveries(batch, frames, m, &g); err != nil {
 					deadline.Stop()
 					return err
 				}
-				batch = append(batch, d)
 				last = m
 			case <-deadline.C:
 				break fill
 			}
 		}
 		deadline.Stop()
-		if err := h(ctx, batch); err != nil {
-			return err
+		if len(batch) > 0 {
+			if err := h(ctx, batch); err != nil {
+				return err
+			}
 		}
 		if err := last.Ack(); err != nil {
-			return fmt.Errorf("eventlog: ack up to sequence %d: %w", batch[len(batch)-1].Seq, err)
+			md, _ := last.Metadata()
+			seq := uint64(0)
+			if md != nil {
+				seq = md.Sequence.Stream
+			}
+			return fmt.Errorf("eventlog: ack up to stream sequence %d: %w", seq, err)
 		}
 	}
+}
+
+// startStreamSeq is the stream sequence a consumer asked to start at
+// position pos begins with: the JetStream message holding pos, or the next
+// one when pos is the first position after a whole JetStream message.
+func startStreamSeq(pos uint64) uint64 {
+	if pos <= 1 {
+		return 1
+	}
+	prev := pos - 1
+	if idx, bundled := frameIndex(prev); bundled && idx != lastFrame {
+		// prev is inside a bundle: that bundle was not applied whole (never
+		// the case for Consume's own consumers); deliver it again.
+		return StreamSeq(prev)
+	}
+	return nextStreamSeq(prev)
+}
+
+// gaps remembers which stream sequences a consumer passed over because they
+// held nothing (deleted, erased, purged) during one Consume: a bundle an
+// erasure rewrote (SecureDelete) is delivered again only to a consumer
+// that passed its original over, never to one that had read it.
+type gaps struct {
+	prev   uint64      // the last stream sequence seen
+	ranges [][2]uint64 // passed-over ranges, newest last, at most maxGaps
+}
+
+const maxGaps = 4096
+
+func (g *gaps) see(seq uint64) {
+	if seq > g.prev+1 {
+		if len(g.ranges) == maxGaps {
+			g.ranges = append(g.ranges[:0], g.ranges[1:]...)
+		}
+		g.ranges = append(g.ranges, [2]uint64{g.prev + 1, seq - 1})
+	}
+	if seq > g.prev {
+		g.prev = seq
+	}
+}
+
+func (g *gaps) passedOver(seq uint64) bool {
+	for _, r := range g.ranges {
+		if seq >= r[0] && seq <= r[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// appendDeliveries appends the deliveries of JetStream message m to batch.
+func (l *Log) appendDeliveries(batch []Delivery, frames []frame, m jetstream.Msg, g *gaps) ([]Delivery, []frame, error) {
+	md, err := m.Metadata()
+	if err != nil {
+		return batch, frames, fmt.Errorf("eventlog: message metadata: %w", err)
+	}
+	seq := md.Sequence.Stream
+	g.see(seq)
+	subj := m.Subject()
+	typ := subj[strings.LastIndexByte(subj, '.')+1:]
+	h := m.Headers()
+	if h.Get(headerFrames) == "" {
+		meta, err := decodeMeta(h.Get(headerMeta), h.Get(headerMsgID))
+		if err != nil {
+			return batch, frames, fmt.Errorf("eventlog: message %d: %w", seq, err)
+		}
+		return append(batch, Delivery{Seq: l.EndPos(seq), Type: typ, Meta: meta, Data: m.Data()}), frames, nil
+	}
+	if l.isRewritten(subj) {
+		chain, err := replaced(h.Get(headerReplaces))
+		if err != nil {
+			return batch, frames, fmt.Errorf("eventlog: message %d: %w", seq, err)
+		}
+		for _, c := range chain {
+			if !g.passedOver(c) {
+				return batch, frames, nil // this consumer read an earlier copy
+			}
+		}
+	}
+	frames, err = readFrames(m.Data(), frames[:0])
+	if err != nil {
+		return batch, frames, fmt.Errorf("eventlog: message %d: %w", seq, err)
+	}
+	for _, f := range frames {
+		batch = append(batch, Delivery{Seq: posBase | seq<<frameBits | f.idx, Type: typ, Meta: f.meta, Data: f.data})
+	}
+	return batch, frames, nil
 }
 
 func (l *Log) consumeErr(ctx context.Context, errc chan error) error {
@@ -346,36 +497,90 @@ func (l *Log) consumeErr(ctx context.Context, errc chan error) error {
 	}
 }
 
-func toDelivery(m jetstream.Msg) (Delivery, error) {
-	md, err := m.Metadata()
-	if err != nil {
-		return Delivery{}, fmt.Errorf("eventlog: message metadata: %w", err)
+// Get reads the message at position pos directly (for the rare reprocessing
+// of a few messages, such as rebuilding a profile that split). ok is false
+// when the log holds no message there (deleted, erased, purged).
+func (l *Log) Get(ctx context.Context, pos uint64) (d Delivery, ok bool, err error) {
+	seq := StreamSeq(pos)
+	m, ok, err := l.getMsg(ctx, seq)
+	if !ok || err != nil {
+		return Delivery{}, false, err
 	}
-	h := m.Headers()
-	meta, err := decodeMeta(h.Get(headerMeta), h.Get(headerMsgID))
-	if err != nil {
-		return Delivery{}, fmt.Errorf("eventlog: message %d: %w", md.Sequence.Stream, err)
+	idx, bundled := frameIndex(pos)
+	if !bundled || m.Header.Get(headerFrames) == "" {
+		if bundled && idx != lastFrame {
+			return Delivery{}, false, nil
+		}
+		meta, err := decodeMeta(m.Header.Get(headerMeta), m.Header.Get(headerMsgID))
+		if err != nil {
+			return Delivery{}, false, fmt.Errorf("eventlog: message %d: %w", seq, err)
+		}
+		typ := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
+		return Delivery{Seq: pos, Type: typ, Meta: meta, Data: m.Data}, true, nil
 	}
-	subj := m.Subject()
-	typ := subj[strings.LastIndexByte(subj, '.')+1:]
-	return Delivery{Seq: md.Sequence.Stream, Type: typ, Meta: meta, Data: m.Data()}, nil
+	frames, err := readFrames(m.Data, nil)
+	if err != nil {
+		return Delivery{}, false, fmt.Errorf("eventlog: message %d: %w", m.Sequence, err)
+	}
+	for _, f := range frames {
+		if f.idx == idx {
+			typ := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
+			return Delivery{Seq: pos, Type: typ, Meta: f.meta, Data: f.data}, true, nil
+		}
+	}
+	return Delivery{}, false, nil
 }
 
-// Get reads the message at seq directly (for the rare reprocessing of a few
-// messages, such as rebuilding a profile that split). ok is false when the
-// sequence holds no message (deleted, erased, purged).
-func (l *Log) Get(ctx context.Context, seq uint64) (d Delivery, ok bool, err error) {
+// getMsg reads the JetStream message at stream sequence seq or, if an
+// erasure rewrote the bundle there, its rewritten copy.
+func (l *Log) getMsg(ctx context.Context, seq uint64) (*jetstream.RawStreamMsg, bool, error) {
 	m, err := l.stream.GetMsg(ctx, seq)
 	if errors.Is(err, jetstream.ErrMsgNotFound) || isNoMessage(err) {
-		return Delivery{}, false, nil
+		if seq < l.posFrom {
+			return nil, false, nil
+		}
+		return l.findRewrite(ctx, seq)
 	}
 	if err != nil {
-		return Delivery{}, false, fmt.Errorf("eventlog: get message %d: %w", seq, err)
+		return nil, false, fmt.Errorf("eventlog: get message %d: %w", seq, err)
 	}
-	meta, err := decodeMeta(m.Header.Get(headerMeta), m.Header.Get(headerMsgID))
-	if err != nil {
-		return Delivery{}, false, fmt.Errorf("eventlog: message %d: %w", seq, err)
+	return m, true, nil
+}
+
+// findRewrite finds the rewritten copy of a bundle that replaces the copy
+// that was at stream sequence seq: rewrites are rare, so it walks the
+// rewritten subjects from seq on.
+func (l *Log) findRewrite(ctx context.Context, seq uint64) (*jetstream.RawStreamMsg, bool, error) {
+	subj := l.cfg.SubjectPrefix + "." + rewrittenToken + ".*"
+	for from := seq + 1; ; {
+		m, err := l.stream.GetMsg(ctx, from, jetstream.WithGetMsgSubject(subj))
+		if errors.Is(err, jetstream.ErrMsgNotFound) || isNoMessage(err) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("eventlog: look for a rewrite of message %d: %w", seq, err)
+		}
+		chain, err := replaced(m.Header.Get(headerReplaces))
+		if err != nil {
+			return nil, false, fmt.Errorf("eventlog: message %d: %w", m.Sequence, err)
+		}
+		if slices.Contains(chain, seq) {
+			return m, true, nil
+		}
+		from = m.Sequence + 1
 	}
-	typ := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
-	return Delivery{Seq: m.Sequence, Type: typ, Meta: meta, Data: m.Data}, true, nil
+}
+
+// replaced reads a rewrite's Tw-Replaces header: the stream sequences of
+// the copies it replaces, the original first.
+func replaced(h string) ([]uint64, error) {
+	var out []uint64
+	for f := range strings.SplitSeq(h, ",") {
+		seq, err := strconv.ParseUint(f, 10, 64)
+		if err != nil || seq == 0 {
+			return nil, fmt.Errorf("bad %s header %q", headerReplaces, h)
+		}
+		out = append(out, seq)
+	}
+	return out, nil
 }
