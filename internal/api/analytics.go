@@ -36,7 +36,7 @@ func (s *Server) analyticsRoutes() []Route {
 // background; past that, or for a new question, the visitor waits for the
 // query. As on the marketing page, the figures may lag the store by up to
 // sharedFresh plus one query, but never by more than 5% of its messages:
-// an answer read before the store's applied sequence grew by more is
+// an answer read before the store's applied messages grew by more is
 // dropped (the overview seen before a bulk load showed no orders after
 // it).
 const (
@@ -65,10 +65,12 @@ func (s *Server) shared() *sharedAnswers {
 	return c.(*sharedAnswers)
 }
 
-// appliedSeq is the store's applied sequence (0 when unknown), the
-// version of the shared answers.
+// appliedSeq is how many log messages the store has applied (0 when
+// unknown), the version of the shared answers: a count, not the applied
+// position, because positions are not dense (eventlog/position.go) and
+// an answer is read again when the store grew by 5%.
 func (s *Server) appliedSeq(ctx context.Context) uint64 {
-	res, err := s.Backend.QueryArgs(ctx, "SELECT value FROM tw_state WHERE key = 'applied_seq'", nil)
+	res, err := s.Backend.QueryArgs(ctx, "SELECT value FROM tw_state WHERE key = 'applied_messages'", nil)
 	if err != nil || len(res.Rows) == 0 {
 		return 0
 	}

@@ -164,7 +164,7 @@ type App struct {
 	// The log's last sequence at the prediction schedule's previous look
 	// (settled).
 	growthMu  sync.Mutex
-	growthSeq uint64
+	growthBytes uint64
 	growthAt  time.Time
 
 	lock      *os.File
@@ -238,7 +238,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.ingestMx = ingest.NewMetrics(a.Registry)
 	a.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "tradewind_log_lag_messages",
-		Help: "Messages in the event log that the store has not applied yet.",
+		Help: "JetStream messages of the event log (a request's bundle counts once) that the store has not applied yet.",
 	}, a.logLag))
 	a.Ingest = &ingest.Service{Log: a.Log, Metrics: a.ingestMx}
 	if err := a.openPrivacy(ctx); err != nil {
@@ -312,26 +312,26 @@ func (a *App) StartServing() {
 	}()
 }
 
-// logLag is the event log's last sequence minus the store's applied one
-// (-1 when the log cannot say).
+// logLag is how many JetStream messages of the event log (a bundle counts
+// once) the store has not applied yet (-1 when the log cannot say).
 func (a *App) logLag() float64 {
-	last, applied, err := a.logPositions()
+	last, applied, _, err := a.logPositions()
 	if err != nil {
 		return -1
 	}
-	return float64(last - applied)
+	return float64(eventlog.StreamSeq(last) - eventlog.StreamSeq(applied))
 }
 
-// logPositions reads the event log's last sequence and the store's applied
-// one (never past the log's).
-func (a *App) logPositions() (last, applied uint64, err error) {
+// logPositions reads the event log's last position and the store's applied
+// one (never past the log's), and the bytes the log holds.
+func (a *App) logPositions() (last, applied, bytes uint64, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if last, err = a.Log.LastSeq(ctx); err != nil {
-		return 0, 0, err
+	if last, bytes, err = a.Log.Stats(ctx); err != nil {
+		return 0, 0, 0, err
 	}
 	applied, _ = a.Store.AppliedSeq(ctx)
-	return last, min(applied, last), nil
+	return last, min(applied, last), bytes, nil
 }
 
 func (a *App) loadToken() error {

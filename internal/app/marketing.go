@@ -32,7 +32,7 @@ func (a *App) marketing() *marketing.Service {
 	}
 	if a.mkt == nil || stamp != a.mktStamp {
 		a.mkt = &marketing.Service{Scan: a.Store.Scan, RefreshTouches: a.refreshTouches, Taxonomy: a.channelTaxonomy(), JetStream: a.Log.JetStream(),
-			Bucket: a.bucket("tradewind_experiments"), Now: a.Cfg.Now, Logger: a.Logger, Generation: a.appliedSeq}
+			Bucket: a.bucket("tradewind_experiments"), Now: a.Cfg.Now, Logger: a.Logger, Generation: a.Store.AppliedMessages}
 		a.mktStamp = stamp
 	}
 	return a.mkt
@@ -47,14 +47,6 @@ func (a *App) refreshTouches(ctx context.Context, keySQL string, args []any) err
 			"deletions", r.Deletions, "identities", r.Identities, "rows", r.Candidates, "elapsed", r.Elapsed.Round(time.Millisecond))
 	}
 	return err
-}
-
-// appliedSeq is the store's position in the log (0 if unknown).
-func (a *App) appliedSeq() uint64 {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	seq, _ := a.Store.AppliedSeq(ctx)
-	return seq
 }
 
 // WarmMarketing reads the dashboard's marketing data in the background

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/tradewind/tradewind/internal/eventlog"
 	"github.com/tradewind/tradewind/internal/predict"
 	"github.com/tradewind/tradewind/internal/realtime"
 	"github.com/tradewind/tradewind/internal/store"
@@ -58,30 +59,33 @@ func (a *App) restorePredictions(ctx context.Context) error {
 }
 
 // settled says whether no bulk load is under way, for the prediction
-// schedule and the marketing warm-up at start: the store is within 10,000 messages of the log, and the log
-// grew by less than 5% (at least 10,000 messages) since the previous look,
-// a minute or more ago. The lag alone missed the demo's load, which the
-// store follows closely: a scheduled run fitted a sliver of the history
-// mid-load and took a core for ten seconds. The first look only takes the
-// sample.
+// schedule and the marketing warm-up at start: the store is within 100
+// JetStream messages of the log (a request's or an import chunk's bundle
+// counts once), and the log grew by less than 5% (at least 4 MB, some
+// 10,000 events) since the previous look, a minute or more ago. The lag
+// alone missed the demo's load, which the store follows closely: a
+// scheduled run fitted a sliver of the history mid-load and took a core
+// for ten seconds. The first look only takes the sample. Growth is
+// counted in bytes because a message count means little once requests
+// are bundled.
 func (a *App) settled() bool {
-	last, applied, err := a.logPositions()
-	if err != nil || last-applied >= 10000 {
+	last, applied, bytes, err := a.logPositions()
+	if err != nil || eventlog.StreamSeq(last)-eventlog.StreamSeq(applied) >= 100 {
 		return false
 	}
 	a.growthMu.Lock()
 	defer a.growthMu.Unlock()
 	now := time.Now()
-	prev, at := a.growthSeq, a.growthAt
+	prev, at := a.growthBytes, a.growthAt
 	if at.IsZero() || now.Sub(at) >= time.Minute {
-		a.growthSeq, a.growthAt = last, now
+		a.growthBytes, a.growthAt = bytes, now
 	}
-	return !at.IsZero() && !bulkGrowth(prev, last)
+	return !at.IsZero() && !bulkGrowth(prev, bytes)
 }
 
-// bulkGrowth says whether a log that went from prev to last messages in
-// about a minute is taking a bulk load: by 5% of its size, and at least
-// 10,000 messages (a small shop's live traffic is not a load).
+// bulkGrowth says whether a log that went from prev to last bytes in about
+// a minute is taking a bulk load: by 5% of its size, and at least 4 MB (a
+// small shop's live traffic is not a load).
 func bulkGrowth(prev, last uint64) bool {
-	return last > prev && last-prev >= max(10000, prev/20)
+	return last > prev && last-prev >= max(4_000_000, prev/20)
 }

@@ -9,12 +9,13 @@ func TestBulkGrowth(t *testing.T) {
 		prev, last uint64
 		bulk       bool
 	}{
-		{0, 60_000, true},             // the demo's first minute
-		{2_000_000, 2_150_000, true},  // an import into a large store
-		{2_000_000, 2_060_000, false}, // 1,000 events/s of live traffic
-		{50_000, 55_000, false},       // a small shop's minute
-		{100_000, 100_000, false},     // nothing new
-		{100_000, 90_000, false},      // purged
+		// bytes, at ~400 per event
+		{0, 24_000_000, true},             // the demo's first minute
+		{800_000_000, 860_000_000, true},  // an import into a large store
+		{800_000_000, 824_000_000, false}, // 1,000 events/s of live traffic
+		{20_000_000, 22_000_000, false},   // a small shop's minute
+		{40_000_000, 40_000_000, false},   // nothing new
+		{40_000_000, 36_000_000, false},   // purged
 	} {
 		if got := bulkGrowth(c.prev, c.last); got != c.bulk {
 			t.Errorf("bulkGrowth(%d, %d) = %v, want %v", c.prev, c.last, got, c.bulk)

@@ -72,8 +72,10 @@ func Create(ctx context.Context, st *duckdb.DB, log *eventlog.Log, reg *source.R
 		return nil, err
 	}
 	m.LogLastSeq = m.Stream.LastSeq()
-	if m.LogLastSeq < m.AppliedSeq {
-		return nil, fmt.Errorf("backup: log snapshot ends at %d, before the store's %d", m.LogLastSeq, m.AppliedSeq)
+	// The store's position names a message inside the log's JetStream
+	// message (eventlog's positions); the snapshot ends at a JetStream one.
+	if m.LogLastSeq < eventlog.StreamSeq(m.AppliedSeq) {
+		return nil, fmt.Errorf("backup: log snapshot ends at stream sequence %d, before the store's position %d", m.LogLastSeq, m.AppliedSeq)
 	}
 	srcs := reg.List()
 	m.SourceCount = len(srcs)

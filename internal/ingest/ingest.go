@@ -35,7 +35,7 @@ const (
 
 // Publisher is the part of the event log ingest needs.
 type Publisher interface {
-	PublishAsync(msgs []eventlog.Message) (*eventlog.Pending, error)
+	PublishBundled(msgs []eventlog.Message) (*eventlog.Pending, error)
 }
 
 // Guard protects personal data on its way into the log (the privacy
@@ -146,7 +146,9 @@ func (s *Service) Submit(src source.Source, items []Item, opts Options) (*Submis
 		sub.idx = append(sub.idx, i)
 	}
 	if len(msgs) > 0 {
-		w, err := s.Log.PublishAsync(msgs)
+		// A request's messages go to the log as bundles: JetStream's work
+		// is then per request, not per message (eventlog/position.go).
+		w, err := s.Log.PublishBundled(msgs)
 		if err != nil {
 			return nil, err
 		}

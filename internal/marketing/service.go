@@ -38,9 +38,9 @@ type Service struct {
 	Now func() time.Time
 	// CacheFor is how long a period's data is reused (default 5 minutes).
 	CacheFor time.Duration
-	// Generation, when set, is the store's position in the log: a cached
-	// read is dropped when the store has grown by more than 5% (and 1,000
-	// messages) or gone back (see internal/answercache).
+	// Generation, when set, is how many log messages the store has
+	// applied: a cached read is dropped when the store has grown by more
+	// than 5% (and 1,000 messages) or gone back (see internal/answercache).
 	Generation func() uint64
 	Logger     *slog.Logger
 

@@ -61,6 +61,7 @@ func (s *DB) Apply(ctx context.Context, batch []store.Projected) (store.ApplyRes
 		seen: map[keyindex.Digest]keyindex.Entry{}, exists: map[keyindex.Digest]bool{},
 		replacedItems: map[keyindex.Digest]bool{}, tallies: map[string]*store.Tally{}}
 	last := s.applied
+	var applied uint64 // messages of the batch after the applied position
 	for i := range batch {
 		p := &batch[i]
 		seq := p.Delivery.Seq
@@ -69,6 +70,7 @@ func (s *DB) Apply(ctx context.Context, batch []store.Projected) (store.ApplyRes
 			continue
 		}
 		last = seq
+		applied++
 		imp := p.Delivery.Meta.ImportID
 		if p.Err != nil {
 			res.Rejected++
@@ -105,7 +107,7 @@ func (s *DB) Apply(ctx context.Context, batch []store.Projected) (store.ApplyRes
 		w.keys.Discard()
 		return res, nil
 	}
-	if err := w.commit(ctx, last); err != nil {
+	if err := w.commit(ctx, last, applied); err != nil {
 		w.keys.Discard()
 		return store.ApplyResult{}, err
 	}
@@ -115,6 +117,7 @@ func (s *DB) Apply(ctx context.Context, batch []store.Projected) (store.ApplyRes
 		s.log.Error("key index commit failed; it will be rebuilt at restart", "err", err)
 	}
 	s.applied = last
+	s.messages += applied
 	return res, nil
 }
 
@@ -307,7 +310,7 @@ func (w *batchWriter) roundsUsed(kind string) map[keyindex.Digest]int {
 	return m
 }
 
-func (w *batchWriter) commit(ctx context.Context, last uint64) (err error) {
+func (w *batchWriter) commit(ctx context.Context, last, messages uint64) (err error) {
 	c := w.s.wconn
 	if _, err := c.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -390,6 +393,11 @@ func (w *batchWriter) commit(ctx context.Context, last uint64) (err error) {
 	if _, err := c.ExecContext(ctx, `INSERT INTO tw_state VALUES ('applied_seq', ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, strconv.FormatUint(last, 10)); err != nil {
 		return fmt.Errorf("store: applied sequence: %w", err)
+	}
+	if _, err := c.ExecContext(ctx, `INSERT INTO tw_state VALUES ('applied_messages', ?)
+		ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(tw_state.value AS UBIGINT) + CAST(excluded.value AS UBIGINT) AS VARCHAR)`,
+		strconv.FormatUint(messages, 10)); err != nil {
+		return fmt.Errorf("store: applied messages: %w", err)
 	}
 	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
 		return fmt.Errorf("store: commit: %w", err)

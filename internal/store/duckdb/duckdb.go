@@ -62,10 +62,11 @@ type DB struct {
 	// key expiry follows it, not the clock.
 	keyDay keyindex.LatestDay
 
-	mu      sync.Mutex // serialises writes
-	applied uint64
-	stop    chan struct{}  // ends the key expiry and checkpoint loops
-	loops   sync.WaitGroup // those loops
+	mu       sync.Mutex // serialises writes
+	applied  uint64
+	messages uint64         // messages applied (tw_state applied_messages)
+	stop     chan struct{}  // ends the key expiry and checkpoint loops
+	loops    sync.WaitGroup // those loops
 }
 
 var _ store.Store = (*DB)(nil)
@@ -142,6 +143,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, fmt.Errorf("store: writer connection: %w", err)
 	}
 	if s.applied, err = s.readApplied(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.messages, err = s.readState(ctx, "applied_messages"); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -275,25 +280,38 @@ func (s *DB) Close() error {
 	return errors.Join(errs...)
 }
 
-// AppliedSeq is the log sequence up to which the store is complete.
+// AppliedSeq is the log position up to which the store is complete.
 func (s *DB) AppliedSeq(ctx context.Context) (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.applied, nil
 }
 
+// AppliedMessages is how many log messages the store has applied: the
+// measure of its growth (positions are not dense, eventlog/position.go).
+func (s *DB) AppliedMessages() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.messages
+}
+
 func (s *DB) readApplied(ctx context.Context) (uint64, error) {
+	return s.readState(ctx, "applied_seq")
+}
+
+// readState reads a number kept in tw_state (0 when absent).
+func (s *DB) readState(ctx context.Context, key string) (uint64, error) {
 	var v string
-	err := s.wconn.QueryRowContext(ctx, "SELECT value FROM tw_state WHERE key = 'applied_seq'").Scan(&v)
+	err := s.wconn.QueryRowContext(ctx, "SELECT value FROM tw_state WHERE key = ?", key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("store: read applied sequence: %w", err)
+		return 0, fmt.Errorf("store: read %s: %w", key, err)
 	}
 	n, err := strconv.ParseUint(v, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("store: applied sequence %q: %w", v, err)
+		return 0, fmt.Errorf("store: %s %q: %w", key, v, err)
 	}
 	return n, nil
 }

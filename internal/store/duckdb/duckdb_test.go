@@ -100,6 +100,14 @@ func TestApplyProjectsDeduplicatesAndUpdates(t *testing.T) {
 	if err != nil || res.Stored != 2 || res.Duplicates != 1 {
 		t.Fatalf("second batch = %+v, %v", res, err)
 	}
+	// Every message applied counts once, duplicates too; the redelivery
+	// does not.
+	if n := s.AppliedMessages(); n != 7 {
+		t.Fatalf("applied messages = %d, want 7", n)
+	}
+	if n := count(t, s, "SELECT CAST(value AS BIGINT) FROM tw_state WHERE key = 'applied_messages'"); n != 7 {
+		t.Fatalf("applied messages kept = %d, want 7", n)
+	}
 	if n := count(t, s, "SELECT count(*) FROM events"); n != 5 {
 		t.Fatalf("events = %d, want 5", n)
 	}
@@ -131,6 +139,9 @@ func TestApplyProjectsDeduplicatesAndUpdates(t *testing.T) {
 	res, err = s.Apply(ctx, []store.Projected{f.msg("track", "s1", "m2", order, 0)})
 	if err != nil || res.Duplicates != 1 {
 		t.Fatalf("after restart = %+v, %v", res, err)
+	}
+	if n := s.AppliedMessages(); n != 8 {
+		t.Fatalf("applied messages after a restart = %d, want 8", n)
 	}
 }
 

@@ -3,10 +3,11 @@ package duckdb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
-// ownMessageChunk is how many log positions one refresh transaction of
+// ownMessageChunk is how many event rows one refresh transaction of
 // own_message_profiles reads. Like RefreshTouches, the refresh holds the
 // writer's lock for each step, so a first refresh over a large store
 // (42,000,000 positions at 1,000,000 customers) lets an erasure or the
@@ -65,10 +66,20 @@ func (s *DB) refreshFromPosition(ctx context.Context, what, state string, chunk 
 			if err := c.QueryRowContext(ctx, "SELECT refreshed_seq FROM "+state).Scan(&from); err != nil {
 				return fmt.Errorf("store: %s state: %w", what, err)
 			}
-			to := min(from+chunk, s.applied)
-			if to <= from {
+			if from >= s.applied {
 				done = true
 				return nil
+			}
+			// A step ends at its chunk-th event row: positions are not
+			// dense (a bundle's messages are 4,096 positions apart at
+			// most, eventlog/position.go), so a range of positions says
+			// nothing about how many rows it holds. Literals, not
+			// parameters: DuckDB prunes the scan by them.
+			to := s.applied
+			err := c.QueryRowContext(ctx, fmt.Sprintf(`SELECT seq FROM event_rows WHERE seq > %d AND seq <= %d
+				ORDER BY seq LIMIT 1 OFFSET %d`, from, s.applied, chunk-1)).Scan(&to)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("store: %s: end of the step: %w", what, err)
 			}
 			res, err := c.ExecContext(ctx, insert, from, to)
 			if err != nil {

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// touchChunk is how many log positions one refresh transaction reads. The
+// touchChunk is how many event rows one refresh transaction reads. The
 // refresh holds the writer's lock (an erasure must not run between its
 // read of event_rows and its insert, or it would put back the erased
 // person's rows), so a first refresh over a large store goes in short
