@@ -574,7 +574,9 @@ func writerState(c *http.Client, url, token string) (applied, accepted float64, 
 		}
 		v, _ := strconv.ParseFloat(f[1], 64)
 		switch {
-		case f[0] == "tradewind_store_applied_sequence":
+		case f[0] == "tradewind_store_applied_messages":
+			// A count: the applied sequence is a log position, and
+			// positions are not dense (eventlog/position.go).
 			applied = v
 		case strings.HasPrefix(f[0], "tradewind_ingest_accepted_total"):
 			accepted += v

@@ -240,6 +240,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Name: "tradewind_log_lag_messages",
 		Help: "JetStream messages of the event log (a request's bundle counts once) that the store has not applied yet.",
 	}, a.logLag))
+	a.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "tradewind_store_applied_messages",
+		Help: "Messages of the event log the store has applied (its position, tradewind_store_applied_sequence, is not a count).",
+	}, func() float64 { return float64(a.Store.AppliedMessages()) }))
 	a.Ingest = &ingest.Service{Log: a.Log, Metrics: a.ingestMx}
 	if err := a.openPrivacy(ctx); err != nil {
 		return nil, err

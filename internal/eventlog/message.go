@@ -321,7 +321,11 @@ func (l *Log) Consume(ctx context.Context, cfg ConsumeConfig, h Handler) error {
 		// stream begins, and every gap before it is one it passed over.)
 		g.prev = info.AckFloor.Stream
 	}
-	iter, err := cons.Messages(jetstream.PullMaxMessages(2 * cfg.MaxBatch))
+	// Two batches ready, counted in messages and bounded in bytes: 2 ×
+	// MaxBatch bundles of a hundred messages each would hold hundreds of
+	// MB on the heap (the collector then ran at the memory limit without
+	// pause). The byte bound stays above the largest bundle.
+	iter, err := cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(2*cfg.MaxBatch, max(4<<20, 2*cfg.MaxBatch<<10)))
 	if err != nil {
 		return fmt.Errorf("eventlog: consumer %s: %w", cfg.Durable, err)
 	}
