@@ -18,6 +18,7 @@ import (
 
 	"github.com/tradewind/tradewind/internal/api"
 	"github.com/tradewind/tradewind/internal/app"
+	"github.com/tradewind/tradewind/internal/eventlog"
 	"github.com/tradewind/tradewind/internal/importer"
 	"github.com/tradewind/tradewind/internal/source"
 	"github.com/tradewind/tradewind/internal/store"
@@ -182,7 +183,10 @@ func importFile(ctx context.Context, t *target, req api.ImportRequest, waitProfi
 	if !waitProfiles {
 		// A note only: the import itself is done.
 		if applied := a.Profiles.Applied(); err == nil && applied < last {
-			fmt.Fprintf(os.Stderr, "profiles: the profile engine has applied the log to %d of %d; it goes on when the data directory next opens (or use --wait-profiles)\n", applied, last)
+			// Positions are not counts (eventlog/position.go); the share of
+			// the log's stored messages (bundles) is close enough for a note.
+			done := 100 * float64(eventlog.StreamSeq(applied)) / float64(max(eventlog.StreamSeq(last), 1))
+			fmt.Fprintf(os.Stderr, "profiles: the profile engine has applied about %.0f%% of the log; it goes on when the data directory next opens (or use --wait-profiles)\n", done)
 		}
 		return out, nil
 	}
