@@ -86,7 +86,12 @@ func TestErasureLeavesNothing(t *testing.T) {
 	send("/v1/page", `{"anonymousId":"anon-erin","messageId":"e3","name":"Home","context":{"consent":{"categoryPreferences":{"Advertising":false,"Analytics":true}}}}`)
 	send("/v1/identify", `{"userId":"u-keep","messageId":"k1","traits":{"email":"keep@example.org"}}`)
 	send("/v1/track", `{"userId":"u-keep","messageId":"k2","event":"Order Completed","properties":{"order_id":"o-keep","total":"10","currency":"EUR"}}`)
-	n.waitCount("SELECT count(*) FROM events", 5)
+	// One request with both of them: the log stores it as one bundle, which
+	// the erasure must rewrite without Erin (her event name is in clear).
+	send("/v1/batch", `{"batch":[{"type":"track","userId":"u-erin","messageId":"e6","event":"Canary Zx81"},`+
+		`{"type":"track","userId":"u-keep","messageId":"k4","event":"Batch Kept"},`+
+		`{"type":"track","anonymousId":"anon-erin","messageId":"e7","event":"Canary Zx81"}]}`)
+	n.waitCount("SELECT count(*) FROM events", 8)
 
 	// High-tier fields reached neither the log nor the store in clear.
 	if hits := grepDir(t, dir, erinNeedles); len(hits) > 0 {
@@ -121,7 +126,7 @@ func TestErasureLeavesNothing(t *testing.T) {
 		t.Fatalf("erasure: %v", done)
 	}
 	result := done["result"].(map[string]any)
-	if result["identities"].(float64) < 2 || result["keys_destroyed"].(float64) < 1 || result["messages_deleted"].(float64) != 3 {
+	if result["identities"].(float64) < 2 || result["keys_destroyed"].(float64) < 1 || result["messages_deleted"].(float64) != 5 {
 		t.Fatalf("erasure result: %v", result)
 	}
 	if _, err := n.a.Keys.Key(erinKey); !errors.Is(err, keystore.ErrDestroyed) {
@@ -137,10 +142,14 @@ func TestErasureLeavesNothing(t *testing.T) {
 	} {
 		n.waitCount(q, 0)
 	}
-	n.waitCount("SELECT count(*) FROM events WHERE user_id = 'u-keep'", 2)
+	n.waitCount("SELECT count(*) FROM events WHERE user_id = 'u-keep'", 3)
 	// Nor in any file of the data directory: log, store, backups, keys.
 	if hits := grepDir(t, dir, erinNeedles); len(hits) > 0 {
 		t.Fatalf("personal data after erasure:\n%s", strings.Join(hits, "\n"))
+	}
+	// Her shared bundle's bytes are gone from the log's files too.
+	if hits := grepDir(t, filepath.Join(dir, "log"), []string{"Canary Zx81"}); len(hits) > 0 {
+		t.Fatalf("an erased message of a shared bundle in the log:\n%s", strings.Join(hits, "\n"))
 	}
 	// The backup's copy is ciphertext under a destroyed key.
 	if _, _, err := pii.Open(n.a.Keys, env); err == nil {
@@ -152,7 +161,7 @@ func TestErasureLeavesNothing(t *testing.T) {
 	send("/v1/identify", `{"userId":"u-erin-again","messageId":"e4","traits":{"email":"erin.canary@gmail.com"}}`)
 	send("/v1/track", `{"userId":"u-erin","messageId":"e5","event":"Came Back"}`)
 	send("/v1/track", `{"userId":"u-keep","messageId":"k3","event":"Still Here"}`)
-	n.waitCount("SELECT count(*) FROM events WHERE user_id = 'u-keep'", 3)
+	n.waitCount("SELECT count(*) FROM events WHERE user_id = 'u-keep'", 4)
 	n.waitCount("SELECT count(*) FROM events WHERE user_id IN ('u-erin', 'u-erin-again')", 0)
 	if got := n.a.Privacy.Suppressed(); got != 2 {
 		t.Fatalf("suppressed at ingest: %d, want 2", got)
@@ -165,7 +174,10 @@ func TestErasureLeavesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	n2 := openNode(t, Config{DataDir: dir})
-	n2.waitCount("SELECT count(*) FROM events WHERE user_id = 'u-keep'", 3)
+	// The replay reads the rewritten bundle: the other customer's message
+	// in it is back, Erin's are not.
+	n2.waitCount("SELECT count(*) FROM events WHERE user_id = 'u-keep'", 4)
+	n2.waitCount("SELECT count(*) FROM events WHERE event = 'Batch Kept'", 1)
 	n2.waitCount("SELECT count(*) FROM events WHERE user_id LIKE 'u-erin%' OR anonymous_id = 'anon-erin'", 0)
 	n2.waitCount("SELECT count(*) FROM customers WHERE user_id = 'u-erin'", 0)
 
@@ -179,7 +191,7 @@ func TestErasureLeavesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	n3 := openNode(t, Config{DataDir: restored})
-	n3.waitCount("SELECT count(*) FROM events WHERE user_id = 'u-keep'", 2)
+	n3.waitCount("SELECT count(*) FROM events WHERE user_id = 'u-keep'", 3)
 	n3.waitCount("SELECT count(*) FROM events WHERE user_id = 'u-erin' OR anonymous_id = 'anon-erin'", 0)
 	n3.waitCount("SELECT count(*) FROM orders WHERE order_id = 'o-erin'", 0)
 	if hits := grepDir(t, restored, erinNeedles); len(hits) > 0 {
