@@ -86,6 +86,7 @@ import (
 	"github.com/tradewind/tradewind/bench/machine"
 	"github.com/tradewind/tradewind/internal/app"
 	"github.com/tradewind/tradewind/internal/audience"
+	"github.com/tradewind/tradewind/internal/eventlog"
 	"github.com/tradewind/tradewind/internal/ingest"
 	"github.com/tradewind/tradewind/internal/profile/rfm"
 	"github.com/tradewind/tradewind/internal/realtime"
@@ -1006,9 +1007,9 @@ func live(ctx context.Context, a *app.App, src source.Source, m marker, rate flo
 				tr.mu.Unlock()
 				slices.Sort(w)
 				last, _ := a.Log.LastSeq(ctx)
-				fmt.Printf("  %4.0fs: %6.0f events/s acked, window p50 %6.1f ms p99 %7.1f ms max %7.1f ms (n %6d), waiting %6d, log − engine %6d, RSS %5d MiB, load %s\n",
+				fmt.Printf("  %4.0fs: %6.0f events/s acked, window p50 %6.1f ms p99 %7.1f ms max %7.1f ms (n %6d), waiting %6d, log − engine %6d stored messages, RSS %5d MiB, load %s\n",
 					now.Sub(start).Seconds(), float64(n-prev)/now.Sub(prevT).Seconds(), 1000*quantile(w, .5), 1000*quantile(w, .99),
-					1000*quantile(w, 1), len(w), backlog, int64(last)-int64(a.Profiles.Applied()), int64(machine.Mem(0, machine.RSS)), machine.LoadAvg())
+					1000*quantile(w, 1), len(w), backlog, int64(eventlog.StreamSeq(last))-int64(eventlog.StreamSeq(a.Profiles.Applied())), int64(machine.Mem(0, machine.RSS)), machine.LoadAvg())
 				prev, prevT = n, now
 			}
 		}

@@ -131,9 +131,9 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		MaxAge:      cfg.MaxAge,
 		MaxBytes:    cfg.MaxBytes,
 		// A bundle holds up to maxBundleBytes of messages plus their
-		// metadata; NATS's own limit on a message (1 MiB by default) is the
-		// hard one above it.
-		MaxMsgSize: 1 << 20,
+		// metadata; NATS's own limit on a message (1 MiB by default, an
+		// external server's may be lower) is the hard one above it.
+		MaxMsgSize: int32(min(1<<20, l.nc.MaxPayload())),
 	}
 	if scfg.MaxBytes == 0 {
 		scfg.MaxBytes = -1
