@@ -91,6 +91,10 @@ type Config struct {
 	Durable string
 	// MaxDelivery bounds a delivery from the log (0: maxDelivery).
 	MaxDelivery int
+	// GiveWay, when set, is called before each chunk of messages: it may
+	// wait a little for more urgent work of the process (the store
+	// writer's, when it is behind) to get the cores.
+	GiveWay func(ctx context.Context)
 	// JetStream and SegmentsBucket keep the segment definitions.
 	JetStream      jetstream.JetStream
 	SegmentsBucket string
@@ -296,6 +300,9 @@ func (e *Engine) consumeLoop(ctx context.Context) {
 // committed; the redelivered batch skips what they applied.
 func (e *Engine) handle(ctx context.Context, batch []eventlog.Delivery) error {
 	for len(batch) > 0 {
+		if e.cfg.GiveWay != nil {
+			e.cfg.GiveWay(ctx)
+		}
 		n := min(len(batch), maxChunk)
 		if err := e.handleChunk(ctx, batch[:n]); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,7 +28,17 @@ type Writer struct {
 	// ready for the writer to stay a small part of the Go heap.
 	MaxBatch int
 	MaxWait  time.Duration
+
+	// lag is Lag's value, in nanoseconds.
+	lag atomic.Int64
 }
+
+// Lag says how far behind the log the writer was when it last applied a
+// batch: the age of the batch's newest message if the batch was full
+// (more was waiting), else 0. Work that can wait (the profile engine)
+// gives way while it is large, so that events stay queryable within a
+// second when the cores are short.
+func (w *Writer) Lag() time.Duration { return time.Duration(w.lag.Load()) }
 
 // DefaultMaxBatch is the writer's batch limit. The log's consumer keeps up
 // to two batches ready besides the one being projected and the one being
@@ -168,6 +179,11 @@ func (w *Writer) apply(ctx context.Context, projected []Projected) error {
 		if err != nil {
 			return err
 		}
+	}
+	if last := projected[len(projected)-1].Delivery; len(projected) >= w.MaxBatch {
+		w.lag.Store(int64(time.Since(last.Meta.ReceivedAt)))
+	} else {
+		w.lag.Store(0)
 	}
 	if m := w.Metrics; m != nil {
 		m.BatchSeconds.Observe(time.Since(start).Seconds())
