@@ -3,15 +3,12 @@ package realtime
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tradewind/tradewind/internal/eventlog"
 	"github.com/tradewind/tradewind/internal/segment"
-	"github.com/tradewind/tradewind/internal/store"
-	"github.com/tradewind/tradewind/internal/store/duckdb"
 )
 
 // TestGiveWayBeforeEachChunk: the engine asks GiveWay before every chunk
@@ -20,25 +17,14 @@ import (
 func TestGiveWayBeforeEachChunk(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	log, err := eventlog.Open(ctx, eventlog.Config{Dir: filepath.Join(dir, "log")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer log.Close()
-	db, err := duckdb.Open(ctx, duckdb.Config{Dir: filepath.Join(dir, "store"), MemoryLimit: "128MB", Threads: 1, BaseCurrency: "USD"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	log, db := openLogAndStore(t, dir, 0)
 	var calls atomic.Int64
-	e, err := Open(Config{Dir: filepath.Join(dir, "engine"), Log: log, Store: db,
-		Projector:  &store.Projector{Source: func(string) (store.SourceInfo, bool) { return store.SourceInfo{Store: "s1", Currency: "USD"}, true }},
-		SourceInfo: func(string) (string, string) { return "server", "s1" },
-		JetStream:  log.JetStream(), SegmentsBucket: "test_segments",
-		GiveWay: func(ctx context.Context) {
-			calls.Add(1)
-			time.Sleep(5 * time.Millisecond)
-		}})
+	cfg := testConfig(dir, "engine", log, db)
+	cfg.GiveWay = func(ctx context.Context) {
+		calls.Add(1)
+		time.Sleep(5 * time.Millisecond)
+	}
+	e, err := Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package realtime
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -12,8 +11,6 @@ import (
 	"github.com/tradewind/tradewind/internal/eventlog"
 	"github.com/tradewind/tradewind/internal/identity"
 	"github.com/tradewind/tradewind/internal/segment"
-	"github.com/tradewind/tradewind/internal/store"
-	"github.com/tradewind/tradewind/internal/store/duckdb"
 	"github.com/tradewind/tradewind/internal/store/keyindex"
 )
 
@@ -27,22 +24,10 @@ func TestResendAfterLogWindowAppliedOnce(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	const window = 100 * time.Millisecond
-	log, err := eventlog.Open(ctx, eventlog.Config{Dir: filepath.Join(dir, "log"), DuplicateWindow: window})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer log.Close()
-	db, err := duckdb.Open(ctx, duckdb.Config{Dir: filepath.Join(dir, "store"), MemoryLimit: "128MB", Threads: 1, BaseCurrency: "USD"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	log, db := openLogAndStore(t, dir, window)
 	open := func(name string) *Engine {
 		t.Helper()
-		e, err := Open(Config{Dir: filepath.Join(dir, name), Log: log, Store: db, Durable: name,
-			Projector:  &store.Projector{Source: func(string) (store.SourceInfo, bool) { return store.SourceInfo{Store: "s1", Currency: "USD"}, true }},
-			SourceInfo: func(string) (string, string) { return "server", "s1" },
-			JetStream:  log.JetStream(), SegmentsBucket: "test_segments"})
+		e, err := Open(testConfig(dir, name, log, db))
 		if err != nil {
 			t.Fatal(err)
 		}
