@@ -2,7 +2,6 @@ package eventlog
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -117,6 +116,3 @@ func (l *Log) markPositions(ctx context.Context, st jetstream.Stream) error {
 	l.posFrom = from
 	return nil
 }
-
-// errNoFrame reports a position its JetStream message does not hold.
-var errNoFrame = errors.New("no such message in its bundle")
