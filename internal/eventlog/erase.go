@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/nats-io/nats.go"
@@ -109,7 +108,7 @@ func (l *Log) eraseFrom(ctx context.Context, seq uint64, idxs []uint64) (int, er
 		return 0, nil
 	}
 	if kept > 0 {
-		typ := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
+		typ := msgType(m.Subject)
 		chain := strconv.FormatUint(m.Sequence, 10)
 		if prev := m.Header.Get(headerReplaces); prev != "" {
 			chain = prev + "," + chain
@@ -136,16 +135,20 @@ func (l *Log) secureDeleteMsg(ctx context.Context, seq uint64) (int, error) {
 	switch {
 	case err == nil:
 		return 1, nil
-	case errors.Is(err, jetstream.ErrMsgNotFound), isNoMessage(err):
+	case isNoMessage(err):
 		return 0, nil
 	default:
 		return 0, fmt.Errorf("eventlog: secure delete of message %d: %w", seq, err)
 	}
 }
 
-// isNoMessage recognises JetStream's answer for a sequence that holds no
-// message (never stored, or deleted before).
+// isNoMessage recognises JetStream's answers for a sequence (or subject)
+// that holds no message (never stored, or deleted before), as the client
+// reports them and as the server does.
 func isNoMessage(err error) bool {
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return true
+	}
 	var apiErr *jetstream.APIError
 	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeMessageNotFound || apiErr.Code == 404)
 }
@@ -168,14 +171,14 @@ func (l *Log) PurgeBefore(ctx context.Context, msgType string, pos uint64) error
 	subj := l.rewrittenSubject(msgType)
 	for from := uint64(1); ; {
 		m, err := l.stream.GetMsg(ctx, from, jetstream.WithGetMsgSubject(subj))
-		if errors.Is(err, jetstream.ErrMsgNotFound) || isNoMessage(err) {
+		if isNoMessage(err) {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("eventlog: purge rewritten %s before %d: %w", msgType, seq, err)
 		}
 		if chain, _ := replaced(m.Header.Get(headerReplaces)); len(chain) == 0 || chain[0] < seq {
-			if err := l.stream.DeleteMsg(ctx, m.Sequence); err != nil && !isNoMessage(err) && !errors.Is(err, jetstream.ErrMsgNotFound) {
+			if err := l.stream.DeleteMsg(ctx, m.Sequence); err != nil && !isNoMessage(err) {
 				return fmt.Errorf("eventlog: purge rewritten %s message %d: %w", msgType, m.Sequence, err)
 			}
 		}

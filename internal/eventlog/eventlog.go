@@ -246,6 +246,10 @@ func (l *Log) where() string {
 // Subject returns the subject a message of the given type is published to.
 func (l *Log) Subject(msgType string) string { return l.cfg.SubjectPrefix + "." + msgType }
 
+// msgType is the message type a subject carries: its last token (a
+// rewritten bundle's subject has one more token before it).
+func msgType(subject string) string { return subject[strings.LastIndexByte(subject, '.')+1:] }
+
 // StreamName returns the name of the stream.
 func (l *Log) StreamName() string { return l.cfg.Stream }
 
@@ -286,7 +290,7 @@ func (l *Log) Stats(ctx context.Context) (last, bytes uint64, err error) {
 		return l.EndPos(seq), info.State.Bytes, nil
 	}
 	m, err := l.stream.GetLastMsgForSubject(ctx, l.cfg.SubjectPrefix+".*")
-	if errors.Is(err, jetstream.ErrMsgNotFound) || isNoMessage(err) {
+	if isNoMessage(err) {
 		return 0, info.State.Bytes, nil
 	}
 	if err != nil {

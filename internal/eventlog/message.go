@@ -147,11 +147,9 @@ func (l *Log) Publish(ctx context.Context, msgs []Message) ([]Ack, error) {
 // Pending is a set of published messages whose acknowledgements have not
 // been collected yet.
 type Pending struct {
-	l       *Log
 	futures []jetstream.PubAckFuture
-	// runs[i] is the range of messages futures[i] carries (nil: one each).
+	// runs[i] is the range of messages futures[i] carries.
 	runs [][2]int
-	n    int
 }
 
 // stallWait is how long a publish waits for room among the acknowledgements
@@ -166,15 +164,11 @@ var stallWait = jetstream.WithStallWait(5 * time.Second)
 // messages whose retries must be JetStream's duplicates one by one, such as
 // the profile engine's.
 func (l *Log) PublishAsync(msgs []Message) (*Pending, error) {
-	p := &Pending{l: l, futures: make([]jetstream.PubAckFuture, len(msgs)), n: len(msgs)}
-	for i := range msgs {
-		f, err := l.js.PublishMsgAsync(l.singleMsg(&msgs[i]), stallWait)
-		if err != nil {
-			return nil, fmt.Errorf("%w: publish message %d of %d: %v", ErrUnavailable, i+1, len(msgs), err)
-		}
-		p.futures[i] = f
+	runs := make([][2]int, len(msgs))
+	for i := range runs {
+		runs[i] = [2]int{i, i + 1}
 	}
-	return p, nil
+	return l.publishRuns(msgs, runs)
 }
 
 // PublishBundled is PublishAsync for a request's or an import chunk's
@@ -185,13 +179,16 @@ func (l *Log) PublishAsync(msgs []Message) (*Pending, error) {
 // engine's deduplication by (source, messageId), as a resend after the
 // duplicate window always was.
 func (l *Log) PublishBundled(msgs []Message) (*Pending, error) {
-	runs := splitRuns(msgs, l.maxBundle)
-	p := &Pending{l: l, futures: make([]jetstream.PubAckFuture, len(runs)), runs: runs, n: len(msgs)}
+	return l.publishRuns(msgs, splitRuns(msgs, l.maxBundle))
+}
+
+// publishRuns sends each run of msgs as one JetStream message: a message
+// on its own, or a bundle.
+func (l *Log) publishRuns(msgs []Message, runs [][2]int) (*Pending, error) {
+	p := &Pending{futures: make([]jetstream.PubAckFuture, len(runs)), runs: runs}
 	for i, r := range runs {
-		var nm *nats.Msg
-		if r[1]-r[0] == 1 {
-			nm = l.singleMsg(&msgs[r[0]])
-		} else {
+		nm := l.singleMsg(&msgs[r[0]])
+		if r[1]-r[0] > 1 {
 			nm = l.bundleMsg(msgs[r[0]:r[1]])
 		}
 		f, err := l.js.PublishMsgAsync(nm, stallWait)
@@ -227,23 +224,21 @@ const ackIdle = 10 * time.Second
 // stalled.
 func (p *Pending) Wait(ctx context.Context) ([]Ack, error) {
 	n := len(p.futures)
-	acks := make([]Ack, p.n)
+	total := 0 // messages: the runs cover them in order
+	if n > 0 {
+		total = p.runs[n-1][1]
+	}
+	acks := make([]Ack, total)
 	timeout := time.NewTimer(ackIdle)
 	defer timeout.Stop()
 	for i, f := range p.futures {
 		select {
 		case pa := <-f.Ok():
-			if p.runs == nil {
-				acks[i] = Ack{Seq: p.l.EndPos(pa.Sequence), Duplicate: pa.Duplicate}
-				break
-			}
+			// New messages are always past where positions start, so a
+			// message on its own is at position(seq, 0, 1), EndPos(seq).
 			r := p.runs[i]
 			for j := r[0]; j < r[1]; j++ {
-				pos := p.l.EndPos(pa.Sequence)
-				if r[1]-r[0] > 1 {
-					pos = position(pa.Sequence, j-r[0], r[1]-r[0])
-				}
-				acks[j] = Ack{Seq: pos, Duplicate: pa.Duplicate}
+				acks[j] = Ack{Seq: position(pa.Sequence, j-r[0], r[1]-r[0]), Duplicate: pa.Duplicate}
 			}
 		case err := <-f.Err():
 			return nil, fmt.Errorf("%w: message %d of %d: %v", ErrUnavailable, i+1, n, err)
@@ -459,7 +454,7 @@ func (l *Log) appendDeliveries(batch []Delivery, frames []frame, m jetstream.Msg
 	seq := md.Sequence.Stream
 	g.see(seq)
 	subj := m.Subject()
-	typ := subj[strings.LastIndexByte(subj, '.')+1:]
+	typ := msgType(subj)
 	h := m.Headers()
 	if h.Get(headerFrames) == "" {
 		meta, err := decodeMeta(h.Get(headerMeta), h.Get(headerMsgID))
@@ -484,7 +479,7 @@ func (l *Log) appendDeliveries(batch []Delivery, frames []frame, m jetstream.Msg
 		return batch, frames, fmt.Errorf("eventlog: message %d: %w", seq, err)
 	}
 	for _, f := range frames {
-		batch = append(batch, Delivery{Seq: posBase | seq<<frameBits | f.idx, Type: typ, Meta: f.meta, Data: f.data})
+		batch = append(batch, Delivery{Seq: at(seq, f.idx), Type: typ, Meta: f.meta, Data: f.data})
 	}
 	return batch, frames, nil
 }
@@ -519,8 +514,7 @@ func (l *Log) Get(ctx context.Context, pos uint64) (d Delivery, ok bool, err err
 		if err != nil {
 			return Delivery{}, false, fmt.Errorf("eventlog: message %d: %w", seq, err)
 		}
-		typ := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
-		return Delivery{Seq: pos, Type: typ, Meta: meta, Data: m.Data}, true, nil
+		return Delivery{Seq: pos, Type: msgType(m.Subject), Meta: meta, Data: m.Data}, true, nil
 	}
 	frames, err := readFrames(m.Data, nil)
 	if err != nil {
@@ -528,8 +522,7 @@ func (l *Log) Get(ctx context.Context, pos uint64) (d Delivery, ok bool, err err
 	}
 	for _, f := range frames {
 		if f.idx == idx {
-			typ := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
-			return Delivery{Seq: pos, Type: typ, Meta: f.meta, Data: f.data}, true, nil
+			return Delivery{Seq: pos, Type: msgType(m.Subject), Meta: f.meta, Data: f.data}, true, nil
 		}
 	}
 	return Delivery{}, false, nil
@@ -539,7 +532,7 @@ func (l *Log) Get(ctx context.Context, pos uint64) (d Delivery, ok bool, err err
 // erasure rewrote the bundle there, its rewritten copy.
 func (l *Log) getMsg(ctx context.Context, seq uint64) (*jetstream.RawStreamMsg, bool, error) {
 	m, err := l.stream.GetMsg(ctx, seq)
-	if errors.Is(err, jetstream.ErrMsgNotFound) || isNoMessage(err) {
+	if isNoMessage(err) {
 		if seq < l.posFrom {
 			return nil, false, nil
 		}
@@ -558,7 +551,7 @@ func (l *Log) findRewrite(ctx context.Context, seq uint64) (*jetstream.RawStream
 	subj := l.cfg.SubjectPrefix + "." + rewrittenToken + ".*"
 	for from := seq + 1; ; {
 		m, err := l.stream.GetMsg(ctx, from, jetstream.WithGetMsgSubject(subj))
-		if errors.Is(err, jetstream.ErrMsgNotFound) || isNoMessage(err) {
+		if isNoMessage(err) {
 			return nil, false, nil
 		}
 		if err != nil {

@@ -48,8 +48,12 @@ func position(seq uint64, i, n int) uint64 {
 	if i == n-1 {
 		idx = lastFrame
 	}
-	return posBase | seq<<frameBits | idx
+	return at(seq, idx)
 }
+
+// at is the position of index idx in the JetStream message at stream
+// sequence seq (from the positioned part of the stream).
+func at(seq, idx uint64) uint64 { return posBase | seq<<frameBits | idx }
 
 // EndPos is the position of the last message held by the JetStream message
 // at stream sequence seq.
@@ -57,7 +61,7 @@ func (l *Log) EndPos(seq uint64) uint64 {
 	if seq == 0 || seq < l.posFrom {
 		return seq
 	}
-	return posBase | seq<<frameBits | lastFrame
+	return at(seq, lastFrame)
 }
 
 // StreamSeq is the stream sequence of the JetStream message that holds the
