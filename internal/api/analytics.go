@@ -65,11 +65,11 @@ func (s *Server) shared() *sharedAnswers {
 	return c.(*sharedAnswers)
 }
 
-// appliedSeq is how many log messages the store has applied (0 when
+// appliedMessages is how many log messages the store has applied (0 when
 // unknown), the version of the shared answers: a count, not the applied
 // position, because positions are not dense (eventlog/position.go) and
 // an answer is read again when the store grew by 5%.
-func (s *Server) appliedSeq(ctx context.Context) uint64 {
+func (s *Server) appliedMessages(ctx context.Context) uint64 {
 	res, err := s.Backend.QueryArgs(ctx, "SELECT value FROM tw_state WHERE key = 'applied_messages'", nil)
 	if err != nil || len(res.Rows) == 0 {
 		return 0
@@ -87,7 +87,7 @@ func (s *Server) sharedQuery(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, at, err := s.shared().Get(r.Context(), sharedSQLKey(sql, max), s.appliedSeq(r.Context()), s.runSQL(sql, max))
+	v, at, err := s.shared().Get(r.Context(), sharedSQLKey(sql, max), s.appliedMessages(r.Context()), s.runSQL(sql, max))
 	if s.queryFailed(w, r, err) {
 		return
 	}
@@ -135,7 +135,7 @@ func (s *Server) rfmSummary(w http.ResponseWriter, r *http.Request) {
 		ingest.WriteError(w, http.StatusBadRequest, "", err.Error())
 		return
 	}
-	v, _, err := s.shared().Get(r.Context(), "rfm\x00"+sql, s.appliedSeq(r.Context()), s.runRFM(o, sql))
+	v, _, err := s.shared().Get(r.Context(), "rfm\x00"+sql, s.appliedMessages(r.Context()), s.runRFM(o, sql))
 	res, _ := v.(*store.Result)
 	if err != nil {
 		s.Logger.Error("rfm", "err", err)
@@ -195,7 +195,7 @@ func (s *Server) clusters(w http.ResponseWriter, r *http.Request) {
 	// Shared like the overview's reads: reading up to 200,000 profiles and
 	// fitting takes over a second at 1,000,000 customers, and the answer
 	// only depends on the day (days since the last order).
-	v, _, err := s.shared().Get(r.Context(), clustersKey(kmax, now), s.appliedSeq(r.Context()), s.runClusters(kmax, now))
+	v, _, err := s.shared().Get(r.Context(), clustersKey(kmax, now), s.appliedMessages(r.Context()), s.runClusters(kmax, now))
 	var few errTooFew
 	switch {
 	case errors.As(err, &few):

@@ -160,7 +160,7 @@ func (s *Server) vocSuspicious(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, at, err := s.shared().Get(r.Context(), suspiciousKey(days), s.appliedSeq(r.Context()), s.runSuspicious(days))
+	v, at, err := s.shared().Get(r.Context(), suspiciousKey(days), s.appliedMessages(r.Context()), s.runSuspicious(days))
 	if err != nil {
 		s.Logger.Error("voc suspicious", "err", err)
 		ingest.WriteError(w, http.StatusInternalServerError, "", "could not read the reviews")

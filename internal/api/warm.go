@@ -45,18 +45,18 @@ func (s *Server) Warm(ctx context.Context) {
 	now := s.now()
 	if s.Web != nil {
 		for _, q := range s.Web.SharedQuestions() {
-			if !step("a shared question", c.Fill(ctx, sharedSQLKey(q, s.MaxRows), s.appliedSeq(ctx), s.runSQL(q, s.MaxRows))) {
+			if !step("a shared question", c.Fill(ctx, sharedSQLKey(q, s.MaxRows), s.appliedMessages(ctx), s.runSQL(q, s.MaxRows))) {
 				return
 			}
 		}
 	}
 	o := defaultRFM(now)
 	if sql, err := rfm.Summary(o); err == nil {
-		if !step("the RFM summary", c.Fill(ctx, "rfm\x00"+sql, s.appliedSeq(ctx), s.runRFM(o, sql))) {
+		if !step("the RFM summary", c.Fill(ctx, "rfm\x00"+sql, s.appliedMessages(ctx), s.runRFM(o, sql))) {
 			return
 		}
 	}
-	err := c.Fill(ctx, clustersKey(defaultClusters, now), s.appliedSeq(ctx), s.runClusters(defaultClusters, now))
+	err := c.Fill(ctx, clustersKey(defaultClusters, now), s.appliedMessages(ctx), s.runClusters(defaultClusters, now))
 	var few errTooFew
 	if errors.As(err, &few) {
 		err = nil // too few customers: nothing to keep, nothing slow
@@ -64,7 +64,7 @@ func (s *Server) Warm(ctx context.Context) {
 	if !step("the clusters", err) {
 		return
 	}
-	if !step("the suspicious reviews", c.Fill(ctx, suspiciousKey(90), s.appliedSeq(ctx), s.runSuspicious(90))) {
+	if !step("the suspicious reviews", c.Fill(ctx, suspiciousKey(90), s.appliedMessages(ctx), s.runSuspicious(90))) {
 		return
 	}
 	s.Logger.Info("dashboard warm-up done", "took", time.Since(start).Round(time.Millisecond))

@@ -44,7 +44,7 @@ func TestWarmAnswersTheFirstVisit(t *testing.T) {
 	}
 	srv := mk()
 	for _, q := range ui.SharedQuestions() {
-		v, _, err := srv.shared().Get(ctx, sharedSQLKey(q, srv.MaxRows), srv.appliedSeq(ctx), srv.runSQL(q, srv.MaxRows))
+		v, _, err := srv.shared().Get(ctx, sharedSQLKey(q, srv.MaxRows), srv.appliedMessages(ctx), srv.runSQL(q, srv.MaxRows))
 		if err != nil || v == nil {
 			t.Fatalf("shared answer after the warm-up: %v, %v", v, err)
 		}
@@ -53,7 +53,7 @@ func TestWarmAnswersTheFirstVisit(t *testing.T) {
 		t.Errorf("the first visit after the warm-up ran %d queries, want none", n-asked)
 	}
 	q := "SELECT count(*) FROM events"
-	if _, _, err := srv.shared().Get(ctx, sharedSQLKey(q, srv.MaxRows), srv.appliedSeq(ctx), srv.runSQL(q, srv.MaxRows)); err != nil {
+	if _, _, err := srv.shared().Get(ctx, sharedSQLKey(q, srv.MaxRows), srv.appliedMessages(ctx), srv.runSQL(q, srv.MaxRows)); err != nil {
 		t.Fatal(err)
 	}
 	if n := be.queries.Load(); n != asked+1 {

@@ -161,11 +161,11 @@ type App struct {
 	mkt          *marketing.Service
 	mktStamp     string
 	mktMu        sync.Mutex
-	// The log's last sequence at the prediction schedule's previous look
+	// The log's size in bytes at the prediction schedule's previous look
 	// (settled).
-	growthMu  sync.Mutex
+	growthMu    sync.Mutex
 	growthBytes uint64
-	growthAt  time.Time
+	growthAt    time.Time
 
 	lock      *os.File
 	unsubKey  []byte
@@ -319,23 +319,25 @@ func (a *App) StartServing() {
 // logLag is how many JetStream messages of the event log (a bundle counts
 // once) the store has not applied yet (-1 when the log cannot say).
 func (a *App) logLag() float64 {
-	last, applied, _, err := a.logPositions()
+	lag, _, err := a.logState()
 	if err != nil {
 		return -1
 	}
-	return float64(eventlog.StreamSeq(last) - eventlog.StreamSeq(applied))
+	return float64(lag)
 }
 
-// logPositions reads the event log's last position and the store's applied
-// one (never past the log's), and the bytes the log holds.
-func (a *App) logPositions() (last, applied, bytes uint64, err error) {
+// logState reads how many JetStream messages of the event log (a bundle
+// counts once) the store has not applied yet — positions are not counts
+// (eventlog/position.go) — and the bytes the log holds.
+func (a *App) logState() (lag, bytes uint64, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if last, bytes, err = a.Log.Stats(ctx); err != nil {
-		return 0, 0, 0, err
+	last, bytes, err := a.Log.Stats(ctx)
+	if err != nil {
+		return 0, 0, err
 	}
-	applied, _ = a.Store.AppliedSeq(ctx)
-	return last, min(applied, last), bytes, nil
+	applied, _ := a.Store.AppliedSeq(ctx)
+	return eventlog.StreamSeq(last) - eventlog.StreamSeq(min(applied, last)), bytes, nil
 }
 
 func (a *App) loadToken() error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/tradewind/tradewind/internal/eventlog"
 	"github.com/tradewind/tradewind/internal/predict"
 	"github.com/tradewind/tradewind/internal/realtime"
 	"github.com/tradewind/tradewind/internal/store"
@@ -69,8 +68,8 @@ func (a *App) restorePredictions(ctx context.Context) error {
 // counted in bytes because a message count means little once requests
 // are bundled.
 func (a *App) settled() bool {
-	last, applied, bytes, err := a.logPositions()
-	if err != nil || eventlog.StreamSeq(last)-eventlog.StreamSeq(applied) >= 100 {
+	lag, bytes, err := a.logState()
+	if err != nil || lag >= 100 {
 		return false
 	}
 	a.growthMu.Lock()
